@@ -1,0 +1,102 @@
+// @ts-check
+/**
+ * A WebSocket that comes back by itself. After an abnormal close (anything but 1000: a dropped
+ * network, a server restart, 1006 from a reset) it reconnects with jittered exponential backoff,
+ * so a room full of pages does not stampede a server that just came back.
+ */
+
+/** @typedef {"connecting" | "open" | "waiting" | "closed"} ConnectionState */
+
+/**
+ * @typedef {object} ConnectionEvents
+ * @property {(data: string | ArrayBuffer) => void} onMessage a frame arrived
+ * @property {(state: ConnectionState, detail: { retryInMs?: number, code?: number }) => void} onState
+ *   the connection changed state; `retryInMs` is set while waiting to reconnect
+ */
+
+/** First retry waits about this long (ms); each failure doubles it. */
+const BASE_DELAY_MS = 500;
+/** Retries never wait longer than this (ms). */
+const MAX_DELAY_MS = 30_000;
+
+/**
+ * The wait before reconnect attempt number `attempt` (0 for the first): "equal jitter", half
+ * fixed and half random, so retries spread out but never fire at once.
+ * @param {number} attempt
+ * @param {() => number} [random]
+ * @returns {number} milliseconds
+ */
+export function backoffDelay(attempt, random = Math.random) {
+	const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt);
+	return ceiling / 2 + (random() * ceiling) / 2;
+}
+
+/** A WebSocket connection to one URL that reconnects after abnormal closes. */
+export class Connection {
+	/** @type {string} */ #url;
+	/** @type {ConnectionEvents} */ #events;
+	/** @type {WebSocket | null} */ #socket = null;
+	/** @type {ReturnType<typeof setTimeout> | undefined} */ #retryTimer;
+	#attempt = 0;
+	#stopped = false;
+
+	/**
+	 * @param {string} url `ws:` or `wss:` URL
+	 * @param {ConnectionEvents} events
+	 */
+	constructor(url, events) {
+		this.#url = url;
+		this.#events = events;
+	}
+
+	/** Opens the socket (or reopens it at once, skipping any pending wait). */
+	connect() {
+		clearTimeout(this.#retryTimer);
+		this.#stopped = false;
+		if (this.#socket && this.#socket.readyState <= WebSocket.OPEN) return;
+		this.#events.onState("connecting", {});
+		const socket = new WebSocket(this.#url);
+		// Binary frames as ArrayBuffer, not Blob (the tutorial readers' "why is my text a Blob").
+		socket.binaryType = "arraybuffer";
+		socket.addEventListener("open", () => {
+			this.#attempt = 0;
+			this.#events.onState("open", {});
+		});
+		socket.addEventListener("message", (event) => this.#events.onMessage(event.data));
+		socket.addEventListener("close", (event) => {
+			if (this.#socket !== socket) return;
+			this.#socket = null;
+			if (this.#stopped || event.code === 1000) {
+				this.#events.onState("closed", { code: event.code });
+				return;
+			}
+			const retryInMs = backoffDelay(this.#attempt++);
+			this.#events.onState("waiting", { retryInMs, code: event.code });
+			this.#retryTimer = setTimeout(() => this.connect(), retryInMs);
+		});
+		this.#socket = socket;
+	}
+
+	/** Whether a frame sent now would go out. */
+	get isOpen() {
+		return this.#socket?.readyState === WebSocket.OPEN;
+	}
+
+	/**
+	 * Sends a frame if the socket is open.
+	 * @param {string | ArrayBuffer} data
+	 * @returns {boolean} whether it was sent
+	 */
+	send(data) {
+		if (!this.#socket || this.#socket.readyState !== WebSocket.OPEN) return false;
+		this.#socket.send(data);
+		return true;
+	}
+
+	/** Closes for good (1000); no reconnect follows. */
+	close() {
+		this.#stopped = true;
+		clearTimeout(this.#retryTimer);
+		this.#socket?.close(1000, "bye");
+	}
+}

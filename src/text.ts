@@ -1,0 +1,22 @@
+/**
+ * Cutting chat text to the message cap. The cap counts Unicode code points, so an emoji is one
+ * character and a surrogate pair is never split (a lone half would be invalid UTF-16 that
+ * browsers render as U+FFFD).
+ */
+
+/**
+ * Returns `text` cut to at most `cap` code points. Runs on every message, so the common case
+ * (text already short enough) costs one length comparison and allocates nothing.
+ */
+export function capText(text: string, cap: number): string {
+	// UTF-16 length is an upper bound on the code-point count.
+	if (text.length <= cap) return text;
+	let index = 0;
+	for (let points = 0; points < cap && index < text.length; points++) {
+		const unit = text.charCodeAt(index);
+		const isPairStart = unit >= 0xd800 && unit <= 0xdbff && index + 1 < text.length;
+		const next = isPairStart ? text.charCodeAt(index + 1) : 0;
+		index += isPairStart && next >= 0xdc00 && next <= 0xdfff ? 2 : 1;
+	}
+	return index >= text.length ? text : text.slice(0, index);
+}
