@@ -1,0 +1,41 @@
+/**
+ * The path users take: `wrangler dev` (what `npm start` runs), with a `[vars]` override given on
+ * the command line the way a user would.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openClient } from "../support/clients.ts";
+import { type LocalServer, startWranglerDev } from "../support/server.ts";
+
+let server: LocalServer;
+
+beforeAll(async () => {
+	server = await startWranglerDev({ vars: { MESSAGE_CAP: "10" } });
+});
+afterAll(() => server?.stop());
+
+describe("under wrangler dev", () => {
+	it("serves the page and its script", async () => {
+		const page = await fetch(`${server.origin}/`);
+		expect(page.status).toBe(200);
+		expect(await page.text()).toContain("edgechat");
+		expect((await fetch(`${server.origin}/app.js`)).status).toBe(200);
+	});
+
+	it("lets two clients chat, with the cap taken from the MESSAGE_CAP setting", async () => {
+		const alice = await openClient(server.socketUrl("wrangler-dev"));
+		const bob = await openClient(server.socketUrl("wrangler-dev"));
+		alice.socket.send("0123456789 and more");
+		const [a, b] = await Promise.all([alice.next(), bob.next()]);
+		expect([a.text, b.text]).toEqual(["0123456789", "0123456789"]);
+		alice.socket.close(1000);
+		expect((await alice.closed).code).toBe(1000);
+		bob.socket.close(1000);
+		expect((await bob.closed).code).toBe(1000);
+	});
+
+	it("keeps the contract's statuses", async () => {
+		expect((await fetch(`${server.origin}/api/rooms/lobby/websocket`)).status).toBe(426);
+		expect((await fetch(`${server.origin}/api/rooms/bad%20name/websocket`)).status).toBe(400);
+		expect((await fetch(`${server.origin}/nowhere`)).status).toBe(404);
+	});
+});

@@ -1,0 +1,73 @@
+/**
+ * Real WebSocket clients for the loopback tests (the `ws` package, as a Node user would write
+ * them). Every wait is on an event, never on a timer.
+ */
+import WebSocket, { type RawData } from "ws";
+
+/** One received frame: its payload and whether it came as a binary frame. */
+export interface Frame {
+	readonly data: Buffer;
+	readonly isBinary: boolean;
+	/** The payload as text. */
+	readonly text: string;
+}
+
+/** A connected client with an inbox. */
+export interface Client {
+	readonly socket: WebSocket;
+	/** Every frame received so far, in order. */
+	readonly frames: Frame[];
+	/** The next frame not yet taken. */
+	next(): Promise<Frame>;
+	/** Resolves once `count` frames in all have arrived. */
+	waitForFrames(count: number): Promise<Frame[]>;
+	/** Resolves with the close code and reason once the socket has closed. */
+	readonly closed: Promise<{ code: number; reason: string }>;
+}
+
+function toBuffer(data: RawData): Buffer {
+	if (Buffer.isBuffer(data)) return data;
+	if (Array.isArray(data)) return Buffer.concat(data);
+	return Buffer.from(data);
+}
+
+/** Opens a client to `url` and resolves once it is open. */
+export async function openClient(url: string, options: WebSocket.ClientOptions = {}): Promise<Client> {
+	const socket = new WebSocket(url, { perMessageDeflate: false, ...options });
+	const frames: Frame[] = [];
+	const listeners = new Set<() => void>();
+	let taken = 0;
+	socket.on("message", (data, isBinary) => {
+		const buffer = toBuffer(data);
+		frames.push({ data: buffer, isBinary, text: buffer.toString("utf8") });
+		for (const listener of [...listeners]) listener();
+	});
+	const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+		socket.once("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+	);
+	function when<T>(ready: () => T | undefined): Promise<T> {
+		const value = ready();
+		if (value !== undefined) return Promise.resolve(value);
+		return new Promise((resolve) => {
+			const listener = () => {
+				const result = ready();
+				if (result === undefined) return;
+				listeners.delete(listener);
+				resolve(result);
+			};
+			listeners.add(listener);
+		});
+	}
+	await new Promise<void>((resolve, reject) => {
+		socket.once("open", () => resolve());
+		socket.once("error", reject);
+		socket.once("unexpected-response", (_, response) => reject(new Error(`upgrade refused: ${response.statusCode}`)));
+	});
+	return {
+		socket,
+		frames,
+		closed,
+		next: () => when(() => (taken < frames.length ? frames[taken++] : undefined)),
+		waitForFrames: (count) => when(() => (frames.length >= count ? frames.slice(0, count) : undefined)),
+	};
+}

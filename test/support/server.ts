@@ -1,0 +1,171 @@
+/**
+ * Local edgechat servers for the loopback tests: the Worker served straight from workerd
+ * through the `miniflare` API, or through `wrangler dev` (the path users take). Both listen on
+ * 127.0.0.1 on a free port and are stopped by the test that started them.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdir } from "node:fs/promises";
+import { createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+
+/** The repository root. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** A running local server. */
+export interface LocalServer {
+	/** `http://127.0.0.1:PORT` */
+	readonly origin: string;
+	/** The socket URL of a room. */
+	socketUrl(room: string): string;
+	/** Stops the server and waits until it is gone. */
+	stop(): Promise<void>;
+}
+
+/** What a test may change about the server it starts. */
+export interface ServerOptions {
+	/** `[vars]` overrides, as `wrangler dev --var` would give them. */
+	vars?: Record<string, string>;
+	/** Keep Durable Object storage in this directory (so a restart keeps it). */
+	persistDir?: string;
+	/** Listen on this port instead of a free one (to restart on the same address). */
+	port?: number;
+}
+
+function localServer(origin: string, stop: () => Promise<void>): LocalServer {
+	return { origin, socketUrl: (room) => `${origin.replace(/^http/, "ws")}/api/rooms/${room}/websocket`, stop };
+}
+
+let bundled: Promise<string> | undefined;
+
+/** Bundles src/worker.ts once per test process, as wrangler would for deploy. */
+function bundleWorker(): Promise<string> {
+	bundled ??= (async () => {
+		const outdir = path.join(ROOT, ".wrangler", "test-build", String(process.pid));
+		await mkdir(outdir, { recursive: true });
+		const outfile = path.join(outdir, "worker.js");
+		await build({
+			entryPoints: [path.join(ROOT, "src/worker.ts")],
+			outfile,
+			bundle: true,
+			format: "esm",
+			platform: "neutral",
+			target: "es2023",
+			conditions: ["workerd", "worker", "browser"],
+			external: ["cloudflare:*"],
+			logLevel: "warning",
+		});
+		return outfile;
+	})();
+	return bundled;
+}
+
+/**
+ * Starts the Worker in workerd through the miniflare API, with the bindings, Durable Objects
+ * and static assets that wrangler.toml declares.
+ */
+export async function startMiniflare(options: ServerOptions = {}): Promise<LocalServer & { miniflare: Miniflare }> {
+	const scriptPath = await bundleWorker();
+	const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
+	// The bundle is one self-contained module, so wrangler's module rules have nothing to do.
+	const { modulesRules: _unused, ...worker } = workerOptions;
+	// wrangler hands us its (v4-shaped) worker options; miniflare 5 converts them itself.
+	const miniflare = new Miniflare(
+		convertV4MiniflareOptions({
+			host: "127.0.0.1",
+			port: options.port ?? 0,
+			rootPath: ROOT,
+			// Without a persistence path, storage lives in a temporary directory that dies with the server.
+			...(options.persistDir ? { resourcePersistencePath: options.persistDir } : {}),
+			workers: [
+				{
+					...worker,
+					name: "edgechat",
+					modules: true,
+					scriptPath,
+					bindings: { ...workerOptions.bindings, ...options.vars },
+				},
+			],
+		}),
+	);
+	const url = await miniflare.ready;
+	return { ...localServer(url.origin, () => miniflare.dispose()), miniflare };
+}
+
+/** Finds a TCP port on 127.0.0.1 that is free right now. */
+export function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = createServer();
+		server.once("error", reject);
+		server.listen(0, "127.0.0.1", () => {
+			const address = server.address();
+			server.close(() =>
+				typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+			);
+		});
+	});
+}
+
+/** Resolves once `child` prints a line matching `pattern`; rejects if it exits first or takes too long. */
+function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
+	return new Promise((resolve, reject) => {
+		let output = "";
+		const timer = setTimeout(() => fail(new Error(`timed out waiting for ${pattern}:\n${output}`)), timeoutMs);
+		const onData = (chunk: Buffer) => {
+			output += chunk.toString();
+			if (pattern.test(output)) done();
+		};
+		const onExit = (code: number | null) => fail(new Error(`exited with ${code} before ${pattern}:\n${output}`));
+		function cleanup() {
+			clearTimeout(timer);
+			child.stdout?.off("data", onData);
+			child.stderr?.off("data", onData);
+			child.off("exit", onExit);
+		}
+		function done() {
+			cleanup();
+			resolve();
+		}
+		function fail(error: Error) {
+			cleanup();
+			reject(error);
+		}
+		child.stdout?.on("data", onData);
+		child.stderr?.on("data", onData);
+		child.once("exit", onExit);
+	});
+}
+
+/** Starts `wrangler dev` exactly as `npm start` does, on 127.0.0.1 and a free port. */
+export async function startWranglerDev(options: ServerOptions = {}): Promise<LocalServer> {
+	const port = options.port ?? (await freePort());
+	const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort())];
+	for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
+	if (options.persistDir) args.push("--persist-to", options.persistDir);
+	const child = spawn(path.join(ROOT, "node_modules/.bin/wrangler"), args, {
+		cwd: ROOT,
+		// The project's own Node (the `node` devDependency) first on PATH, as under `npm start`.
+		env: {
+			...process.env,
+			PATH: `${path.join(ROOT, "node_modules/.bin")}${path.delimiter}${process.env.PATH}`,
+			CI: "true",
+			WRANGLER_SEND_METRICS: "false",
+		},
+		stdio: ["ignore", "pipe", "pipe"],
+		detached: true,
+	});
+	const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+	try {
+		await waitForOutput(child, /Ready on http/, 60_000);
+	} catch (error) {
+		if (child.pid) process.kill(-child.pid, "SIGKILL");
+		throw error;
+	}
+	return localServer(`http://127.0.0.1:${port}`, async () => {
+		if (child.exitCode === null && child.pid) process.kill(-child.pid, "SIGTERM");
+		await exited;
+	});
+}
