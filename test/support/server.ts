@@ -86,7 +86,7 @@ export async function startMiniflare(options: ServerOptions = {}): Promise<Local
 					name: "edgechat",
 					modules: true,
 					scriptPath,
-					bindings: { ...workerOptions.bindings, ...options.vars },
+					bindings: { ...(workerOptions.bindings as Record<string, unknown>), ...options.vars },
 				},
 			],
 		}),
