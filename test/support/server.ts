@@ -9,7 +9,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { convertV4MiniflareOptions, type Json, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
 /** The repository root. */
@@ -86,7 +86,8 @@ export async function startMiniflare(options: ServerOptions = {}): Promise<Local
 					name: "edgechat",
 					modules: true,
 					scriptPath,
-					bindings: { ...(workerOptions.bindings as Record<string, unknown>), ...options.vars },
+					// wrangler types the parsed vars loosely (unknown); they are JSON values.
+					bindings: { ...(worker.bindings as Record<string, Json>), ...options.vars },
 				},
 			],
 		}),
