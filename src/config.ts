@@ -8,11 +8,17 @@
 export interface RoomConfig {
 	/** Longest chat text, in Unicode code points; longer text frames are cut (plain mode). */
 	readonly messageCap: number;
+	/** Messages replayed to a client that joins without a `since` (rich mode). */
+	readonly historyReplay: number;
+	/** Messages kept per room; the oldest are dropped beyond this. */
+	readonly historyRetention: number;
 }
 
 /** Defaults used when a `[vars]` entry is absent. */
 export const DEFAULTS: RoomConfig = {
 	messageCap: 50,
+	historyReplay: 50,
+	historyRetention: 1_000,
 };
 
 /** Thrown when a `[vars]` entry is present but unusable. */
@@ -45,5 +51,7 @@ export function readRoomConfig(env: Partial<Env>): RoomConfig {
 	const vars = env as Record<string, unknown>;
 	return {
 		messageCap: integerSetting(vars, "MESSAGE_CAP", DEFAULTS.messageCap, 1, 1_000_000),
+		historyReplay: integerSetting(vars, "HISTORY_REPLAY", DEFAULTS.historyReplay, 0, 10_000),
+		historyRetention: integerSetting(vars, "HISTORY_RETENTION", DEFAULTS.historyRetention, 1, 1_000_000),
 	};
 }

@@ -1,5 +1,21 @@
 import { DurableObject } from "cloudflare:workers";
 import { type RoomConfig, readRoomConfig } from "./config.ts";
+import { History } from "./history.ts";
+import { Presence } from "./presence.ts";
+import {
+	type ChatMessage,
+	type ErrorCode,
+	type HelloEvent,
+	PING,
+	PLAIN_NAME,
+	PONG,
+	parseClientEvent,
+	type SendEvent,
+	type SingleServerEvent,
+	SUBPROTOCOL,
+	type WelcomeEvent,
+} from "./protocol.ts";
+import { readSession, type Session, writeSession } from "./session.ts";
 import { capText } from "./text.ts";
 
 /**
@@ -14,65 +30,198 @@ function isSendableCloseCode(code: number): boolean {
 
 /** `WebSocket.readyState` once the close handshake is over. */
 const CLOSED = 3;
+/** A connection's typing notices are passed on at most this often (ms). */
+const TYPING_THROTTLE_MS = 2_000;
+
+/** Picks the subprotocol to answer with from a `Sec-WebSocket-Protocol` offer, if any. */
+function selectSubprotocol(offer: string | null): typeof SUBPROTOCOL | null {
+	if (!offer) return null;
+	return offer.split(",").some((protocol) => protocol.trim() === SUBPROTOCOL) ? SUBPROTOCOL : null;
+}
 
 /**
- * One chat room: a Durable Object that holds the room's WebSockets and relays every message
- * to all of them.
+ * One chat room: a Durable Object that holds the room's WebSockets, stores its history and
+ * relays every message to everyone in it.
  *
- * Sockets are accepted through the Hibernation API (`ctx.acceptWebSocket`), so a room with no
- * traffic is evicted from memory while its sockets stay open; the runtime recreates the object
- * (running the constructor again) when the next frame arrives.
+ * Two kinds of connection share a room (PROTOCOL.md): **plain** ones (no subprotocol) get the
+ * tutorial's raw text relay; **rich** ones (`edgechat.v1`) get JSON events with ids, history,
+ * presence and typing. Every message is stored and reaches both kinds.
  *
- * The hot path is `webSocketMessage` -> `#broadcast`: it touches only an in-memory `Set` of
- * sockets, never `ctx.getWebSockets()`, and hands every recipient the very same string or
- * buffer, so nothing is re-encoded per recipient.
+ * Sockets are accepted through the Hibernation API, so a quiet room is evicted from memory
+ * while its sockets stay open; the constructor rebuilds everything from the sockets'
+ * attachments and the room's SQLite storage when the next frame wakes it.
+ *
+ * Hot path: `webSocketMessage` -> `#relay` -> `#broadcast`. It walks in-memory sets (never
+ * `ctx.getWebSockets()`) and encodes each event once for all recipients.
  */
 export class Room extends DurableObject<Env> {
 	/** The room's limits, from `[vars]`. */
 	readonly #config: RoomConfig;
-	/** Every open socket in the room. Rebuilt from the runtime on wake; kept in step on connect and close. */
-	readonly #sockets: Set<WebSocket>;
+	/** The room's durable messages. */
+	readonly #history: History;
+	/** Names present, with their connection counts. */
+	readonly #presence = new Presence();
+	/** Every open socket and what the room knows of it. */
+	readonly #sessions = new Map<WebSocket, Session>();
+	/** Plain sockets: they receive raw text (and binary). */
+	readonly #plain = new Set<WebSocket>();
+	/** Rich sockets that have said `hello`: they receive JSON events. */
+	readonly #members = new Set<WebSocket>();
+	/** When each rich socket's last typing notice was passed on (in memory only; ephemeral). */
+	readonly #lastTyping = new WeakMap<WebSocket, number>();
 
 	/**
-	 * Runs on first use and again each time the object wakes from hibernation or eviction.
-	 * The runtime still holds the hibernated sockets, so the room's membership is rebuilt from
-	 * them once here instead of being asked for on every message.
+	 * Runs on first use and again each time the object wakes from hibernation or eviction. The
+	 * runtime still holds the hibernated sockets, and each carries its session as an
+	 * attachment, so membership and presence are rebuilt here once, not asked for per message.
 	 */
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.#config = readRoomConfig(env);
-		this.#sockets = new Set(ctx.getWebSockets());
+		this.#history = new History(ctx.storage.sql, this.#config.historyRetention);
+		// The heartbeat is answered by the runtime itself, so it never wakes a hibernated room.
+		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+		for (const ws of ctx.getWebSockets()) {
+			const session = readSession(ws);
+			this.#track(ws, session);
+			if (session.name !== null) this.#presence.add(session.name);
+		}
 	}
+
+	// -- connect ---------------------------------------------------------------------------------
 
 	/**
 	 * Accepts a WebSocket upgrade forwarded by the Worker (which has already checked the path,
-	 * the room name, the method and the `Upgrade` header).
+	 * the room name, the method and the `Upgrade` header). Offering `edgechat.v1` (alone or
+	 * among others) selects the rich protocol; offering only unknown subprotocols gets no
+	 * `Sec-WebSocket-Protocol` in the answer, as RFC 6455 section 4.2.2 says, and the connection
+	 * is plain (a browser then fails it on its side).
 	 */
 	override async fetch(request: Request): Promise<Response> {
 		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
 			return new Response("expected Upgrade: websocket\n", { status: 426, headers: { Upgrade: "websocket" } });
 		}
+		const protocol = selectSubprotocol(request.headers.get("Sec-WebSocket-Protocol"));
 		const { 0: client, 1: server } = new WebSocketPair();
 		this.ctx.acceptWebSocket(server);
-		this.#sockets.add(server);
-		return new Response(null, { status: 101, webSocket: client });
+
+		// A plain client is present (as `guest`) from the start; a rich one once it says hello.
+		const session: Session = protocol ? { mode: "rich", name: null } : { mode: "plain", name: PLAIN_NAME };
+		writeSession(server, session);
+		this.#track(server, session);
+		if (session.name) this.#announceJoin(server, session.name);
+
+		const headers: HeadersInit = protocol ? { "Sec-WebSocket-Protocol": protocol } : {};
+		return new Response(null, { status: 101, webSocket: client, headers });
 	}
 
-	/**
-	 * A frame from one client. Plain mode, exactly as the tutorial's server: text is cut to the
-	 * cap and sent as text to everyone (the sender too); binary is relayed as binary, untouched.
-	 * An empty frame is a valid message and is relayed like any other.
-	 */
+	// -- message ---------------------------------------------------------------------------------
+
+	/** A frame from one client. Whatever it holds, only that client can be answered with an error. */
 	override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+		const session = this.#sessions.get(ws);
+		if (!session) return;
 		try {
-			this.#broadcast(typeof message === "string" ? capText(message, this.#config.messageCap) : message);
+			if (session.mode === "plain") this.#onPlainFrame(message);
+			else this.#onRichFrame(ws, session, message);
 		} catch (error) {
-			// Nothing a client sends should get here; if something does, only its sender is dropped.
-			console.error("room: failed to relay a message", error);
+			// Nothing a client sends should get here (storage failing, say); only its sender is dropped.
+			console.error("room: failed to handle a frame", error);
 			this.#leave(ws);
 			this.#close(ws, 1011, "internal error");
 		}
 	}
+
+	/**
+	 * Plain mode, exactly as the tutorial's server: text is cut to the cap, stored, and sent as
+	 * text to every plain socket (the sender too) and as a message event to rich ones. Binary is
+	 * relayed as binary to plain sockets only (the rich protocol is text). An empty frame is a
+	 * valid message for plain clients, but it is not stored or shown to rich ones.
+	 */
+	#onPlainFrame(message: string | ArrayBuffer): void {
+		const text = typeof message === "string" ? capText(message, this.#config.messageCap) : message;
+		if (typeof text === "string" && text.length > 0) this.#relay(PLAIN_NAME, text, null, text);
+		else this.#sendToPlain(text);
+	}
+
+	/** Rich mode: one JSON event per frame, answered with an error event when it is not valid. */
+	#onRichFrame(ws: WebSocket, session: Session, message: string | ArrayBuffer): void {
+		if (typeof message !== "string") {
+			this.#sendError(ws, "binary_unsupported", "edgechat.v1 takes JSON text frames only");
+			return;
+		}
+		const parsed = parseClientEvent(message, this.#config);
+		if (!parsed.ok) {
+			this.#sendTo(ws, parsed.error);
+		} else if (parsed.event.type === "hello") {
+			this.#onHello(ws, session, parsed.event);
+		} else if (session.name === null) {
+			this.#sendError(ws, "not_joined", "say hello (with a name) first");
+		} else if (parsed.event.type === "send") {
+			this.#onSend(ws, session.name, parsed.event);
+		} else {
+			this.#onTyping(ws, session.name);
+		}
+	}
+
+	/** A rich client joins: it gets the room as it is (members, history or what it missed). */
+	#onHello(ws: WebSocket, session: Session, hello: HelloEvent): void {
+		if (session.name !== null) {
+			this.#sendError(ws, "already_joined", "this connection has already said hello");
+			return;
+		}
+		const joined: Session = { mode: "rich", name: hello.name };
+		writeSession(ws, joined);
+		this.#sessions.set(ws, joined);
+		this.#announceJoin(ws, hello.name);
+		this.#members.add(ws);
+
+		const { messages, gap } =
+			hello.since === undefined
+				? { messages: this.#history.recent(this.#config.historyReplay), gap: false }
+				: this.#history.after(hello.since, this.#config.historyReplay);
+		const welcome: WelcomeEvent = {
+			type: "welcome",
+			name: hello.name,
+			members: this.#presence.names(),
+			history: messages,
+			gap,
+			latestId: this.#history.latestId,
+		};
+		this.#sendTo(ws, welcome);
+	}
+
+	/** A chat message from a rich client. A resend of a stored `clientId` is answered, not stored again. */
+	#onSend(ws: WebSocket, name: string, send: SendEvent): void {
+		const stored = this.#relay(name, send.text, send.clientId, `${name}: ${send.text}`);
+		// The original broadcast may have been lost with the old connection: repeat it to the sender.
+		if (stored.duplicate) this.#sendTo(ws, { type: "message", ...stored.message });
+	}
+
+	/** Someone is typing: tell everyone else, at most once per throttle interval per connection. */
+	#onTyping(ws: WebSocket, name: string): void {
+		const now = Date.now();
+		if (now - (this.#lastTyping.get(ws) ?? 0) < TYPING_THROTTLE_MS) return;
+		this.#lastTyping.set(ws, now);
+		this.#broadcast({ type: "typing", name }, null, ws);
+	}
+
+	/**
+	 * Stores a chat message and, when it is new, sends it to everyone: `plainText` to plain
+	 * sockets, a message event to rich ones.
+	 */
+	#relay(
+		name: string,
+		text: string,
+		clientId: string | null,
+		plainText: string,
+	): { duplicate: boolean; message: ChatMessage } {
+		const stored = this.#history.append(name, text, clientId, Date.now());
+		if (!stored.duplicate) this.#broadcast({ type: "message", ...stored.message }, plainText);
+		return stored;
+	}
+
+	// -- close -----------------------------------------------------------------------------------
 
 	/**
 	 * The client closed. It leaves the room and the close handshake is completed with the
@@ -88,27 +237,16 @@ export class Room extends DurableObject<Env> {
 		this.#leave(ws);
 	}
 
-	/** How many sockets the room is relaying to right now. */
-	connectionCount(): number {
-		return this.#sockets.size;
-	}
-
-	/** Sends one frame to every socket in the room. */
-	#broadcast(frame: string | ArrayBuffer): void {
-		for (const socket of this.#sockets) {
-			try {
-				socket.send(frame);
-			} catch {
-				// The socket is closing or already gone; its close or error event will follow, but it
-				// must not cost the rest of the room this message.
-				this.#sockets.delete(socket);
-			}
-		}
-	}
-
-	/** Forgets a socket. Safe to call more than once. */
+	/** Forgets a socket and, if it was its name's last connection, tells the room. Idempotent. */
 	#leave(ws: WebSocket): void {
-		this.#sockets.delete(ws);
+		const session = this.#sessions.get(ws);
+		if (!session) return;
+		this.#sessions.delete(ws);
+		this.#plain.delete(ws);
+		this.#members.delete(ws);
+		if (session.name !== null && this.#presence.remove(session.name)) {
+			this.#broadcast({ type: "leave", name: session.name }, null);
+		}
 	}
 
 	/**
@@ -124,5 +262,78 @@ export class Room extends DurableObject<Env> {
 		} catch {
 			// Already closing: the handshake is under way.
 		}
+	}
+
+	// -- broadcast -------------------------------------------------------------------------------
+
+	/** Starts tracking a socket in the in-memory sets (on connect, and on wake for each survivor). */
+	#track(ws: WebSocket, session: Session): void {
+		this.#sessions.set(ws, session);
+		if (session.mode === "plain") this.#plain.add(ws);
+		else if (session.name !== null) this.#members.add(ws);
+	}
+
+	/** Counts a new connection for `name` and, if it is the name's first, tells everyone else. */
+	#announceJoin(ws: WebSocket, name: string): void {
+		if (this.#presence.add(name)) this.#broadcast({ type: "join", name }, null, ws);
+	}
+
+	/**
+	 * Sends one event to every rich member and, when `plainText` is given, that text to every
+	 * plain socket. Each form is encoded once and the same string goes to every recipient.
+	 */
+	#broadcast(event: SingleServerEvent, plainText: string | null, except?: WebSocket): void {
+		const frame = JSON.stringify(event);
+		const failed: WebSocket[] = [];
+		for (const ws of this.#members) if (ws !== except && !this.#trySend(ws, frame)) failed.push(ws);
+		if (plainText !== null) {
+			for (const ws of this.#plain) if (ws !== except && !this.#trySend(ws, plainText)) failed.push(ws);
+		}
+		// Dropped after the loops: leaving may itself broadcast a leave event.
+		for (const ws of failed) this.#leave(ws);
+	}
+
+	/** Relays a raw frame (binary, or an empty text) to plain sockets only. */
+	#sendToPlain(frame: string | ArrayBuffer): void {
+		for (const ws of this.#plain) this.#trySend(ws, frame);
+	}
+
+	/** Sends one event to one socket. */
+	#sendTo(ws: WebSocket, event: SingleServerEvent): void {
+		this.#trySend(ws, JSON.stringify(event));
+	}
+
+	#sendError(ws: WebSocket, code: ErrorCode, message: string): void {
+		this.#sendTo(ws, { type: "error", code, message });
+	}
+
+	/**
+	 * Sends a frame, reporting false instead of throwing when the socket is closing or gone (its
+	 * close or error event follows; it must not cost the rest of the room this message).
+	 */
+	#trySend(ws: WebSocket, frame: string | ArrayBuffer): boolean {
+		try {
+			ws.send(frame);
+			return true;
+		} catch {
+			return false;
+		}
+	}
+
+	// -- inspection (tests, and later limits) ----------------------------------------------------
+
+	/** How many sockets the room is tracking right now. */
+	connectionCount(): number {
+		return this.#sessions.size;
+	}
+
+	/** The names present right now, sorted. */
+	memberNames(): string[] {
+		return this.#presence.names();
+	}
+
+	/** How many messages the room has stored. */
+	storedMessageCount(): number {
+		return this.#history.count();
 	}
 }

@@ -1,24 +1,13 @@
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Room } from "../../src/room.ts";
+import { freshRoom as fresh, inRoom, stubFor } from "./rooms.ts";
 import { connect, type TestClient } from "./sockets.ts";
 
 const CAP = Number(env.MESSAGE_CAP);
 
-/** A room name no other test uses, so rooms never leak into each other's assertions. */
-let rooms = 0;
-function freshRoom(): string {
-	return `plain-${++rooms}-${crypto.randomUUID().slice(0, 8)}`;
-}
-
-function stubFor(room: string): DurableObjectStub<Room> {
-	return env.ROOMS.get(env.ROOMS.idFromName(room));
-}
-
-function connectionCount(room: string): Promise<number> {
-	return runInDurableObject(stubFor(room), (instance: Room) => instance.connectionCount());
-}
+const freshRoom = () => fresh("plain");
+const connectionCount = (room: string) => inRoom(room, (instance) => instance.connectionCount());
 
 /** Sends `text` from `from` and returns what every client in `all` received next. */
 async function say(from: TestClient, all: TestClient[], frame: string | ArrayBuffer) {

@@ -3,10 +3,13 @@
  * the real Worker, and wait for frames and closes as events (never sleeps).
  */
 import { exports } from "cloudflare:workers";
+import { PING, type ServerEvent, type SingleServerEvent, SUBPROTOCOL, type WelcomeEvent } from "../../src/protocol.ts";
 
 /** A client socket with an inbox of everything it has received, in order. */
 export interface TestClient {
 	readonly socket: WebSocket;
+	/** The `Sec-WebSocket-Protocol` the server selected (null for none). */
+	readonly protocol: string | null;
 	/** Every frame received so far. */
 	readonly received: (string | ArrayBuffer)[];
 	/** Resolves with the next frame not yet taken by an earlier `next()`. */
@@ -16,10 +19,10 @@ export interface TestClient {
 }
 
 /** Opens a socket to `room` through the Worker's fetch handler, as a browser would. */
-export async function connect(room: string): Promise<TestClient> {
-	const response = await exports.default.fetch(`http://chat.test/api/rooms/${room}/websocket`, {
-		headers: { Upgrade: "websocket" },
-	});
+export async function connect(room: string, protocols?: string): Promise<TestClient> {
+	const headers: Record<string, string> = { Upgrade: "websocket" };
+	if (protocols !== undefined) headers["Sec-WebSocket-Protocol"] = protocols;
+	const response = await exports.default.fetch(`http://chat.test/api/rooms/${room}/websocket`, { headers });
 	const socket = response.webSocket;
 	if (response.status !== 101 || !socket) {
 		throw new Error(`expected 101 with a socket, got ${response.status}: ${await response.text()}`);
@@ -43,11 +46,84 @@ export async function connect(room: string): Promise<TestClient> {
 	const closed = new Promise<CloseEvent>((resolve) => socket.addEventListener("close", resolve));
 	return {
 		socket,
+		protocol: response.headers.get("Sec-WebSocket-Protocol"),
 		received,
 		closed,
 		next() {
 			if (taken < received.length) return Promise.resolve(received[taken++] as string | ArrayBuffer);
 			return new Promise((resolve) => waiters.push(resolve));
+		},
+	};
+}
+
+/** A rich (edgechat.v1) client: events in, events out. */
+export interface RichClient {
+	readonly raw: TestClient;
+	/** The welcome it got for its hello. */
+	readonly welcome: WelcomeEvent;
+	/** The next event (batches are unpacked, in order). */
+	nextEvent(): Promise<SingleServerEvent>;
+	/** Events until one of `type` arrives; resolves with that one. */
+	nextOf<T extends SingleServerEvent["type"]>(type: T): Promise<Extract<SingleServerEvent, { type: T }>>;
+	/** Sends one event (or any raw JSON value, for bad-input tests). */
+	send(event: unknown): void;
+	/** Sends a chat message and resolves with the stored message as echoed back. */
+	say(text: string, clientId?: string): Promise<Extract<SingleServerEvent, { type: "message" }>>;
+	/** Sends a ping and resolves with the reply frame. */
+	ping(): Promise<string>;
+	close(): Promise<CloseEvent>;
+}
+
+/** Opens a rich connection without saying hello. */
+export async function connectRichRaw(room: string) {
+	const raw = await connect(room, SUBPROTOCOL);
+	const pending: SingleServerEvent[] = [];
+	async function nextEvent(): Promise<SingleServerEvent> {
+		while (pending.length === 0) {
+			const frame = await raw.next();
+			if (typeof frame !== "string") throw new Error("rich client got a binary frame");
+			const event = JSON.parse(frame) as ServerEvent;
+			pending.push(...(event.type === "batch" ? event.events : [event]));
+		}
+		return pending.shift() as SingleServerEvent;
+	}
+	return { raw, nextEvent };
+}
+
+let messageCounter = 0;
+
+/** Opens a rich connection and joins as `name` (resuming after `since` when given). */
+export async function connectRich(room: string, name: string, since?: number): Promise<RichClient> {
+	const { raw, nextEvent } = await connectRichRaw(room);
+	raw.socket.send(JSON.stringify(since === undefined ? { type: "hello", name } : { type: "hello", name, since }));
+	const first = await nextEvent();
+	if (first.type !== "welcome") throw new Error(`expected welcome, got ${JSON.stringify(first)}`);
+	async function nextOf<T extends SingleServerEvent["type"]>(type: T) {
+		for (;;) {
+			const event = await nextEvent();
+			if (event.type === type) return event as Extract<SingleServerEvent, { type: T }>;
+		}
+	}
+	return {
+		raw,
+		welcome: first,
+		nextEvent,
+		nextOf,
+		send: (event) => raw.socket.send(JSON.stringify(event)),
+		async say(text, clientId = `m${++messageCounter}`) {
+			raw.socket.send(JSON.stringify({ type: "send", clientId, text }));
+			for (;;) {
+				const event = await nextOf("message");
+				if (event.clientId === clientId) return event;
+			}
+		},
+		async ping() {
+			raw.socket.send(PING);
+			return String(await raw.next());
+		},
+		close() {
+			raw.socket.close(1000, "bye");
+			return raw.closed;
 		},
 	};
 }
