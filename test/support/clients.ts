@@ -31,9 +31,9 @@ function toBuffer(data: RawData): Buffer {
 	return Buffer.from(data);
 }
 
-/** Opens a client to `url` and resolves once it is open. */
-export async function openClient(url: string, options: WebSocket.ClientOptions = {}): Promise<Client> {
-	const socket = new WebSocket(url, { perMessageDeflate: false, ...options });
+/** Opens a client to `url`, offering `protocols`, and resolves once it is open. */
+export async function openClient(url: string, protocols: string[] = []): Promise<Client> {
+	const socket = new WebSocket(url, protocols, { perMessageDeflate: false });
 	const frames: Frame[] = [];
 	const listeners = new Set<() => void>();
 	let taken = 0;

@@ -1,0 +1,67 @@
+/**
+ * An edgechat.v1 client for the loopback tests, built on the `ws` package: joins with a name,
+ * collects every event (batches unpacked), and waits on events, never on timers.
+ */
+import type { ChatMessage, ServerEvent, SingleServerEvent, WelcomeEvent } from "../../src/protocol.ts";
+import { SUBPROTOCOL } from "../../src/protocol.ts";
+import { type Client, openClient } from "./clients.ts";
+
+/** A joined rich client. */
+export interface RichClient {
+	readonly client: Client;
+	readonly welcome: WelcomeEvent;
+	/** Every event received after the welcome, in order. */
+	readonly events: SingleServerEvent[];
+	/** Messages seen (welcome history, then live), in arrival order. */
+	readonly messages: ChatMessage[];
+	/** Resolves once `predicate` holds for the events so far. */
+	until(predicate: () => boolean): Promise<void>;
+	/** Sends a chat message. */
+	send(text: string, clientId: string): void;
+}
+
+/** Opens a socket offering edgechat.v1, says hello, and resolves once welcomed. */
+export async function joinRich(url: string, name: string, since?: number): Promise<RichClient> {
+	const client = await openClient(url, [SUBPROTOCOL]);
+	if (client.socket.protocol !== SUBPROTOCOL) throw new Error(`server selected ${client.socket.protocol}`);
+	const events: SingleServerEvent[] = [];
+	const messages: ChatMessage[] = [];
+	const waiters = new Set<() => void>();
+	let welcome: WelcomeEvent | undefined;
+	const onEvent = (event: SingleServerEvent) => {
+		if (event.type === "welcome") {
+			welcome = event;
+			messages.push(...event.history);
+		} else {
+			events.push(event);
+			if (event.type === "message") messages.push(event);
+		}
+	};
+	client.socket.on("message", (data, isBinary) => {
+		if (isBinary) throw new Error("rich client got a binary frame");
+		const event = JSON.parse(data.toString()) as ServerEvent;
+		for (const single of event.type === "batch" ? event.events : [event]) onEvent(single);
+		for (const waiter of [...waiters]) waiter();
+	});
+	function until(predicate: () => boolean): Promise<void> {
+		if (predicate()) return Promise.resolve();
+		return new Promise((resolve) => {
+			const waiter = () => {
+				if (!predicate()) return;
+				waiters.delete(waiter);
+				resolve();
+			};
+			waiters.add(waiter);
+		});
+	}
+	client.socket.send(JSON.stringify(since === undefined ? { type: "hello", name } : { type: "hello", name, since }));
+	await until(() => welcome !== undefined);
+	return {
+		client,
+		welcome: welcome as WelcomeEvent,
+		events,
+		messages,
+		until,
+		send: (text, clientId) => client.socket.send(JSON.stringify({ type: "send", clientId, text })),
+	};
+}
