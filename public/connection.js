@@ -2,14 +2,26 @@
 /**
  * A WebSocket that comes back by itself. After an abnormal close (anything but 1000: a dropped
  * network, a server restart, 1006 from a reset) it reconnects with jittered exponential backoff,
- * so a room full of pages does not stampede a server that just came back.
+ * so a room full of pages does not stampede a server that just came back. While open it sends
+ * the protocol's heartbeat, which keeps idle connections alive through proxies without waking
+ * the room (the runtime answers it).
  */
+
+/** @import { Ping, Subprotocol } from "../src/protocol.ts" */
+
+/** @type {Subprotocol} */
+export const SUBPROTOCOL = "edgechat.v1";
+/** @type {Ping} */
+const PING = '{"type":"ping"}';
+/** Heartbeat interval, as PROTOCOL.md recommends (ms). */
+const PING_INTERVAL_MS = 30_000;
 
 /** @typedef {"connecting" | "open" | "waiting" | "closed"} ConnectionState */
 
 /**
  * @typedef {object} ConnectionEvents
- * @property {(data: string | ArrayBuffer) => void} onMessage a frame arrived
+ * @property {() => void} onOpen the socket is open (again): say hello
+ * @property {(data: string) => void} onMessage a text frame arrived
  * @property {(state: ConnectionState, detail: { retryInMs?: number, code?: number }) => void} onState
  *   the connection changed state; `retryInMs` is set while waiting to reconnect
  */
@@ -31,12 +43,13 @@ export function backoffDelay(attempt, random = Math.random) {
 	return ceiling / 2 + (random() * ceiling) / 2;
 }
 
-/** A WebSocket connection to one URL that reconnects after abnormal closes. */
+/** An edgechat.v1 WebSocket connection to one URL that reconnects after abnormal closes. */
 export class Connection {
 	/** @type {string} */ #url;
 	/** @type {ConnectionEvents} */ #events;
 	/** @type {WebSocket | null} */ #socket = null;
 	/** @type {ReturnType<typeof setTimeout> | undefined} */ #retryTimer;
+	/** @type {ReturnType<typeof setInterval> | undefined} */ #heartbeat;
 	#attempt = 0;
 	#stopped = false;
 
@@ -55,15 +68,18 @@ export class Connection {
 		this.#stopped = false;
 		if (this.#socket && this.#socket.readyState <= WebSocket.OPEN) return;
 		this.#events.onState("connecting", {});
-		const socket = new WebSocket(this.#url);
-		// Binary frames as ArrayBuffer, not Blob (the tutorial readers' "why is my text a Blob").
-		socket.binaryType = "arraybuffer";
+		const socket = new WebSocket(this.#url, [SUBPROTOCOL]);
 		socket.addEventListener("open", () => {
 			this.#attempt = 0;
+			this.#heartbeat = setInterval(() => this.send(PING), PING_INTERVAL_MS);
 			this.#events.onState("open", {});
+			this.#events.onOpen();
 		});
-		socket.addEventListener("message", (event) => this.#events.onMessage(event.data));
+		socket.addEventListener("message", (event) => {
+			if (typeof event.data === "string") this.#events.onMessage(event.data);
+		});
 		socket.addEventListener("close", (event) => {
+			clearInterval(this.#heartbeat);
 			if (this.#socket !== socket) return;
 			this.#socket = null;
 			if (this.#stopped || event.code === 1000) {
@@ -84,13 +100,22 @@ export class Connection {
 
 	/**
 	 * Sends a frame if the socket is open.
-	 * @param {string | ArrayBuffer} data
+	 * @param {string} data
 	 * @returns {boolean} whether it was sent
 	 */
 	send(data) {
 		if (!this.#socket || this.#socket.readyState !== WebSocket.OPEN) return false;
 		this.#socket.send(data);
 		return true;
+	}
+
+	/** Closes and opens a fresh connection at once (for example to join under another name). */
+	restart() {
+		const old = this.#socket;
+		this.#socket = null;
+		clearInterval(this.#heartbeat);
+		old?.close(1000, "rejoining");
+		this.connect();
 	}
 
 	/** Closes for good (1000); no reconnect follows. */

@@ -16,6 +16,8 @@ export type Subprotocol = typeof SUBPROTOCOL;
  * (`setWebSocketAutoResponse`), without waking a hibernated room.
  */
 export const PING = '{"type":"ping"}';
+/** The heartbeat frame's type, so the page's copy is checked against this one. */
+export type Ping = typeof PING;
 /** The runtime's answer to `PING`. */
 export const PONG = '{"type":"pong"}';
 /** Recommended heartbeat interval for clients, in milliseconds. */
@@ -93,6 +95,8 @@ export interface WelcomeEvent {
 	gap: boolean;
 	/** Id of the newest message in the room (0 when there is none). */
 	latestId: number;
+	/** Longest text a `send` may carry, in code points (MESSAGE_CAP), so the client can say so before sending. */
+	messageCap: number;
 }
 
 /** A new chat message, sent to everyone, the sender included. */

@@ -187,6 +187,7 @@ export class Room extends DurableObject<Env> {
 			history: messages,
 			gap,
 			latestId: this.#history.latestId,
+			messageCap: this.#config.messageCap,
 		};
 		this.#sendTo(ws, welcome);
 	}
@@ -194,6 +195,8 @@ export class Room extends DurableObject<Env> {
 	/** A chat message from a rich client. A resend of a stored `clientId` is answered, not stored again. */
 	#onSend(ws: WebSocket, name: string, send: SendEvent): void {
 		const stored = this.#relay(name, send.text, send.clientId, `${name}: ${send.text}`);
+		// The message clears the sender's typing indicator everywhere; typing again is news.
+		this.#lastTyping.delete(ws);
 		// The original broadcast may have been lost with the old connection: repeat it to the sender.
 		if (stored.duplicate) this.#sendTo(ws, { type: "message", ...stored.message });
 	}

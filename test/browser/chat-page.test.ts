@@ -2,7 +2,10 @@
  * The chat page in a real browser: Debian's headless Chromium against the Worker served by
  * workerd (miniflare API) on loopback.
  */
-import type { Browser, Page } from "playwright-core";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../support/browser.ts";
 import { type LocalServer, startMiniflare } from "../support/server.ts";
@@ -18,15 +21,27 @@ afterAll(async () => {
 	await server?.stop();
 });
 
-/** Opens the page for `room` in its own browser context and waits until it is connected. */
-async function openChat(room: string, origin = server.origin): Promise<Page> {
+/** A browser profile of its own (its own localStorage): one person. */
+async function person(): Promise<BrowserContext> {
 	const context = await browser.newContext();
+	// Fail with the locator's own message well before the test's timeout.
+	context.setDefaultTimeout(10_000);
+	return context;
+}
+
+/** Opens the page for `room` and joins as `name` (if asked), waiting until joined. */
+async function openChat(context: BrowserContext, room: string, name?: string, origin = server.origin): Promise<Page> {
 	const page = await context.newPage();
 	page.on("pageerror", (error) => {
 		throw error;
 	});
 	await page.goto(`${origin}/?room=${room}`);
 	await page.getByRole("status").getByText("Connected").waitFor();
+	if (name !== undefined) {
+		const dialog = page.getByRole("dialog", { name: "Join the chat" });
+		await dialog.getByRole("textbox", { name: "Your name" }).fill(name);
+		await dialog.getByRole("button", { name: "Join" }).click();
+	}
 	return page;
 }
 
@@ -36,22 +51,56 @@ async function send(page: Page, text: string): Promise<void> {
 	await input.press("Enter");
 }
 
-const messages = (page: Page) => page.getByRole("list", { name: "Messages" }).getByRole("listitem");
+const messages = (page: Page) => page.getByRole("list", { name: "Messages" }).locator("li.message");
+const members = (page: Page) => page.getByRole("list", { name: "Members" }).getByRole("listitem");
+/** A stored message: on the page, and no longer marked pending. */
+const stored = (page: Page, text: string) => messages(page).filter({ hasText: text }).and(page.locator("li[data-id]"));
 
 describe("chat page", () => {
-	it("carries a message typed and submitted in one page to another page in the same room", async () => {
-		const [alice, bob] = [await openChat("browser-two"), await openChat("browser-two")];
-		await send(alice, "hello from alice");
-		await messages(bob).filter({ hasText: "hello from alice" }).waitFor();
-		expect(await messages(bob).allTextContents()).toEqual(["hello from alice"]);
-		// The sender sees its own message too, its input is cleared and keeps the focus.
-		await messages(alice).filter({ hasText: "hello from alice" }).waitFor();
+	it("lets two named users chat: members, typing, and messages both ways", async () => {
+		const alice = await openChat(await person(), "browser-two", "Alice");
+		await members(alice).filter({ hasText: "Alice" }).waitFor();
+		const bob = await openChat(await person(), "browser-two", "Bob");
+		// Bob sees Alice in the member list; Alice sees Bob join.
+		await members(bob).filter({ hasText: "Alice" }).waitFor();
+		await members(alice).filter({ hasText: "Bob" }).waitFor();
+		expect(await members(bob).allTextContents()).toEqual(["Alice", "Bob"]);
+
+		// Alice types: Bob sees it.
+		await alice.getByRole("textbox", { name: "Message" }).fill("hel");
+		await bob.getByText("Alice is typing…").waitFor();
+
+		await alice.getByRole("textbox", { name: "Message" }).fill("hello from alice");
+		await alice.getByRole("textbox", { name: "Message" }).press("Enter");
+		await stored(bob, "hello from alice").waitFor();
+		// The typing notice clears when Alice's message arrives.
+		expect(await bob.getByText("Alice is typing…").count()).toBe(0);
+		expect(await messages(bob).locator(".author").allTextContents()).toEqual(["Alice"]);
+		// Alice's own copy is confirmed (stored, with a time), her input cleared and still focused.
+		await stored(alice, "hello from alice").locator("time").waitFor();
 		expect(await alice.getByRole("textbox", { name: "Message" }).inputValue()).toBe("");
 		expect(await alice.locator("#message:focus").count()).toBe(1);
+
+		await send(bob, "hi alice");
+		await stored(alice, "hi alice").waitFor();
+	});
+
+	it("shows the history again after a reload, without asking the name again", async () => {
+		const context = await person();
+		const first = await openChat(context, "browser-reload", "Carol");
+		for (const text of ["one", "two", "three"]) await send(first, text);
+		await stored(first, "three").waitFor();
+		await first.reload();
+		await stored(first, "three").waitFor();
+		expect(await messages(first).locator(".text").allTextContents()).toEqual(["one", "two", "three"]);
+		expect(await first.getByRole("dialog").isVisible()).toBe(false);
+		expect(await first.locator("#my-name").textContent()).toBe("Carol");
+		expect(await first.getByRole("separator").allTextContents()).toEqual(["Today"]);
 	});
 
 	it("shows HTML in a message as literal text, never as markup", async () => {
-		const [alice, bob] = [await openChat("browser-xss"), await openChat("browser-xss")];
+		const alice = await openChat(await person(), "browser-xss", "Alice");
+		const bob = await openChat(await person(), "browser-xss", "<b>Bob</b>");
 		let dialogs = 0;
 		bob.on("dialog", async (dialog) => {
 			dialogs++;
@@ -59,25 +108,62 @@ describe("chat page", () => {
 		});
 		const attack = "<img src=x onerror=alert(1)>";
 		await send(alice, attack);
-		await messages(bob).filter({ hasText: attack }).waitFor();
-		expect(await messages(bob).first().textContent()).toBe(attack);
+		await stored(bob, attack).waitFor();
+		expect(await stored(bob, attack).locator(".text").textContent()).toBe(attack);
 		expect(await bob.locator("#messages img").count()).toBe(0);
-		// A second, harmless message arriving after it proves the page kept running without a dialog.
+		await members(alice).filter({ hasText: "<b>Bob</b>" }).waitFor();
+		expect(await alice.locator("#members b").count()).toBe(0);
+		// A later harmless message arriving proves the page kept running without a dialog.
 		await send(alice, "after");
-		await messages(bob).filter({ hasText: "after" }).waitFor();
+		await stored(bob, "after").waitFor();
 		expect(dialogs).toBe(0);
 	});
 
 	it("never sends an empty or blank message", async () => {
-		const [alice, bob] = [await openChat("browser-empty"), await openChat("browser-empty")];
+		const alice = await openChat(await person(), "browser-empty", "Alice");
+		const bob = await openChat(await person(), "browser-empty", "Bob");
 		await send(alice, "   ");
 		await send(alice, "real");
-		await messages(bob).filter({ hasText: "real" }).waitFor();
-		expect(await messages(bob).allTextContents()).toEqual(["real"]);
+		await stored(bob, "real").waitFor();
+		expect(await messages(bob).locator(".text").allTextContents()).toEqual(["real"]);
+	});
+
+	it("asks again when the room refuses a name", async () => {
+		const page = await openChat(await person(), "browser-badname", "bad\u202Ename");
+		await page
+			.getByRole("alert")
+			.getByText(/invisible or direction-changing/)
+			.waitFor();
+		const dialog = page.getByRole("dialog", { name: "Join the chat" });
+		await dialog.getByRole("textbox", { name: "Your name" }).fill("Good Name");
+		await dialog.getByRole("button", { name: "Join" }).click();
+		await members(page).filter({ hasText: "Good Name" }).waitFor();
+	});
+
+	it("starts over, without duplicates, when the room lost its history while the page was away", async () => {
+		const local = await startMiniflare();
+		const port = Number(new URL(local.origin).port);
+		const alice = await openChat(await person(), "browser-reset", "Alice", local.origin);
+		await send(alice, "old world");
+		await stored(alice, "old world").waitFor();
+		await local.stop();
+		await alice
+			.getByRole("status")
+			.getByText(/Connection lost/)
+			.waitFor();
+		const fresh = await startMiniflare({ port }); // no persisted state: an empty room
+		try {
+			await alice.getByText("The room's history was reset.").waitFor();
+			await send(alice, "new world");
+			await stored(alice, "new world").waitFor();
+			expect(await messages(alice).locator(".text").allTextContents()).toEqual(["new world"]);
+		} finally {
+			await fresh.stop();
+		}
 	});
 
 	it("refuses an invalid room name on the page itself, without opening a socket", async () => {
-		const page = await (await browser.newContext()).newPage();
+		const page = await (await person()).newPage();
 		const sockets: string[] = [];
 		page.on("websocket", (socket) => sockets.push(socket.url()));
 		await page.goto(`${server.origin}/?room=${encodeURIComponent("not a room!")}`);
@@ -86,25 +172,33 @@ describe("chat page", () => {
 		expect(sockets).toEqual([]);
 	});
 
-	it("shows a lost connection and reconnects by itself when the server comes back", async () => {
-		const local = await startMiniflare();
-		const port = new URL(local.origin).port;
-		const page = await openChat("browser-reconnect", local.origin);
+	it("shows a lost connection, keeps a message sent meanwhile pending, and delivers it after reconnecting by itself", async () => {
+		const persistDir = await mkdtemp(path.join(tmpdir(), "edgechat-browser-"));
+		const local = await startMiniflare({ persistDir });
+		const port = Number(new URL(local.origin).port);
+		const alice = await openChat(await person(), "browser-reconnect", "Alice", local.origin);
+		await send(alice, "before");
+		await stored(alice, "before").waitFor();
 		await local.stop();
-		await page
+		await alice
 			.getByRole("status")
 			.getByText(/Connection lost/)
 			.waitFor();
-		expect(await page.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
+		await send(alice, "while offline");
+		await messages(alice).filter({ hasText: "while offline" }).and(alice.locator(".pending")).waitFor();
 
-		const again = await startMiniflare({ port: Number(port) });
+		const again = await startMiniflare({ port, persistDir });
 		try {
 			// No click: the page retries on its own (jittered backoff from ~0.5 s, doubling).
-			await page.getByRole("status").getByText("Connected").waitFor();
-			await send(page, "back again");
-			await messages(page).filter({ hasText: "back again" }).waitFor();
+			await stored(alice, "while offline").waitFor();
+			const bob = await openChat(await person(), "browser-reconnect", "Bob", again.origin);
+			await stored(bob, "while offline").waitFor();
+			// Resumed from the last id it saw: each message once, in order.
+			expect(await messages(alice).locator(".text").allTextContents()).toEqual(["before", "while offline"]);
+			expect(await messages(bob).locator(".text").allTextContents()).toEqual(["before", "while offline"]);
 		} finally {
 			await again.stop();
+			await rm(persistDir, { recursive: true, force: true });
 		}
 	});
 });

@@ -213,6 +213,10 @@ describe("typing", () => {
 		expect(await bob.nextEvent()).toEqual({ type: "typing", name: "alice" });
 		expect(await bob.nextEvent()).toMatchObject({ type: "message", id: sent.id });
 		expect(await inRoom(room, (r) => r.storedMessageCount())).toBe(1);
+		// Sending ends the typing episode: typing again right away is passed on.
+		alice.send({ type: "typing" });
+		await alice.say("second");
+		expect(await bob.nextEvent()).toEqual({ type: "typing", name: "alice" });
 	});
 });
 
