@@ -59,6 +59,18 @@ describe("rich chat over loopback", () => {
 		expect(new Set(audit.welcome.history.map((m) => m.clientId)).size).toBe(total);
 	});
 
+	it("a member whose TCP connection is reset leaves the member list of everyone else", async () => {
+		const room = freshRoom();
+		const url = server.socketUrl(room);
+		const alice = await joinRich(url, "alice");
+		const bob = await joinRich(url, "bob");
+		await alice.until(() => alice.events.some((e) => e.type === "join" && e.name === "bob"));
+		resetConnection(bob.client.socket);
+		await alice.until(() => alice.events.some((e) => e.type === "leave" && e.name === "bob"));
+		const carol = await joinRich(url, "carol");
+		expect(carol.welcome.members).toEqual(["alice", "carol"]);
+	});
+
 	it("a send retried after a reconnect is stored and broadcast once", async () => {
 		const room = freshRoom();
 		const url = server.socketUrl(room);
