@@ -11,8 +11,20 @@ export default defineConfig({
 	test: {
 		projects: [
 			{
+				// Flood control off here: these tests send bursts to test other things. It is tested
+				// with the shipped settings in the workerd-limits project below.
+				plugins: [
+					cloudflareTest({
+						wrangler: { configPath: "./wrangler.toml" },
+						miniflare: { bindings: { RATE_LIMIT_MESSAGES: "0" } },
+					}),
+				],
+				test: { name: "workerd", include: ["test/workerd/**/*.test.ts"], exclude: ["test/workerd/limits/**"] },
+			},
+			{
+				// wrangler.toml exactly as shipped.
 				plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
-				test: { name: "workerd", include: ["test/workerd/**/*.test.ts"] },
+				test: { name: "workerd-limits", include: ["test/workerd/limits/**/*.test.ts"] },
 			},
 			{
 				test: {

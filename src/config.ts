@@ -1,24 +1,49 @@
 /**
- * The room's limits, read from the Worker's `[vars]` (wrangler.toml). Every limit has a default
- * here and a row in the README; a value that is present but not usable is an operator error and
- * is reported loudly rather than silently replaced.
+ * Every limit edgechat enforces, read from the Worker's `[vars]` (wrangler.toml). Each has a
+ * default here and a row in the README; a value that is present but not usable is an operator
+ * error and is reported loudly (the request fails with the setting's name) rather than silently
+ * replaced by something else.
  */
 
-/** Limits a room enforces, already parsed and range-checked. */
-export interface RoomConfig {
-	/** Longest chat text, in Unicode code points; longer text frames are cut (plain mode). */
+/** The limits, already parsed and range-checked. */
+export interface Config {
+	/** Longest chat text, in Unicode code points (plain mode cuts, rich mode refuses). */
 	readonly messageCap: number;
+	/** Largest frame a client may send, in bytes; a larger one closes its connection with 1009. */
+	readonly maxFrameBytes: number;
 	/** Messages replayed to a client that joins without a `since` (rich mode). */
 	readonly historyReplay: number;
 	/** Messages kept per room; the oldest are dropped beyond this. */
 	readonly historyRetention: number;
+	/** Messages a connection may send per `rateLimitWindowSeconds` on average; 0 turns flood control off. */
+	readonly rateLimitMessages: number;
+	/** The window of the rate limit, in seconds. */
+	readonly rateLimitWindowSeconds: number;
+	/** Messages a connection may send at once before the rate applies (the bucket's size). */
+	readonly rateLimitBurst: number;
+	/** Connections a room accepts; the next one gets 503 before the upgrade. */
+	readonly maxConnections: number;
+	/** Extra origins allowed to open sockets (exact `scheme://host[:port]`), or `*` for any. */
+	readonly allowedOrigins: readonly string[];
+	/** Whether upgrades without an `Origin` header (non-browser clients) are allowed. */
+	readonly allowMissingOrigin: boolean;
+	/** A rich connection silent (no frame, no ping) this long is closed as dead, in seconds; 0 = never. */
+	readonly heartbeatTimeoutSeconds: number;
 }
 
 /** Defaults used when a `[vars]` entry is absent. */
-export const DEFAULTS: RoomConfig = {
+export const DEFAULTS: Config = {
 	messageCap: 50,
+	maxFrameBytes: 16 * 1024,
 	historyReplay: 50,
 	historyRetention: 1_000,
+	rateLimitMessages: 10,
+	rateLimitWindowSeconds: 10,
+	rateLimitBurst: 5,
+	maxConnections: 1_000,
+	allowedOrigins: [],
+	allowMissingOrigin: true,
+	heartbeatTimeoutSeconds: 90,
 };
 
 /** Thrown when a `[vars]` entry is present but unusable. */
@@ -26,17 +51,13 @@ export class ConfigError extends Error {
 	override name = "ConfigError";
 }
 
+type Vars = Record<string, unknown>;
+
 /**
  * Reads one integer setting. Accepts a number or a numeric string, because values come from
  * TOML, the dashboard or `wrangler dev --var` and arrive as either.
  */
-function integerSetting(
-	vars: Record<string, unknown>,
-	name: string,
-	fallback: number,
-	min: number,
-	max: number,
-): number {
+function integer(vars: Vars, name: string, fallback: number, min: number, max: number): number {
 	const raw = vars[name];
 	if (raw === undefined || raw === "") return fallback;
 	const value = typeof raw === "number" ? raw : Number(String(raw).trim());
@@ -46,12 +67,57 @@ function integerSetting(
 	return value;
 }
 
-/** Parses the room's limits from the Worker environment. */
-export function readRoomConfig(env: Partial<Env>): RoomConfig {
-	const vars = env as Record<string, unknown>;
-	return {
-		messageCap: integerSetting(vars, "MESSAGE_CAP", DEFAULTS.messageCap, 1, 1_000_000),
-		historyReplay: integerSetting(vars, "HISTORY_REPLAY", DEFAULTS.historyReplay, 0, 10_000),
-		historyRetention: integerSetting(vars, "HISTORY_RETENTION", DEFAULTS.historyRetention, 1, 1_000_000),
+function boolean(vars: Vars, name: string, fallback: boolean): boolean {
+	const raw = vars[name];
+	if (raw === undefined || raw === "") return fallback;
+	const text = String(raw).trim().toLowerCase();
+	if (text === "true") return true;
+	if (text === "false") return false;
+	throw new ConfigError(`${name} must be "true" or "false", got ${JSON.stringify(raw)}`);
+}
+
+function origins(vars: Vars, name: string): string[] {
+	const raw = vars[name];
+	if (raw === undefined || raw === "") return [];
+	const list = String(raw)
+		.split(",")
+		.map((origin) => origin.trim())
+		.filter(Boolean);
+	for (const origin of list) {
+		if (origin === "*") continue;
+		let parsed: URL;
+		try {
+			parsed = new URL(origin);
+		} catch {
+			throw new ConfigError(`${name}: ${JSON.stringify(origin)} is not an origin like https://example.com`);
+		}
+		if (parsed.origin !== origin) {
+			throw new ConfigError(`${name}: ${JSON.stringify(origin)} is not an origin (write ${parsed.origin})`);
+		}
+	}
+	return list;
+}
+
+const parsed = new WeakMap<object, Config>();
+
+/** Parses (once per environment object) every limit from the Worker environment. */
+export function readConfig(env: object): Config {
+	const cached = parsed.get(env);
+	if (cached) return cached;
+	const vars = env as Vars;
+	const config: Config = {
+		messageCap: integer(vars, "MESSAGE_CAP", DEFAULTS.messageCap, 1, 1_000_000),
+		maxFrameBytes: integer(vars, "MAX_FRAME_BYTES", DEFAULTS.maxFrameBytes, 1, 1024 * 1024),
+		historyReplay: integer(vars, "HISTORY_REPLAY", DEFAULTS.historyReplay, 0, 10_000),
+		historyRetention: integer(vars, "HISTORY_RETENTION", DEFAULTS.historyRetention, 1, 1_000_000),
+		rateLimitMessages: integer(vars, "RATE_LIMIT_MESSAGES", DEFAULTS.rateLimitMessages, 0, 1_000_000),
+		rateLimitWindowSeconds: integer(vars, "RATE_LIMIT_WINDOW_SECONDS", DEFAULTS.rateLimitWindowSeconds, 1, 3_600),
+		rateLimitBurst: integer(vars, "RATE_LIMIT_BURST", DEFAULTS.rateLimitBurst, 1, 1_000_000),
+		maxConnections: integer(vars, "MAX_CONNECTIONS", DEFAULTS.maxConnections, 1, 32_768),
+		allowedOrigins: origins(vars, "ALLOWED_ORIGINS"),
+		allowMissingOrigin: boolean(vars, "ALLOW_MISSING_ORIGIN", DEFAULTS.allowMissingOrigin),
+		heartbeatTimeoutSeconds: integer(vars, "HEARTBEAT_TIMEOUT_SECONDS", DEFAULTS.heartbeatTimeoutSeconds, 0, 86_400),
 	};
+	parsed.set(env, config);
+	return config;
 }

@@ -132,7 +132,9 @@ export type ErrorCode =
 	| "text_too_long"
 	| "binary_unsupported"
 	| "not_joined"
-	| "already_joined";
+	| "already_joined"
+	| "rate_limited"
+	| "server_error";
 
 /** Something the client sent was refused. The connection stays open and usable. */
 export interface ErrorEvent {
@@ -142,6 +144,8 @@ export interface ErrorEvent {
 	message: string;
 	/** The `clientId` of the refused `send`, when there was one. */
 	clientId?: string;
+	/** With `rate_limited`: how long to wait before the next message will be accepted, in ms. */
+	retryAfterMs?: number;
 }
 
 /** Several events in one frame, to be handled in order. */

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { type RoomConfig, readRoomConfig } from "./config.ts";
+import { type Config, readConfig } from "./config.ts";
 import { History } from "./history.ts";
 import { Presence } from "./presence.ts";
 import {
@@ -15,8 +15,9 @@ import {
 	SUBPROTOCOL,
 	type WelcomeEvent,
 } from "./protocol.ts";
-import { readSession, type Session, writeSession } from "./session.ts";
-import { capText } from "./text.ts";
+import { newBucket, takeToken } from "./rate-limit.ts";
+import { readSession, type Session, saveSession } from "./session.ts";
+import { capText, exceedsUtf8Bytes } from "./text.ts";
 
 /**
  * Close codes a server may put on the wire. 1005, 1006 and 1015 only ever describe a close
@@ -53,15 +54,19 @@ function selectSubprotocol(offer: string | null): typeof SUBPROTOCOL | null {
  *
  * Hot path: `webSocketMessage` -> `#relay` -> `#broadcast`. It walks in-memory sets (never
  * `ctx.getWebSockets()`) and encodes each event once for all recipients.
+ *
+ * Nothing one client does may cost another a message: every frame is size-checked and
+ * rate-limited per connection before it is looked at, every refusal is answered to its sender
+ * alone, and a failure while handling one frame closes (1011) only the connection that sent it.
  */
 export class Room extends DurableObject<Env> {
-	/** The room's limits, from `[vars]`. */
-	readonly #config: RoomConfig;
+	/** The limits, from `[vars]`. */
+	readonly #config: Config;
 	/** The room's durable messages. */
 	readonly #history: History;
 	/** Names present, with their connection counts. */
 	readonly #presence = new Presence();
-	/** Every open socket and what the room knows of it. */
+	/** Every open socket and what the room knows of it (the same objects as the attachments). */
 	readonly #sessions = new Map<WebSocket, Session>();
 	/** Plain sockets: they receive raw text (and binary). */
 	readonly #plain = new Set<WebSocket>();
@@ -77,12 +82,13 @@ export class Room extends DurableObject<Env> {
 	 */
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
-		this.#config = readRoomConfig(env);
+		this.#config = readConfig(env);
 		this.#history = new History(ctx.storage.sql, this.#config.historyRetention);
 		// The heartbeat is answered by the runtime itself, so it never wakes a hibernated room.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
 		for (const ws of ctx.getWebSockets()) {
 			const session = readSession(ws);
+			if (!session) continue;
 			this.#track(ws, session);
 			if (session.name !== null) this.#presence.add(session.name);
 		}
@@ -92,24 +98,37 @@ export class Room extends DurableObject<Env> {
 
 	/**
 	 * Accepts a WebSocket upgrade forwarded by the Worker (which has already checked the path,
-	 * the room name, the method and the `Upgrade` header). Offering `edgechat.v1` (alone or
-	 * among others) selects the rich protocol; offering only unknown subprotocols gets no
-	 * `Sec-WebSocket-Protocol` in the answer, as RFC 6455 section 4.2.2 says, and the connection
-	 * is plain (a browser then fails it on its side).
+	 * the room name, the method, the `Upgrade` header and the origin). A full room answers 503
+	 * before the upgrade. Offering `edgechat.v1` (alone or among others) selects the rich
+	 * protocol; offering only unknown subprotocols gets no `Sec-WebSocket-Protocol` in the answer,
+	 * as RFC 6455 section 4.2.2 says, and the connection is plain (a browser then fails it).
 	 */
 	override async fetch(request: Request): Promise<Response> {
 		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
 			return new Response("expected Upgrade: websocket\n", { status: 426, headers: { Upgrade: "websocket" } });
 		}
+		if (this.#sessions.size >= this.#config.maxConnections) {
+			return new Response(`room is full (${this.#config.maxConnections} connections); try again later\n`, {
+				status: 503,
+				headers: { "Retry-After": "30" },
+			});
+		}
 		const protocol = selectSubprotocol(request.headers.get("Sec-WebSocket-Protocol"));
 		const { 0: client, 1: server } = new WebSocketPair();
 		this.ctx.acceptWebSocket(server);
 
+		const now = Date.now();
 		// A plain client is present (as `guest`) from the start; a rich one once it says hello.
-		const session: Session = protocol ? { mode: "rich", name: null } : { mode: "plain", name: PLAIN_NAME };
-		writeSession(server, session);
+		const session: Session = {
+			mode: protocol ? "rich" : "plain",
+			name: protocol ? null : PLAIN_NAME,
+			connectedAt: now,
+			bucket: newBucket(this.#config, now),
+		};
+		saveSession(server, session);
 		this.#track(server, session);
-		if (session.name) this.#announceJoin(server, session.name);
+		if (session.name !== null) this.#announceJoin(server, session.name);
+		if (protocol) await this.#scheduleLivenessSweep();
 
 		const headers: HeadersInit = protocol ? { "Sec-WebSocket-Protocol": protocol } : {};
 		return new Response(null, { status: 101, webSocket: client, headers });
@@ -117,19 +136,50 @@ export class Room extends DurableObject<Env> {
 
 	// -- message ---------------------------------------------------------------------------------
 
-	/** A frame from one client. Whatever it holds, only that client can be answered with an error. */
+	/**
+	 * A frame from one client: size-checked, then rate-limited, then handled by its mode.
+	 * Whatever it holds, only its sender can be answered with an error or closed.
+	 */
 	override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
 		const session = this.#sessions.get(ws);
 		if (!session) return;
 		try {
-			if (session.mode === "plain") this.#onPlainFrame(message);
-			else this.#onRichFrame(ws, session, message);
+			const tooBig =
+				typeof message === "string"
+					? exceedsUtf8Bytes(message, this.#config.maxFrameBytes)
+					: message.byteLength > this.#config.maxFrameBytes;
+			if (tooBig) this.#drop(ws, 1009, `frame larger than ${this.#config.maxFrameBytes} bytes`);
+			else if (session.mode === "rich") this.#onRichFrame(ws, session, message);
+			else if (this.#admit(ws, session)) this.#onPlainFrame(ws, message);
 		} catch (error) {
-			// Nothing a client sends should get here (storage failing, say); only its sender is dropped.
+			// Nothing a client sends should get here; if something does, only its sender is dropped.
 			console.error("room: failed to handle a frame", error);
-			this.#leave(ws);
-			this.#close(ws, 1011, "internal error");
+			this.#drop(ws, 1011, "internal error");
 		}
+	}
+
+	/**
+	 * Flood control. Over the limit, a rich client is told when to retry and a plain client's
+	 * message is dropped; a client that keeps flooding is closed with 1008. The bucket is saved in
+	 * the attachment, so hibernation refills nothing early.
+	 */
+	#admit(ws: WebSocket, session: Session): boolean {
+		const verdict = takeToken(session.bucket, this.#config, Date.now());
+		if (verdict.kind === "close") {
+			this.#drop(ws, 1008, "too many messages");
+			return false;
+		}
+		saveSession(ws, session);
+		if (verdict.kind === "allow") return true;
+		if (session.mode === "rich") {
+			this.#sendTo(ws, {
+				type: "error",
+				code: "rate_limited",
+				message: `too many messages: wait ${verdict.retryAfterMs} ms`,
+				retryAfterMs: verdict.retryAfterMs,
+			});
+		}
+		return false;
 	}
 
 	/**
@@ -138,20 +188,36 @@ export class Room extends DurableObject<Env> {
 	 * relayed as binary to plain sockets only (the rich protocol is text). An empty frame is a
 	 * valid message for plain clients, but it is not stored or shown to rich ones.
 	 */
-	#onPlainFrame(message: string | ArrayBuffer): void {
+	#onPlainFrame(ws: WebSocket, message: string | ArrayBuffer): void {
 		const text = typeof message === "string" ? capText(message, this.#config.messageCap) : message;
-		if (typeof text === "string" && text.length > 0) this.#relay(PLAIN_NAME, text, null, text);
-		else this.#sendToPlain(text);
-	}
-
-	/** Rich mode: one JSON event per frame, answered with an error event when it is not valid. */
-	#onRichFrame(ws: WebSocket, session: Session, message: string | ArrayBuffer): void {
-		if (typeof message !== "string") {
-			this.#sendError(ws, "binary_unsupported", "edgechat.v1 takes JSON text frames only");
+		if (typeof text !== "string" || text.length === 0) {
+			this.#sendToPlain(text);
 			return;
 		}
-		const parsed = parseClientEvent(message, this.#config);
-		if (!parsed.ok) {
+		try {
+			this.#relay(PLAIN_NAME, text, null, text);
+		} catch (error) {
+			// Storage failed: a plain client cannot be told in-band, so it is closed with 1011.
+			console.error("room: could not store a plain message", error);
+			this.#drop(ws, 1011, "could not store the message");
+		}
+	}
+
+	/**
+	 * Rich mode: one JSON event per frame, answered with an error event when it is not valid.
+	 * Every frame counts against flood control except `typing`, which the room throttles itself
+	 * (so typing never eats into a client's message allowance).
+	 */
+	#onRichFrame(ws: WebSocket, session: Session, message: string | ArrayBuffer): void {
+		const parsed = typeof message === "string" ? parseClientEvent(message, this.#config) : null;
+		if (parsed?.ok && parsed.event.type === "typing" && session.name !== null) {
+			this.#onTyping(ws, session.name);
+			return;
+		}
+		if (!this.#admit(ws, session)) return;
+		if (parsed === null) {
+			this.#sendError(ws, "binary_unsupported", "edgechat.v1 takes JSON text frames only");
+		} else if (!parsed.ok) {
 			this.#sendTo(ws, parsed.error);
 		} else if (parsed.event.type === "hello") {
 			this.#onHello(ws, session, parsed.event);
@@ -170,9 +236,8 @@ export class Room extends DurableObject<Env> {
 			this.#sendError(ws, "already_joined", "this connection has already said hello");
 			return;
 		}
-		const joined: Session = { mode: "rich", name: hello.name };
-		writeSession(ws, joined);
-		this.#sessions.set(ws, joined);
+		session.name = hello.name;
+		saveSession(ws, session);
 		this.#announceJoin(ws, hello.name);
 		this.#members.add(ws);
 
@@ -194,7 +259,20 @@ export class Room extends DurableObject<Env> {
 
 	/** A chat message from a rich client. A resend of a stored `clientId` is answered, not stored again. */
 	#onSend(ws: WebSocket, name: string, send: SendEvent): void {
-		const stored = this.#relay(name, send.text, send.clientId, `${name}: ${send.text}`);
+		let stored: { duplicate: boolean; message: ChatMessage };
+		try {
+			stored = this.#relay(name, send.text, send.clientId, `${name}: ${send.text}`);
+		} catch (error) {
+			// Storage failed: the sender is told (it may retry with the same clientId); nobody else saw anything.
+			console.error("room: could not store a message", error);
+			this.#sendTo(ws, {
+				type: "error",
+				code: "server_error",
+				message: "the room could not store the message; retry later",
+				clientId: send.clientId,
+			});
+			return;
+		}
 		// The message clears the sender's typing indicator everywhere; typing again is news.
 		this.#lastTyping.delete(ws);
 		// The original broadcast may have been lost with the old connection: repeat it to the sender.
@@ -211,14 +289,9 @@ export class Room extends DurableObject<Env> {
 
 	/**
 	 * Stores a chat message and, when it is new, sends it to everyone: `plainText` to plain
-	 * sockets, a message event to rich ones.
+	 * sockets, a message event to rich ones. Throws (having sent nothing) if storage fails.
 	 */
-	#relay(
-		name: string,
-		text: string,
-		clientId: string | null,
-		plainText: string,
-	): { duplicate: boolean; message: ChatMessage } {
+	#relay(name: string, text: string, clientId: string | null, plainText: string) {
 		const stored = this.#history.append(name, text, clientId, Date.now());
 		if (!stored.duplicate) this.#broadcast({ type: "message", ...stored.message }, plainText);
 		return stored;
@@ -238,6 +311,55 @@ export class Room extends DurableObject<Env> {
 	/** The connection failed (for example a TCP reset). The socket is gone; it leaves the room. */
 	override async webSocketError(ws: WebSocket): Promise<void> {
 		this.#leave(ws);
+	}
+
+	/**
+	 * Liveness: a rich connection that has sent nothing, not even the heartbeat ping, for
+	 * `HEARTBEAT_TIMEOUT_SECONDS` is taken for dead (a peer gone without a FIN or RST) and closed
+	 * with 1001. Runs as an alarm while rich connections exist; see `sweepSilent`.
+	 */
+	override async alarm(): Promise<void> {
+		this.sweepSilent(Date.now());
+		await this.#scheduleLivenessSweep();
+	}
+
+	/**
+	 * Closes every rich connection silent since before `now - HEARTBEAT_TIMEOUT_SECONDS`.
+	 * "Heard from" is the latest of: its connect, its last frame (kept in the attachment), and
+	 * the runtime's last automatic pong to it (`getWebSocketAutoResponseTimestamp`), which
+	 * records pings answered while the room hibernated. Returns how many were closed.
+	 */
+	sweepSilent(now: number): number {
+		const timeoutMs = this.#config.heartbeatTimeoutSeconds * 1000;
+		if (timeoutMs === 0) return 0;
+		let closed = 0;
+		for (const [ws, session] of this.#sessions) {
+			if (session.mode !== "rich") continue;
+			const lastPong = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+			const heardFrom = Math.max(session.connectedAt, session.bucket.updatedAt, lastPong);
+			if (now - heardFrom <= timeoutMs) continue;
+			this.#drop(ws, 1001, "no heartbeat");
+			closed++;
+		}
+		return closed;
+	}
+
+	/**
+	 * Keeps one alarm pending while rich connections exist, every half timeout, so a dead peer
+	 * leaves within 1.5 x HEARTBEAT_TIMEOUT_SECONDS (135 s by default).
+	 */
+	async #scheduleLivenessSweep(): Promise<void> {
+		const timeoutMs = this.#config.heartbeatTimeoutSeconds * 1000;
+		const anyRich = [...this.#sessions.values()].some((s) => s.mode === "rich");
+		if (timeoutMs === 0 || !anyRich) return;
+		if ((await this.ctx.storage.getAlarm()) !== null) return;
+		await this.ctx.storage.setAlarm(Date.now() + timeoutMs / 2);
+	}
+
+	/** Closes one connection from the server side (with a reason) and forgets it. */
+	#drop(ws: WebSocket, code: number, reason: string): void {
+		this.#leave(ws);
+		this.#close(ws, code, reason);
 	}
 
 	/** Forgets a socket and, if it was its name's last connection, tells the room. Idempotent. */
@@ -323,7 +445,7 @@ export class Room extends DurableObject<Env> {
 		}
 	}
 
-	// -- inspection (tests, and later limits) ----------------------------------------------------
+	// -- inspection (tests and operators) --------------------------------------------------------
 
 	/** How many sockets the room is tracking right now. */
 	connectionCount(): number {

@@ -20,3 +20,15 @@ export function capText(text: string, cap: number): string {
 	}
 	return index >= text.length ? text : text.slice(0, index);
 }
+
+const encoder = new TextEncoder();
+
+/**
+ * Whether `text` takes more than `maxBytes` bytes in UTF-8 (its size on the wire). Every UTF-16
+ * unit is 1 to 3 UTF-8 bytes, so most frames are decided by their length alone.
+ */
+export function exceedsUtf8Bytes(text: string, maxBytes: number): boolean {
+	if (text.length > maxBytes) return true;
+	if (text.length * 3 <= maxBytes) return false;
+	return encoder.encode(text).byteLength > maxBytes;
+}

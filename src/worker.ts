@@ -8,9 +8,13 @@
  * | GET /api/rooms/NAME/websocket + Upgrade          | 101, via the room's object   |
  * | the same without `Upgrade: websocket`            | 426                          |
  * | the same with another method                     | 405                          |
+ * | the same from a page of a foreign origin         | 403                          |
+ * | the same when the room is full (room decides)    | 503                          |
  * | an invalid NAME                                  | 400                          |
  * | anything else                                    | 404                          |
  */
+import { ConfigError, readConfig } from "./config.ts";
+import { checkOrigin } from "./origin.ts";
 import { checkRoomName } from "./room-name.ts";
 
 export { Room } from "./room.ts";
@@ -38,6 +42,16 @@ export default {
 		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
 			return refuse(426, "this path only speaks WebSocket: send Upgrade: websocket", { Upgrade: "websocket" });
 		}
+
+		let origin: ReturnType<typeof checkOrigin>;
+		try {
+			origin = checkOrigin(request, readConfig(env));
+		} catch (error) {
+			if (!(error instanceof ConfigError)) throw error;
+			console.error(error.message);
+			return refuse(500, `server misconfigured: ${error.message}`);
+		}
+		if (!origin.ok) return refuse(403, origin.reason);
 
 		// One name is one object, everywhere in the world.
 		const stub = env.ROOMS.get(env.ROOMS.idFromName(room.name));

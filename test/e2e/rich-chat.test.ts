@@ -12,7 +12,8 @@ let rooms = 0;
 const freshRoom = () => `rich-${process.pid}-${++rooms}`;
 
 beforeAll(async () => {
-	server = await startMiniflare();
+	// Flood control off: these tests send bursts on purpose; test/e2e/abuse.test.ts covers it.
+	server = await startMiniflare({ vars: { RATE_LIMIT_MESSAGES: "0" } });
 });
 afterAll(() => server?.stop());
 
