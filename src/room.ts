@@ -163,7 +163,7 @@ export class Room extends DurableObject<Env> {
 	 * message is dropped; a client that keeps flooding is closed with 1008. The bucket is saved in
 	 * the attachment, so hibernation refills nothing early.
 	 */
-	#admit(ws: WebSocket, session: Session): boolean {
+	#admit(ws: WebSocket, session: Session, clientId?: string): boolean {
 		const verdict = takeToken(session.bucket, this.#config, Date.now());
 		if (verdict.kind === "close") {
 			this.#drop(ws, 1008, "too many messages");
@@ -177,6 +177,7 @@ export class Room extends DurableObject<Env> {
 				code: "rate_limited",
 				message: `too many messages: wait ${verdict.retryAfterMs} ms`,
 				retryAfterMs: verdict.retryAfterMs,
+				...(clientId === undefined ? {} : { clientId }),
 			});
 		}
 		return false;
@@ -205,16 +206,19 @@ export class Room extends DurableObject<Env> {
 
 	/**
 	 * Rich mode: one JSON event per frame, answered with an error event when it is not valid.
-	 * Every frame counts against flood control except `typing`, which the room throttles itself
-	 * (so typing never eats into a client's message allowance).
+	 * Every frame counts against flood control except a connection's one valid `hello` and
+	 * `typing`, which the room throttles itself: joining and typing never eat into a client's
+	 * message allowance.
 	 */
 	#onRichFrame(ws: WebSocket, session: Session, message: string | ArrayBuffer): void {
 		const parsed = typeof message === "string" ? parseClientEvent(message, this.#config) : null;
-		if (parsed?.ok && parsed.event.type === "typing" && session.name !== null) {
+		const event = parsed?.ok ? parsed.event : null;
+		if (event?.type === "typing" && session.name !== null) {
 			this.#onTyping(ws, session.name);
 			return;
 		}
-		if (!this.#admit(ws, session)) return;
+		const free = event?.type === "hello" && session.name === null;
+		if (!free && !this.#admit(ws, session, event?.type === "send" ? event.clientId : undefined)) return;
 		if (parsed === null) {
 			this.#sendError(ws, "binary_unsupported", "edgechat.v1 takes JSON text frames only");
 		} else if (!parsed.ok) {

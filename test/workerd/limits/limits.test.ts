@@ -1,0 +1,130 @@
+/**
+ * The abuse limits with wrangler.toml exactly as shipped: frame size, flood control, and the
+ * flood-control state surviving eviction. Each limit is shown from both sides.
+ */
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { Session } from "../../../src/session.ts";
+import { freshRoom, inRoom, stubFor } from "../rooms.ts";
+import { connect, connectRich } from "../sockets.ts";
+
+const MAX_FRAME = Number(env.MAX_FRAME_BYTES);
+const BURST = Number(env.RATE_LIMIT_BURST);
+const RATE = Number(env.RATE_LIMIT_MESSAGES);
+
+describe("shipped defaults", () => {
+	it("are the documented ones", () => {
+		expect([MAX_FRAME, RATE, Number(env.RATE_LIMIT_WINDOW_SECONDS), BURST]).toEqual([16384, 10, 10, 5]);
+		expect(Number(env.MAX_CONNECTIONS)).toBe(1000);
+		expect(Number(env.HEARTBEAT_TIMEOUT_SECONDS)).toBe(90);
+	});
+});
+
+describe("frame size", () => {
+	it("takes a rich frame of exactly the limit and closes one a byte over with 1009; the room carries on", async () => {
+		const room = freshRoom("frame");
+		const alice = await connectRich(room, "alice");
+		const bob = await connectRich(room, "bob");
+		await alice.nextOf("join");
+		// Exactly at the limit: handled (it is not valid JSON, so it gets an error event and stays open).
+		alice.raw.socket.send("x".repeat(MAX_FRAME));
+		expect((await alice.nextOf("error")).code).toBe("bad_json");
+		alice.raw.socket.send("x".repeat(MAX_FRAME + 1));
+		const closed = await alice.raw.closed;
+		expect(closed.code).toBe(1009);
+		expect(closed.reason).toMatch(/larger than 16384 bytes/);
+		expect(await bob.nextOf("leave")).toEqual({ type: "leave", name: "alice" });
+		expect((await bob.say("still here")).id).toBe(1);
+	});
+
+	it("counts UTF-8 bytes, not characters", async () => {
+		const room = freshRoom("frame");
+		const plain = await connect(room);
+		const euro = "€"; // 3 bytes in UTF-8
+		plain.socket.send(euro.repeat(Math.floor(MAX_FRAME / 3)));
+		expect(await plain.next()).toBe(euro.repeat(50));
+		plain.socket.send(euro.repeat(Math.floor(MAX_FRAME / 3) + 1));
+		expect((await plain.closed).code).toBe(1009);
+	});
+
+	it("applies to plain binary frames too", async () => {
+		const room = freshRoom("frame");
+		const a = await connect(room);
+		const b = await connect(room);
+		a.socket.send(new Uint8Array(MAX_FRAME).buffer);
+		expect(((await b.next()) as ArrayBuffer).byteLength).toBe(MAX_FRAME);
+		a.socket.send(new Uint8Array(MAX_FRAME + 1).buffer);
+		expect((await a.closed).code).toBe(1009);
+		b.socket.send("b is fine");
+		expect(await b.next()).toBe("b is fine");
+	});
+});
+
+describe("flood control", () => {
+	it("lets a burst through, then refuses with rate_limited and a retry-after; refused messages reach nobody", async () => {
+		const room = freshRoom("flood");
+		const alice = await connectRich(room, "alice");
+		const bob = await connectRich(room, "bob");
+		await alice.nextOf("join");
+		for (let i = 0; i < BURST; i++) await alice.say(`ok ${i}`);
+		alice.send({ type: "send", clientId: "over", text: "one too many" });
+		const refused = await alice.nextOf("error");
+		expect(refused).toMatchObject({ code: "rate_limited", clientId: "over" });
+		expect(refused.retryAfterMs).toBeGreaterThan(0);
+		expect(refused.retryAfterMs).toBeLessThanOrEqual(1000);
+		// bob got exactly the burst; the refused one was never stored.
+		for (let i = 0; i < BURST; i++) expect((await bob.nextOf("message")).text).toBe(`ok ${i}`);
+		expect(await inRoom(room, (r) => r.storedMessageCount())).toBe(BURST);
+	});
+
+	it("closes a rich client that keeps flooding (3x the limit) with 1008", async () => {
+		const room = freshRoom("flood");
+		const alice = await connectRich(room, "alice");
+		const bob = await connectRich(room, "bob");
+		for (let i = 0; i < 3 * RATE + BURST + 5; i++) alice.send({ type: "send", clientId: `f${i}`, text: "spam" });
+		const closed = await alice.raw.closed;
+		expect(closed.code).toBe(1008);
+		expect(closed.reason).toBe("too many messages");
+		expect(await bob.nextOf("leave")).toEqual({ type: "leave", name: "alice" });
+		expect(await inRoom(room, (r) => r.storedMessageCount())).toBe(BURST);
+	});
+
+	it("drops a plain flooder's excess silently, then closes it with 1008", async () => {
+		const room = freshRoom("flood");
+		const flooder = await connect(room);
+		const listener = await connect(room);
+		for (let i = 0; i < 3 * RATE + BURST + 5; i++) flooder.socket.send(`p${i}`);
+		expect((await flooder.closed).code).toBe(1008);
+		listener.socket.send("listener here");
+		// The listener saw the burst, then its own message: nothing of the excess.
+		const frames: (string | ArrayBuffer)[] = [];
+		for (;;) {
+			const frame = await listener.next();
+			frames.push(frame);
+			if (frame === "listener here") break;
+		}
+		expect(frames).toEqual([...Array.from({ length: BURST }, (_, i) => `p${i}`), "listener here"]);
+	});
+
+	it("does not count typing against the message allowance", async () => {
+		const room = freshRoom("flood");
+		const alice = await connectRich(room, "alice");
+		for (let i = 0; i < 20; i++) alice.send({ type: "typing" });
+		for (let i = 0; i < BURST; i++) expect((await alice.say(`m${i}`)).text).toBe(`m${i}`);
+	});
+
+	it("keeps the bucket in the socket attachment, so eviction (hibernation) refills nothing", async () => {
+		const room = freshRoom("flood");
+		const alice = await connectRich(room, "alice");
+		for (let i = 0; i < BURST; i++) await alice.say(`m${i}`);
+		await evictDurableObject(stubFor(room));
+		const bucket = await runInDurableObject(stubFor(room), (_instance, state) => {
+			const [socket] = state.getWebSockets();
+			return (socket?.deserializeAttachment() as Session).bucket;
+		});
+		// The fresh instance starts from the spent bucket, not from a full one.
+		expect(bucket.tokens).toBeLessThan(1);
+		expect(bucket.updatedAt).toBeGreaterThan(Date.now() - 60_000);
+	});
+});
