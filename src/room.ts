@@ -20,14 +20,16 @@ import { readSession, type Session, saveSession } from "./session.ts";
 import { capText, exceedsUtf8Bytes } from "./text.ts";
 
 /**
- * Close codes a server may put on the wire. 1005, 1006 and 1015 only ever describe a close
- * locally (RFC 6455 section 7.4.1), and `WebSocket.close()` throws if given them.
+ * Close codes a peer may put on the wire (RFC 6455 section 7.4.1 and the IANA registry): 1000
+ * to 1003, 1007 to 1014, and 3000 to 4999. 1004 is reserved; 1005, 1006 and 1015 only ever
+ * describe a close locally, and `WebSocket.close()` throws if given them.
  */
-function isSendableCloseCode(code: number): boolean {
-	return (
-		code === 1000 || (code >= 1001 && code <= 1014 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999)
-	);
+function isValidCloseCode(code: number): boolean {
+	return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
 }
+
+/** RFC 6455 1005: the peer's Close frame carried no status code. */
+const NO_STATUS = 1005;
 
 /** `WebSocket.readyState` once the close handshake is over. */
 const CLOSED = 3;
@@ -386,8 +388,11 @@ export class Room extends DurableObject<Env> {
 	#close(ws: WebSocket, code: number, reason: string): void {
 		if (ws.readyState === CLOSED) return;
 		try {
-			if (isSendableCloseCode(code)) ws.close(code, reason);
-			else ws.close();
+			if (isValidCloseCode(code)) ws.close(code, reason);
+			// A Close without a status code is answered without one.
+			else if (code === NO_STATUS) ws.close();
+			// A code no endpoint may send (1004, 1006, 1015, 1016-2999, 5000+) is a protocol error.
+			else ws.close(1002, "invalid close code");
 		} catch {
 			// Already closing: the handshake is under way.
 		}
