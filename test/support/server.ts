@@ -170,3 +170,16 @@ export async function startWranglerDev(options: ServerOptions = {}): Promise<Loc
 		await exited;
 	});
 }
+
+/** The parts of a Room a loopback test may ask about, over Durable Object RPC. */
+export interface RoomInspector {
+	connectionCount(): Promise<number>;
+	memberNames(): Promise<string[]>;
+	storedMessageCount(): Promise<number>;
+}
+
+/** Reaches a room's Durable Object in a miniflare server over RPC (for assertions only). */
+export async function inspectRoom(server: { miniflare: Miniflare }, room: string): Promise<RoomInspector> {
+	const namespace = await server.miniflare.getDurableObjectNamespace("ROOMS");
+	return namespace.get(namespace.idFromName(room)) as unknown as RoomInspector;
+}
