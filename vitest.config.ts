@@ -37,6 +37,15 @@ export default defineConfig({
 			},
 			{
 				test: {
+					name: "conformance",
+					include: ["test/conformance/**/*.test.ts"],
+					environment: "node",
+					testTimeout: 30_000,
+					hookTimeout: 60_000,
+				},
+			},
+			{
+				test: {
 					name: "browser",
 					include: ["test/browser/**/*.test.ts"],
 					environment: "node",

@@ -106,7 +106,7 @@ export function readConfig(env: object): Config {
 	if (cached) return cached;
 	const vars = env as Vars;
 	const config: Config = {
-		messageCap: integer(vars, "MESSAGE_CAP", DEFAULTS.messageCap, 1, 1_000_000),
+		messageCap: integer(vars, "MESSAGE_CAP", DEFAULTS.messageCap, 1, 1024 * 1024),
 		maxFrameBytes: integer(vars, "MAX_FRAME_BYTES", DEFAULTS.maxFrameBytes, 1, 1024 * 1024),
 		historyReplay: integer(vars, "HISTORY_REPLAY", DEFAULTS.historyReplay, 0, 10_000),
 		historyRetention: integer(vars, "HISTORY_RETENTION", DEFAULTS.historyRetention, 1, 1_000_000),
