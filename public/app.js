@@ -222,6 +222,10 @@ class ChatPage {
 				if (event.code === "bad_name") {
 					localStorage.removeItem(NAME_KEY);
 					this.#askName(event.message);
+				} else if (event.code === "rate_limited" && event.clientId) {
+					// Still pending: send it again once the room will take it (same clientId, so at most once).
+					const { clientId } = event;
+					setTimeout(() => this.#resend(clientId), event.retryAfterMs ?? 1_000);
 				} else if (event.clientId) {
 					this.#unconfirmed.delete(event.clientId);
 					this.#timeline.markFailed(event.clientId, event.message);
@@ -230,6 +234,12 @@ class ChatPage {
 				}
 				break;
 		}
+	}
+
+	/** @param {string} clientId */
+	#resend(clientId) {
+		const text = this.#unconfirmed.get(clientId);
+		if (text !== undefined && this.#joined) this.#send({ type: "send", clientId, text });
 	}
 
 	#submit() {

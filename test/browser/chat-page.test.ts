@@ -128,6 +128,16 @@ describe("chat page", () => {
 		expect(await messages(bob).locator(".text").allTextContents()).toEqual(["real"]);
 	});
 
+	it("delivers every message of a fast burst: those over the flood limit are sent again when the room allows", async () => {
+		const alice = await openChat(await person(), "browser-burst", "Alice");
+		const texts = Array.from({ length: 7 }, (_, i) => `burst ${i}`);
+		for (const text of texts) await send(alice, text);
+		// Five go through at once (RATE_LIMIT_BURST); two wait for their retry-after, still pending.
+		await stored(alice, "burst 6").waitFor();
+		expect(await messages(alice).locator(".text").allTextContents()).toEqual(texts);
+		expect(await alice.locator("li.failed").count()).toBe(0);
+	});
+
 	it("asks again when the room refuses a name", async () => {
 		const page = await openChat(await person(), "browser-badname", "bad\u202Ename");
 		await page
