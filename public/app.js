@@ -90,6 +90,7 @@ class ChatPage {
 	/** @type {Set<string>} */ #members = new Set();
 	/** @type {Map<string, ReturnType<typeof setTimeout>>} */ #typing = new Map();
 	#lastTypingSent = 0;
+	/** @type {ReturnType<typeof setTimeout> | undefined} */ #resendTimer;
 
 	/** @param {string} url */
 	constructor(url) {
@@ -223,9 +224,8 @@ class ChatPage {
 					localStorage.removeItem(NAME_KEY);
 					this.#askName(event.message);
 				} else if (event.code === "rate_limited" && event.clientId) {
-					// Still pending: send it again once the room will take it (same clientId, so at most once).
-					const { clientId } = event;
-					setTimeout(() => this.#resend(clientId), event.retryAfterMs ?? 1_000);
+					// Still pending: send what is pending again, in order, once the room will take it.
+					this.#scheduleResend(event.retryAfterMs ?? 1_000);
 				} else if (event.clientId) {
 					this.#unconfirmed.delete(event.clientId);
 					this.#timeline.markFailed(event.clientId, event.message);
@@ -236,10 +236,18 @@ class ChatPage {
 		}
 	}
 
-	/** @param {string} clientId */
-	#resend(clientId) {
-		const text = this.#unconfirmed.get(clientId);
-		if (text !== undefined && this.#joined) this.#send({ type: "send", clientId, text });
+	/**
+	 * Sends every unconfirmed message again after `delayMs`, oldest first, so messages held back
+	 * by flood control keep their order. Same clientIds: the room stores each at most once.
+	 * @param {number} delayMs
+	 */
+	#scheduleResend(delayMs) {
+		if (this.#resendTimer !== undefined) return;
+		this.#resendTimer = setTimeout(() => {
+			this.#resendTimer = undefined;
+			if (!this.#joined) return;
+			for (const [clientId, text] of this.#unconfirmed) this.#send({ type: "send", clientId, text });
+		}, delayMs);
 	}
 
 	#submit() {
