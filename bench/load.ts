@@ -1,0 +1,225 @@
+/**
+ * The load generator: a separate process (forked by bench/run.ts, pinned to its own core) that
+ * opens rooms of clients, lets some of them send tagged messages at a set rate, and times every
+ * delivery. Senders and receivers live in this one process, so send and receive times come
+ * from one clock (`performance.now()`).
+ *
+ * It speaks plain mode (the tutorial's protocol; both servers) or edgechat.v1 (edgechat only).
+ * It takes jobs over IPC and answers with measurements.
+ */
+import { performance } from "node:perf_hooks";
+import WebSocket from "ws";
+
+export type Mode = "plain" | "rich";
+
+/** One job: open, measure, close. */
+export type Job =
+	| {
+			kind: "fanout";
+			url: string;
+			mode: Mode;
+			rooms: number;
+			clientsPerRoom: number;
+			sendersPerRoom: number;
+			/** Messages per second, all senders together. */
+			rate: number;
+			seconds: number;
+	  }
+	| { kind: "connect"; url: string; mode: Mode; connections: number; parallel: number }
+	| { kind: "hold"; url: string; mode: Mode; connections: number }
+	| { kind: "release" };
+
+/** What a fan-out job measured. */
+export interface FanoutResult {
+	sent: number;
+	expected: number;
+	delivered: number;
+	duplicates: number;
+	lost: number;
+	deliveriesPerSecond: number;
+	p50: number;
+	p99: number;
+	max: number;
+	/** This process's CPU use during the job (1.0 = one core). */
+	loadCpu: number;
+}
+
+let held: WebSocket[] = [];
+
+function roomUrl(base: string, room: string): string {
+	return base.replace("ROOM", room);
+}
+
+/** Opens one client and resolves once it may send (rich clients once welcomed). */
+function openClient(url: string, mode: Mode, name: string, onText: (text: string) => void): Promise<WebSocket> {
+	return new Promise((resolve, reject) => {
+		const ws = new WebSocket(url, mode === "rich" ? ["edgechat.v1"] : [], { perMessageDeflate: false });
+		let ready = false;
+		ws.on("open", () => {
+			if (mode === "plain") {
+				ready = true;
+				resolve(ws);
+			} else {
+				ws.send(JSON.stringify({ type: "hello", name }));
+			}
+		});
+		ws.on("message", (data, isBinary) => {
+			if (isBinary) return;
+			const text = data.toString();
+			if (!ready) {
+				if (text.includes('"type":"welcome"')) {
+					ready = true;
+					resolve(ws);
+				}
+				return;
+			}
+			onText(text);
+		});
+		ws.on("error", (error) => {
+			if (!ready) reject(error);
+		});
+	});
+}
+
+/** Tags look like `t|SENDER|SEQ|MS`; rich frames carry them in `"text":"..."` (maybe several per batch). */
+const TAG = /t\|(\d+)\|(\d+)\|([\d.]+)/g;
+
+async function fanout(job: Extract<Job, { kind: "fanout" }>): Promise<FanoutResult> {
+	const senderCount = job.rooms * job.sendersPerRoom;
+	const perSender = Math.ceil(job.rate * job.seconds / senderCount) + 1;
+	// deliveries[sender * perSender + seq] counts arrivals of that message.
+	const deliveries = new Uint16Array(senderCount * perSender);
+	const latencies = new Float64Array(Math.min(8_000_000, job.rate * job.seconds * job.clientsPerRoom + 1000));
+	let latencyCount = 0;
+	let delivered = 0;
+	let duplicates = 0;
+	let measuring = true;
+	const onText = (text: string) => {
+		if (!measuring) return;
+		const now = performance.now();
+		for (const match of text.matchAll(TAG)) {
+			const index = Number(match[1]) * perSender + Number(match[2]);
+			const seen = deliveries[index] ?? 0;
+			deliveries[index] = seen + 1;
+			if (seen + 1 > job.clientsPerRoom) duplicates++;
+			delivered++;
+			if (latencyCount < latencies.length) latencies[latencyCount++] = now - Number(match[3]);
+		}
+	};
+
+	const sockets: WebSocket[] = [];
+	const senders: WebSocket[] = [];
+	for (let r = 0; r < job.rooms; r++) {
+		const url = roomUrl(job.url, `bench-${process.pid}-${Date.now()}-${r}`);
+		const opening: Promise<WebSocket>[] = [];
+		for (let c = 0; c < job.clientsPerRoom; c++) opening.push(openClient(url, job.mode, `u${r}-${c}`, onText));
+		const room = await Promise.all(opening);
+		sockets.push(...room);
+		senders.push(...room.slice(0, job.sendersPerRoom));
+	}
+
+	const cpuStart = process.cpuUsage();
+	const started = performance.now();
+	const sentBy = new Uint32Array(senderCount);
+	let sent = 0;
+	let clientIds = 0;
+	await new Promise<void>((resolve) => {
+		const tick = setInterval(() => {
+			const elapsed = (performance.now() - started) / 1000;
+			const due = Math.min(Math.floor(job.rate * Math.min(elapsed, job.seconds)), perSender * senderCount);
+			while (sent < due) {
+				const s = sent % senderCount;
+				const seq = sentBy[s] ?? 0;
+				if (seq >= perSender) break;
+				sentBy[s] = seq + 1;
+				const tag = `t|${s}|${seq}|${performance.now().toFixed(3)}`;
+				const socket = senders[s];
+				if (job.mode === "plain") socket?.send(tag);
+				else socket?.send(`{"type":"send","clientId":"c${++clientIds}","text":"${tag}"}`);
+				sent++;
+			}
+			if (elapsed >= job.seconds) {
+				clearInterval(tick);
+				resolve();
+			}
+		}, 5);
+	});
+	const expected = sent * job.clientsPerRoom;
+	// Drain: wait until everything arrived, or two seconds without progress.
+	await new Promise<void>((resolve) => {
+		let last = delivered;
+		let still = 0;
+		const check = setInterval(() => {
+			if (delivered >= expected || still >= 20) {
+				clearInterval(check);
+				resolve();
+			}
+			still = delivered === last ? still + 1 : 0;
+			last = delivered;
+		}, 100);
+	});
+	const sendSeconds = job.seconds;
+	const cpu = process.cpuUsage(cpuStart);
+	const wall = (performance.now() - started) / 1000;
+	measuring = false;
+	for (const ws of sockets) ws.terminate();
+	const sorted = latencies.subarray(0, latencyCount).sort();
+	const pick = (q: number) => (sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) : 0);
+	return {
+		sent,
+		expected,
+		delivered,
+		duplicates,
+		lost: Math.max(0, expected - (delivered - duplicates)),
+		deliveriesPerSecond: delivered / sendSeconds,
+		p50: pick(0.5),
+		p99: pick(0.99),
+		max: pick(1),
+		loadCpu: (cpu.user + cpu.system) / 1e6 / wall,
+	};
+}
+
+async function connectRate(job: Extract<Job, { kind: "connect" }>) {
+	const url = roomUrl(job.url, `connect-${process.pid}-${Date.now()}`);
+	const sockets: WebSocket[] = [];
+	let next = 0;
+	const started = performance.now();
+	async function worker() {
+		while (next < job.connections) {
+			next++;
+			sockets.push(await openClient(url, job.mode, `c${next}`, () => {}));
+		}
+	}
+	await Promise.all(Array.from({ length: job.parallel }, worker));
+	const seconds = (performance.now() - started) / 1000;
+	for (const ws of sockets) ws.terminate();
+	return { connectionsPerSecond: job.connections / seconds };
+}
+
+async function hold(job: Extract<Job, { kind: "hold" }>) {
+	const url = roomUrl(job.url, `idle-${process.pid}-${Date.now()}`);
+	for (let i = 0; i < job.connections; i += 100) {
+		const batch = [];
+		for (let j = i; j < Math.min(job.connections, i + 100); j++) batch.push(openClient(url, job.mode, `i${j}`, () => {}));
+		held.push(...(await Promise.all(batch)));
+	}
+	return { held: held.length };
+}
+
+process.on("message", async (job: Job) => {
+	try {
+		let result: unknown;
+		if (job.kind === "fanout") result = await fanout(job);
+		else if (job.kind === "connect") result = await connectRate(job);
+		else if (job.kind === "hold") result = await hold(job);
+		else {
+			for (const ws of held) ws.terminate();
+			held = [];
+			result = { released: true };
+		}
+		process.send?.({ ok: true, result });
+	} catch (error) {
+		process.send?.({ ok: false, error: String(error) });
+	}
+});
+process.send?.({ ready: true });

@@ -1,0 +1,350 @@
+/**
+ * `npm run bench [-- --quick]`: edgechat against the tutorial's server on Node `ws`, in one run
+ * on this machine, as ratios. Servers run pinned to core 0, the load generator to core 1
+ * (`taskset`), and every scenario alternates the servers step by step (A B C A B C ...) so that
+ * drift on the shared machine hits all of them alike.
+ *
+ * Writes bench/results.json and bench/results.svg, and prints a table. It is a benchmark, not a
+ * test: `npm test` only checks that `--quick` runs and reports.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { FanoutResult, Job, Mode } from "./load.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const QUICK = process.argv.includes("--quick");
+const WITH_WRANGLER = !process.argv.includes("--no-wrangler");
+const OUT = process.argv.find((a) => a.startsWith("--out="))?.slice(6) ?? path.join(ROOT, "bench");
+const SERVER_CORE = "0";
+const LOAD_CORE = "1";
+const STEP_SECONDS = QUICK ? 1.5 : 4;
+/** Sustained = zero loss, no duplicates and p99 at most this (ms). */
+const P99_LIMIT_MS = 100;
+
+function log(line: string): void {
+	process.stderr.write(`${line}\n`);
+}
+
+function freePort(): Promise<number> {
+	return new Promise((resolve) => {
+		const server = createServer().listen(0, "127.0.0.1", () => {
+			const address = server.address();
+			server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+		});
+	});
+}
+
+// -- processes -----------------------------------------------------------------------------------
+
+/** A server under test: where to connect and which processes to measure. */
+interface Server {
+	readonly label: string;
+	readonly mode: Mode;
+	readonly url: string;
+	readonly pid: number;
+	stop(): Promise<void>;
+}
+
+/** Starts `command` pinned to `core`, with an IPC channel, and waits for its `{ ready }` message. */
+function startPinned(core: string, command: string, args: string[]): Promise<{ child: ChildProcess; ready: number }> {
+	const child = spawn("taskset", ["-c", core, command, ...args], {
+		cwd: ROOT,
+		stdio: ["ignore", "ignore", "inherit", "ipc"],
+		env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+	});
+	return new Promise((resolve, reject) => {
+		child.once("message", (message: { ready: number }) => resolve({ child, ready: message.ready }));
+		child.once("exit", (code) => reject(new Error(`${command} ${args.join(" ")} exited with ${code}`)));
+	});
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+	return new Promise((resolve) => {
+		if (child.exitCode !== null) return resolve();
+		child.once("exit", () => resolve());
+		child.kill("SIGTERM");
+	});
+}
+
+const socketUrl = (port: number) => `ws://127.0.0.1:${port}/api/rooms/ROOM/websocket`;
+
+async function startReference(): Promise<Server> {
+	const port = await freePort();
+	const { child } = await startPinned(SERVER_CORE, process.execPath, ["bench/reference-server.mjs", String(port)]);
+	return { label: "node-ws (reference)", mode: "plain", url: socketUrl(port), pid: child.pid ?? 0, stop: () => stopChild(child) };
+}
+
+async function startWorkerd(): Promise<{ child: ChildProcess; port: number }> {
+	const { child, ready } = await startPinned(SERVER_CORE, process.execPath, ["bench/serve-edgechat.ts"]);
+	return { child, port: ready };
+}
+
+async function startWrangler(): Promise<{ child: ChildProcess; port: number }> {
+	const port = await freePort();
+	const inspector = await freePort();
+	const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector)];
+	args.push("--var", "RATE_LIMIT_MESSAGES:0", "--var", "MAX_CONNECTIONS:10000");
+	const child = spawn("taskset", ["-c", SERVER_CORE, path.join(ROOT, "node_modules/.bin/wrangler"), ...args], {
+		cwd: ROOT,
+		stdio: ["ignore", "pipe", "pipe"],
+		env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+	});
+	await new Promise<void>((resolve, reject) => {
+		let output = "";
+		const onData = (chunk: Buffer) => {
+			output += chunk.toString();
+			if (/Ready on http/.test(output)) resolve();
+		};
+		child.stdout?.on("data", onData);
+		child.stderr?.on("data", onData);
+		child.once("exit", () => reject(new Error(`wrangler dev exited:\n${output}`)));
+	});
+	return { child, port };
+}
+
+/** All descendants of `pid`, itself included. */
+function processTree(pid: number): number[] {
+	const all = [pid];
+	for (let i = 0; i < all.length; i++) {
+		try {
+			const children = execFileSync("pgrep", ["-P", String(all[i])], { encoding: "utf8" }).trim();
+			if (children) all.push(...children.split("\n").map(Number));
+		} catch {
+			// pgrep exits 1 when there are none.
+		}
+	}
+	return all;
+}
+
+/** CPU seconds (user + system) used so far by a process tree. */
+function cpuSeconds(pid: number): number {
+	let ticks = 0;
+	for (const p of processTree(pid)) {
+		try {
+			const fields = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+			ticks += Number(fields[11]) + Number(fields[12]);
+		} catch {
+			// The process ended.
+		}
+	}
+	return ticks / 100;
+}
+
+/** Resident memory of a process tree, in KiB. */
+function rssKiB(pid: number): number {
+	let kib = 0;
+	for (const p of processTree(pid)) {
+		try {
+			kib += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, "utf8"))?.[1] ?? 0);
+		} catch {
+			// The process ended.
+		}
+	}
+	return kib;
+}
+
+// -- load generator ------------------------------------------------------------------------------
+
+const load = spawn("taskset", ["-c", LOAD_CORE, process.execPath, "bench/load.ts"], {
+	cwd: ROOT,
+	stdio: ["ignore", "inherit", "inherit", "ipc"],
+});
+await new Promise((resolve) => load.once("message", resolve));
+
+function run<T>(job: Job): Promise<T> {
+	return new Promise((resolve, reject) => {
+		load.once("message", (message: { ok: boolean; result?: T; error?: string }) =>
+			message.ok ? resolve(message.result as T) : reject(new Error(message.error)),
+		);
+		load.send(job);
+	});
+}
+
+// -- scenarios -----------------------------------------------------------------------------------
+
+interface Step extends FanoutResult {
+	server: string;
+	rate: number;
+	serverCpuSeconds: number;
+	sustained: boolean;
+}
+
+const results: Record<string, unknown> = { quick: QUICK, date: new Date().toISOString(), stepSeconds: STEP_SECONDS };
+
+/** One fan-out step against one server, with the server's CPU use. */
+async function step(server: Server, shape: { rooms: number; clients: number; senders: number }, rate: number): Promise<Step> {
+	const before = cpuSeconds(server.pid);
+	const result = await run<FanoutResult>({
+		kind: "fanout",
+		url: server.url,
+		mode: server.mode,
+		rooms: shape.rooms,
+		clientsPerRoom: shape.clients,
+		sendersPerRoom: shape.senders,
+		rate,
+		seconds: STEP_SECONDS,
+	});
+	const serverCpuSeconds = cpuSeconds(server.pid) - before;
+	const sustained = result.lost === 0 && result.duplicates === 0 && result.p99 <= P99_LIMIT_MS;
+	const flag = result.loadCpu > 0.7 ? " (load generator above 70% of its core)" : "";
+	log(
+		`  ${server.label.padEnd(26)} ${String(rate).padStart(5)} msg/s -> ${Math.round(result.deliveriesPerSecond).toString().padStart(7)} deliveries/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  lost ${result.lost}  dup ${result.duplicates}  server cpu ${serverCpuSeconds.toFixed(2)} s  ${sustained ? "ok" : "NOT SUSTAINED"}${flag}`,
+	);
+	return { ...result, server: server.label, rate, serverCpuSeconds, sustained };
+}
+
+/**
+ * Rising rates, servers alternating at each rate; a server drops out after its first step that
+ * is not sustained. Returns every step.
+ */
+async function rising(name: string, servers: Server[], shape: { rooms: number; clients: number; senders: number }, rates: number[]) {
+	log(`\n${name}: ${shape.rooms} room(s) x ${shape.clients} clients, ${shape.senders} sender(s) per room`);
+	const steps: Step[] = [];
+	const active = new Set(servers);
+	for (const rate of rates) {
+		for (const server of servers) {
+			if (!active.has(server)) continue;
+			const s = await step(server, shape, rate);
+			steps.push(s);
+			if (!s.sustained) active.delete(server);
+		}
+		if (active.size === 0) break;
+	}
+	return steps;
+}
+
+function bestSustained(steps: Step[], server: string): number {
+	return Math.max(0, ...steps.filter((s) => s.server === server && s.sustained).map((s) => s.deliveriesPerSecond));
+}
+
+const reference = await startReference();
+const workerd = await startWorkerd();
+const servers: Server[] = [
+	reference,
+	{ label: "edgechat plain (workerd)", mode: "plain", url: socketUrl(workerd.port), pid: workerd.child.pid ?? 0, stop: () => stopChild(workerd.child) },
+	{ label: "edgechat rich (workerd)", mode: "rich", url: socketUrl(workerd.port), pid: workerd.child.pid ?? 0, stop: async () => {} },
+];
+let wrangler: Awaited<ReturnType<typeof startWrangler>> | null = null;
+if (WITH_WRANGLER) {
+	wrangler = await startWrangler();
+	servers.push({
+		label: "edgechat rich (wrangler dev)",
+		mode: "rich",
+		url: socketUrl(wrangler.port),
+		pid: wrangler.child.pid ?? 0,
+		stop: () => stopChild(wrangler?.child as ChildProcess),
+	});
+}
+
+try {
+	// 1. One room, 200 clients, 10 senders, rising rates.
+	const fanoutRates = QUICK ? [100, 300] : [50, 100, 200, 300, 400, 500, 600, 700, 800, 1000, 1200];
+	const fanout = await rising("fan-out", servers, { rooms: 1, clients: 200, senders: 10 }, fanoutRates);
+	results.fanout = fanout;
+
+	// 2. Latency at 40,000 deliveries/s (200 messages/s to 200 clients), from the same steps.
+	results.latencyAt40k = servers.map((s) => {
+		const at = fanout.find((x) => x.server === s.label && x.rate === 200) ?? null;
+		return { server: s.label, p50: at?.p50 ?? null, p99: at?.p99 ?? null };
+	});
+
+	// 3. 50 rooms of 20 clients, 2 senders each.
+	const roomRates = QUICK ? [500] : [250, 500, 1000, 1500, 2000, 3000, 4000];
+	const rooms = await rising("many rooms", servers.slice(0, 3), { rooms: 50, clients: 20, senders: 2 }, roomRates);
+	results.rooms = rooms;
+
+	// 4. One room of 2,000 mostly idle clients, one sender.
+	const idleRates = QUICK ? [2] : [5, 10, 20];
+	const crowd = await rising("crowd", servers.slice(0, 3), { rooms: 1, clients: QUICK ? 500 : 2000, senders: 1 }, idleRates);
+	results.crowd = crowd;
+
+	// 5. Connection setup and 6. idle memory, alternating.
+	const connections = QUICK ? 300 : 1000;
+	const setup: { server: string; connectionsPerSecond: number; kibPerConnection: number }[] = [];
+	log(`\nconnection setup and idle memory: ${connections} connections`);
+	for (const server of servers.slice(0, 3)) {
+		const { connectionsPerSecond } = await run<{ connectionsPerSecond: number }>({
+			kind: "connect",
+			url: server.url,
+			mode: server.mode,
+			connections,
+			parallel: 50,
+		});
+		const before = rssKiB(server.pid);
+		await run({ kind: "hold", url: server.url, mode: server.mode, connections });
+		const after = rssKiB(server.pid);
+		await run({ kind: "release" });
+		const kibPerConnection = (after - before) / connections;
+		log(`  ${server.label.padEnd(26)} ${Math.round(connectionsPerSecond)} connections/s, ${kibPerConnection.toFixed(1)} KiB per idle connection`);
+		setup.push({ server: server.label, connectionsPerSecond, kibPerConnection });
+	}
+	results.setup = setup;
+
+	// Summary.
+	const ref = reference.label;
+	const summary = servers.map((s) => {
+		const sustained = bestSustained(fanout, s.label);
+		const roomsSustained = bestSustained(rooms, s.label);
+		const cpuStep = fanout.filter((x) => x.server === s.label && x.sustained).at(-1);
+		return {
+			server: s.label,
+			fanoutSustained: Math.round(sustained),
+			fanoutRatio: sustained / bestSustained(fanout, ref),
+			roomsSustained: Math.round(roomsSustained),
+			roomsRatio: roomsSustained / bestSustained(rooms, ref),
+			cpuSecondsPerMillion: cpuStep ? (cpuStep.serverCpuSeconds / cpuStep.delivered) * 1e6 : null,
+		};
+	});
+	results.summary = summary;
+
+	const table = [
+		"",
+		"| server | fan-out sustained deliveries/s | vs reference | 50 rooms sustained | vs reference | p50 / p99 at 40k/s (ms) | server CPU s per million deliveries |",
+		"| --- | --- | --- | --- | --- | --- | --- |",
+		...summary.map((s) => {
+			const lat = (results.latencyAt40k as { server: string; p50: number | null; p99: number | null }[]).find((l) => l.server === s.server);
+			const latency = lat?.p50 == null ? "-" : `${lat.p50.toFixed(1)} / ${lat.p99?.toFixed(1)}`;
+			return `| ${s.server} | ${s.fanoutSustained} | ${s.fanoutRatio.toFixed(2)}x | ${s.roomsSustained || "-"} | ${s.roomsSustained ? `${s.roomsRatio.toFixed(2)}x` : "-"} | ${latency} | ${s.cpuSecondsPerMillion?.toFixed(2) ?? "-"} |`;
+		}),
+		"",
+		"| server | connections/s | KiB per idle connection |",
+		"| --- | --- | --- |",
+		...setup.map((s) => `| ${s.server} | ${Math.round(s.connectionsPerSecond)} | ${s.kibPerConnection.toFixed(1)} |`),
+	].join("\n");
+	console.log(table);
+	writeFileSync(path.join(OUT, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+	writeFileSync(path.join(OUT, "results.svg"), chart(summary));
+	log(`\nwrote ${path.join(OUT, "results.json")} and results.svg`);
+} finally {
+	load.kill();
+	for (const server of servers) await server.stop();
+}
+
+/** A bar chart of sustained fan-out per server, with the ratio to the reference. */
+function chart(summary: { server: string; fanoutSustained: number; fanoutRatio: number }[]): string {
+	const width = 720;
+	const bar = 34;
+	const gap = 16;
+	const left = 230;
+	const top = 50;
+	const max = Math.max(1, ...summary.map((s) => s.fanoutSustained));
+	const height = top + summary.length * (bar + gap) + 30;
+	const bars = summary
+		.map((s, i) => {
+			const y = top + i * (bar + gap);
+			const w = ((width - left - 120) * s.fanoutSustained) / max;
+			const color = s.server.startsWith("node") ? "#888" : "#0b63ce";
+			return `<text x="${left - 10}" y="${y + bar / 2 + 5}" text-anchor="end">${s.server}</text><rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${bar}" fill="${color}"/><text x="${left + w + 8}" y="${y + bar / 2 + 5}">${s.fanoutSustained.toLocaleString("en")} (${s.fanoutRatio.toFixed(2)}x)</text>`;
+		})
+		.join("\n");
+	return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="13">
+<title>edgechat fan-out benchmark</title>
+<rect width="100%" height="100%" fill="#fff"/>
+<text x="20" y="28" font-size="16" font-weight="bold">Sustained deliveries/s, 1 room x 200 clients x 10 senders (zero loss, p99 &lt;= ${P99_LIMIT_MS} ms)${QUICK ? " [quick run]" : ""}</text>
+${bars}
+</svg>
+`;
+}
