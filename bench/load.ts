@@ -86,7 +86,7 @@ const TAG = /t\|(\d+)\|(\d+)\|([\d.]+)/g;
 
 async function fanout(job: Extract<Job, { kind: "fanout" }>): Promise<FanoutResult> {
 	const senderCount = job.rooms * job.sendersPerRoom;
-	const perSender = Math.ceil(job.rate * job.seconds / senderCount) + 1;
+	const perSender = Math.ceil((job.rate * job.seconds) / senderCount) + 1;
 	// deliveries[sender * perSender + seq] counts arrivals of that message.
 	const deliveries = new Uint16Array(senderCount * perSender);
 	const latencies = new Float64Array(Math.min(8_000_000, job.rate * job.seconds * job.clientsPerRoom + 1000));
@@ -164,7 +164,8 @@ async function fanout(job: Extract<Job, { kind: "fanout" }>): Promise<FanoutResu
 	measuring = false;
 	for (const ws of sockets) ws.terminate();
 	const sorted = latencies.subarray(0, latencyCount).sort();
-	const pick = (q: number) => (sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) : 0);
+	const pick = (q: number) =>
+		sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) : 0;
 	return {
 		sent,
 		expected,
@@ -200,7 +201,8 @@ async function hold(job: Extract<Job, { kind: "hold" }>) {
 	const url = roomUrl(job.url, `idle-${process.pid}-${Date.now()}`);
 	for (let i = 0; i < job.connections; i += 100) {
 		const batch = [];
-		for (let j = i; j < Math.min(job.connections, i + 100); j++) batch.push(openClient(url, job.mode, `i${j}`, () => {}));
+		for (let j = i; j < Math.min(job.connections, i + 100); j++)
+			batch.push(openClient(url, job.mode, `i${j}`, () => {}));
 		held.push(...(await Promise.all(batch)));
 	}
 	return { held: held.length };

@@ -15,7 +15,10 @@ const wss = new WebSocketServer({ server, perMessageDeflate: false });
 wss.on("connection", (ws, request) => {
 	const name = /^\/api\/rooms\/([^/]+)\/websocket/.exec(request.url ?? "")?.[1] ?? "lobby";
 	let clients = rooms.get(name);
-	if (!clients) rooms.set(name, (clients = new Set()));
+	if (!clients) {
+		clients = new Set();
+		rooms.set(name, clients);
+	}
 	clients.add(ws);
 	ws.on("message", (data, isBinary) => {
 		const message = isBinary ? data : data.toString().slice(0, 50);

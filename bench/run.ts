@@ -74,7 +74,13 @@ const socketUrl = (port: number) => `ws://127.0.0.1:${port}/api/rooms/ROOM/webso
 async function startReference(): Promise<Server> {
 	const port = await freePort();
 	const { child } = await startPinned(SERVER_CORE, process.execPath, ["bench/reference-server.mjs", String(port)]);
-	return { label: "node-ws (reference)", mode: "plain", url: socketUrl(port), pid: child.pid ?? 0, stop: () => stopChild(child) };
+	return {
+		label: "node-ws (reference)",
+		mode: "plain",
+		url: socketUrl(port),
+		pid: child.pid ?? 0,
+		stop: () => stopChild(child),
+	};
 }
 
 async function startWorkerd(): Promise<{ child: ChildProcess; port: number }> {
@@ -175,7 +181,11 @@ interface Step extends FanoutResult {
 const results: Record<string, unknown> = { quick: QUICK, date: new Date().toISOString(), stepSeconds: STEP_SECONDS };
 
 /** One fan-out step against one server, with the server's CPU use. */
-async function step(server: Server, shape: { rooms: number; clients: number; senders: number }, rate: number): Promise<Step> {
+async function step(
+	server: Server,
+	shape: { rooms: number; clients: number; senders: number },
+	rate: number,
+): Promise<Step> {
 	const before = cpuSeconds(server.pid);
 	const result = await run<FanoutResult>({
 		kind: "fanout",
@@ -200,7 +210,12 @@ async function step(server: Server, shape: { rooms: number; clients: number; sen
  * Rising rates, servers alternating at each rate; a server drops out after its first step that
  * is not sustained. Returns every step.
  */
-async function rising(name: string, servers: Server[], shape: { rooms: number; clients: number; senders: number }, rates: number[]) {
+async function rising(
+	name: string,
+	servers: Server[],
+	shape: { rooms: number; clients: number; senders: number },
+	rates: number[],
+) {
 	log(`\n${name}: ${shape.rooms} room(s) x ${shape.clients} clients, ${shape.senders} sender(s) per room`);
 	const steps: Step[] = [];
 	const active = new Set(servers);
@@ -224,8 +239,20 @@ const reference = await startReference();
 const workerd = await startWorkerd();
 const servers: Server[] = [
 	reference,
-	{ label: "edgechat plain (workerd)", mode: "plain", url: socketUrl(workerd.port), pid: workerd.child.pid ?? 0, stop: () => stopChild(workerd.child) },
-	{ label: "edgechat rich (workerd)", mode: "rich", url: socketUrl(workerd.port), pid: workerd.child.pid ?? 0, stop: async () => {} },
+	{
+		label: "edgechat plain (workerd)",
+		mode: "plain",
+		url: socketUrl(workerd.port),
+		pid: workerd.child.pid ?? 0,
+		stop: () => stopChild(workerd.child),
+	},
+	{
+		label: "edgechat rich (workerd)",
+		mode: "rich",
+		url: socketUrl(workerd.port),
+		pid: workerd.child.pid ?? 0,
+		stop: async () => {},
+	},
 ];
 let wrangler: Awaited<ReturnType<typeof startWrangler>> | null = null;
 if (WITH_WRANGLER) {
@@ -258,7 +285,12 @@ try {
 
 	// 4. One room of 2,000 mostly idle clients, one sender.
 	const idleRates = QUICK ? [2] : [5, 10, 20];
-	const crowd = await rising("crowd", servers.slice(0, 3), { rooms: 1, clients: QUICK ? 500 : 2000, senders: 1 }, idleRates);
+	const crowd = await rising(
+		"crowd",
+		servers.slice(0, 3),
+		{ rooms: 1, clients: QUICK ? 500 : 2000, senders: 1 },
+		idleRates,
+	);
 	results.crowd = crowd;
 
 	// 5. Connection setup and 6. idle memory, alternating.
@@ -278,7 +310,9 @@ try {
 		const after = rssKiB(server.pid);
 		await run({ kind: "release" });
 		const kibPerConnection = (after - before) / connections;
-		log(`  ${server.label.padEnd(26)} ${Math.round(connectionsPerSecond)} connections/s, ${kibPerConnection.toFixed(1)} KiB per idle connection`);
+		log(
+			`  ${server.label.padEnd(26)} ${Math.round(connectionsPerSecond)} connections/s, ${kibPerConnection.toFixed(1)} KiB per idle connection`,
+		);
 		setup.push({ server: server.label, connectionsPerSecond, kibPerConnection });
 	}
 	results.setup = setup;
@@ -305,7 +339,9 @@ try {
 		"| server | fan-out sustained deliveries/s | vs reference | 50 rooms sustained | vs reference | p50 / p99 at 40k/s (ms) | server CPU s per million deliveries |",
 		"| --- | --- | --- | --- | --- | --- | --- |",
 		...summary.map((s) => {
-			const lat = (results.latencyAt40k as { server: string; p50: number | null; p99: number | null }[]).find((l) => l.server === s.server);
+			const lat = (results.latencyAt40k as { server: string; p50: number | null; p99: number | null }[]).find(
+				(l) => l.server === s.server,
+			);
 			const latency = lat?.p50 == null ? "-" : `${lat.p50.toFixed(1)} / ${lat.p99?.toFixed(1)}`;
 			return `| ${s.server} | ${s.fanoutSustained} | ${s.fanoutRatio.toFixed(2)}x | ${s.roomsSustained || "-"} | ${s.roomsSustained ? `${s.roomsRatio.toFixed(2)}x` : "-"} | ${latency} | ${s.cpuSecondsPerMillion?.toFixed(2) ?? "-"} |`;
 		}),

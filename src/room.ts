@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Config, readConfig } from "./config.ts";
 import { History } from "./history.ts";
+import { Outbox, trySend } from "./outbox.ts";
 import { Presence } from "./presence.ts";
 import {
 	type ChatMessage,
@@ -76,6 +77,8 @@ export class Room extends DurableObject<Env> {
 	readonly #members = new Set<WebSocket>();
 	/** When each rich socket's last typing notice was passed on (in memory only; ephemeral). */
 	readonly #lastTyping = new WeakMap<WebSocket, number>();
+	/** Rich events waiting for the end of this burst of work, to go out one frame per recipient. */
+	readonly #outbox = new Outbox((ws) => this.#leave(ws));
 
 	/**
 	 * Runs on first use and again each time the object wakes from hibernation or eviction. The
@@ -364,6 +367,8 @@ export class Room extends DurableObject<Env> {
 
 	/** Closes one connection from the server side (with a reason) and forgets it. */
 	#drop(ws: WebSocket, code: number, reason: string): void {
+		// What was queued for it (an error event, say) goes out before the Close.
+		this.#outbox.flushOne(ws);
 		this.#leave(ws);
 		this.#close(ws, code, reason);
 	}
@@ -375,6 +380,7 @@ export class Room extends DurableObject<Env> {
 		this.#sessions.delete(ws);
 		this.#plain.delete(ws);
 		this.#members.delete(ws);
+		this.#outbox.forget(ws);
 		if (session.name !== null && this.#presence.remove(session.name)) {
 			this.#broadcast({ type: "leave", name: session.name }, null);
 		}
@@ -413,45 +419,31 @@ export class Room extends DurableObject<Env> {
 	}
 
 	/**
-	 * Sends one event to every rich member and, when `plainText` is given, that text to every
-	 * plain socket. Each form is encoded once and the same string goes to every recipient.
+	 * Sends one event to every rich member (queued in the outbox, encoded once) and, when
+	 * `plainText` is given, that text to every plain socket at once: plain mode is one frame per
+	 * message by contract, and every plain socket gets the very same string.
 	 */
 	#broadcast(event: SingleServerEvent, plainText: string | null, except?: WebSocket): void {
-		const frame = JSON.stringify(event);
+		this.#outbox.broadcast(JSON.stringify(event), this.#members, except);
+		if (plainText === null) return;
 		const failed: WebSocket[] = [];
-		for (const ws of this.#members) if (ws !== except && !this.#trySend(ws, frame)) failed.push(ws);
-		if (plainText !== null) {
-			for (const ws of this.#plain) if (ws !== except && !this.#trySend(ws, plainText)) failed.push(ws);
-		}
-		// Dropped after the loops: leaving may itself broadcast a leave event.
+		for (const ws of this.#plain) if (ws !== except && !trySend(ws, plainText)) failed.push(ws);
+		// Dropped after the loop: leaving may itself broadcast a leave event.
 		for (const ws of failed) this.#leave(ws);
 	}
 
 	/** Relays a raw frame (binary, or an empty text) to plain sockets only. */
 	#sendToPlain(frame: string | ArrayBuffer): void {
-		for (const ws of this.#plain) this.#trySend(ws, frame);
+		for (const ws of this.#plain) trySend(ws, frame);
 	}
 
-	/** Sends one event to one socket. */
+	/** Sends one event to one rich socket, after whatever is already queued for it. */
 	#sendTo(ws: WebSocket, event: SingleServerEvent): void {
-		this.#trySend(ws, JSON.stringify(event));
+		this.#outbox.unicast(ws, JSON.stringify(event));
 	}
 
 	#sendError(ws: WebSocket, code: ErrorCode, message: string): void {
 		this.#sendTo(ws, { type: "error", code, message });
-	}
-
-	/**
-	 * Sends a frame, reporting false instead of throwing when the socket is closing or gone (its
-	 * close or error event follows; it must not cost the rest of the room this message).
-	 */
-	#trySend(ws: WebSocket, frame: string | ArrayBuffer): boolean {
-		try {
-			ws.send(frame);
-			return true;
-		} catch {
-			return false;
-		}
 	}
 
 	// -- inspection (tests and operators) --------------------------------------------------------
