@@ -18,11 +18,18 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const QUICK = process.argv.includes("--quick");
 const WITH_WRANGLER = !process.argv.includes("--no-wrangler");
 const OUT = process.argv.find((a) => a.startsWith("--out="))?.slice(6) ?? path.join(ROOT, "bench");
+/** `--rates=100,300`: fan-out rates to try instead of the defaults (for profiling one change). */
+const RATES = process.argv.find((a) => a.startsWith("--rates="))?.slice(8).split(",").map(Number);
+/** `--fanout-only`: skip the other scenarios and write no results (for profiling one change). */
+const FANOUT_ONLY = process.argv.includes("--fanout-only");
 const SERVER_CORE = "0";
 const LOAD_CORE = "1";
 const STEP_SECONDS = QUICK ? 1.5 : 4;
 /** Sustained = zero loss, no duplicates and p99 at most this (ms). */
 const P99_LIMIT_MS = 100;
+
+/** Thrown to end a partial (`--fanout-only`) run early. */
+class Done extends Error {}
 
 function log(line: string): void {
 	process.stderr.write(`${line}\n`);
@@ -268,9 +275,10 @@ if (WITH_WRANGLER) {
 
 try {
 	// 1. One room, 200 clients, 10 senders, rising rates.
-	const fanoutRates = QUICK ? [100, 300] : [50, 100, 200, 300, 400, 500, 600, 700, 800, 1000, 1200];
+	const fanoutRates = RATES ?? (QUICK ? [100, 300] : [50, 100, 200, 300, 400, 500, 600, 700, 800, 1000, 1200]);
 	const fanout = await rising("fan-out", servers, { rooms: 1, clients: 200, senders: 10 }, fanoutRates);
 	results.fanout = fanout;
+	if (FANOUT_ONLY) throw new Done();
 
 	// 2. Latency at 40,000 deliveries/s (200 messages/s to 200 clients), from the same steps.
 	results.latencyAt40k = servers.map((s) => {
@@ -354,6 +362,8 @@ try {
 	writeFileSync(path.join(OUT, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
 	writeFileSync(path.join(OUT, "results.svg"), chart(summary));
 	log(`\nwrote ${path.join(OUT, "results.json")} and results.svg`);
+} catch (error) {
+	if (!(error instanceof Done)) throw error;
 } finally {
 	load.kill();
 	for (const server of servers) await server.stop();

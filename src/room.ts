@@ -77,6 +77,11 @@ export class Room extends DurableObject<Env> {
 	readonly #members = new Set<WebSocket>();
 	/** When each rich socket's last typing notice was passed on (in memory only; ephemeral). */
 	readonly #lastTyping = new WeakMap<WebSocket, number>();
+	/**
+	 * When each socket last sent a frame, in memory (the attachment's bucket keeps it across
+	 * eviction when flood control is on; a room evicted while idle has only pings to go by anyway).
+	 */
+	readonly #lastFrameAt = new WeakMap<WebSocket, number>();
 	/** Rich events waiting for the end of this burst of work, to go out one frame per recipient. */
 	readonly #outbox = new Outbox((ws) => this.#leave(ws));
 
@@ -148,6 +153,7 @@ export class Room extends DurableObject<Env> {
 	override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
 		const session = this.#sessions.get(ws);
 		if (!session) return;
+		this.#lastFrameAt.set(ws, Date.now());
 		try {
 			const tooBig =
 				typeof message === "string"
@@ -169,6 +175,7 @@ export class Room extends DurableObject<Env> {
 	 * the attachment, so hibernation refills nothing early.
 	 */
 	#admit(ws: WebSocket, session: Session, clientId?: string): boolean {
+		if (this.#config.rateLimitMessages === 0) return true;
 		const verdict = takeToken(session.bucket, this.#config, Date.now());
 		if (verdict.kind === "close") {
 			this.#drop(ws, 1008, "too many messages");
@@ -334,7 +341,8 @@ export class Room extends DurableObject<Env> {
 
 	/**
 	 * Closes every rich connection silent since before `now - HEARTBEAT_TIMEOUT_SECONDS`.
-	 * "Heard from" is the latest of: its connect, its last frame (kept in the attachment), and
+	 * "Heard from" is the latest of: its connect, its last frame (in memory, and in the
+	 * attachment's flood-control bucket when that is on), and
 	 * the runtime's last automatic pong to it (`getWebSocketAutoResponseTimestamp`), which
 	 * records pings answered while the room hibernated. Returns how many were closed.
 	 */
@@ -345,7 +353,8 @@ export class Room extends DurableObject<Env> {
 		for (const [ws, session] of this.#sessions) {
 			if (session.mode !== "rich") continue;
 			const lastPong = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
-			const heardFrom = Math.max(session.connectedAt, session.bucket.updatedAt, lastPong);
+			const lastFrame = this.#lastFrameAt.get(ws) ?? 0;
+			const heardFrom = Math.max(session.connectedAt, session.bucket.updatedAt, lastFrame, lastPong);
 			if (now - heardFrom <= timeoutMs) continue;
 			this.#drop(ws, 1001, "no heartbeat");
 			closed++;
@@ -424,7 +433,7 @@ export class Room extends DurableObject<Env> {
 	 * message by contract, and every plain socket gets the very same string.
 	 */
 	#broadcast(event: SingleServerEvent, plainText: string | null, except?: WebSocket): void {
-		this.#outbox.broadcast(JSON.stringify(event), this.#members, except);
+		if (this.#members.size > 0) this.#outbox.broadcast(JSON.stringify(event), this.#members, except);
 		if (plainText === null) return;
 		const failed: WebSocket[] = [];
 		for (const ws of this.#plain) if (ws !== except && !trySend(ws, plainText)) failed.push(ws);
