@@ -46,6 +46,14 @@ export default defineConfig({
 			},
 			{
 				test: {
+					name: "bench",
+					include: ["test/bench/**/*.test.ts"],
+					environment: "node",
+					testTimeout: 240_000,
+				},
+			},
+			{
+				test: {
 					name: "browser",
 					include: ["test/browser/**/*.test.ts"],
 					environment: "node",

@@ -19,9 +19,13 @@ const QUICK = process.argv.includes("--quick");
 const WITH_WRANGLER = !process.argv.includes("--no-wrangler");
 const OUT = process.argv.find((a) => a.startsWith("--out="))?.slice(6) ?? path.join(ROOT, "bench");
 /** `--rates=100,300`: fan-out rates to try instead of the defaults (for profiling one change). */
-const RATES = process.argv.find((a) => a.startsWith("--rates="))?.slice(8).split(",").map(Number);
-/** `--fanout-only`: skip the other scenarios and write no results (for profiling one change). */
-const FANOUT_ONLY = process.argv.includes("--fanout-only");
+const RATES = process.argv
+	.find((a) => a.startsWith("--rates="))
+	?.slice(8)
+	.split(",")
+	.map(Number);
+/** `--only=fanout` or `--only=rooms`: run just that scenario and write no results (for profiling one change). */
+const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
 const SERVER_CORE = "0";
 const LOAD_CORE = "1";
 const STEP_SECONDS = QUICK ? 1.5 : 4;
@@ -192,6 +196,7 @@ async function step(
 	server: Server,
 	shape: { rooms: number; clients: number; senders: number },
 	rate: number,
+	retried = false,
 ): Promise<Step> {
 	const before = cpuSeconds(server.pid);
 	const result = await run<FanoutResult>({
@@ -206,6 +211,14 @@ async function step(
 	});
 	const serverCpuSeconds = cpuSeconds(server.pid) - before;
 	const sustained = result.lost === 0 && result.duplicates === 0 && result.p99 <= P99_LIMIT_MS;
+	if (!sustained && !retried) {
+		// One pause (a GC in a server or in the load generator) on a shared 2-core machine should
+		// not end a server's climb: a step counts as failed only when it fails twice in a row.
+		log(
+			`  ${server.label.padEnd(26)} ${String(rate).padStart(5)} msg/s -> not sustained (p99 ${result.p99.toFixed(1)} ms, lost ${result.lost}); once more`,
+		);
+		return step(server, shape, rate, true);
+	}
 	const flag = result.loadCpu > 0.7 ? " (load generator above 70% of its core)" : "";
 	log(
 		`  ${server.label.padEnd(26)} ${String(rate).padStart(5)} msg/s -> ${Math.round(result.deliveriesPerSecond).toString().padStart(7)} deliveries/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  lost ${result.lost}  dup ${result.duplicates}  server cpu ${serverCpuSeconds.toFixed(2)} s  ${sustained ? "ok" : "NOT SUSTAINED"}${flag}`,
@@ -274,11 +287,31 @@ if (WITH_WRANGLER) {
 }
 
 try {
+	// 0. Idle memory, first, on fresh processes: RSS before and after holding idle connections
+	// (plain, then rich on top of them for workerd), all held until measured.
+	const idle = ONLY ? 0 : QUICK ? 300 : 1000;
+	log(`\nidle memory: ${idle} connections`);
+	const memory: { server: string; kibPerConnection: number }[] = [];
+	for (const server of idle ? servers.slice(0, 3) : []) {
+		const before = rssKiB(server.pid);
+		await run({ kind: "hold", url: server.url, mode: server.mode, connections: idle });
+		const kibPerConnection = (rssKiB(server.pid) - before) / idle;
+		log(
+			`  ${server.label.padEnd(26)} ${kibPerConnection.toFixed(1)} KiB per idle connection (resident, whole process tree)`,
+		);
+		memory.push({ server: server.label, kibPerConnection });
+	}
+	await run({ kind: "release" });
+	results.memory = memory;
+
 	// 1. One room, 200 clients, 10 senders, rising rates.
-	const fanoutRates = RATES ?? (QUICK ? [100, 300] : [50, 100, 200, 300, 400, 500, 600, 700, 800, 1000, 1200]);
-	const fanout = await rising("fan-out", servers, { rooms: 1, clients: 200, senders: 10 }, fanoutRates);
+	const fanoutRates =
+		(ONLY === "fanout" ? RATES : undefined) ??
+		(QUICK ? [100, 300] : [50, 100, 200, 300, 400, 500, 600, 700, 800, 1000, 1200]);
+	const fanout =
+		ONLY === "rooms" ? [] : await rising("fan-out", servers, { rooms: 1, clients: 200, senders: 10 }, fanoutRates);
 	results.fanout = fanout;
-	if (FANOUT_ONLY) throw new Done();
+	if (ONLY === "fanout") throw new Done();
 
 	// 2. Latency at 40,000 deliveries/s (200 messages/s to 200 clients), from the same steps.
 	results.latencyAt40k = servers.map((s) => {
@@ -287,9 +320,10 @@ try {
 	});
 
 	// 3. 50 rooms of 20 clients, 2 senders each.
-	const roomRates = QUICK ? [500] : [250, 500, 1000, 1500, 2000, 3000, 4000];
+	const roomRates = RATES && ONLY === "rooms" ? RATES : QUICK ? [500] : [250, 500, 1000, 1500, 2000, 3000, 4000];
 	const rooms = await rising("many rooms", servers.slice(0, 3), { rooms: 50, clients: 20, senders: 2 }, roomRates);
 	results.rooms = rooms;
+	if (ONLY === "rooms") throw new Done();
 
 	// 4. One room of 2,000 mostly idle clients, one sender.
 	const idleRates = QUICK ? [2] : [5, 10, 20];
@@ -301,10 +335,10 @@ try {
 	);
 	results.crowd = crowd;
 
-	// 5. Connection setup and 6. idle memory, alternating.
+	// 5. Connection setup.
 	const connections = QUICK ? 300 : 1000;
 	const setup: { server: string; connectionsPerSecond: number; kibPerConnection: number }[] = [];
-	log(`\nconnection setup and idle memory: ${connections} connections`);
+	log(`\nconnection setup: ${connections} connections, 50 at a time`);
 	for (const server of servers.slice(0, 3)) {
 		const { connectionsPerSecond } = await run<{ connectionsPerSecond: number }>({
 			kind: "connect",
@@ -313,14 +347,8 @@ try {
 			connections,
 			parallel: 50,
 		});
-		const before = rssKiB(server.pid);
-		await run({ kind: "hold", url: server.url, mode: server.mode, connections });
-		const after = rssKiB(server.pid);
-		await run({ kind: "release" });
-		const kibPerConnection = (after - before) / connections;
-		log(
-			`  ${server.label.padEnd(26)} ${Math.round(connectionsPerSecond)} connections/s, ${kibPerConnection.toFixed(1)} KiB per idle connection`,
-		);
+		const kibPerConnection = memory.find((m) => m.server === server.label)?.kibPerConnection ?? 0;
+		log(`  ${server.label.padEnd(26)} ${Math.round(connectionsPerSecond)} connections/s`);
 		setup.push({ server: server.label, connectionsPerSecond, kibPerConnection });
 	}
 	results.setup = setup;

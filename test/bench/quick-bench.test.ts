@@ -1,0 +1,46 @@
+/**
+ * `npm run bench` is a benchmark, not a test: this only checks that `--quick` runs end to end
+ * against every server and reports (a table, results.json and the chart). It asserts no speed.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT } from "../support/server.ts";
+
+let out: string;
+beforeAll(async () => {
+	out = await mkdtemp(path.join(tmpdir(), "edgechat-bench-"));
+});
+afterAll(() => rm(out, { recursive: true, force: true }));
+
+describe("npm run bench -- --quick", () => {
+	it("runs every scenario against every server and writes its report", async () => {
+		const child = spawn(process.execPath, ["bench/run.ts", "--quick", `--out=${out}`], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+		let stdout = "";
+		let stderr = "";
+		child.stdout.on("data", (chunk) => {
+			stdout += chunk;
+		});
+		child.stderr.on("data", (chunk) => {
+			stderr += chunk;
+		});
+		const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+		expect(code, stderr).toBe(0);
+		// Progress while it runs, and the summary table at the end.
+		expect(stderr).toMatch(/fan-out: 1 room\(s\) x 200 clients/);
+		expect(stdout).toMatch(/\| node-ws \(reference\) \| \d+ \| 1\.00x/);
+		const results = JSON.parse(readFileSync(path.join(out, "results.json"), "utf8"));
+		const servers = results.summary.map((s: { server: string }) => s.server);
+		expect(servers).toEqual(["node-ws (reference)", "edgechat plain (workerd)", "edgechat rich (workerd)", "edgechat rich (wrangler dev)"]);
+		for (const step of results.fanout) {
+			expect(step.lost).toBeGreaterThanOrEqual(0);
+			expect(step.delivered).toBeGreaterThan(0);
+		}
+		expect(results.setup).toHaveLength(3);
+		expect(existsSync(path.join(out, "results.svg"))).toBe(true);
+		expect(readFileSync(path.join(out, "results.svg"), "utf8")).toMatch(/<svg[^>]*>[\s\S]*edgechat rich \(workerd\)/);
+	}, 240_000);
+});
