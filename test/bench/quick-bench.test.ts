@@ -18,7 +18,10 @@ afterAll(() => rm(out, { recursive: true, force: true }));
 
 describe("npm run bench -- --quick", () => {
 	it("runs every scenario against every server and writes its report", async () => {
-		const child = spawn(process.execPath, ["bench/run.ts", "--quick", `--out=${out}`], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+		const child = spawn(process.execPath, ["bench/run.ts", "--quick", `--out=${out}`], {
+			cwd: ROOT,
+			stdio: ["ignore", "pipe", "pipe"],
+		});
 		let stdout = "";
 		let stderr = "";
 		child.stdout.on("data", (chunk) => {
@@ -34,7 +37,12 @@ describe("npm run bench -- --quick", () => {
 		expect(stdout).toMatch(/\| node-ws \(reference\) \| \d+ \| 1\.00x/);
 		const results = JSON.parse(readFileSync(path.join(out, "results.json"), "utf8"));
 		const servers = results.summary.map((s: { server: string }) => s.server);
-		expect(servers).toEqual(["node-ws (reference)", "edgechat plain (workerd)", "edgechat rich (workerd)", "edgechat rich (wrangler dev)"]);
+		expect(servers).toEqual([
+			"node-ws (reference)",
+			"edgechat plain (workerd)",
+			"edgechat rich (workerd)",
+			"edgechat rich (wrangler dev)",
+		]);
 		for (const step of results.fanout) {
 			expect(step.lost).toBeGreaterThanOrEqual(0);
 			expect(step.delivered).toBeGreaterThan(0);

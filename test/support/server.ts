@@ -33,6 +33,8 @@ export interface ServerOptions {
 	persistDir?: string;
 	/** Listen on this port instead of a free one (to restart on the same address). */
 	port?: number;
+	/** Open the V8 inspector on this port (miniflare only; for profiling). */
+	inspectorPort?: number;
 }
 
 function localServer(origin: string, stop: () => Promise<void>): LocalServer {
@@ -80,6 +82,7 @@ export async function startMiniflare(options: ServerOptions = {}): Promise<Local
 			rootPath: ROOT,
 			// Without a persistence path, storage lives in a temporary directory that dies with the server.
 			...(options.persistDir ? { resourcePersistencePath: options.persistDir } : {}),
+			...(options.inspectorPort ? { inspectorPort: options.inspectorPort } : {}),
 			workers: [
 				{
 					...worker,

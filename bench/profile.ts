@@ -1,0 +1,98 @@
+/**
+ * `npm run bench:profile [-- plain|rich] [-- --rate=200]`: where a room's time goes. Serves
+ * edgechat from workerd (miniflare API) with the V8 inspector on, drives one room of 200
+ * clients with 10 senders from the load generator, records a CPU profile of the Worker's
+ * isolate through the inspector (Profiler domain), and prints self time by function.
+ * Time spent inside the runtime's native calls (ws.send, SQL) is charged to the JS function
+ * that called them, since V8 sees the native call as part of that frame's self time.
+ */
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import WebSocket from "ws";
+import { startMiniflare } from "../test/support/server.ts";
+import type { FanoutResult } from "./load.ts";
+import { BENCH_VARS } from "./serve-edgechat.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const mode = process.argv.includes("rich") ? "rich" : "plain";
+const rate = Number(process.argv.find((a) => a.startsWith("--rate="))?.slice(7) ?? 200);
+
+const inspectorPort = await new Promise<number>((resolve) => {
+	const probe = createServer().listen(0, "127.0.0.1", () => {
+		const address = probe.address();
+		probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+	});
+});
+const server = await startMiniflare({ vars: BENCH_VARS, inspectorPort });
+const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as {
+	title: string;
+	webSocketDebuggerUrl: string;
+}[];
+const target = targets.find((t) => t.title.includes("edgechat")) ?? targets[0];
+if (!target) throw new Error("no inspector target");
+const inspector = new WebSocket(target.webSocketDebuggerUrl);
+await new Promise((resolve) => inspector.once("open", resolve));
+let nextId = 0;
+function call<T>(method: string, params: object = {}): Promise<T> {
+	const id = ++nextId;
+	return new Promise((resolve) => {
+		const onMessage = (data: WebSocket.RawData) => {
+			const message = JSON.parse(data.toString());
+			if (message.id !== id) return;
+			inspector.off("message", onMessage);
+			resolve(message.result as T);
+		};
+		inspector.on("message", onMessage);
+		inspector.send(JSON.stringify({ id, method, params }));
+	});
+}
+
+const load = spawn("taskset", ["-c", "1", process.execPath, "bench/load.ts"], {
+	cwd: ROOT,
+	stdio: ["ignore", "inherit", "inherit", "ipc"],
+});
+await new Promise((resolve) => load.once("message", resolve));
+await call("Profiler.enable");
+await call("Profiler.setSamplingInterval", { interval: 200 });
+await call("Profiler.start");
+load.send({
+	kind: "fanout",
+	url: server.socketUrl("ROOM"),
+	mode,
+	rooms: 1,
+	clientsPerRoom: 200,
+	sendersPerRoom: 10,
+	rate,
+	seconds: 4,
+});
+const result = (await new Promise((resolve) => load.once("message", resolve))) as { result: FanoutResult };
+const { profile } = await call<{
+	profile: {
+		nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number }[];
+	};
+}>("Profiler.stop");
+load.kill();
+inspector.close();
+await server.stop();
+
+const self = new Map<string, number>();
+let total = 0;
+for (const node of profile.nodes) {
+	const { functionName, url, lineNumber } = node.callFrame;
+	const file = url ? url.split("/").pop() : "";
+	const key = `${functionName || "(anonymous)"}${file ? ` ${file}:${lineNumber + 1}` : ""}`;
+	self.set(key, (self.get(key) ?? 0) + node.hitCount);
+	total += node.hitCount;
+}
+const busy = total - (self.get("(idle)") ?? 0);
+console.log(
+	`\n${mode} mode, ${rate} msg/s to 200 clients: ${Math.round(result.result.deliveriesPerSecond)} deliveries/s, p99 ${result.result.p99.toFixed(1)} ms`,
+);
+console.log(`samples: ${total} (${busy} not idle)\n`);
+console.log("| self time (share of non-idle samples) | function |\n| --- | --- |");
+for (const [key, hits] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
+	if (key === "(idle)") continue;
+	console.log(`| ${((100 * hits) / busy).toFixed(1)}% | ${key} |`);
+}
