@@ -82,6 +82,8 @@ export class Room extends DurableObject<Env> {
 	 * eviction when flood control is on; a room evicted while idle has only pings to go by anyway).
 	 */
 	readonly #lastFrameAt = new WeakMap<WebSocket, number>();
+	/** Whether this instance knows a liveness alarm is pending. */
+	#sweepPending = false;
 	/** Rich events waiting for the end of this burst of work, to go out one frame per recipient. */
 	readonly #outbox = new Outbox((ws) => this.#leave(ws));
 
@@ -335,6 +337,7 @@ export class Room extends DurableObject<Env> {
 	 * with 1001. Runs as an alarm while rich connections exist; see `sweepSilent`.
 	 */
 	override async alarm(): Promise<void> {
+		this.#sweepPending = false;
 		this.sweepSilent(Date.now());
 		await this.#scheduleLivenessSweep();
 	}
@@ -368,10 +371,12 @@ export class Room extends DurableObject<Env> {
 	 */
 	async #scheduleLivenessSweep(): Promise<void> {
 		const timeoutMs = this.#config.heartbeatTimeoutSeconds * 1000;
-		const anyRich = [...this.#sessions.values()].some((s) => s.mode === "rich");
-		if (timeoutMs === 0 || !anyRich) return;
-		if ((await this.ctx.storage.getAlarm()) !== null) return;
-		await this.ctx.storage.setAlarm(Date.now() + timeoutMs / 2);
+		// Every session is plain or rich, so this counts rich ones without walking them.
+		const anyRich = this.#sessions.size > this.#plain.size;
+		// Known pending (set by this instance): no storage round trip on every connect.
+		if (timeoutMs === 0 || !anyRich || this.#sweepPending) return;
+		if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + timeoutMs / 2);
+		this.#sweepPending = true;
 	}
 
 	/** Closes one connection from the server side (with a reason) and forgets it. */
