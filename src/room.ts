@@ -243,9 +243,8 @@ export class Room extends DurableObject<Env> {
 			this.#sendError(ws, "not_joined", "say hello (with a name) first");
 		} else if (parsed.event.type === "send") {
 			this.#onSend(ws, session.name, parsed.event);
-		} else {
-			this.#onTyping(ws, session.name);
 		}
+		// A joined connection's typing was handled above, before flood control.
 	}
 
 	/** A rich client joins: it gets the room as it is (members, history or what it missed). */

@@ -4,12 +4,10 @@
  * the middle of a conversation.
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type WebSocket from "ws";
-import { openClient } from "../support/clients.ts";
+import { openClient, resetConnection } from "../support/clients.ts";
 import { RawWebSocket } from "../support/raw-websocket.ts";
 import { ResilientClient } from "../support/resilient-client.ts";
 import { joinRich } from "../support/rich-client.ts";
@@ -23,11 +21,6 @@ beforeAll(async () => {
 	server = await startMiniflare(); // the shipped settings
 });
 afterAll(() => server?.stop());
-
-function reset(socket: WebSocket): void {
-	socket.on("error", () => {});
-	(socket as unknown as { _socket: Socket })._socket.resetAndDestroy();
-}
 
 describe("room capacity", () => {
 	it("accepts MAX_CONNECTIONS connections, refuses the next with 503 and a reason, and takes one again after a leave", async () => {
@@ -110,7 +103,7 @@ describe("churn", () => {
 					churner.client.socket.close(1000);
 					await churner.client.closed;
 				} else {
-					reset(churner.client.socket);
+					resetConnection(churner.client.socket);
 				}
 			}
 		}

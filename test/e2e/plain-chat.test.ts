@@ -4,7 +4,7 @@
  */
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Client, openClient } from "../support/clients.ts";
+import { type Client, openClient, resetConnection } from "../support/clients.ts";
 import { type LocalServer, startMiniflare } from "../support/server.ts";
 
 let server: LocalServer;
@@ -69,8 +69,7 @@ describe("plain chat over loopback", () => {
 
 		// An RST, not a Close frame: the room only learns of it from the runtime.
 		const gone = mallory.closed;
-		mallory.socket.on("error", () => {});
-		(mallory.socket as unknown as { _socket: import("node:net").Socket })._socket.resetAndDestroy();
+		resetConnection(mallory.socket);
 		expect((await gone).code).toBe(1006);
 
 		for (let i = 0; i < 20; i++) (i % 2 ? alice : bob).socket.send(`after reset ${i}`);

@@ -1,9 +1,8 @@
 /**
  * edgechat.v1 end to end: real `ws` clients over loopback against workerd (miniflare API).
  */
-import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openClient } from "../support/clients.ts";
+import { openClient, resetConnection } from "../support/clients.ts";
 import { joinRich } from "../support/rich-client.ts";
 import { type LocalServer, startMiniflare } from "../support/server.ts";
 
@@ -16,12 +15,6 @@ beforeAll(async () => {
 	server = await startMiniflare({ vars: { RATE_LIMIT_MESSAGES: "0" } });
 });
 afterAll(() => server?.stop());
-
-/** Sends an RST instead of a Close frame: the server learns of it only from the runtime. */
-function resetConnection(socket: import("ws").WebSocket): void {
-	socket.on("error", () => {});
-	(socket as unknown as { _socket: Socket })._socket.resetAndDestroy();
-}
 
 describe("rich chat over loopback", () => {
 	it("a client killed mid-stream (TCP reset) resumes from its last id and ends with the room's exact sequence", async () => {

@@ -2,6 +2,7 @@
  * Real WebSocket clients for the loopback tests (the `ws` package, as a Node user would write
  * them). Every wait is on an event, never on a timer.
  */
+import type { Socket } from "node:net";
 import WebSocket, { type RawData } from "ws";
 
 /** One received frame: its payload and whether it came as a binary frame. */
@@ -70,4 +71,13 @@ export async function openClient(url: string, protocols: string[] = []): Promise
 		next: () => when(() => (taken < frames.length ? frames[taken++] : undefined)),
 		waitForFrames: (count) => when(() => (frames.length >= count ? frames.slice(0, count) : undefined)),
 	};
+}
+
+/**
+ * Ends a client's TCP connection with a reset (RST) instead of a Close frame, as a crashed
+ * client or a dropped network would: the server learns of it only from the runtime.
+ */
+export function resetConnection(socket: WebSocket): void {
+	socket.on("error", () => {});
+	(socket as unknown as { _socket: Socket })._socket.resetAndDestroy();
 }
