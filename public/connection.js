@@ -93,11 +93,6 @@ export class Connection {
 		this.#socket = socket;
 	}
 
-	/** Whether a frame sent now would go out. */
-	get isOpen() {
-		return this.#socket?.readyState === WebSocket.OPEN;
-	}
-
 	/**
 	 * Sends a frame if the socket is open.
 	 * @param {string} data
