@@ -26,7 +26,9 @@ export type Job =
 			seconds: number;
 	  }
 	| { kind: "connect"; url: string; mode: Mode; connections: number; parallel: number }
-	| { kind: "hold"; url: string; mode: Mode; connections: number }
+	| { kind: "hold"; url: string; mode: Mode; connections: number; room?: string }
+	/** One held client sends one message; resolves when every held client got it (or after 10 s). */
+	| { kind: "heldBroadcast" }
 	| { kind: "release" };
 
 /** What a fan-out job measured. */
@@ -45,6 +47,8 @@ export interface FanoutResult {
 }
 
 let held: WebSocket[] = [];
+/** Frames received by held clients that carry the held-broadcast tag. */
+let heldReceived = 0;
 
 function roomUrl(base: string, room: string): string {
 	return base.replace("ROOM", room);
@@ -198,14 +202,33 @@ async function connectRate(job: Extract<Job, { kind: "connect" }>) {
 }
 
 async function hold(job: Extract<Job, { kind: "hold" }>) {
-	const url = roomUrl(job.url, `idle-${process.pid}-${Date.now()}`);
+	const url = roomUrl(job.url, job.room ?? `idle-${process.pid}-${Date.now()}`);
+	const onText = (text: string) => {
+		if (text.includes("held-broadcast")) heldReceived++;
+	};
 	for (let i = 0; i < job.connections; i += 100) {
 		const batch = [];
-		for (let j = i; j < Math.min(job.connections, i + 100); j++)
-			batch.push(openClient(url, job.mode, `i${j}`, () => {}));
+		for (let j = i; j < Math.min(job.connections, i + 100); j++) batch.push(openClient(url, job.mode, `i${j}`, onText));
 		held.push(...(await Promise.all(batch)));
 	}
 	return { held: held.length };
+}
+
+async function heldBroadcast() {
+	heldReceived = 0;
+	const started = performance.now();
+	const first = held[0];
+	if (!first || first.readyState !== WebSocket.OPEN) throw new Error(`no open held client (${held.length} held)`);
+	first.send(`{"type":"send","clientId":"hb${Date.now()}","text":"held-broadcast"}`);
+	await new Promise<void>((resolve) => {
+		const check = setInterval(() => {
+			if (heldReceived >= held.length || performance.now() - started > 10_000) {
+				clearInterval(check);
+				resolve();
+			}
+		}, 1);
+	});
+	return { delivered: heldReceived, of: held.length, ms: performance.now() - started };
 }
 
 process.on("message", async (job: Job) => {
@@ -214,6 +237,7 @@ process.on("message", async (job: Job) => {
 		if (job.kind === "fanout") result = await fanout(job);
 		else if (job.kind === "connect") result = await connectRate(job);
 		else if (job.kind === "hold") result = await hold(job);
+		else if (job.kind === "heldBroadcast") result = await heldBroadcast();
 		else {
 			for (const ws of held) ws.terminate();
 			held = [];

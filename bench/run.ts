@@ -24,7 +24,7 @@ const RATES = process.argv
 	?.slice(8)
 	.split(",")
 	.map(Number);
-/** `--only=fanout` or `--only=rooms`: run just that scenario and write no results (for profiling one change). */
+/** `--only=fanout`, `--only=rooms` or `--only=hibernation`: run just that scenario and write no results (for profiling one change). */
 const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
 const SERVER_CORE = "0";
 const LOAD_CORE = "1";
@@ -321,25 +321,25 @@ try {
 
 	// 3. 50 rooms of 20 clients, 2 senders each.
 	const roomRates = RATES && ONLY === "rooms" ? RATES : QUICK ? [500] : [250, 500, 1000, 1500, 2000, 3000, 4000];
-	const rooms = await rising("many rooms", servers.slice(0, 3), { rooms: 50, clients: 20, senders: 2 }, roomRates);
+	const rooms =
+		ONLY && ONLY !== "rooms"
+			? []
+			: await rising("many rooms", servers.slice(0, 3), { rooms: 50, clients: 20, senders: 2 }, roomRates);
 	results.rooms = rooms;
 	if (ONLY === "rooms") throw new Done();
 
 	// 4. One room of 2,000 mostly idle clients, one sender.
 	const idleRates = QUICK ? [2] : [5, 10, 20];
-	const crowd = await rising(
-		"crowd",
-		servers.slice(0, 3),
-		{ rooms: 1, clients: QUICK ? 500 : 2000, senders: 1 },
-		idleRates,
-	);
+	const crowd = ONLY
+		? []
+		: await rising("crowd", servers.slice(0, 3), { rooms: 1, clients: QUICK ? 500 : 2000, senders: 1 }, idleRates);
 	results.crowd = crowd;
 
 	// 5. Connection setup.
 	const connections = QUICK ? 300 : 1000;
 	const setup: { server: string; connectionsPerSecond: number; kibPerConnection: number }[] = [];
 	log(`\nconnection setup: ${connections} connections, 50 at a time`);
-	for (const server of servers.slice(0, 3)) {
+	for (const server of ONLY ? [] : servers.slice(0, 3)) {
 		const { connectionsPerSecond } = await run<{ connectionsPerSecond: number }>({
 			kind: "connect",
 			url: server.url,
@@ -352,6 +352,33 @@ try {
 		setup.push({ server: server.label, connectionsPerSecond, kibPerConnection });
 	}
 	results.setup = setup;
+
+	// 6. Hibernation (full run only; it has to sit idle): an idle room must leave memory while its
+	// sockets stay open. The runtime's own signal: after the idle spell the object is created anew
+	// (its constructor runs again, so its instance number changes), and every socket still works.
+	if (!QUICK && (!ONLY || ONLY === "hibernation")) {
+		const instanceOf = (room: string) =>
+			new Promise<number>((resolve) => {
+				workerd.child.once("message", (m: { instance: number }) => resolve(m.instance));
+				workerd.child.send({ instanceOf: room });
+			});
+		// Asking a room over RPC keeps it in memory, so ask a fresh probe room instead: the room
+		// created right after it is the isolate's next instance.
+		const room = `hibernate-${Date.now()}`;
+		const first = (await instanceOf(`probe-${Date.now()}`)) + 1;
+		log("\nhibernation: 100 rich clients, then 15 s without a frame");
+		await run({ kind: "hold", url: socketUrl(workerd.port), mode: "rich", connections: 100, room });
+		await new Promise((resolve) => setTimeout(resolve, 15_000));
+		const wake = await run<{ delivered: number; of: number; ms: number }>({ kind: "heldBroadcast" });
+		const woken = await instanceOf(room);
+		await run({ kind: "release" });
+		const evicted = woken > first;
+		log(
+			`  room instance ${first} when created, ${woken} after the idle spell: ${evicted ? "evicted and re-created by the runtime" : "NOT evicted"}; the first message after it reached ${wake.delivered}/${wake.of} clients in ${wake.ms.toFixed(1)} ms`,
+		);
+		results.hibernation = { first, woken, evicted, ...wake };
+	}
+	if (ONLY) throw new Done();
 
 	// Summary.
 	const ref = reference.label;

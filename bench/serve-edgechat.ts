@@ -3,12 +3,17 @@
  * persistence, no inspector, flood control off (the load is the point), room capacity raised.
  * Started pinned to one core by bench/run.ts; workerd inherits the pinning.
  */
-import { startMiniflare } from "../test/support/server.ts";
+import { inspectRoom, startMiniflare } from "../test/support/server.ts";
 
 export const BENCH_VARS = { RATE_LIMIT_MESSAGES: "0", MAX_CONNECTIONS: "10000" };
 
 const server = await startMiniflare({ vars: BENCH_VARS });
 process.send?.({ ready: Number(new URL(server.origin).port) });
+// The orchestrator asks which instance of a room is live (an RPC call, which wakes it if evicted).
+process.on("message", async (message: { instanceOf: string }) => {
+	const room = await inspectRoom(server, message.instanceOf);
+	process.send?.({ instance: await room.instanceNumber() });
+});
 process.on("disconnect", () => {
 	void server.stop().then(() => process.exit(0));
 });

@@ -32,6 +32,9 @@ function isValidCloseCode(code: number): boolean {
 /** RFC 6455 1005: the peer's Close frame carried no status code. */
 const NO_STATUS = 1005;
 
+/** Room instances created in this isolate so far (each wake from eviction creates one). */
+let instancesCreated = 0;
+
 /** `WebSocket.readyState` once the close handshake is over. */
 const CLOSED = 3;
 /** A connection's typing notices are passed on at most this often (ms). */
@@ -65,6 +68,8 @@ function selectSubprotocol(offer: string | null): typeof SUBPROTOCOL | null {
 export class Room extends DurableObject<Env> {
 	/** The limits, from `[vars]`. */
 	readonly #config: Config;
+	/** Which instance of this isolate's rooms this is (for showing eviction from outside). */
+	readonly #instance: number;
 	/** The room's durable messages. */
 	readonly #history: History;
 	/** Names present, with their connection counts. */
@@ -94,6 +99,7 @@ export class Room extends DurableObject<Env> {
 	 */
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
+		this.#instance = ++instancesCreated;
 		this.#config = readConfig(env);
 		this.#history = new History(ctx.storage.sql, this.#config.historyRetention);
 		// The heartbeat is answered by the runtime itself, so it never wakes a hibernated room.
@@ -460,6 +466,14 @@ export class Room extends DurableObject<Env> {
 	}
 
 	// -- inspection (tests and operators) --------------------------------------------------------
+
+	/**
+	 * A number that changes only when the runtime creates the object anew: after the room was
+	 * evicted (hibernated), the next call wakes it and gets a new number.
+	 */
+	instanceNumber(): number {
+		return this.#instance;
+	}
 
 	/** How many sockets the room is tracking right now. */
 	connectionCount(): number {

@@ -176,6 +176,7 @@ export async function startWranglerDev(options: ServerOptions = {}): Promise<Loc
 
 /** The parts of a Room a loopback test may ask about, over Durable Object RPC. */
 export interface RoomInspector {
+	instanceNumber(): Promise<number>;
 	connectionCount(): Promise<number>;
 	memberNames(): Promise<string[]>;
 	storedMessageCount(): Promise<number>;

@@ -117,9 +117,11 @@ describe("plain mode", () => {
 		const [a, b] = [await connect(room), await connect(room)];
 		expect(await say(a, [a, b], "before")).toEqual(["before", "before"]);
 
+		const before = await inRoom(room, (r) => r.instanceNumber());
 		await evictDurableObject(stubFor(room));
 
-		// The fresh instance rebuilt its socket list from the runtime's hibernated sockets.
+		// A new instance (its constructor ran again) rebuilt its socket list from the runtime's hibernated sockets.
+		expect(await inRoom(room, (r) => r.instanceNumber())).toBeGreaterThan(before);
 		expect(await say(b, [a, b], "after")).toEqual(["after", "after"]);
 		expect(await connectionCount(room)).toBe(2);
 		const c = await connect(room);
