@@ -256,6 +256,12 @@ describe("heartbeat", () => {
 		await evictDurableObject(stubFor(room));
 		expect(await alice.ping()).toBe(PONG);
 		expect(PING).toBe('{"type":"ping"}');
+		// The runtime's own signal: evicting refuses an object that is not running, so the room
+		// is still evicted after answering the ping.
+		await expect(evictDurableObject(stubFor(room))).rejects.toThrow(/Cannot evict Durable Object: it is no/);
+		// A chat message, by contrast, wakes it (and then it can be evicted again).
+		await alice.say("wake up");
+		await evictDurableObject(stubFor(room));
 	});
 });
 
