@@ -44,8 +44,12 @@ describe("npm run bench -- --quick", () => {
 			"edgechat rich (wrangler dev)",
 		]);
 		for (const step of results.fanout) {
-			expect(step.lost).toBeGreaterThanOrEqual(0);
+			// Each step measured something, and its statistics are consistent.
 			expect(step.delivered).toBeGreaterThan(0);
+			expect(step.expected).toBe(step.sent * 200);
+			expect(step.p50).toBeLessThanOrEqual(step.p99);
+			expect(step.p99).toBeLessThanOrEqual(step.max);
+			expect(step.sustained).toBe(step.lost === 0 && step.duplicates === 0 && step.p99 <= 100);
 		}
 		expect(results.setup).toHaveLength(3);
 		expect(existsSync(path.join(out, "results.svg"))).toBe(true);
