@@ -1,7 +1,7 @@
 /**
- * `npm run bench:profile [-- plain|rich] [-- --rate=200]`: where a room's time goes. Serves
- * edgechat from workerd (miniflare API) with the V8 inspector on, drives one room of 200
- * clients with 10 senders from the load generator, records a CPU profile of the Worker's
+ * `npm run bench:profile [-- plain|rich] [-- --rate=200 --rooms=1 --clients=200 --senders=10]`:
+ * where a room's time goes. Serves edgechat from workerd (miniflare API) with the V8 inspector
+ * on, drives rooms of clients from the load generator, records a CPU profile of the Worker's
  * isolate through the inspector (Profiler domain), and prints self time by function.
  * Time spent inside the runtime's native calls (ws.send, SQL) is charged to the JS function
  * that called them, since V8 sees the native call as part of that frame's self time.
@@ -17,7 +17,12 @@ import { BENCH_VARS } from "./serve-edgechat.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const mode = process.argv.includes("rich") ? "rich" : "plain";
-const rate = Number(process.argv.find((a) => a.startsWith("--rate="))?.slice(7) ?? 200);
+const arg = (name: string, fallback: number) =>
+	Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
+const rate = arg("rate", 200);
+const rooms = arg("rooms", 1);
+const clientsPerRoom = arg("clients", 200);
+const sendersPerRoom = arg("senders", 10);
 
 const inspectorPort = await new Promise<number>((resolve) => {
 	const probe = createServer().listen(0, "127.0.0.1", () => {
@@ -61,9 +66,9 @@ load.send({
 	kind: "fanout",
 	url: server.socketUrl("ROOM"),
 	mode,
-	rooms: 1,
-	clientsPerRoom: 200,
-	sendersPerRoom: 10,
+	rooms,
+	clientsPerRoom,
+	sendersPerRoom,
 	rate,
 	seconds: 4,
 });
@@ -88,7 +93,7 @@ for (const node of profile.nodes) {
 }
 const busy = total - (self.get("(idle)") ?? 0);
 console.log(
-	`\n${mode} mode, ${rate} msg/s to 200 clients: ${Math.round(result.result.deliveriesPerSecond)} deliveries/s, p99 ${result.result.p99.toFixed(1)} ms`,
+	`\n${mode} mode, ${rate} msg/s, ${rooms} room(s) x ${clientsPerRoom} clients: ${Math.round(result.result.deliveriesPerSecond)} deliveries/s, p99 ${result.result.p99.toFixed(1)} ms`,
 );
 console.log(`samples: ${total} (${busy} not idle)\n`);
 console.log("| self time (share of non-idle samples) | function |\n| --- | --- |");
