@@ -1,10 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Config, readConfig } from "./config.ts";
-import { History } from "./history.ts";
+import { type Appended, History } from "./history.ts";
 import { Outbox, trySend } from "./outbox.ts";
 import { Presence } from "./presence.ts";
 import {
-	type ChatMessage,
 	type ErrorCode,
 	type HelloEvent,
 	PING,
@@ -282,7 +281,7 @@ export class Room extends DurableObject<Env> {
 
 	/** A chat message from a rich client. A resend of a stored `clientId` is answered, not stored again. */
 	#onSend(ws: WebSocket, name: string, send: SendEvent): void {
-		let stored: { duplicate: boolean; message: ChatMessage };
+		let stored: Appended;
 		try {
 			stored = this.#relay(name, send.text, send.clientId, `${name}: ${send.text}`);
 		} catch (error) {
@@ -314,7 +313,7 @@ export class Room extends DurableObject<Env> {
 	 * Stores a chat message and, when it is new, sends it to everyone: `plainText` to plain
 	 * sockets, a message event to rich ones. Throws (having sent nothing) if storage fails.
 	 */
-	#relay(name: string, text: string, clientId: string | null, plainText: string) {
+	#relay(name: string, text: string, clientId: string | null, plainText: string): Appended {
 		const stored = this.#history.append(name, text, clientId, Date.now());
 		if (!stored.duplicate) this.#broadcast({ type: "message", ...stored.message }, plainText);
 		return stored;
@@ -444,16 +443,18 @@ export class Room extends DurableObject<Env> {
 	 */
 	#broadcast(event: SingleServerEvent, plainText: string | null, except?: WebSocket): void {
 		if (this.#members.size > 0) this.#outbox.broadcast(JSON.stringify(event), this.#members, except);
-		if (plainText === null) return;
-		const failed: WebSocket[] = [];
-		for (const ws of this.#plain) if (ws !== except && !trySend(ws, plainText)) failed.push(ws);
-		// Dropped after the loop: leaving may itself broadcast a leave event.
-		for (const ws of failed) this.#leave(ws);
+		if (plainText !== null) this.#sendToPlain(plainText, except);
 	}
 
-	/** Relays a raw frame (binary, or an empty text) to plain sockets only. */
-	#sendToPlain(frame: string | ArrayBuffer): void {
-		for (const ws of this.#plain) trySend(ws, frame);
+	/**
+	 * Sends one frame to every plain socket (but `except`), the same string or buffer to each.
+	 * Sockets that can no longer be sent to leave the room after the loop, since leaving may
+	 * itself broadcast a leave event.
+	 */
+	#sendToPlain(frame: string | ArrayBuffer, except?: WebSocket): void {
+		const failed: WebSocket[] = [];
+		for (const ws of this.#plain) if (ws !== except && !trySend(ws, frame)) failed.push(ws);
+		for (const ws of failed) this.#leave(ws);
 	}
 
 	/** Sends one event to one rich socket, after whatever is already queued for it. */
