@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { startMiniflare } from "../test/support/server.ts";
 import type { FanoutResult } from "./load.ts";
-import { BENCH_VARS } from "./serve-edgechat.ts";
+import { BENCH_VARS } from "./settings.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const mode = process.argv.includes("rich") ? "rich" : "plain";

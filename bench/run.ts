@@ -12,7 +12,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { startWranglerDev } from "../test/support/server.ts";
 import type { FanoutResult, Job, Mode } from "./load.ts";
+import { BENCH_VARS } from "./settings.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const QUICK = process.argv.includes("--quick");
@@ -97,29 +99,6 @@ async function startReference(): Promise<Server> {
 async function startWorkerd(): Promise<{ child: ChildProcess; port: number }> {
 	const { child, ready } = await startPinned(SERVER_CORE, process.execPath, ["bench/serve-edgechat.ts"]);
 	return { child, port: ready };
-}
-
-async function startWrangler(): Promise<{ child: ChildProcess; port: number }> {
-	const port = await freePort();
-	const inspector = await freePort();
-	const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector)];
-	args.push("--var", "RATE_LIMIT_MESSAGES:0", "--var", "MAX_CONNECTIONS:10000");
-	const child = spawn("taskset", ["-c", SERVER_CORE, path.join(ROOT, "node_modules/.bin/wrangler"), ...args], {
-		cwd: ROOT,
-		stdio: ["ignore", "pipe", "pipe"],
-		env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
-	});
-	await new Promise<void>((resolve, reject) => {
-		let output = "";
-		const onData = (chunk: Buffer) => {
-			output += chunk.toString();
-			if (/Ready on http/.test(output)) resolve();
-		};
-		child.stdout?.on("data", onData);
-		child.stderr?.on("data", onData);
-		child.once("exit", () => reject(new Error(`wrangler dev exited:\n${output}`)));
-	});
-	return { child, port };
 }
 
 /** All descendants of `pid`, itself included. */
@@ -274,15 +253,15 @@ const servers: Server[] = [
 		stop: async () => {},
 	},
 ];
-let wrangler: Awaited<ReturnType<typeof startWrangler>> | null = null;
 if (WITH_WRANGLER) {
-	wrangler = await startWrangler();
+	// The same `wrangler dev` the loopback tests start (test/support/server.ts), pinned to the server core.
+	const wrangler = await startWranglerDev({ core: SERVER_CORE, vars: BENCH_VARS });
 	servers.push({
 		label: "edgechat rich (wrangler dev)",
 		mode: "rich",
-		url: socketUrl(wrangler.port),
-		pid: wrangler.child.pid ?? 0,
-		stop: () => stopChild(wrangler?.child as ChildProcess),
+		url: wrangler.socketUrl("ROOM"),
+		pid: wrangler.pid,
+		stop: () => wrangler.stop(),
 	});
 }
 

@@ -4,8 +4,7 @@
  * Started pinned to one core by bench/run.ts; workerd inherits the pinning.
  */
 import { inspectRoom, startMiniflare } from "../test/support/server.ts";
-
-export const BENCH_VARS = { RATE_LIMIT_MESSAGES: "0", MAX_CONNECTIONS: "10000" };
+import { BENCH_VARS } from "./settings.ts";
 
 const server = await startMiniflare({ vars: BENCH_VARS });
 process.send?.({ ready: Number(new URL(server.origin).port) });

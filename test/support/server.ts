@@ -143,13 +143,36 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number):
 	});
 }
 
-/** Starts `wrangler dev` exactly as `npm start` does, on 127.0.0.1 and a free port. */
-export async function startWranglerDev(options: ServerOptions = {}): Promise<LocalServer> {
+/** A running `wrangler dev`, with the pid of its process group (for measuring it). */
+export interface WranglerDev extends LocalServer {
+	readonly pid: number;
+}
+
+/**
+ * Starts `wrangler dev` exactly as `npm start` does, on 127.0.0.1 and a free port (pinned to
+ * `core` with taskset when given). A free port can be taken by another process between finding
+ * it and wrangler binding it (tests run in parallel), so "address already in use" is retried
+ * with fresh ports.
+ */
+export async function startWranglerDev(options: ServerOptions & { core?: string } = {}): Promise<WranglerDev> {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await startWranglerOnce(options);
+		} catch (error) {
+			const portTaken = /Address already in use/.test(String(error));
+			if (!portTaken || options.port !== undefined || attempt === 3) throw error;
+		}
+	}
+}
+
+async function startWranglerOnce(options: ServerOptions & { core?: string }): Promise<WranglerDev> {
 	const port = options.port ?? (await freePort());
 	const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort())];
 	for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
 	if (options.persistDir) args.push("--persist-to", options.persistDir);
-	const child = spawn(path.join(ROOT, "node_modules/.bin/wrangler"), args, {
+	const wrangler = path.join(ROOT, "node_modules/.bin/wrangler");
+	const [command, commandArgs] = options.core ? ["taskset", ["-c", options.core, wrangler, ...args]] : [wrangler, args];
+	const child = spawn(command, commandArgs, {
 		cwd: ROOT,
 		// The project's own Node (the `node` devDependency) first on PATH, as under `npm start`.
 		env: {
@@ -165,13 +188,14 @@ export async function startWranglerDev(options: ServerOptions = {}): Promise<Loc
 	try {
 		await waitForOutput(child, /Ready on http/, 60_000);
 	} catch (error) {
-		if (child.pid) process.kill(-child.pid, "SIGKILL");
+		if (child.pid && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
 		throw error;
 	}
-	return localServer(`http://127.0.0.1:${port}`, async () => {
+	const server = localServer(`http://127.0.0.1:${port}`, async () => {
 		if (child.exitCode === null && child.pid) process.kill(-child.pid, "SIGTERM");
 		await exited;
 	});
+	return { ...server, pid: child.pid ?? 0 };
 }
 
 /** The parts of a Room a loopback test may ask about, over Durable Object RPC. */
