@@ -83,12 +83,18 @@ async function sendAll(ws: RawWebSocket, frames: OutgoingFrame[]): Promise<void>
 
 /** The next frame must be exactly this one. */
 async function expectFrame(ws: RawWebSocket, opcode: number, payload: Buffer | string): Promise<Frame> {
+	const frame = await expectFrameOf(ws, opcode);
+	expect(frame.payload.equals(Buffer.from(payload))).toBe(true);
+	return frame;
+}
+
+/** The next frame must be a complete, unextended frame with this opcode (any payload). */
+async function expectFrameOf(ws: RawWebSocket, opcode: number): Promise<Frame> {
 	const frame = await ws.nextFrame();
 	expect(frame, "a frame, not the end of the connection").not.toBeNull();
 	expect(frame?.opcode).toBe(opcode);
 	expect(frame?.fin).toBe(true);
 	expect(frame?.rsv).toBe(0);
-	expect(frame?.payload.equals(Buffer.from(payload))).toBe(true);
 	return frame as Frame;
 }
 
@@ -194,10 +200,19 @@ describe("2 pings and pongs", () => {
 		await sendAll(ws, [{ opcode: Opcode.pong, payload: "unasked" }, text("after")]);
 		await expectFrame(ws, Opcode.text, "after");
 	});
-	rfcCase(group, "ten pings in a row get ten pongs, in order", async () => {
+	rfcCase(group, "ten pings in a row are answered in order, the last one always (5.5.3)", async () => {
 		const ws = await open();
 		for (let i = 0; i < 10; i++) await ws.send({ opcode: Opcode.ping, payload: `p${i}` });
-		for (let i = 0; i < 10; i++) await expectFrame(ws, Opcode.pong, `p${i}`);
+		// A pong may answer only the most recent of several pings not yet answered (RFC 6455
+		// 5.5.3), and workerd's kj WebSocket does that: a pong still queued is replaced by the newer
+		// one. So under load some may be skipped; those sent must come in order, ending with p9.
+		const answered: number[] = [];
+		while (answered.at(-1) !== 9) {
+			const pong = await expectFrameOf(ws, Opcode.pong);
+			answered.push(Number(pong.payload.toString().slice(1)));
+		}
+		expect(answered).toEqual([...answered].sort((a, b) => a - b));
+		expect(new Set(answered).size).toBe(answered.length);
 	});
 	deviationCase(
 		group,
