@@ -7,27 +7,35 @@
  *
  * Every event is encoded once. Recipients whose queues hold the same events (the usual case:
  * everyone got the same broadcasts) share one batch string, built once per flush.
+ *
+ * The flush is also the end of the room's burst: `beforeFlush` runs first (the room stores the
+ * burst's messages there and queues their broadcasts).
  */
 export class Outbox {
 	readonly #queues = new Map<WebSocket, string[]>();
 	readonly #onSendFailed: (ws: WebSocket) => void;
+	readonly #beforeFlush: () => void;
 	#scheduled = false;
 
-	/** `onSendFailed` learns of sockets that could not be sent to (closing or gone). */
-	constructor(onSendFailed: (ws: WebSocket) => void) {
+	/**
+	 * `onSendFailed` learns of sockets that could not be sent to (closing or gone);
+	 * `beforeFlush` runs at the start of every flush, and may queue more.
+	 */
+	constructor(onSendFailed: (ws: WebSocket) => void, beforeFlush: () => void = () => {}) {
 		this.#onSendFailed = onSendFailed;
+		this.#beforeFlush = beforeFlush;
 	}
 
 	/** Queues one encoded event for every recipient but `except`. */
 	broadcast(frame: string, recipients: Iterable<WebSocket>, except?: WebSocket): void {
 		for (const ws of recipients) if (ws !== except) this.#queue(ws).push(frame);
-		this.#schedule();
+		this.schedule();
 	}
 
 	/** Queues one encoded event for one socket, after everything already queued for it. */
 	unicast(ws: WebSocket, frame: string): void {
 		this.#queue(ws).push(frame);
-		this.#schedule();
+		this.schedule();
 	}
 
 	/** Sends what is queued for one socket right now (before the room closes it). */
@@ -42,9 +50,17 @@ export class Outbox {
 		this.#queues.delete(ws);
 	}
 
-	/** Sends every queued event: one frame per recipient. */
+	/** Makes sure a flush comes once the current work is done, even if nothing is queued yet. */
+	schedule(): void {
+		if (this.#scheduled) return;
+		this.#scheduled = true;
+		setTimeout(() => this.flush(), 0);
+	}
+
+	/** Runs `beforeFlush`, then sends every queued event: one frame per recipient. */
 	flush(): void {
 		this.#scheduled = false;
+		this.#beforeFlush();
 		const failed: WebSocket[] = [];
 		let lastQueue: string[] | null = null;
 		let lastFrame = "";
@@ -67,12 +83,6 @@ export class Outbox {
 			this.#queues.set(ws, queue);
 		}
 		return queue;
-	}
-
-	#schedule(): void {
-		if (this.#scheduled) return;
-		this.#scheduled = true;
-		setTimeout(() => this.flush(), 0);
 	}
 }
 

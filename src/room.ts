@@ -1,9 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Config, readConfig } from "./config.ts";
-import { type Appended, History } from "./history.ts";
+import { History, type Staged } from "./history.ts";
 import { Outbox, trySend } from "./outbox.ts";
 import { Presence } from "./presence.ts";
 import {
+	type ChatMessage,
 	type ErrorCode,
 	type HelloEvent,
 	PING,
@@ -27,6 +28,17 @@ import { capText, exceedsUtf8Bytes } from "./text.ts";
 function isValidCloseCode(code: number): boolean {
 	return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
 }
+
+/**
+ * One thing the burst will relay, in order, once its messages are stored: a new chat message
+ * (with what plain sockets get and who sent it); a retried send's message repeated to the
+ * connection that retried it (`staged` when the original is in this same burst); or a plain
+ * binary or empty frame (relayed to plain sockets, never stored).
+ */
+type Relay =
+	| { kind: "message"; message: ChatMessage; plainText: string; sender: WebSocket }
+	| { kind: "repeat"; message: ChatMessage; to: WebSocket; staged: boolean }
+	| { kind: "frame"; frame: string | ArrayBuffer };
 
 /** RFC 6455 1005: the peer's Close frame carried no status code. */
 const NO_STATUS = 1005;
@@ -57,8 +69,10 @@ function selectSubprotocol(offer: string | null): typeof SUBPROTOCOL | null {
  * while its sockets stay open; the constructor rebuilds everything from the sockets'
  * attachments and the room's SQLite storage when the next frame wakes it.
  *
- * Hot path: `webSocketMessage` -> `#relay` -> `#broadcast`. It walks in-memory sets (never
- * `ctx.getWebSockets()`) and encodes each event once for all recipients.
+ * Hot path: `webSocketMessage` -> `#relay` (the message gets its id and is staged) and, once the
+ * burst of work is over, `#storeBurst` (every staged message written in one transaction) ->
+ * `#broadcast`. It walks in-memory sets (never `ctx.getWebSockets()`) and encodes each event
+ * once for all recipients.
  *
  * Nothing one client does may cost another a message: every frame is size-checked and
  * rate-limited per connection before it is looked at, every refusal is answered to its sender
@@ -88,8 +102,16 @@ export class Room extends DurableObject<Env> {
 	readonly #lastFrameAt = new WeakMap<WebSocket, number>();
 	/** Whether this instance knows a liveness alarm is pending. */
 	#sweepPending = false;
-	/** Rich events waiting for the end of this burst of work, to go out one frame per recipient. */
-	readonly #outbox = new Outbox((ws) => this.#leave(ws));
+	/** Messages (and plain binary or empty frames) of this burst, relayed once they are stored. */
+	#burst: Relay[] = [];
+	/**
+	 * Rich events waiting for the end of this burst of work, to go out one frame per recipient.
+	 * Its flush ends the burst: the burst's messages are stored first (`#storeBurst`).
+	 */
+	readonly #outbox = new Outbox(
+		(ws) => this.#leave(ws),
+		() => this.#storeBurst(),
+	);
 
 	/**
 	 * Runs on first use and again each time the object wakes from hibernation or eviction. The
@@ -100,7 +122,7 @@ export class Room extends DurableObject<Env> {
 		super(ctx, env);
 		this.#instance = ++instancesCreated;
 		this.#config = readConfig(env);
-		this.#history = new History(ctx.storage.sql, this.#config.historyRetention);
+		this.#history = new History(ctx.storage, this.#config.historyRetention);
 		// The heartbeat is answered by the runtime itself, so it never wakes a hibernated room.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
 		for (const ws of ctx.getWebSockets()) {
@@ -206,21 +228,17 @@ export class Room extends DurableObject<Env> {
 	 * Plain mode, exactly as the tutorial's server: text is cut to the cap, stored, and sent as
 	 * text to every plain socket (the sender too) and as a message event to rich ones. Binary is
 	 * relayed as binary to plain sockets only (the rich protocol is text). An empty frame is a
-	 * valid message for plain clients, but it is not stored or shown to rich ones.
+	 * valid message for plain clients, but it is not stored or shown to rich ones. Both wait for
+	 * the end of the burst like messages do, so a client's frames arrive in the order it sent them.
 	 */
 	#onPlainFrame(ws: WebSocket, message: string | ArrayBuffer): void {
 		const text = typeof message === "string" ? capText(message, this.#config.messageCap) : message;
 		if (typeof text !== "string" || text.length === 0) {
-			this.#sendToPlain(text);
+			this.#burst.push({ kind: "frame", frame: text });
+			this.#outbox.schedule();
 			return;
 		}
-		try {
-			this.#relay(PLAIN_NAME, text, null, text);
-		} catch (error) {
-			// Storage failed: a plain client cannot be told in-band, so it is closed with 1011.
-			console.error("room: could not store a plain message", error);
-			this.#drop(ws, 1011, "could not store the message");
-		}
+		this.#relay(ws, PLAIN_NAME, text, null, text);
 	}
 
 	/**
@@ -258,6 +276,9 @@ export class Room extends DurableObject<Env> {
 			this.#sendError(ws, "already_joined", "this connection has already said hello");
 			return;
 		}
+		// Messages of this burst are stored (and queued for the members so far) first, so the
+		// newcomer gets them once, in its history.
+		this.#storeBurst();
 		session.name = hello.name;
 		saveSession(ws, session);
 		this.#announceJoin(ws, hello.name);
@@ -279,26 +300,18 @@ export class Room extends DurableObject<Env> {
 		this.#sendTo(ws, welcome);
 	}
 
-	/** A chat message from a rich client. A resend of a stored `clientId` is answered, not stored again. */
+	/** A chat message from a rich client. A resend of a known `clientId` is answered, not stored again. */
 	#onSend(ws: WebSocket, name: string, send: SendEvent): void {
-		let stored: Appended;
 		try {
-			stored = this.#relay(name, send.text, send.clientId, `${name}: ${send.text}`);
+			this.#relay(ws, name, send.text, send.clientId, `${name}: ${send.text}`);
 		} catch (error) {
-			// Storage failed: the sender is told (it may retry with the same clientId); nobody else saw anything.
-			console.error("room: could not store a message", error);
-			this.#sendTo(ws, {
-				type: "error",
-				code: "server_error",
-				message: "the room could not store the message; retry later",
-				clientId: send.clientId,
-			});
+			// Storage could not even be read: the sender is told (it may retry with the same clientId).
+			console.error("room: could not check a message against storage", error);
+			this.#refuseUnstored(ws, send.clientId);
 			return;
 		}
 		// The message clears the sender's typing indicator everywhere; typing again is news.
 		this.#lastTyping.delete(ws);
-		// The original broadcast may have been lost with the old connection: repeat it to the sender.
-		if (stored.duplicate) this.#sendTo(ws, { type: "message", ...stored.message });
 	}
 
 	/** Someone is typing: tell everyone else, at most once per throttle interval per connection. */
@@ -310,13 +323,67 @@ export class Room extends DurableObject<Env> {
 	}
 
 	/**
-	 * Stores a chat message and, when it is new, sends it to everyone: `plainText` to plain
-	 * sockets, a message event to rich ones. Throws (having sent nothing) if storage fails.
+	 * A chat message from `sender`: it gets its id now and joins the burst, to be stored and then
+	 * sent to everyone (`plainText` to plain sockets, a message event to rich ones) by
+	 * `#storeBurst`. A retried send (its `clientId` known) is not stored again; the original
+	 * broadcast may have been lost with the sender's old connection, so the message is repeated
+	 * to the sender, in turn. Throws (having staged nothing) if storage cannot be read.
 	 */
-	#relay(name: string, text: string, clientId: string | null, plainText: string): Appended {
-		const stored = this.#history.append(name, text, clientId, Date.now());
-		if (!stored.duplicate) this.#broadcast({ type: "message", ...stored.message }, plainText);
-		return stored;
+	#relay(sender: WebSocket, name: string, text: string, clientId: string | null, plainText: string): void {
+		const { message, status }: Staged = this.#history.stage(name, text, clientId, Date.now());
+		this.#burst.push(
+			status === "new"
+				? { kind: "message", message, plainText, sender }
+				: { kind: "repeat", message, to: sender, staged: status === "staged" },
+		);
+		this.#outbox.schedule();
+	}
+
+	/**
+	 * Ends the burst: stores its messages in one transaction, then relays everything in it in the
+	 * order it came. If storage fails, none of its messages was stored or shown to anyone: each
+	 * sender (and each retry of one of them) is told (`#refuseUnstored`), and the rest of the
+	 * burst (repeats of messages stored before, binary and empty plain frames) still goes out.
+	 */
+	#storeBurst(): void {
+		if (this.#burst.length === 0) return;
+		const burst = this.#burst;
+		this.#burst = [];
+		let stored = true;
+		try {
+			this.#history.commit();
+		} catch (error) {
+			console.error("room: could not store messages", error);
+			stored = false;
+		}
+		for (const relay of burst) {
+			if (relay.kind === "frame") this.#sendToPlain(relay.frame);
+			else if (relay.kind === "message") {
+				if (stored) this.#broadcast({ type: "message", ...relay.message }, relay.plainText);
+				else this.#refuseUnstored(relay.sender, relay.message.clientId);
+			} else if (stored || !relay.staged) this.#sendTo(relay.to, { type: "message", ...relay.message });
+			else this.#refuseUnstored(relay.to, relay.message.clientId);
+		}
+	}
+
+	/**
+	 * Tells a sender its message was not stored: a rich client gets `server_error` with the
+	 * message's clientId (it may resend it); a plain client cannot be told in-band, so it is
+	 * closed with 1011.
+	 */
+	#refuseUnstored(sender: WebSocket, clientId: string | null): void {
+		const session = this.#sessions.get(sender);
+		if (!session) return;
+		if (session.mode === "plain" || clientId === null) {
+			this.#drop(sender, 1011, "could not store the message");
+			return;
+		}
+		this.#sendTo(sender, {
+			type: "error",
+			code: "server_error",
+			message: "the room could not store the message; retry later",
+			clientId,
+		});
 	}
 
 	// -- close -----------------------------------------------------------------------------------
@@ -486,8 +553,9 @@ export class Room extends DurableObject<Env> {
 		return this.#presence.names();
 	}
 
-	/** How many messages the room has stored. */
+	/** How many messages the room has stored (the current burst's are stored first). */
 	storedMessageCount(): number {
+		this.#storeBurst();
 		return this.#history.count();
 	}
 }
