@@ -41,6 +41,7 @@ describe("npm run bench -- --quick", () => {
 			"node-ws (reference)",
 			"edgechat plain (workerd)",
 			"edgechat rich (workerd)",
+			"naive room (workerd)",
 			"edgechat rich (wrangler dev)",
 		]);
 		for (const step of results.fanout) {
@@ -50,8 +51,12 @@ describe("npm run bench -- --quick", () => {
 			expect(step.p50).toBeLessThanOrEqual(step.p99);
 			expect(step.p99).toBeLessThanOrEqual(step.max);
 			expect(step.sustained).toBe(step.lost === 0 && step.duplicates === 0 && step.p99 <= 100);
+			// Server CPU is read only while messages flow: some, and at most one core's worth (the
+			// server is pinned to one core; /proc counts in 10 ms ticks).
+			expect(step.serverCpuSeconds).toBeGreaterThan(0);
+			expect(step.serverCpuSeconds).toBeLessThanOrEqual(step.measuredSeconds + 0.05);
 		}
-		expect(results.setup).toHaveLength(3);
+		expect(results.setup).toHaveLength(4);
 		expect(existsSync(path.join(out, "results.svg"))).toBe(true);
 		expect(readFileSync(path.join(out, "results.svg"), "utf8")).toMatch(/<svg[^>]*>[\s\S]*edgechat rich \(workerd\)/);
 	}, 240_000);
