@@ -8,8 +8,9 @@
  * test: `npm test` only checks that `--quick` runs and reports.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startWranglerDev } from "../test/support/server.ts";
@@ -28,6 +29,18 @@ const RATES = process.argv
 	.map(Number);
 /** `--only=fanout`, `--only=rooms` or `--only=hibernation`: run just that scenario and write no results (for profiling one change). */
 const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
+/**
+ * `--tmpfs`: edgechat's temporary Durable Object storage (miniflare's, under TMPDIR) in
+ * /dev/shm, so commits cost no disk flush. A diagnostic: it shows what the room costs when
+ * storage is not the local disk (bench/README.md), not what `wrangler dev` users get.
+ */
+const TMPFS = process.argv.includes("--tmpfs");
+/**
+ * `--baseline=REV`: also serve edgechat as it was at git revision REV (checked out in a
+ * temporary worktree), plain and rich, alternating with this tree's at every step: an A/B of
+ * one change on the same machine in the same run.
+ */
+const BASELINE = process.argv.find((a) => a.startsWith("--baseline="))?.slice(11);
 const SERVER_CORE = "0";
 const LOAD_CORE = "1";
 const STEP_SECONDS = QUICK ? 1.5 : 4;
@@ -62,11 +75,17 @@ interface Server {
 }
 
 /** Starts `command` pinned to `core`, with an IPC channel, and waits for its `{ ready }` message. */
-function startPinned(core: string, command: string, args: string[]): Promise<{ child: ChildProcess; ready: number }> {
+function startPinned(
+	core: string,
+	command: string,
+	args: string[],
+	env: Record<string, string> = {},
+	cwd = ROOT,
+): Promise<{ child: ChildProcess; ready: number }> {
 	const child = spawn("taskset", ["-c", core, command, ...args], {
-		cwd: ROOT,
+		cwd,
 		stdio: ["ignore", "ignore", "inherit", "ipc"],
-		env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+		env: { ...process.env, WRANGLER_SEND_METRICS: "false", ...env },
 	});
 	return new Promise((resolve, reject) => {
 		child.once("message", (message: { ready: number }) => resolve({ child, ready: message.ready }));
@@ -96,9 +115,37 @@ async function startReference(): Promise<Server> {
 	};
 }
 
-async function startWorkerd(): Promise<{ child: ChildProcess; port: number }> {
-	const { child, ready } = await startPinned(SERVER_CORE, process.execPath, ["bench/serve-edgechat.ts"]);
+/** edgechat from workerd (miniflare API), from this tree or from another checkout at `root`. */
+async function startWorkerd(root = ROOT): Promise<{ child: ChildProcess; port: number }> {
+	const env: Record<string, string> = TMPFS ? { TMPDIR: "/dev/shm" } : {};
+	const { child, ready } = await startPinned(SERVER_CORE, process.execPath, ["bench/serve-edgechat.ts"], env, root);
 	return { child, port: ready };
+}
+
+/** Plain and rich edgechat servers on one workerd process, labelled with `version`. */
+function edgechatServers(workerd: { child: ChildProcess; port: number }, version: string): Server[] {
+	return (["plain", "rich"] as const).map((mode, i) => ({
+		label: `edgechat ${mode} (${version})`,
+		mode,
+		url: socketUrl(workerd.port),
+		pid: workerd.child.pid ?? 0,
+		// One process serves both: the first stops it.
+		stop: i === 0 ? () => stopChild(workerd.child) : async () => {},
+	}));
+}
+
+/** Checks out `rev` in a temporary git worktree (sharing this tree's node_modules) and serves it. */
+async function startBaseline(rev: string): Promise<Server[]> {
+	const dir = path.join(tmpdir(), `edgechat-baseline-${process.pid}`);
+	execFileSync("git", ["worktree", "add", "--detach", dir, rev], { cwd: ROOT, stdio: "ignore" });
+	symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+	const workerd = await startWorkerd(dir);
+	const [plain, rich] = edgechatServers(workerd, `workerd @ ${rev}`) as [Server, Server];
+	const stop = async () => {
+		await stopChild(workerd.child);
+		execFileSync("git", ["worktree", "remove", "--force", dir], { cwd: ROOT, stdio: "ignore" });
+	};
+	return [{ ...plain, stop }, rich];
 }
 
 /** The naive room (bench/naive-room-worker.js): the obvious hibernatable relay, nothing stored. */
@@ -194,7 +241,12 @@ interface Step extends FanoutResult {
 	sustained: boolean;
 }
 
-const results: Record<string, unknown> = { quick: QUICK, date: new Date().toISOString(), stepSeconds: STEP_SECONDS };
+const results: Record<string, unknown> = {
+	quick: QUICK,
+	tmpfs: TMPFS,
+	date: new Date().toISOString(),
+	stepSeconds: STEP_SECONDS,
+};
 
 /** One fan-out step against one server, with the server's CPU use. */
 async function step(
@@ -277,25 +329,11 @@ function bestSustained(steps: Step[], server: string): number {
 
 const reference = await startReference();
 const workerd = await startWorkerd();
-const edgechat: Server[] = [
-	{
-		label: "edgechat plain (workerd)",
-		mode: "plain",
-		url: socketUrl(workerd.port),
-		pid: workerd.child.pid ?? 0,
-		stop: () => stopChild(workerd.child),
-	},
-	{
-		label: "edgechat rich (workerd)",
-		mode: "rich",
-		url: socketUrl(workerd.port),
-		pid: workerd.child.pid ?? 0,
-		stop: async () => {},
-	},
-];
+const edgechat = edgechatServers(workerd, "workerd");
+const baseline = BASELINE ? await startBaseline(BASELINE) : [];
 const naive = await startNaiveRoom();
-/** The servers every scenario runs: the reference, edgechat on workerd, and the naive room. */
-const core: Server[] = [reference, ...edgechat, naive];
+/** The servers every scenario runs: the reference, edgechat on workerd (and its baseline), the naive room. */
+const core: Server[] = [reference, ...edgechat, ...baseline, naive];
 const servers: Server[] = [...core];
 if (WITH_WRANGLER) {
 	// The same `wrangler dev` the loopback tests start (test/support/server.ts), pinned to the server core.
