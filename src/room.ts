@@ -389,10 +389,15 @@ export class Room extends DurableObject<Env> {
 	// -- close -----------------------------------------------------------------------------------
 
 	/**
-	 * The client closed. It leaves the room and the close handshake is completed with the
-	 * client's own code, so neither side reports 1006.
+	 * The client closed. The burst ends first, so what it holds for this client (the echo of a
+	 * message sent just before the Close, say) goes out ahead of the reply; then the client
+	 * leaves the room and the close handshake is completed with its own code, so neither side
+	 * reports 1006. The runtime leaves the reply to the room (`web_socket_manual_reply_to_close`
+	 * in wrangler.toml): replying on arrival would overtake that echo.
 	 */
 	override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+		this.#storeBurst();
+		this.#outbox.flushOne(ws);
 		this.#leave(ws);
 		this.#close(ws, code, reason);
 	}
@@ -472,9 +477,9 @@ export class Room extends DurableObject<Env> {
 	}
 
 	/**
-	 * Answers or starts a close handshake. From compatibility date 2026-04-07 the runtime
-	 * already replies to a client's Close frame by itself (`web_socket_auto_reply_to_close`), so
-	 * the socket is usually closed by now and there is nothing to send; older dates need the reply.
+	 * Answers or starts a close handshake. With `web_socket_manual_reply_to_close` (wrangler.toml)
+	 * the runtime leaves the answer to a client's Close to the room; were the runtime to answer it
+	 * (`web_socket_auto_reply_to_close`), the socket would be closed by now and this does nothing.
 	 */
 	#close(ws: WebSocket, code: number, reason: string): void {
 		if (ws.readyState === CLOSED) return;

@@ -118,6 +118,24 @@ describe("bursts", () => {
 		expect(got).toEqual(["first", [1, 2, 3], "", "last"]);
 	});
 
+	it("sends what the burst holds for a client that closes (its own last message) ahead of the Close reply", async () => {
+		const room = freshRoom("burst");
+		const leaving = await connect(room);
+		const watcher = await connectRich(room, "watcher");
+		// The message and the Close in one burst, as when both arrive in one read. (Over TCP the
+		// runtime must also leave the reply to the room: web_socket_manual_reply_to_close, pinned by
+		// the conformance case "a message then a Close".)
+		await runInDurableObject(stubFor(room), async (instance: Room, state) => {
+			const ws = socketOf(state, "guest");
+			await instance.webSocketMessage(ws, "last words");
+			await instance.webSocketClose(ws, 1000, "bye");
+		});
+		expect(await leaving.next()).toBe("last words");
+		expect((await leaving.closed).code).toBe(1000);
+		expect(await watcher.nextOf("message")).toMatchObject({ name: "guest", text: "last words" });
+		expect(await watcher.nextEvent()).toEqual({ type: "leave", name: "guest" });
+	});
+
 	it("when a burst cannot be written, tells every sender in it, shows its messages to nobody, and gives the ids again", async () => {
 		const room = freshRoom("burst");
 		const alice = await connectRich(room, "alice");
