@@ -69,11 +69,6 @@ export class History {
 		return this.#latestId;
 	}
 
-	/** Whether messages are waiting for `commit`. */
-	get hasStaged(): boolean {
-		return this.#staged.length > 0;
-	}
-
 	/**
 	 * Gives a message the next id and stages it for the next `commit`, or, when `clientId` was
 	 * seen before (stored or staged), returns that message untouched: a resend after a

@@ -457,7 +457,9 @@ export class Room extends DurableObject<Env> {
 
 	/** Closes one connection from the server side (with a reason) and forgets it. */
 	#drop(ws: WebSocket, code: number, reason: string): void {
-		// What was queued for it (an error event, say) goes out before the Close.
+		// What the burst and the outbox hold for it (the echo of its last good message, an error
+		// event) goes out before the Close. (Called from within #storeBurst, the burst is empty.)
+		this.#storeBurst();
 		this.#outbox.flushOne(ws);
 		this.#leave(ws);
 		this.#close(ws, code, reason);

@@ -136,6 +136,19 @@ describe("bursts", () => {
 		expect(await watcher.nextEvent()).toEqual({ type: "leave", name: "guest" });
 	});
 
+	it("sends what the burst holds for a client the room closes (its last good message) ahead of the Close", async () => {
+		const room = freshRoom("burst");
+		const sender = await connect(room);
+		const watcher = await connectRich(room, "watcher");
+		await inOneBurst(room, [
+			["guest", "fine"],
+			["guest", "x".repeat(16_385)],
+		]);
+		expect(await sender.next()).toBe("fine");
+		expect((await sender.closed).code).toBe(1009);
+		expect(await watcher.nextOf("message")).toMatchObject({ name: "guest", text: "fine" });
+	});
+
 	it("when a burst cannot be written, tells every sender in it, shows its messages to nobody, and gives the ids again", async () => {
 		const room = freshRoom("burst");
 		const alice = await connectRich(room, "alice");
