@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Config, readConfig } from "./config.ts";
-import { History, type Staged } from "./history.ts";
+import { History } from "./history.ts";
 import { Outbox, trySend } from "./outbox.ts";
 import { Presence } from "./presence.ts";
 import {
@@ -234,8 +234,7 @@ export class Room extends DurableObject<Env> {
 	#onPlainFrame(ws: WebSocket, message: string | ArrayBuffer): void {
 		const text = typeof message === "string" ? capText(message, this.#config.messageCap) : message;
 		if (typeof text !== "string" || text.length === 0) {
-			this.#burst.push({ kind: "frame", frame: text });
-			this.#outbox.schedule();
+			this.#toBurst({ kind: "frame", frame: text });
 			return;
 		}
 		this.#relay(ws, PLAIN_NAME, text, null, text);
@@ -330,12 +329,17 @@ export class Room extends DurableObject<Env> {
 	 * to the sender, in turn. Throws (having staged nothing) if storage cannot be read.
 	 */
 	#relay(sender: WebSocket, name: string, text: string, clientId: string | null, plainText: string): void {
-		const { message, status }: Staged = this.#history.stage(name, text, clientId, Date.now());
-		this.#burst.push(
+		const { message, status } = this.#history.stage(name, text, clientId, Date.now());
+		this.#toBurst(
 			status === "new"
 				? { kind: "message", message, plainText, sender }
 				: { kind: "repeat", message, to: sender, staged: status === "staged" },
 		);
+	}
+
+	/** Adds to the burst; the outbox's next flush ends it. */
+	#toBurst(relay: Relay): void {
+		this.#burst.push(relay);
 		this.#outbox.schedule();
 	}
 
@@ -396,10 +400,7 @@ export class Room extends DurableObject<Env> {
 	 * in wrangler.toml): replying on arrival would overtake that echo.
 	 */
 	override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-		this.#storeBurst();
-		this.#outbox.flushOne(ws);
-		this.#leave(ws);
-		this.#close(ws, code, reason);
+		this.#drop(ws, code, reason);
 	}
 
 	/** The connection failed (for example a TCP reset). The socket is gone; it leaves the room. */
@@ -455,7 +456,10 @@ export class Room extends DurableObject<Env> {
 		this.#sweepPending = true;
 	}
 
-	/** Closes one connection from the server side (with a reason) and forgets it. */
+	/**
+	 * Ends one connection, whether the room closes it (with a reason) or answers the client's
+	 * own Close, and forgets it.
+	 */
 	#drop(ws: WebSocket, code: number, reason: string): void {
 		// What the burst and the outbox hold for it (the echo of its last good message, an error
 		// event) goes out before the Close. (Called from within #storeBurst, the burst is empty.)
