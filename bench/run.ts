@@ -261,9 +261,11 @@ async function step(
 	let serverCpuSeconds = 0;
 	let measuredSeconds = 0;
 	const onPhase = (phase: Phase) => {
+		// The wall window encloses the CPU window (reading /proc takes a few ms), so the CPU read
+		// can never exceed one core's worth of the wall time.
 		if (phase === "sending") {
-			before = cpuSeconds(server.pid);
 			startedAt = performance.now();
+			before = cpuSeconds(server.pid);
 		} else {
 			serverCpuSeconds = cpuSeconds(server.pid) - before;
 			measuredSeconds = (performance.now() - startedAt) / 1000;
