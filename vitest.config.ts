@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
  * Three projects, split by what the tests run on:
  * - workerd: inside the Workers runtime, against wrangler.toml's own bindings;
  * - e2e: Node clients over loopback against a real local server (miniflare or `wrangler dev`);
- * - browser: Debian's headless Chromium driven by playwright-core against a local server.
+ * - browser: headless Chromium (found by test/support/browser.ts) driven by playwright-core against a local server.
  */
 export default defineConfig({
 	test: {

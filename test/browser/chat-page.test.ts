@@ -1,5 +1,5 @@
 /**
- * The chat page in a real browser: Debian's headless Chromium against the Worker served by
+ * The chat page in a real browser: headless Chromium (see ../support/browser.ts) against the Worker served by
  * workerd (miniflare API) on loopback.
  */
 import { mkdtemp, rm } from "node:fs/promises";
