@@ -6,16 +6,13 @@
  * it had not seen stored, so nothing is missed or shown twice.
  */
 import { Connection } from "./connection.js";
+import { MAX_ROOM_NAME_LENGTH, ROOM_NAME_CHARACTERS, TYPING_INTERVAL_MS } from "./contract.js";
 import { Timeline } from "./timeline.js";
 
 /** @import { ClientEvent, ServerEvent, SingleServerEvent } from "../src/protocol.ts" */
 
-/** Same rule as the server (src/room-name.ts): 1 to 64 of A-Z a-z 0-9 _ -. */
-const ROOM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** Where the display name is remembered. */
 const NAME_KEY = "edgechat.name";
-/** Typing notices go out at most this often (the server throttles to the same). */
-const TYPING_SEND_INTERVAL_MS = 2_000;
 /** Someone's typing indicator is cleared after this long without news (PROTOCOL.md). */
 const TYPING_SHOW_MS = 5_000;
 
@@ -270,7 +267,7 @@ class ChatPage {
 
 	#maybeSendTyping() {
 		const now = Date.now();
-		if (!this.#joined || ui.input.value === "" || now - this.#lastTypingSent < TYPING_SEND_INTERVAL_MS) return;
+		if (!this.#joined || ui.input.value === "" || now - this.#lastTypingSent < TYPING_INTERVAL_MS) return;
 		this.#lastTypingSent = now;
 		this.#send({ type: "typing" });
 	}
@@ -306,10 +303,10 @@ class ChatPage {
 	}
 }
 
-if (!ROOM_NAME.test(room)) {
+if (room.length > MAX_ROOM_NAME_LENGTH || !ROOM_NAME_CHARACTERS.test(room)) {
 	showState("failed", "Invalid room name");
 	const timeline = new Timeline(ui.messages, ui.chat);
-	timeline.addNotice("Room names are 1 to 64 letters, digits, '_' or '-'. Try ?room=lobby.");
+	timeline.addNotice(`Room names are 1 to ${MAX_ROOM_NAME_LENGTH} letters, digits, '_' or '-'. Try ?room=lobby.`);
 	ui.input.disabled = true;
 	element("send", HTMLButtonElement).disabled = true;
 } else {

@@ -7,14 +7,7 @@
  * the room (the runtime answers it).
  */
 
-/** @import { Ping, Subprotocol } from "../src/protocol.ts" */
-
-/** @type {Subprotocol} */
-export const SUBPROTOCOL = "edgechat.v1";
-/** @type {Ping} */
-const PING = '{"type":"ping"}';
-/** Heartbeat interval, as PROTOCOL.md recommends (ms). */
-const PING_INTERVAL_MS = 30_000;
+import { PING, PING_INTERVAL_MS, SUBPROTOCOL } from "./contract.js";
 
 /** @typedef {"connecting" | "open" | "waiting" | "closed"} ConnectionState */
 

@@ -2,26 +2,14 @@
  * The rich protocol, `edgechat.v1`: every event that crosses the socket, as one set of types
  * shared by the Room (server) and the page (`public/*.js` imports these types through JSDoc and
  * `tsc` checks them), plus the parser that turns an untrusted text frame into a typed event.
+ * Constant values both sides need (subprotocol, heartbeat, typing interval) come from
+ * `public/contract.js`, which the page loads as it is.
  *
  * PROTOCOL.md documents every event and field with an example exchange; keep the two together.
  */
 
-/** The WebSocket subprotocol a client offers to speak this protocol. */
-export const SUBPROTOCOL = "edgechat.v1";
-/** The subprotocol's type, so the page's copy of the constant is checked against this one. */
-export type Subprotocol = typeof SUBPROTOCOL;
-
-/**
- * The heartbeat. The runtime answers this exact frame with `PONG` by itself
- * (`setWebSocketAutoResponse`), without waking a hibernated room.
- */
-export const PING = '{"type":"ping"}';
-/** The heartbeat frame's type, so the page's copy is checked against this one. */
-export type Ping = typeof PING;
-/** The runtime's answer to `PING`. */
-export const PONG = '{"type":"pong"}';
-/** Recommended heartbeat interval for clients, in milliseconds. */
-export const PING_INTERVAL_MS = 30_000;
+// The values the page shares with the server live in one module that both load.
+export { PING, PING_INTERVAL_MS, PONG, SUBPROTOCOL, TYPING_INTERVAL_MS } from "../public/contract.js";
 
 /** The name plain-mode clients (no subprotocol) appear under in presence and history. */
 export const PLAIN_NAME = "guest";

@@ -1,12 +1,12 @@
 /**
  * Room names: the one piece of user input that reaches the Worker before any socket exists.
- * A name is 1 to 64 characters of `A-Z a-z 0-9 _ -` (SPEC.md); one name is one Durable Object.
+ * A name is 1 to 64 characters of `A-Z a-z 0-9 _ -` (the public contract in README.md), the
+ * same rule the page applies before it connects (both read `public/contract.js`); one name is
+ * one Durable Object.
  */
+import { MAX_ROOM_NAME_LENGTH, ROOM_NAME_CHARACTERS } from "../public/contract.js";
 
-/** Longest room name, in characters. */
-export const MAX_ROOM_NAME_LENGTH = 64;
-
-const ROOM_NAME = /^[A-Za-z0-9_-]+$/;
+export { MAX_ROOM_NAME_LENGTH };
 
 /** The outcome of checking a room name: the name, or a one-line reason it was refused. */
 export type RoomNameCheck = { ok: true; name: string } | { ok: false; reason: string };
@@ -26,7 +26,7 @@ export function checkRoomName(encoded: string): RoomNameCheck {
 	if (name.length > MAX_ROOM_NAME_LENGTH) {
 		return { ok: false, reason: `room name is longer than ${MAX_ROOM_NAME_LENGTH} characters` };
 	}
-	if (!ROOM_NAME.test(name)) {
+	if (!ROOM_NAME_CHARACTERS.test(name)) {
 		return { ok: false, reason: "room name may only contain A-Z, a-z, 0-9, '_' and '-'" };
 	}
 	return { ok: true, name };

@@ -1,5 +1,5 @@
 /**
- * Bursts (src/room.ts `#storeBurst`, src/history.ts `stage`/`commit`): the messages a room
+ * Bursts (src/room.ts `#commitBurst`, src/message-log.ts `stage`/`commit`): the messages a room
  * receives in one burst of work get their ids at once, are written in one transaction when
  * the burst ends, and only then go out. To put several frames in one burst deterministically,
  * these tests hand them to the room's `webSocketMessage` directly, back to back, inside the
@@ -7,14 +7,14 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { Connection } from "../../src/hub/connection.ts";
 import type { Room } from "../../src/room.ts";
-import { readSession } from "../../src/session.ts";
 import { freshRoom, stubFor } from "./rooms.ts";
 import { connect, connectRich, connectRichRaw } from "./sockets.ts";
 
 /** The room's server-side socket of the connection named `name` (`null`: the one not yet joined). */
 function socketOf(state: DurableObjectState, name: string | null): WebSocket {
-	const ws = state.getWebSockets().find((socket) => readSession(socket)?.name === name);
+	const ws = state.getWebSockets().find((socket) => Connection.restore(socket)?.session.name === name);
 	if (!ws) throw new Error(`no socket for ${name}`);
 	return ws;
 }

@@ -5,7 +5,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Session } from "../../../src/session.ts";
+import type { Session } from "../../../src/hub/connection.ts";
 import { freshRoom, inRoom, stubFor } from "../rooms.ts";
 import { connect, connectRich } from "../sockets.ts";
 

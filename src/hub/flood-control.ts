@@ -6,7 +6,7 @@
  * The state is plain data so that it lives in the socket's attachment and survives
  * hibernation: waiting for the room to be evicted does not refill anything early.
  */
-import type { Config } from "./config.ts";
+import type { Config } from "../config.ts";
 
 /** One connection's bucket. */
 export interface BucketState {

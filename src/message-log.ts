@@ -1,17 +1,21 @@
 /**
- * A room's durable chat history, in the Durable Object's own SQLite database
- * (`ctx.storage.sql`). Ids are assigned here: 1, 2, 3, ... per room, never reused. Retention is
- * bounded: once a room holds more than `retention` messages the oldest are dropped.
+ * The log: a room's one order of messages, durable in the Durable Object's own SQLite database
+ * (`ctx.storage.sql`). Ids are assigned here: 1, 2, 3, ... per room, never reused. A `clientId`
+ * is stored once however often it is sent (a client retries after a reconnect). Retention is
+ * bounded: once a room holds more than `retention` messages the oldest are dropped. The log
+ * replays history to a joining client, all of it or what it missed. It knows nothing of
+ * sockets: connections are the hub's (src/hub/).
  *
  * Messages are written in two steps. `stage` gives a message its id at once (so the room can
  * answer and order it), and `commit` writes everything staged in one transaction. The room
- * commits once per burst of work, just before it sends anything (Room `#storeBurst`): every
+ * commits once per burst of work, just before it sends anything (`Room#commitBurst`): every
  * commit costs the runtime a SQLite transaction (and, under `wrangler dev`, an fsync on the
  * isolate's only thread), so one per burst instead of one per message is what lets a busy room
  * keep up (bench/README.md). Durability is unchanged: the Durable Object's output gate holds
  * every frame sent after a write until that write is committed, so nobody ever sees a message
  * that is not stored.
  */
+import type { Replay } from "./delivery.ts";
 import type { ChatMessage } from "./protocol.ts";
 
 /**
@@ -33,7 +37,7 @@ function toMessage(row: Row): ChatMessage {
 const COLUMNS = "id, client_id, name, text, ts";
 
 /** The messages table of one room. */
-export class History {
+export class MessageLog {
 	readonly #storage: DurableObjectStorage;
 	readonly #sql: SqlStorage;
 	readonly #retention: number;
@@ -120,6 +124,17 @@ export class History {
 			throw error;
 		}
 		this.#storedId = this.#latestId;
+	}
+
+	/**
+	 * What a joining client gets: the newest `limit` messages, or, when it says the last id it
+	 * saw (`since`), everything retained after that (see `after`). Staged messages are not in
+	 * it: the room commits before a client joins.
+	 */
+	replay(since: number | undefined, limit: number): Replay {
+		const { messages, gap } =
+			since === undefined ? { messages: this.recent(limit), gap: false } : this.after(since, limit);
+		return { messages, gap, latestId: this.#latestId };
 	}
 
 	/** The newest `limit` messages, oldest first. */

@@ -1,0 +1,27 @@
+// @ts-check
+/**
+ * The values the chat page and the server must agree on, in one place. The page loads this file
+ * as a static asset; the server imports it (src/protocol.ts, src/room-name.ts, src/hub/) and
+ * bundles it. Change a value here and both sides change together.
+ */
+
+/** The WebSocket subprotocol a client offers to speak the rich protocol (PROTOCOL.md). */
+export const SUBPROTOCOL = "edgechat.v1";
+
+/**
+ * The heartbeat frame. The runtime answers this exact frame with `PONG` by itself, without
+ * waking a hibernated room.
+ */
+export const PING = '{"type":"ping"}';
+/** The runtime's answer to `PING`. */
+export const PONG = '{"type":"pong"}';
+/** How often a rich client sends `PING`, in milliseconds. */
+export const PING_INTERVAL_MS = 30_000;
+
+/** A connection's typing notices reach the others at most this often, in milliseconds. */
+export const TYPING_INTERVAL_MS = 2_000;
+
+/** Longest room name, in characters. */
+export const MAX_ROOM_NAME_LENGTH = 64;
+/** The characters a room name may hold: `A-Z a-z 0-9 _ -` (length checked separately). */
+export const ROOM_NAME_CHARACTERS = /^[A-Za-z0-9_-]+$/;

@@ -1,0 +1,413 @@
+/**
+ * The hub: the connections one object holds, and everything about them that is not the log.
+ * It accepts sockets, checks every frame (size, flood control, the protocol) and answers what
+ * it refuses, keeps presence and typing, fans out the deliveries it is handed, decides close
+ * codes and finds silent peers. It knows nothing of SQL: what to store and in which order is the
+ * log's business, and when a burst ends is the room's.
+ *
+ * Nothing here calls back into the room. A frame that needs the log comes back from `receive`
+ * as a `Received` for the room to act on; the room hands the outcome back with `deliver` and
+ * says when to send with `flush`.
+ */
+import type { Config } from "../config.ts";
+import type { Delivery, Replay } from "../delivery.ts";
+import {
+	type ChatMessage,
+	type ErrorCode,
+	PLAIN_NAME,
+	parseClientEvent,
+	type SingleServerEvent,
+	TYPING_INTERVAL_MS,
+	type WelcomeEvent,
+} from "../protocol.ts";
+import { capText, exceedsUtf8Bytes } from "../text.ts";
+import { Connection, Connections, type Session } from "./connection.ts";
+import { newBucket, takeToken } from "./flood-control.ts";
+import { type AlarmStorage, Liveness } from "./liveness.ts";
+import { Outbox } from "./outbox.ts";
+import { Presence } from "./presence.ts";
+import { closeSocket, trySend } from "./sockets.ts";
+
+/** The parts of the Durable Object's state a hub uses: its hibernatable sockets and its alarm. */
+export interface HubState {
+	acceptWebSocket(ws: WebSocket): void;
+	getWebSockets(): WebSocket[];
+	getWebSocketAutoResponseTimestamp(ws: WebSocket): Date | null;
+	readonly storage: AlarmStorage;
+}
+
+/**
+ * What a frame comes to once the hub has checked it, when the room has to act (a frame the hub
+ * answered itself, such as a refusal or a typing notice, comes to `null`):
+ * - `hello`: a rich connection asks to join, resuming after `since` when given;
+ * - `send`: a chat message to store and fan out (`clientId` is `null` for plain clients);
+ * - `frame`: a plain binary or empty frame, relayed in order but never stored;
+ * - `close`: the connection must be closed (too big, flooding); the room ends the burst first,
+ *   so what the burst holds for it goes out ahead of the Close.
+ */
+export type Received =
+	| { readonly kind: "hello"; readonly from: Connection; readonly name: string; readonly since: number | undefined }
+	| {
+			readonly kind: "send";
+			readonly from: Connection;
+			readonly name: string;
+			readonly text: string;
+			readonly clientId: string | null;
+	  }
+	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer }
+	| { readonly kind: "close"; readonly from: Connection; readonly code: number; readonly reason: string };
+
+/**
+ * What plain sockets see of a message: the tutorial's bare text for a plain client's message
+ * (plain clients send no `clientId`), `name: text` for a rich client's.
+ */
+function plainTextOf(message: ChatMessage): string {
+	return message.clientId === null ? message.text : `${message.name}: ${message.text}`;
+}
+
+/** The connections of one object, and what they say to each other. */
+export class Hub {
+	readonly #config: Config;
+	readonly #state: HubState;
+	readonly #connections = new Connections();
+	/** Names present, with their connection counts (each name once, however many tabs). */
+	readonly #presence = new Presence();
+	readonly #outbox = new Outbox();
+	readonly #liveness: Liveness;
+
+	/**
+	 * Rebuilds the hub from the sockets the runtime kept while the object was away: each carries
+	 * its session as its attachment, so this runs once per wake, never per message.
+	 */
+	constructor(config: Config, state: HubState) {
+		this.#config = config;
+		this.#state = state;
+		this.#liveness = new Liveness(state.storage, config.heartbeatTimeoutSeconds);
+		for (const ws of state.getWebSockets()) {
+			const connection = Connection.restore(ws);
+			if (!connection) continue;
+			this.#connections.add(connection);
+			if (connection.session.name !== null) this.#presence.add(connection.session.name);
+		}
+	}
+
+	// -- connect ---------------------------------------------------------------------------------
+
+	/** Whether the hub holds `MAX_CONNECTIONS` already. */
+	get isFull(): boolean {
+		return this.#connections.size >= this.#config.maxConnections;
+	}
+
+	/**
+	 * Takes on a new server-side socket (hibernatable). A plain client is present (as `guest`)
+	 * from the start; a rich one once it says hello.
+	 */
+	accept(ws: WebSocket, mode: Session["mode"]): Connection {
+		this.#state.acceptWebSocket(ws);
+		const now = Date.now();
+		const connection = new Connection(ws, {
+			id: crypto.randomUUID(),
+			mode,
+			name: mode === "plain" ? PLAIN_NAME : null,
+			connectedAt: now,
+			bucket: newBucket(this.#config, now),
+		});
+		connection.save();
+		this.#connections.add(connection);
+		if (connection.session.name !== null) this.#announceJoin(connection, connection.session.name);
+		return connection;
+	}
+
+	/** The liveness alarm has fired (so it is no longer pending). */
+	alarmFired(): void {
+		this.#liveness.alarmFired();
+	}
+
+	/** Keeps the liveness sweep scheduled while rich connections exist. */
+	keepSweeping(): Promise<void> {
+		return this.#liveness.keepSweeping(this.#connections.anyRich);
+	}
+
+	// -- message ---------------------------------------------------------------------------------
+
+	/**
+	 * A frame from one client: size-checked, then rate-limited, then read by its mode. Whatever
+	 * it holds, only its sender is answered or closed.
+	 */
+	receive(ws: WebSocket, frame: string | ArrayBuffer): Received | null {
+		const connection = this.#connections.get(ws);
+		if (!connection) return null;
+		connection.lastFrameAt = Date.now();
+		const max = this.#config.maxFrameBytes;
+		const tooBig = typeof frame === "string" ? exceedsUtf8Bytes(frame, max) : frame.byteLength > max;
+		if (tooBig) return { kind: "close", from: connection, code: 1009, reason: `frame larger than ${max} bytes` };
+		if (connection.session.mode === "rich") return this.#receiveRich(connection, frame);
+		const admitted = this.#admit(connection);
+		if (admitted === "go") return this.#receivePlain(connection, frame);
+		return admitted === "flooding" ? this.#flooding(connection) : null;
+	}
+
+	/**
+	 * Flood control: whether this frame may go on (`go`), was refused (a rich client is told when
+	 * to retry; a plain client's message is dropped), or comes from a client that keeps flooding
+	 * and is to be closed with 1008. The bucket is saved in the attachment, so hibernation
+	 * refills nothing early.
+	 */
+	#admit(connection: Connection, clientId?: string): "go" | "refused" | "flooding" {
+		if (this.#config.rateLimitMessages === 0) return "go";
+		const verdict = takeToken(connection.session.bucket, this.#config, Date.now());
+		if (verdict.kind === "close") return "flooding";
+		connection.save();
+		if (verdict.kind === "allow") return "go";
+		if (connection.session.mode === "rich") {
+			this.#sendTo(connection, {
+				type: "error",
+				code: "rate_limited",
+				message: `too many messages: wait ${verdict.retryAfterMs} ms`,
+				retryAfterMs: verdict.retryAfterMs,
+				...(clientId === undefined ? {} : { clientId }),
+			});
+		}
+		return "refused";
+	}
+
+	/** What a frame from a flooding client comes to. */
+	#flooding(connection: Connection): Received {
+		return { kind: "close", from: connection, code: 1008, reason: "too many messages" };
+	}
+
+	/**
+	 * Plain mode, exactly as the tutorial's server: text is cut to the cap and becomes a message
+	 * (sent as text to every plain socket, the sender too, and as a message event to rich ones).
+	 * Binary is relayed as binary to plain sockets only (the rich protocol is text). An empty
+	 * frame is a valid message for plain clients, but it is not stored or shown to rich ones.
+	 */
+	#receivePlain(connection: Connection, frame: string | ArrayBuffer): Received {
+		const text = typeof frame === "string" ? capText(frame, this.#config.messageCap) : frame;
+		if (typeof text !== "string" || text.length === 0) return { kind: "frame", frame: text };
+		return { kind: "send", from: connection, name: PLAIN_NAME, text, clientId: null };
+	}
+
+	/**
+	 * Rich mode: one JSON event per frame, answered with an error event when it is not valid.
+	 * Every frame counts against flood control except a connection's one valid `hello` and
+	 * `typing`, which the hub throttles itself: joining and typing never eat into a client's
+	 * message allowance.
+	 */
+	#receiveRich(connection: Connection, frame: string | ArrayBuffer): Received | null {
+		const { session } = connection;
+		const parsed = typeof frame === "string" ? parseClientEvent(frame, this.#config) : null;
+		const event = parsed?.ok ? parsed.event : null;
+		if (event?.type === "typing" && session.name !== null) {
+			this.#onTyping(connection, session.name);
+			return null;
+		}
+		const free = event?.type === "hello" && session.name === null;
+		if (!free) {
+			const admitted = this.#admit(connection, event?.type === "send" ? event.clientId : undefined);
+			if (admitted !== "go") return admitted === "flooding" ? this.#flooding(connection) : null;
+		}
+		if (parsed === null) {
+			this.#sendError(connection, "binary_unsupported", "edgechat.v1 takes JSON text frames only");
+		} else if (!parsed.ok) {
+			this.#sendTo(connection, parsed.error);
+		} else if (parsed.event.type === "hello") {
+			if (session.name === null) {
+				return { kind: "hello", from: connection, name: parsed.event.name, since: parsed.event.since };
+			}
+			this.#sendError(connection, "already_joined", "this connection has already said hello");
+		} else if (session.name === null) {
+			this.#sendError(connection, "not_joined", "say hello (with a name) first");
+		} else if (parsed.event.type === "send") {
+			// The message clears the sender's typing indicator everywhere; typing again is news.
+			connection.lastTypingAt = 0;
+			const { text, clientId } = parsed.event;
+			return { kind: "send", from: connection, name: session.name, text, clientId };
+		}
+		// A joined connection's typing was handled above, before flood control.
+		return null;
+	}
+
+	/** A rich client joins: it gets the room as it is (members, and the history it asked for). */
+	welcome(connection: Connection, name: string, replay: Replay): void {
+		connection.session.name = name;
+		connection.save();
+		this.#announceJoin(connection, name);
+		this.#connections.joined.add(connection);
+		const welcome: WelcomeEvent = {
+			type: "welcome",
+			name,
+			members: this.#presence.names(),
+			history: replay.messages,
+			gap: replay.gap,
+			latestId: replay.latestId,
+			messageCap: this.#config.messageCap,
+		};
+		this.#sendTo(connection, welcome);
+	}
+
+	/** Someone is typing: tell everyone else, at most once per interval per connection. */
+	#onTyping(connection: Connection, name: string): void {
+		const now = Date.now();
+		if (now - connection.lastTypingAt < TYPING_INTERVAL_MS) return;
+		connection.lastTypingAt = now;
+		this.#broadcast({ type: "typing", name }, null, connection);
+	}
+
+	// -- fan-out ---------------------------------------------------------------------------------
+
+	/**
+	 * Fans out the outcome of a burst, in order. Events for rich connections wait in the outbox
+	 * for `flush`; plain frames go out at once (one frame per message is plain mode's contract).
+	 */
+	deliver(deliveries: readonly Delivery[]): void {
+		for (const delivery of deliveries) {
+			switch (delivery.kind) {
+				case "message":
+					this.#broadcast({ type: "message", ...delivery.message }, plainTextOf(delivery.message));
+					break;
+				case "frame":
+					this.#sendToPlain(delivery.frame);
+					break;
+				case "echo": {
+					const connection = this.#connections.byId(delivery.to);
+					if (connection) this.#sendTo(connection, { type: "message", ...delivery.message });
+					break;
+				}
+				case "refused": {
+					const connection = this.#connections.byId(delivery.to);
+					if (connection) this.#refuseUnstored(connection, delivery.clientId);
+					break;
+				}
+			}
+		}
+	}
+
+	/** Whether events wait for a `flush`. */
+	get hasQueued(): boolean {
+		return !this.#outbox.isEmpty;
+	}
+
+	/**
+	 * Sends what waits: one frame per rich recipient. Those that cannot be sent to leave, which
+	 * may queue a `leave` event for the rest (`hasQueued` tells).
+	 */
+	flush(): void {
+		for (const connection of this.#outbox.flush()) this.#leave(connection);
+	}
+
+	/**
+	 * Tells a sender its message was not stored: a rich client gets `server_error` with the
+	 * message's clientId (it may resend it); a plain client cannot be told in-band, so it is
+	 * closed with 1011.
+	 */
+	#refuseUnstored(connection: Connection, clientId: string | null): void {
+		if (connection.session.mode === "plain" || clientId === null) {
+			this.#close(connection, 1011, "could not store the message");
+			return;
+		}
+		this.#sendTo(connection, {
+			type: "error",
+			code: "server_error",
+			message: "the room could not store the message; retry later",
+			clientId,
+		});
+	}
+
+	/** Counts a new connection for `name` and, if it is the name's first, tells everyone else. */
+	#announceJoin(connection: Connection, name: string): void {
+		if (this.#presence.add(name)) this.#broadcast({ type: "join", name }, null, connection);
+	}
+
+	/**
+	 * Sends one event to every joined rich connection (queued in the outbox, encoded once) and,
+	 * when `plainText` is given, that text to every plain socket at once.
+	 */
+	#broadcast(event: SingleServerEvent, plainText: string | null, except?: Connection): void {
+		const { joined } = this.#connections;
+		if (joined.size > 0) this.#outbox.broadcast(JSON.stringify(event), joined, except);
+		if (plainText !== null) this.#sendToPlain(plainText, except);
+	}
+
+	/**
+	 * Sends one frame to every plain socket (but `except`), the same string or buffer to each.
+	 * Sockets that can no longer be sent to leave after the loop, since leaving may itself
+	 * broadcast a leave event.
+	 */
+	#sendToPlain(frame: string | ArrayBuffer, except?: Connection): void {
+		const failed: Connection[] = [];
+		for (const connection of this.#connections.plain) {
+			if (connection !== except && !trySend(connection.ws, frame)) failed.push(connection);
+		}
+		for (const connection of failed) this.#leave(connection);
+	}
+
+	/** Sends one event to one rich connection, after whatever is already queued for it. */
+	#sendTo(connection: Connection, event: SingleServerEvent): void {
+		this.#outbox.unicast(connection, JSON.stringify(event));
+	}
+
+	#sendError(connection: Connection, code: ErrorCode, message: string): void {
+		this.#sendTo(connection, { type: "error", code, message });
+	}
+
+	// -- close -----------------------------------------------------------------------------------
+
+	/**
+	 * Ends one connection, whether the hub closes it (with a reason) or answers the client's own
+	 * Close: what waits for it goes out first, then it leaves, then the Close. The room ends the
+	 * burst before calling this, so the burst's part for it is already waiting.
+	 */
+	close(ws: WebSocket, code: number, reason: string): void {
+		const connection = this.#connections.get(ws);
+		if (connection) this.#close(connection, code, reason);
+		else closeSocket(ws, code, reason);
+	}
+
+	#close(connection: Connection, code: number, reason: string): void {
+		this.#outbox.flushOne(connection);
+		this.#leave(connection);
+		closeSocket(connection.ws, code, reason);
+	}
+
+	/** The socket failed or is gone: it leaves, without a close handshake. */
+	leave(ws: WebSocket): void {
+		const connection = this.#connections.get(ws);
+		if (connection) this.#leave(connection);
+	}
+
+	/** Forgets a connection and, if it was its name's last, tells the room. Idempotent. */
+	#leave(connection: Connection): void {
+		if (!this.#connections.delete(connection)) return;
+		this.#outbox.forget(connection);
+		const { name } = connection.session;
+		if (name !== null && this.#presence.remove(name)) this.#broadcast({ type: "leave", name }, null);
+	}
+
+	/**
+	 * The liveness sweep (src/hub/liveness.ts): closes every rich connection silent for longer
+	 * than the heartbeat timeout at `now` with 1001. Returns how many were closed.
+	 */
+	sweepSilent(now: number): number {
+		let closed = 0;
+		for (const connection of this.#connections) {
+			const lastPong = this.#state.getWebSocketAutoResponseTimestamp(connection.ws)?.getTime() ?? 0;
+			if (!this.#liveness.isSilent(connection, lastPong, now)) continue;
+			this.#close(connection, 1001, "no heartbeat");
+			closed++;
+		}
+		return closed;
+	}
+
+	// -- inspection ------------------------------------------------------------------------------
+
+	/** How many connections the hub holds. */
+	get size(): number {
+		return this.#connections.size;
+	}
+
+	/** The names present, sorted. */
+	memberNames(): string[] {
+		return this.#presence.names();
+	}
+}

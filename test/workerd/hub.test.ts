@@ -1,0 +1,213 @@
+/**
+ * The hub (src/hub/hub.ts) on its own: real WebSocketPairs and a real Durable Object's alarm,
+ * no SQL. It is handed deliveries the way the room hands them after a commit, and returns what
+ * it cannot answer by itself.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { DEFAULTS } from "../../src/config.ts";
+import type { Delivery } from "../../src/delivery.ts";
+import { Hub } from "../../src/hub/hub.ts";
+import type { ChatMessage } from "../../src/protocol.ts";
+import { type OpenPair, openPair } from "./pairs.ts";
+import { freshRoom, stubFor } from "./rooms.ts";
+
+/** A hub whose sockets are in-memory pairs; `accept` takes a pair's server end. */
+function makeHub(overrides: Partial<typeof DEFAULTS> = {}, storage?: DurableObjectStorage) {
+	return new Hub(
+		{ ...DEFAULTS, rateLimitMessages: 0, ...overrides },
+		{
+			acceptWebSocket: () => {},
+			getWebSockets: () => [],
+			getWebSocketAutoResponseTimestamp: () => null,
+			storage: storage ?? {
+				getAlarm: () => Promise.resolve(null),
+				setAlarm: () => Promise.resolve(),
+			},
+		},
+	);
+}
+
+/** A client end whose server end the hub accepts, in `mode`. */
+function join(hub: Hub, mode: "plain" | "rich"): OpenPair & { id: string } {
+	const pair = openPair();
+	const connection = hub.accept(pair.server, mode);
+	return { ...pair, id: connection.id };
+}
+
+/** Says hello through `receive` and welcomes with an empty history, as the room would. */
+function hello(hub: Hub, client: OpenPair, name: string): void {
+	const received = hub.receive(client.server, JSON.stringify({ type: "hello", name }));
+	if (received?.kind !== "hello") throw new Error(`expected a hello, got ${JSON.stringify(received)}`);
+	hub.welcome(received.from, received.name, { messages: [], gap: false, latestId: 0 });
+}
+
+/** Rich clients that have joined under `names`, with what the joins brought already sent. */
+function members(hub: Hub, ...names: string[]): (OpenPair & { id: string })[] {
+	// Everyone connects first, then says hello in turn, so the earlier ones hear of the later.
+	const clients = names.map(() => join(hub, "rich"));
+	for (const [i, client] of clients.entries()) hello(hub, client, names[i] as string);
+	hub.flush();
+	return clients;
+}
+
+const message = (id: number, name: string, text: string, clientId: string | null): ChatMessage => ({
+	id,
+	clientId,
+	name,
+	text,
+	ts: 1,
+});
+
+/** Every event a rich client got, batches unpacked. */
+function events(client: OpenPair): { type: string }[] {
+	return client.received.flatMap((frame) => {
+		const event = JSON.parse(String(frame));
+		return event.type === "batch" ? event.events : [event];
+	});
+}
+
+describe("Hub", () => {
+	it("hands back a rich client's hello and message, and answers the rest itself", async () => {
+		const hub = makeHub();
+		const alice = join(hub, "rich");
+		expect(hub.receive(alice.server, '{"type":"send","clientId":"c1","text":"early"}')).toBeNull();
+		const received = hub.receive(alice.server, '{"type":"hello","name":"alice"}');
+		expect(received).toMatchObject({ kind: "hello", name: "alice", since: undefined });
+		if (received?.kind === "hello") hub.welcome(received.from, "alice", { messages: [], gap: false, latestId: 0 });
+		expect(hub.receive(alice.server, '{"type":"send","clientId":"c2","text":"hi"}')).toMatchObject({
+			kind: "send",
+			name: "alice",
+			text: "hi",
+			clientId: "c2",
+		});
+		expect(hub.receive(alice.server, "not json")).toBeNull();
+		hub.flush();
+		await alice.frames(1);
+		expect(events(alice).map((e) => e.type)).toEqual(["error", "welcome", "error"]);
+		expect(events(alice)[0]).toMatchObject({ code: "not_joined" });
+		expect(events(alice)[2]).toMatchObject({ code: "bad_json" });
+	});
+
+	it("hands back a plain client's text cut to the cap, and its binary frames as frames", () => {
+		const hub = makeHub({ messageCap: 5 });
+		const plain = join(hub, "plain");
+		expect(hub.receive(plain.server, "hello world")).toMatchObject({
+			kind: "send",
+			name: "guest",
+			text: "hello",
+			clientId: null,
+		});
+		const bytes = new Uint8Array([1, 2]).buffer;
+		expect(hub.receive(plain.server, bytes)).toEqual({ kind: "frame", frame: bytes });
+	});
+
+	it("asks for a frame over MAX_FRAME_BYTES to be closed with 1009, and closes it when told", async () => {
+		const hub = makeHub({ maxFrameBytes: 4 });
+		const plain = join(hub, "plain");
+		const received = hub.receive(plain.server, "12345");
+		expect(received).toMatchObject({ kind: "close", code: 1009, reason: "frame larger than 4 bytes" });
+		hub.close(plain.server, 1009, "frame larger than 4 bytes");
+		expect((await plain.closed).code).toBe(1009);
+		expect(hub.size).toBe(0);
+	});
+
+	it("fans a delivered message out: an event to rich members, `name: text` to plain sockets", async () => {
+		const hub = makeHub();
+		const alice = join(hub, "rich");
+		const plain = join(hub, "plain");
+		hello(hub, alice, "alice");
+		hub.flush();
+		hub.deliver([{ kind: "message", message: message(1, "alice", "hi all", "c1") }]);
+		hub.flush();
+		expect(await plain.frames(1)).toEqual(["alice: hi all"]);
+		await alice.frames(2);
+		expect(events(alice).at(-1)).toEqual({ type: "message", ...message(1, "alice", "hi all", "c1") });
+	});
+
+	it("delivers echoes and refusals to the connection named, and no one else", async () => {
+		const hub = makeHub();
+		const plain = join(hub, "plain");
+		const [alice, bob] = members(hub, "alice", "bob");
+		if (!alice || !bob) throw new Error("two members expected");
+		const deliveries: Delivery[] = [
+			{ kind: "echo", message: message(7, "alice", "again", "c7"), to: alice.id },
+			{ kind: "refused", clientId: "c8", to: alice.id },
+			{ kind: "refused", clientId: null, to: plain.id },
+		];
+		hub.deliver(deliveries);
+		hub.flush();
+		expect((await plain.closed).code).toBe(1011);
+		await alice.frames(2);
+		expect(events(alice).slice(-3)).toMatchObject([
+			{ type: "message", id: 7, text: "again" },
+			{ type: "error", code: "server_error", clientId: "c8" },
+			{ type: "leave", name: "guest" },
+		]);
+		// bob heard only of the plain client leaving.
+		await bob.frames(2);
+		expect(events(bob).map((e) => e.type)).toEqual(["welcome", "leave"]);
+	});
+
+	it("passes typing on to the others at most once per interval, and again after a message", async () => {
+		const hub = makeHub();
+		const [alice, bob] = members(hub, "alice", "bob");
+		if (!alice || !bob) throw new Error("two members expected");
+		await bob.frames(1);
+		const before = bob.received.length;
+		hub.receive(alice.server, '{"type":"typing"}');
+		hub.receive(alice.server, '{"type":"typing"}');
+		hub.receive(alice.server, '{"type":"send","clientId":"t1","text":"done"}');
+		hub.receive(alice.server, '{"type":"typing"}');
+		hub.flush();
+		await bob.frames(before + 1);
+		expect(events(bob).slice(-2)).toEqual([
+			{ type: "typing", name: "alice" },
+			{ type: "typing", name: "alice" },
+		]);
+		expect(events(alice).some((e) => e.type === "typing")).toBe(false);
+	});
+
+	it("tells the others when a name's last connection leaves, not before", async () => {
+		const hub = makeHub();
+		const [watcher, tab1, tab2] = members(hub, "watcher", "ann", "ann");
+		if (!watcher || !tab1 || !tab2) throw new Error("three members expected");
+		hub.leave(tab1.server);
+		expect(hub.hasQueued).toBe(false);
+		expect(hub.memberNames()).toEqual(["ann", "watcher"]);
+		hub.close(tab2.server, 1000, "bye");
+		expect(hub.hasQueued).toBe(true);
+		hub.flush();
+		await watcher.frames(2);
+		expect(events(watcher).at(-1)).toEqual({ type: "leave", name: "ann" });
+		expect(hub.memberNames()).toEqual(["watcher"]);
+	});
+
+	it("closes rich connections silent past the heartbeat timeout with 1001, and never plain ones", async () => {
+		const hub = makeHub({ heartbeatTimeoutSeconds: 10 });
+		const rich = join(hub, "rich");
+		const plain = join(hub, "plain");
+		hello(hub, rich, "quiet");
+		expect(hub.sweepSilent(Date.now() + 5_000)).toBe(0);
+		expect(hub.sweepSilent(Date.now() + 11_000)).toBe(1);
+		expect(await rich.closed).toMatchObject({ code: 1001, reason: "no heartbeat" });
+		expect(hub.size).toBe(1);
+		expect(plain.received).toEqual([]);
+	});
+
+	it("keeps one liveness alarm pending while rich connections exist", async () => {
+		const alarm = await runInDurableObject(stubFor(freshRoom("hub")), async (_room, state) => {
+			await state.storage.deleteAlarm();
+			const hub = makeHub({ heartbeatTimeoutSeconds: 10 }, state.storage);
+			join(hub, "plain");
+			await hub.keepSweeping();
+			const withPlainOnly = await state.storage.getAlarm();
+			join(hub, "rich");
+			await hub.keepSweeping();
+			return { withPlainOnly, withRich: await state.storage.getAlarm() };
+		});
+		expect(alarm.withPlainOnly).toBeNull();
+		expect(alarm.withRich).toBeGreaterThan(Date.now());
+		expect(alarm.withRich).toBeLessThanOrEqual(Date.now() + 5_000);
+	});
+});

@@ -1,0 +1,92 @@
+/**
+ * The log (src/message-log.ts) on its own: a real Durable Object's SQLite storage, no sockets.
+ * Each case opens a log in a room no other test uses (its Room never stages anything there).
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { MessageLog } from "../../src/message-log.ts";
+import { freshRoom, stubFor } from "./rooms.ts";
+
+/** Runs `use` on a fresh log (retention `retention`) in a room of its own. */
+function withLog<T>(retention: number, use: (log: MessageLog, storage: DurableObjectStorage) => T): Promise<T> {
+	return runInDurableObject(stubFor(freshRoom("log")), (_room, state) =>
+		use(new MessageLog(state.storage, retention), state.storage),
+	);
+}
+
+describe("MessageLog", () => {
+	it("gives ids in one order at stage time and writes nothing until commit", async () => {
+		const written = await withLog(100, (log) => {
+			const a = log.stage("ann", "one", "c1", 1);
+			const b = log.stage("ben", "two", null, 2);
+			const before = log.count();
+			log.commit();
+			return { ids: [a.message.id, b.message.id], before, after: log.count(), latestId: log.latestId };
+		});
+		expect(written).toEqual({ ids: [1, 2], before: 0, after: 2, latestId: 2 });
+	});
+
+	it("stores a clientId once: a resend in the same burst or a later one returns the first message", async () => {
+		const statuses = await withLog(100, (log) => {
+			const first = log.stage("ann", "hello", "same", 1);
+			const again = log.stage("ann", "hello (retried)", "same", 2);
+			log.commit();
+			const later = log.stage("ann", "hello (after reconnect)", "same", 3);
+			log.commit();
+			return { first, again, later, count: log.count() };
+		});
+		expect(statuses.first.status).toBe("new");
+		expect(statuses.again).toEqual({ message: statuses.first.message, status: "staged" });
+		expect(statuses.later).toEqual({ message: statuses.first.message, status: "stored" });
+		expect(statuses.count).toBe(1);
+	});
+
+	it("keeps only the newest `retention` messages, and says so to a resume from before them", async () => {
+		const replays = await withLog(3, (log) => {
+			for (let i = 1; i <= 5; i++) log.stage("ann", `m${i}`, null, i);
+			log.commit();
+			return { all: log.replay(undefined, 10), fromOne: log.replay(1, 10), fromThree: log.replay(3, 10) };
+		});
+		expect(replays.all.messages.map((m) => m.id)).toEqual([3, 4, 5]);
+		expect(replays.fromOne).toMatchObject({ gap: true, latestId: 5 });
+		expect(replays.fromOne.messages.map((m) => m.id)).toEqual([3, 4, 5]);
+		expect(replays.fromThree).toMatchObject({ gap: false, latestId: 5 });
+		expect(replays.fromThree.messages.map((m) => m.id)).toEqual([4, 5]);
+	});
+
+	it("replays the newest `limit` without since, and a gap with the newest when since is ahead of it", async () => {
+		const replays = await withLog(100, (log) => {
+			for (let i = 1; i <= 4; i++) log.stage("ann", `m${i}`, null, i);
+			log.commit();
+			return { recent: log.replay(undefined, 2), ahead: log.replay(99, 2), upToDate: log.replay(4, 2) };
+		});
+		expect(replays.recent).toMatchObject({ gap: false, latestId: 4 });
+		expect(replays.recent.messages.map((m) => m.text)).toEqual(["m3", "m4"]);
+		expect(replays.ahead.gap).toBe(true);
+		expect(replays.ahead.messages.map((m) => m.id)).toEqual([3, 4]);
+		expect(replays.upToDate).toEqual({ messages: [], gap: false, latestId: 4 });
+	});
+
+	it("writes nothing of a failed commit and gives its ids again", async () => {
+		const outcome = await withLog(100, (log, storage) => {
+			log.stage("ann", "kept", null, 1);
+			log.commit();
+			storage.sql.exec("DROP TABLE messages");
+			storage.sql.exec(
+				"CREATE TABLE messages (id INTEGER PRIMARY KEY, client_id TEXT UNIQUE, name TEXT NOT NULL, text TEXT NOT NULL, ts INTEGER NOT NULL, required TEXT NOT NULL)",
+			);
+			log.stage("ann", "lost", "c2", 2);
+			let failed = false;
+			try {
+				log.commit();
+			} catch {
+				failed = true;
+			}
+			return { failed, latestId: log.latestId, nextId: log.stage("ann", "again", "c2", 3) };
+		});
+		expect(outcome.failed).toBe(true);
+		expect(outcome.latestId).toBe(1);
+		// The clientId of the lost message is free again, and its id is given again.
+		expect(outcome.nextId).toMatchObject({ status: "new", message: { id: 2, text: "again" } });
+	});
+});
