@@ -102,11 +102,15 @@ export class Timeline {
 			const date = new Date(message.ts);
 			if (dayKey(date) !== this.#lastDay) {
 				this.#lastDay = dayKey(date);
-				const separator = document.createElement("li");
-				separator.className = "day";
-				separator.setAttribute("role", "separator");
-				separator.textContent = dayLabel(date);
-				this.#list.insertBefore(separator, this.#firstPending());
+				// A list item like the messages (a list holds only items), titled by a heading: a
+				// screen reader announces the day and can jump from day to day.
+				const day = document.createElement("li");
+				day.className = "day";
+				const heading = document.createElement("h2");
+				heading.className = "day-title";
+				heading.textContent = dayLabel(date);
+				day.append(heading);
+				this.#list.insertBefore(day, this.#firstPending());
 			}
 			const item = messageItem({ ...message, mine: message.name === myName });
 			item.dataset.id = String(message.id);

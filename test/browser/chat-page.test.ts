@@ -95,7 +95,10 @@ describe("chat page", () => {
 		expect(await messages(first).locator(".text").allTextContents()).toEqual(["one", "two", "three"]);
 		expect(await first.getByRole("dialog").isVisible()).toBe(false);
 		expect(await first.locator("#my-name").textContent()).toBe("Carol");
-		expect(await first.getByRole("separator").allTextContents()).toEqual(["Today"]);
+		// One day heading above the day's messages.
+		expect(await first.getByRole("list", { name: "Messages" }).getByRole("heading").allTextContents()).toEqual([
+			"Today",
+		]);
 	});
 
 	it("shows HTML in a message as literal text, never as markup", async () => {
