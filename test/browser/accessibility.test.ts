@@ -1,6 +1,7 @@
 /**
  * The chat page has no axe-core violations (WCAG 2.0 and 2.1, levels A and AA, plus axe's best
- * practices), on a desktop and a phone viewport, on first load and mid-conversation. Headless
+ * practices), on a desktop and a phone viewport and in the dark colour scheme, on first load and
+ * mid-conversation. Headless
  * Chromium (see ../support/browser.ts) against the Worker served by workerd on loopback.
  */
 import AxeBuilder from "@axe-core/playwright";
@@ -69,17 +70,19 @@ const stored = (page: Page, text: string) =>
 const VIEWPORTS: [string, BrowserContextOptions][] = [
 	["desktop", { viewport: { width: 1280, height: 800 } }],
 	["phone", { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 3 }],
+	// The page follows the system's colour scheme; the dark one has colours of its own to check.
+	["dark desktop", { viewport: { width: 1280, height: 800 }, colorScheme: "dark" }],
 ];
 
 describe.each(VIEWPORTS)("accessibility on a %s viewport", (kind, options) => {
 	it("has no violations on first load, with the join dialog open", async () => {
-		const page = await openChat(options, `a11y-${kind}-first`);
+		const page = await openChat(options, `a11y-${kind.replace(" ", "-")}-first`);
 		await page.getByRole("dialog", { name: "Join the chat" }).waitFor();
 		expect(await violations(page)).toEqual([]);
 	});
 
 	it("has no violations mid-conversation: day separator, messages both ways, someone typing, members shown", async () => {
-		const room = `a11y-${kind}-talk`;
+		const room = `a11y-${kind.replace(" ", "-")}-talk`;
 		const alice = await openChat(options, room);
 		await join(alice, "Alice");
 		const bob = await openChat(options, room);
