@@ -3,8 +3,9 @@
  * hibernatable Durable Object (the "naive hibernating room" of docs/platform.md). One object
  * per room keeps its sockets in a Set and sends every frame, as it came, to everyone (the
  * sender too, as the tutorial's server does). Nothing is parsed, stored or checked, so it also
- * shows what workerd holds per idle connection when the room itself holds nothing. Not a floor: it is slower than
- * edgechat, because each send goes to the socket at once (bench/README.md).
+ * shows what workerd holds per idle connection when the room itself holds nothing. Not a
+ * floor: it is slower than edgechat, because each send goes to the socket at once
+ * (bench/README.md).
  */
 import { DurableObject } from "cloudflare:workers";
 
