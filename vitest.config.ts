@@ -45,6 +45,9 @@ export default defineConfig({
 				},
 			},
 			{
+				test: { name: "docs", include: ["test/docs/**/*.test.ts"], environment: "node" },
+			},
+			{
 				test: {
 					name: "bench",
 					include: ["test/bench/**/*.test.ts"],
