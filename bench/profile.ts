@@ -7,15 +7,11 @@
  * that called them, since V8 sees the native call as part of that frame's self time.
  */
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
-import { startMiniflare } from "../test/support/server.ts";
+import { freePort, ROOT, startMiniflare } from "../scripts/local-server.ts";
 import type { FanoutResult } from "./load.ts";
 import { BENCH_VARS } from "./settings.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const mode = process.argv.includes("rich") ? "rich" : "plain";
 const arg = (name: string, fallback: number) =>
 	Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
@@ -24,12 +20,7 @@ const rooms = arg("rooms", 1);
 const clientsPerRoom = arg("clients", 200);
 const sendersPerRoom = arg("senders", 10);
 
-const inspectorPort = await new Promise<number>((resolve) => {
-	const probe = createServer().listen(0, "127.0.0.1", () => {
-		const address = probe.address();
-		probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-	});
-});
+const inspectorPort = await freePort();
 const server = await startMiniflare({ vars: BENCH_VARS, inspectorPort });
 const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as {
 	title: string;

@@ -9,15 +9,12 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { startWranglerDev } from "../test/support/server.ts";
+import { freePort, ROOT, startWranglerDev } from "../scripts/local-server.ts";
 import type { FanoutResult, Job, Mode } from "./load.ts";
 import { BENCH_VARS } from "./settings.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const QUICK = process.argv.includes("--quick");
 const WITH_WRANGLER = !process.argv.includes("--no-wrangler");
 const OUT = process.argv.find((a) => a.startsWith("--out="))?.slice(6) ?? path.join(ROOT, "bench");
@@ -52,15 +49,6 @@ class Done extends Error {}
 
 function log(line: string): void {
 	process.stderr.write(`${line}\n`);
-}
-
-function freePort(): Promise<number> {
-	return new Promise((resolve) => {
-		const server = createServer().listen(0, "127.0.0.1", () => {
-			const address = server.address();
-			server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-		});
-	});
 }
 
 // -- processes -----------------------------------------------------------------------------------
@@ -338,7 +326,7 @@ const naive = await startNaiveRoom();
 const core: Server[] = [reference, ...edgechat, ...baseline, naive];
 const servers: Server[] = [...core];
 if (WITH_WRANGLER) {
-	// The same `wrangler dev` the loopback tests start (test/support/server.ts), pinned to the server core.
+	// The same `wrangler dev` the loopback tests start (scripts/local-server.ts), pinned to the server core.
 	const wrangler = await startWranglerDev({ core: SERVER_CORE, vars: BENCH_VARS });
 	servers.push({
 		label: "edgechat rich (wrangler dev)",

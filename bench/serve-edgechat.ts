@@ -3,7 +3,7 @@
  * persistence, no inspector, flood control off (the load is the point), room capacity raised.
  * Started pinned to one core by bench/run.ts; workerd inherits the pinning.
  */
-import { inspectRoom, startMiniflare } from "../test/support/server.ts";
+import { inspectRoom, startMiniflare } from "../scripts/local-server.ts";
 import { BENCH_VARS } from "./settings.ts";
 
 const server = await startMiniflare({ vars: BENCH_VARS });

@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { launchChromium } from "../test/support/browser.ts";
-import { ROOT, startMiniflare } from "../test/support/server.ts";
+import { ROOT, startMiniflare } from "./local-server.ts";
 
 const server = await startMiniflare();
 const browser = await launchChromium();

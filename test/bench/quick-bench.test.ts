@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../support/server.ts";
+import { ROOT } from "../../scripts/local-server.ts";
 
 let out: string;
 beforeAll(async () => {

@@ -7,8 +7,8 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts";
 import { launchChromium } from "../support/browser.ts";
-import { type LocalServer, startMiniflare } from "../support/server.ts";
 
 let server: LocalServer;
 let browser: Browser;

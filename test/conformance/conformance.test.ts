@@ -11,6 +11,7 @@
  * answer, and is listed in docs/conformance.md. The summary table is printed after the run.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts";
 import {
 	closeCode,
 	closePayload,
@@ -19,7 +20,6 @@ import {
 	type OutgoingFrame,
 	RawWebSocket,
 } from "../support/raw-websocket.ts";
-import { type LocalServer, startMiniflare } from "../support/server.ts";
 
 let server: LocalServer;
 let rooms = 0;

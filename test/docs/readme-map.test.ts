@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../support/server.ts";
+import { ROOT } from "../../scripts/local-server.ts";
 
 const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
 const map = readme.slice(readme.indexOf("## Where things are"), readme.indexOf("## Notes for users"));

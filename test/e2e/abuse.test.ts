@@ -7,11 +7,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inspectRoom, startMiniflare } from "../../scripts/local-server.ts";
 import { openClient, resetConnection } from "../support/clients.ts";
 import { RawWebSocket } from "../support/raw-websocket.ts";
 import { ResilientClient } from "../support/resilient-client.ts";
 import { joinRich } from "../support/rich-client.ts";
-import { inspectRoom, startMiniflare } from "../support/server.ts";
 
 let server: Awaited<ReturnType<typeof startMiniflare>>;
 let rooms = 0;

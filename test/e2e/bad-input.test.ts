@@ -4,10 +4,10 @@
  * than from edgechat, the comment says so.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts";
 import { openClient } from "../support/clients.ts";
 import { closeCode, closePayload, Opcode, RawWebSocket } from "../support/raw-websocket.ts";
 import { joinRich } from "../support/rich-client.ts";
-import { type LocalServer, startMiniflare } from "../support/server.ts";
 
 let server: LocalServer;
 let rooms = 0;

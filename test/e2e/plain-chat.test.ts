@@ -4,8 +4,8 @@
  */
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts";
 import { type Client, openClient, resetConnection } from "../support/clients.ts";
-import { type LocalServer, startMiniflare } from "../support/server.ts";
 
 let server: LocalServer;
 let rooms = 0;

@@ -6,8 +6,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, startWranglerDev } from "../../scripts/local-server.ts";
 import { joinRich } from "../support/rich-client.ts";
-import { freePort, startWranglerDev } from "../support/server.ts";
 
 let persistDir: string;
 beforeAll(async () => {

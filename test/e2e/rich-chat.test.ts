@@ -2,9 +2,9 @@
  * edgechat.v1 end to end: real `ws` clients over loopback against workerd (miniflare API).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts";
 import { openClient, resetConnection } from "../support/clients.ts";
 import { joinRich } from "../support/rich-client.ts";
-import { type LocalServer, startMiniflare } from "../support/server.ts";
 
 let server: LocalServer;
 let rooms = 0;

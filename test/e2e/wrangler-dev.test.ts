@@ -3,8 +3,8 @@
  * the command line the way a user would.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalServer, startWranglerDev } from "../../scripts/local-server.ts";
 import { openClient } from "../support/clients.ts";
-import { type LocalServer, startWranglerDev } from "../support/server.ts";
 
 let server: LocalServer;
 

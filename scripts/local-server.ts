@@ -1,7 +1,12 @@
 /**
- * Local edgechat servers for the loopback tests: the Worker served straight from workerd
- * through the `miniflare` API, or through `wrangler dev` (the path users take). Both listen on
- * 127.0.0.1 on a free port and are stopped by the test that started them.
+ * Local edgechat servers: the Worker served straight from workerd through the `miniflare` API,
+ * or through `wrangler dev` (the path users take). Both listen on 127.0.0.1 on a free port and
+ * are stopped by whoever started them.
+ *
+ * One module for everything that runs edgechat locally from Node: the loopback, conformance and
+ * browser tests (test/), the benchmark (bench/) and `npm run screenshot`. It lives in scripts/,
+ * beside the other Node-side tooling, rather than in test/support/, so that the benchmark does
+ * not depend on the tests' helpers.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
@@ -13,7 +18,7 @@ import { convertV4MiniflareOptions, type Json, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
 /** The repository root. */
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** A running local server. */
 export interface LocalServer {
@@ -25,7 +30,7 @@ export interface LocalServer {
 	stop(): Promise<void>;
 }
 
-/** What a test may change about the server it starts. */
+/** What a caller may change about the server it starts. */
 export interface ServerOptions {
 	/** `[vars]` overrides, as `wrangler dev --var` would give them. */
 	vars?: Record<string, string>;
@@ -43,7 +48,7 @@ function localServer(origin: string, stop: () => Promise<void>): LocalServer {
 
 let bundled: Promise<string> | undefined;
 
-/** Bundles src/worker.ts once per test process, as wrangler would for deploy. */
+/** Bundles src/worker.ts once per process, as wrangler would for deploy. */
 function bundleWorker(): Promise<string> {
 	bundled ??= (async () => {
 		const outdir = path.join(ROOT, ".wrangler", "test-build", String(process.pid));
@@ -198,7 +203,7 @@ async function startWranglerOnce(options: ServerOptions & { core?: string }): Pr
 	return { ...server, pid: child.pid ?? 0 };
 }
 
-/** The parts of a Room a loopback test may ask about, over Durable Object RPC. */
+/** The parts of a Room a test or the benchmark may ask about, over Durable Object RPC. */
 export interface RoomInspector {
 	instanceNumber(): Promise<number>;
 	connectionCount(): Promise<number>;
@@ -206,7 +211,7 @@ export interface RoomInspector {
 	storedMessageCount(): Promise<number>;
 }
 
-/** Reaches a room's Durable Object in a miniflare server over RPC (for assertions only). */
+/** Reaches a room's Durable Object in a miniflare server over RPC (for reading it only). */
 export async function inspectRoom(server: { miniflare: Miniflare }, room: string): Promise<RoomInspector> {
 	const namespace = await server.miniflare.getDurableObjectNamespace("ROOMS");
 	return namespace.get(namespace.idFromName(room)) as unknown as RoomInspector;
