@@ -20,9 +20,9 @@ import {
 	type OutgoingFrame,
 	RawWebSocket,
 } from "../support/raw-websocket.ts";
+import { freshRoom } from "../support/room-names.ts";
 
 let server: LocalServer;
-let rooms = 0;
 
 beforeAll(async () => {
 	server = await startMiniflare({
@@ -71,7 +71,7 @@ function deviationCase(group: string, name: string, rfc: string, observed: strin
 
 /** A fresh connection, alone in its room (so everything it sends comes back). */
 async function open(): Promise<RawWebSocket> {
-	const { response, ws } = await RawWebSocket.open(server.origin, `/api/rooms/conformance-${++rooms}/websocket`);
+	const { response, ws } = await RawWebSocket.open(server.origin, `/api/rooms/${freshRoom("conformance")}/websocket`);
 	expect(response.status).toBe(101);
 	if (!ws) throw new Error("no connection");
 	return ws;

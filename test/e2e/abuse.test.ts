@@ -12,10 +12,9 @@ import { openClient, resetConnection } from "../support/clients.ts";
 import { RawWebSocket } from "../support/raw-websocket.ts";
 import { ResilientClient } from "../support/resilient-client.ts";
 import { joinRich } from "../support/rich-client.ts";
+import { freshRoom } from "../support/room-names.ts";
 
 let server: Awaited<ReturnType<typeof startMiniflare>>;
-let rooms = 0;
-const freshRoom = () => `abuse-${process.pid}-${++rooms}`;
 
 beforeAll(async () => {
 	server = await startMiniflare(); // the shipped settings

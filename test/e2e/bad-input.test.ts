@@ -8,10 +8,9 @@ import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts"
 import { openClient } from "../support/clients.ts";
 import { closeCode, closePayload, Opcode, RawWebSocket } from "../support/raw-websocket.ts";
 import { joinRich } from "../support/rich-client.ts";
+import { freshRoom } from "../support/room-names.ts";
 
 let server: LocalServer;
-let rooms = 0;
-const freshRoom = () => `bad-${process.pid}-${++rooms}`;
 
 beforeAll(async () => {
 	server = await startMiniflare();

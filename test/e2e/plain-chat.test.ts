@@ -6,10 +6,9 @@ import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts";
 import { type Client, openClient, resetConnection } from "../support/clients.ts";
+import { freshRoom } from "../support/room-names.ts";
 
 let server: LocalServer;
-let rooms = 0;
-const freshRoom = () => `e2e-${process.pid}-${++rooms}`;
 
 beforeAll(async () => {
 	// Flood control off: these tests send bursts on purpose; test/e2e/abuse.test.ts covers it.

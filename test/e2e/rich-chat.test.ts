@@ -5,10 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts";
 import { openClient, resetConnection } from "../support/clients.ts";
 import { joinRich } from "../support/rich-client.ts";
+import { freshRoom } from "../support/room-names.ts";
 
 let server: LocalServer;
-let rooms = 0;
-const freshRoom = () => `rich-${process.pid}-${++rooms}`;
 
 beforeAll(async () => {
 	// Flood control off: these tests send bursts on purpose; test/e2e/abuse.test.ts covers it.

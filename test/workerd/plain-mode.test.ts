@@ -1,12 +1,11 @@
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { freshRoom as fresh, inRoom, stubFor } from "./rooms.ts";
+import { freshRoom, inRoom, stubFor } from "./rooms.ts";
 import { connect, type TestClient } from "./sockets.ts";
 
 const CAP = Number(env.MESSAGE_CAP);
 
-const freshRoom = () => fresh("plain");
 const connectionCount = (room: string) => inRoom(room, (instance) => instance.connectionCount());
 
 /** Sends `text` from `from` and returns what every client in `all` received next. */

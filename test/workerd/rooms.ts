@@ -3,12 +3,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { Room } from "../../src/room.ts";
 
-let rooms = 0;
-
-/** A room name no other test uses, so rooms never leak into each other's assertions. */
-export function freshRoom(prefix = "room"): string {
-	return `${prefix}-${++rooms}-${crypto.randomUUID().slice(0, 8)}`;
-}
+export { freshRoom } from "../support/room-names.ts";
 
 /** The stub of a room's Durable Object. */
 export function stubFor(room: string): DurableObjectStub<Room> {
