@@ -26,26 +26,12 @@ export interface Client {
 	readonly closed: Promise<{ code: number; reason: string }>;
 }
 
-function toBuffer(data: RawData): Buffer {
-	if (Buffer.isBuffer(data)) return data;
-	if (Array.isArray(data)) return Buffer.concat(data);
-	return Buffer.from(data);
-}
-
-/** Opens a client to `url`, offering `protocols`, and resolves once it is open. */
-export async function openClient(url: string, protocols: string[] = []): Promise<Client> {
-	const socket = new WebSocket(url, protocols, { perMessageDeflate: false });
-	const frames: Frame[] = [];
+/**
+ * Waits that end once a condition holds: `when(ready)` resolves with the first value `ready`
+ * returns other than `undefined`, checked again at every `recheck()` (a client's, on each frame).
+ */
+export function conditionWaits() {
 	const listeners = new Set<() => void>();
-	let taken = 0;
-	socket.on("message", (data, isBinary) => {
-		const buffer = toBuffer(data);
-		frames.push({ data: buffer, isBinary, text: buffer.toString("utf8") });
-		for (const listener of [...listeners]) listener();
-	});
-	const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-		socket.once("close", (code, reason) => resolve({ code, reason: reason.toString() })),
-	);
 	function when<T>(ready: () => T | undefined): Promise<T> {
 		const value = ready();
 		if (value !== undefined) return Promise.resolve(value);
@@ -59,6 +45,32 @@ export async function openClient(url: string, protocols: string[] = []): Promise
 			listeners.add(listener);
 		});
 	}
+	const recheck = () => {
+		for (const listener of [...listeners]) listener();
+	};
+	return { when, recheck };
+}
+
+function toBuffer(data: RawData): Buffer {
+	if (Buffer.isBuffer(data)) return data;
+	if (Array.isArray(data)) return Buffer.concat(data);
+	return Buffer.from(data);
+}
+
+/** Opens a client to `url`, offering `protocols`, and resolves once it is open. */
+export async function openClient(url: string, protocols: string[] = []): Promise<Client> {
+	const socket = new WebSocket(url, protocols, { perMessageDeflate: false });
+	const frames: Frame[] = [];
+	const { when, recheck } = conditionWaits();
+	let taken = 0;
+	socket.on("message", (data, isBinary) => {
+		const buffer = toBuffer(data);
+		frames.push({ data: buffer, isBinary, text: buffer.toString("utf8") });
+		recheck();
+	});
+	const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+		socket.once("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+	);
 	await new Promise<void>((resolve, reject) => {
 		socket.once("open", () => resolve());
 		socket.once("error", reject);

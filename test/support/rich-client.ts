@@ -4,7 +4,7 @@
  */
 import type { ChatMessage, ServerEvent, SingleServerEvent, WelcomeEvent } from "../../src/protocol.ts";
 import { SUBPROTOCOL } from "../../src/protocol.ts";
-import { type Client, openClient } from "./clients.ts";
+import { type Client, conditionWaits, openClient } from "./clients.ts";
 
 /** A joined rich client. */
 export interface RichClient {
@@ -26,7 +26,7 @@ export async function joinRich(url: string, name: string, since?: number): Promi
 	if (client.socket.protocol !== SUBPROTOCOL) throw new Error(`server selected ${client.socket.protocol}`);
 	const events: SingleServerEvent[] = [];
 	const messages: ChatMessage[] = [];
-	const waiters = new Set<() => void>();
+	const waits = conditionWaits();
 	let welcome: WelcomeEvent | undefined;
 	const onEvent = (event: SingleServerEvent) => {
 		if (event.type === "welcome") {
@@ -41,18 +41,10 @@ export async function joinRich(url: string, name: string, since?: number): Promi
 		if (isBinary) throw new Error("rich client got a binary frame");
 		const event = JSON.parse(data.toString()) as ServerEvent;
 		for (const single of event.type === "batch" ? event.events : [event]) onEvent(single);
-		for (const waiter of [...waiters]) waiter();
+		waits.recheck();
 	});
-	function until(predicate: () => boolean): Promise<void> {
-		if (predicate()) return Promise.resolve();
-		return new Promise((resolve) => {
-			const waiter = () => {
-				if (!predicate()) return;
-				waiters.delete(waiter);
-				resolve();
-			};
-			waiters.add(waiter);
-		});
+	async function until(predicate: () => boolean): Promise<void> {
+		await waits.when(() => predicate() || undefined);
 	}
 	client.socket.send(JSON.stringify(since === undefined ? { type: "hello", name } : { type: "hello", name, since }));
 	await until(() => welcome !== undefined);
