@@ -1,8 +1,8 @@
 /**
- * The load generator: a separate process (forked by bench/run.ts, pinned to its own core) that
- * opens rooms of clients, lets some of them send tagged messages at a set rate, and times every
- * delivery. Senders and receivers live in this one process, so send and receive times come
- * from one clock (`performance.now()`).
+ * The load generator: a separate process (started by bench/processes.ts, pinned to its own
+ * core) that opens rooms of clients, lets some of them send tagged messages at a set rate, and
+ * times every delivery. Senders and receivers live in this one process, so send and receive
+ * times come from one clock (`performance.now()`).
  *
  * It speaks plain mode (the tutorial's protocol; both servers) or edgechat.v1 (edgechat only).
  * It takes jobs over IPC and answers with measurements.

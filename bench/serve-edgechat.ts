@@ -1,7 +1,7 @@
 /**
  * Serves edgechat straight from workerd through the miniflare API, for the benchmark: no
  * persistence, no inspector, flood control off (the load is the point), room capacity raised.
- * Started pinned to one core by bench/run.ts; workerd inherits the pinning.
+ * Started pinned to one core by bench/processes.ts; workerd inherits the pinning.
  */
 import { inspectRoom, startMiniflare } from "../scripts/local-server.ts";
 import { BENCH_VARS } from "./settings.ts";

@@ -1,0 +1,170 @@
+/**
+ * The benchmark's processes, each pinned to its core with `taskset`: the servers under test on
+ * core 0 (each a process tree: workerd inherits the pinning) and the load generator
+ * (bench/load.ts) on core 1, with the IPC channel that hands it jobs.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { freePort, ROOT, startWranglerDev } from "../scripts/local-server.ts";
+import type { Job, Mode } from "./load.ts";
+import { BENCH_VARS } from "./settings.ts";
+
+const SERVER_CORE = "0";
+const LOAD_CORE = "1";
+
+/** A server under test: where to connect and which processes to measure. */
+export interface Server {
+	readonly label: string;
+	readonly mode: Mode;
+	readonly url: string;
+	readonly pid: number;
+	stop(): Promise<void>;
+}
+
+/** Starts `command` pinned to `core`, with an IPC channel, and waits for its `{ ready }` message. */
+function startPinned(
+	core: string,
+	command: string,
+	args: string[],
+	env: Record<string, string> = {},
+	cwd = ROOT,
+): Promise<{ child: ChildProcess; ready: number }> {
+	const child = spawn("taskset", ["-c", core, command, ...args], {
+		cwd,
+		stdio: ["ignore", "ignore", "inherit", "ipc"],
+		env: { ...process.env, WRANGLER_SEND_METRICS: "false", ...env },
+	});
+	return new Promise((resolve, reject) => {
+		child.once("message", (message: { ready: number }) => resolve({ child, ready: message.ready }));
+		child.once("exit", (code) => reject(new Error(`${command} ${args.join(" ")} exited with ${code}`)));
+	});
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+	return new Promise((resolve) => {
+		if (child.exitCode !== null) return resolve();
+		child.once("exit", () => resolve());
+		child.kill("SIGTERM");
+	});
+}
+
+/** The socket URL of every room on a server; the load generator puts the room's name for ROOM. */
+export const socketUrl = (port: number) => `ws://127.0.0.1:${port}/api/rooms/ROOM/websocket`;
+
+/** A plain-mode server that is one pinned process listening on `port`. */
+function plainServer(label: string, child: ChildProcess, port: number): Server {
+	return { label, mode: "plain", url: socketUrl(port), pid: child.pid ?? 0, stop: () => stopChild(child) };
+}
+
+/** The tutorial's server on Node `ws` (bench/reference-server.mjs). */
+export async function startReference(): Promise<Server> {
+	const port = await freePort();
+	const { child } = await startPinned(SERVER_CORE, process.execPath, ["bench/reference-server.mjs", String(port)]);
+	return plainServer("node-ws (reference)", child, port);
+}
+
+/** edgechat served from workerd by bench/serve-edgechat.ts. */
+export interface Workerd {
+	readonly child: ChildProcess;
+	readonly port: number;
+	/** Which instance of `room` is live (an RPC call, which wakes the room if evicted). */
+	instanceOf(room: string): Promise<number>;
+}
+
+/**
+ * edgechat from workerd (miniflare API), from this tree or from another checkout at `root`;
+ * with `tmpfs`, its temporary Durable Object storage in /dev/shm.
+ */
+export async function startWorkerd(tmpfs: boolean, root = ROOT): Promise<Workerd> {
+	const env: Record<string, string> = tmpfs ? { TMPDIR: "/dev/shm" } : {};
+	const { child, ready } = await startPinned(SERVER_CORE, process.execPath, ["bench/serve-edgechat.ts"], env, root);
+	const instanceOf = (room: string) =>
+		new Promise<number>((resolve) => {
+			child.once("message", (m: { instance: number }) => resolve(m.instance));
+			child.send({ instanceOf: room });
+		});
+	return { child, port: ready, instanceOf };
+}
+
+/** Plain and rich edgechat servers on one workerd process, labelled with `version`. */
+export function edgechatServers(workerd: Workerd, version: string): Server[] {
+	return (["plain", "rich"] as const).map((mode, i) => ({
+		label: `edgechat ${mode} (${version})`,
+		mode,
+		url: socketUrl(workerd.port),
+		pid: workerd.child.pid ?? 0,
+		// One process serves both: the first stops it.
+		stop: i === 0 ? () => stopChild(workerd.child) : async () => {},
+	}));
+}
+
+/** Checks out `rev` in a temporary git worktree (sharing this tree's node_modules) and serves it. */
+export async function startBaseline(rev: string, tmpfs: boolean): Promise<Server[]> {
+	const dir = path.join(tmpdir(), `edgechat-baseline-${process.pid}`);
+	execFileSync("git", ["worktree", "add", "--detach", dir, rev], { cwd: ROOT, stdio: "ignore" });
+	symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+	const workerd = await startWorkerd(tmpfs, dir);
+	const [plain, rich] = edgechatServers(workerd, `workerd @ ${rev}`) as [Server, Server];
+	const stop = async () => {
+		await stopChild(workerd.child);
+		execFileSync("git", ["worktree", "remove", "--force", dir], { cwd: ROOT, stdio: "ignore" });
+	};
+	return [{ ...plain, stop }, rich];
+}
+
+/** The naive room (bench/naive-room-worker.js): the obvious hibernatable relay, nothing stored. */
+export async function startNaiveRoom(): Promise<Server> {
+	const { child, ready } = await startPinned(SERVER_CORE, process.execPath, ["bench/serve-naive-room.ts"]);
+	return plainServer("naive room (workerd)", child, ready);
+}
+
+/** edgechat through the same `wrangler dev` the loopback tests start, pinned to the server core. */
+export async function startWrangler(): Promise<Server> {
+	const wrangler = await startWranglerDev({ core: SERVER_CORE, vars: BENCH_VARS });
+	return {
+		label: "edgechat rich (wrangler dev)",
+		mode: "rich",
+		url: wrangler.socketUrl("ROOM"),
+		pid: wrangler.pid,
+		stop: () => wrangler.stop(),
+	};
+}
+
+/** What the load generator says while a fan-out job runs: it started sending, or it got everything. */
+export type Phase = "sending" | "drained";
+
+/** The running load generator. */
+export interface LoadGenerator {
+	/** Runs one job; `onPhase` hears its progress notices. */
+	run<T>(job: Job, onPhase?: (phase: Phase) => void): Promise<T>;
+	stop(): void;
+}
+
+/** Starts the load generator (bench/load.ts) pinned to the load core and waits until it is ready. */
+export async function startLoadGenerator(): Promise<LoadGenerator> {
+	const load = spawn("taskset", ["-c", LOAD_CORE, process.execPath, "bench/load.ts"], {
+		cwd: ROOT,
+		stdio: ["ignore", "inherit", "inherit", "ipc"],
+	});
+	await new Promise((resolve) => load.once("message", resolve));
+	return {
+		run<T>(job: Job, onPhase: (phase: Phase) => void = () => {}): Promise<T> {
+			return new Promise((resolve, reject) => {
+				const onMessage = (message: { phase?: Phase; ok?: boolean; result?: T; error?: string }) => {
+					if (message.phase) {
+						onPhase(message.phase);
+						return;
+					}
+					load.off("message", onMessage);
+					if (message.ok) resolve(message.result as T);
+					else reject(new Error(message.error));
+				};
+				load.on("message", onMessage);
+				load.send(job);
+			});
+		},
+		stop: () => load.kill(),
+	};
+}

@@ -1,0 +1,115 @@
+/**
+ * The report of a whole run: the summary per server (best sustained rates, ratios to the
+ * reference, CPU per million deliveries), the tables on stdout, and results.json and
+ * results.svg (a bar chart of sustained fan-out) in the output directory.
+ */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { log, type Measured, P99_LIMIT_MS, type Step } from "./scenarios.ts";
+
+/** What results.json says about the run itself, ahead of the measurements. */
+export interface RunHeader {
+	quick: boolean;
+	tmpfs: boolean;
+	date: string;
+	stepSeconds: number;
+}
+
+/** A server as the report knows it: by its label. */
+type Labelled = { readonly label: string };
+
+interface Summary {
+	server: string;
+	fanoutSustained: number;
+	fanoutRatio: number;
+	roomsSustained: number;
+	roomsRatio: number;
+	cpuSecondsPerMillion: number | null;
+}
+
+function bestSustained(steps: Step[], server: string): number {
+	return Math.max(0, ...steps.filter((s) => s.server === server && s.sustained).map((s) => s.deliveriesPerSecond));
+}
+
+/** One row per server (in `servers` order), with ratios to `reference`. */
+function summarize(measured: Measured, servers: readonly Labelled[], reference: Labelled): Summary[] {
+	const { fanout, rooms } = measured;
+	const ref = reference.label;
+	return servers.map(({ label: server }) => {
+		const sustained = bestSustained(fanout, server);
+		const roomsSustained = bestSustained(rooms, server);
+		const cpuStep = fanout.filter((x) => x.server === server && x.sustained).at(-1);
+		return {
+			server,
+			fanoutSustained: Math.round(sustained),
+			fanoutRatio: sustained / bestSustained(fanout, ref),
+			roomsSustained: Math.round(roomsSustained),
+			roomsRatio: roomsSustained / bestSustained(rooms, ref),
+			cpuSecondsPerMillion: cpuStep ? (cpuStep.serverCpuSeconds / cpuStep.delivered) * 1e6 : null,
+		};
+	});
+}
+
+/** The two Markdown tables printed at the end of a run. */
+function table(summary: Summary[], measured: Measured): string {
+	return [
+		"",
+		"| server | fan-out sustained deliveries/s | vs reference | 50 rooms sustained | vs reference | p50 / p99 at 40k/s (ms) | server CPU s per million deliveries |",
+		"| --- | --- | --- | --- | --- | --- | --- |",
+		...summary.map((s) => {
+			const lat = measured.latencyAt40k.find((l) => l.server === s.server);
+			const latency = lat?.p50 == null ? "-" : `${lat.p50.toFixed(1)} / ${lat.p99?.toFixed(1)}`;
+			return `| ${s.server} | ${s.fanoutSustained} | ${s.fanoutRatio.toFixed(2)}x | ${s.roomsSustained || "-"} | ${s.roomsSustained ? `${s.roomsRatio.toFixed(2)}x` : "-"} | ${latency} | ${s.cpuSecondsPerMillion?.toFixed(2) ?? "-"} |`;
+		}),
+		"",
+		"| server | connections/s | KiB per idle connection |",
+		"| --- | --- | --- |",
+		...measured.setup.map(
+			(s) => `| ${s.server} | ${Math.round(s.connectionsPerSecond)} | ${s.kibPerConnection.toFixed(1)} |`,
+		),
+	].join("\n");
+}
+
+/** A bar chart of sustained fan-out per server, with the ratio to the reference. */
+function chart(summary: Summary[], quick: boolean): string {
+	const width = 720;
+	const bar = 34;
+	const gap = 16;
+	const left = 230;
+	const top = 50;
+	const max = Math.max(1, ...summary.map((s) => s.fanoutSustained));
+	const height = top + summary.length * (bar + gap) + 30;
+	const bars = summary
+		.map((s, i) => {
+			const y = top + i * (bar + gap);
+			const w = ((width - left - 120) * s.fanoutSustained) / max;
+			const color = s.server.startsWith("edgechat") ? "#0b63ce" : s.server.startsWith("naive") ? "#bbb" : "#888";
+			return `<text x="${left - 10}" y="${y + bar / 2 + 5}" text-anchor="end">${s.server}</text><rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${bar}" fill="${color}"/><text x="${left + w + 8}" y="${y + bar / 2 + 5}">${s.fanoutSustained.toLocaleString("en")} (${s.fanoutRatio.toFixed(2)}x)</text>`;
+		})
+		.join("\n");
+	return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="13">
+<title>edgechat fan-out benchmark</title>
+<rect width="100%" height="100%" fill="#fff"/>
+<text x="20" y="28" font-size="16" font-weight="bold">Sustained deliveries/s, 1 room x 200 clients x 10 senders (zero loss, p99 &lt;= ${P99_LIMIT_MS} ms)${quick ? " [quick run]" : ""}</text>
+${bars}
+</svg>
+`;
+}
+
+/**
+ * Prints the tables and writes results.json and results.svg to `out`: one row per server, in
+ * the order of `servers`, with ratios to `reference`.
+ */
+export function writeReport(
+	out: string,
+	header: RunHeader,
+	measured: Measured,
+	servers: readonly Labelled[],
+	reference: Labelled,
+): void {
+	const summary = summarize(measured, servers, reference);
+	console.log(table(summary, measured));
+	writeFileSync(path.join(out, "results.json"), `${JSON.stringify({ ...header, ...measured, summary }, null, 2)}\n`);
+	writeFileSync(path.join(out, "results.svg"), chart(summary, header.quick));
+	log(`\nwrote ${path.join(out, "results.json")} and results.svg`);
+}

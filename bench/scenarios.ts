@@ -1,0 +1,282 @@
+/**
+ * The scenarios: what load each step applies, to which servers, at which rates, and what is
+ * read off the servers meanwhile. Every scenario alternates the servers step by step
+ * (A B C A B C ...) so that drift on the shared machine hits all of them alike. Progress goes to
+ * stderr as it runs; the measurements are returned for the report (bench/report.ts).
+ */
+import type { FanoutResult } from "./load.ts";
+import { cpuSeconds, rssKiB } from "./measure.ts";
+import { type LoadGenerator, type Phase, type Server, socketUrl, type Workerd } from "./processes.ts";
+
+/** Sustained = zero loss, no duplicates and p99 at most this (ms). */
+export const P99_LIMIT_MS = 100;
+
+export function log(line: string): void {
+	process.stderr.write(`${line}\n`);
+}
+
+/** The flags that shape the scenarios (read by bench/run.ts). */
+export interface ScenarioOptions {
+	/** `--quick`: shorter steps, fewer rates, fewer connections, no hibernation. */
+	readonly quick: boolean;
+	/** `--only=fanout|rooms|hibernation`: just that scenario, and no results. */
+	readonly only: string | undefined;
+	/** `--rates=a,b,...`: the rates of the `--only` scenario (fan-out or rooms) instead of its ladder. */
+	readonly rates: number[] | undefined;
+	/** Seconds of sending per step. */
+	readonly stepSeconds: number;
+}
+
+/** The servers under test, as the scenarios pick from them. */
+export interface Lineup {
+	readonly reference: Server;
+	/** This tree's edgechat, plain and rich. */
+	readonly edgechat: Server[];
+	/** The workerd process that serves `edgechat`. */
+	readonly workerd: Workerd;
+	/** The servers every scenario runs: the reference, edgechat on workerd (and its baseline), the naive room. */
+	readonly core: Server[];
+	/** `core` and edgechat through `wrangler dev` (unless `--no-wrangler`), for the fan-out. */
+	readonly all: Server[];
+}
+
+export interface Step extends FanoutResult {
+	server: string;
+	rate: number;
+	/** Server CPU-seconds from the first send until every message arrived (or the drain gave up). */
+	serverCpuSeconds: number;
+	/** The wall time that CPU was read over. */
+	measuredSeconds: number;
+	sustained: boolean;
+}
+
+/** Everything a whole run measures, in the order results.json lists it. */
+export interface Measured {
+	memory: { server: string; kibPerConnection: number }[];
+	fanout: Step[];
+	latencyAt40k: { server: string; p50: number | null; p99: number | null }[];
+	rooms: Step[];
+	crowd: Step[];
+	setup: { server: string; connectionsPerSecond: number; kibPerConnection: number }[];
+	hibernation?: { first: number; woken: number; evicted: boolean; delivered: number; of: number; ms: number };
+}
+
+type Shape = { rooms: number; clients: number; senders: number };
+
+/** One fan-out step against one server, with the server's CPU use. */
+async function step(
+	load: LoadGenerator,
+	stepSeconds: number,
+	server: Server,
+	shape: Shape,
+	rate: number,
+	retried = false,
+): Promise<Step> {
+	// Server CPU while messages flow (from the first send until all arrived), not while clients connect.
+	let before = 0;
+	let startedAt = 0;
+	let serverCpuSeconds = 0;
+	let measuredSeconds = 0;
+	const onPhase = (phase: Phase) => {
+		// The wall window encloses the CPU window (reading /proc takes a few ms), so the CPU read
+		// can never exceed one core's worth of the wall time.
+		if (phase === "sending") {
+			startedAt = performance.now();
+			before = cpuSeconds(server.pid);
+		} else {
+			serverCpuSeconds = cpuSeconds(server.pid) - before;
+			measuredSeconds = (performance.now() - startedAt) / 1000;
+		}
+	};
+	const result = await load.run<FanoutResult>(
+		{
+			kind: "fanout",
+			url: server.url,
+			mode: server.mode,
+			rooms: shape.rooms,
+			clientsPerRoom: shape.clients,
+			sendersPerRoom: shape.senders,
+			rate,
+			seconds: stepSeconds,
+		},
+		onPhase,
+	);
+	const sustained = result.lost === 0 && result.duplicates === 0 && result.p99 <= P99_LIMIT_MS;
+	if (!sustained && !retried) {
+		// One pause (a GC in a server or in the load generator) on a shared 2-core machine should
+		// not end a server's climb: a step counts as failed only when it fails twice in a row.
+		log(
+			`  ${server.label.padEnd(26)} ${String(rate).padStart(5)} msg/s -> not sustained (p99 ${result.p99.toFixed(1)} ms, lost ${result.lost}); once more`,
+		);
+		return step(load, stepSeconds, server, shape, rate, true);
+	}
+	const flag = result.loadCpu > 0.7 ? " (load generator above 70% of its core)" : "";
+	log(
+		`  ${server.label.padEnd(26)} ${String(rate).padStart(5)} msg/s -> ${Math.round(result.deliveriesPerSecond).toString().padStart(7)} deliveries/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  lost ${result.lost}  dup ${result.duplicates}  server cpu ${serverCpuSeconds.toFixed(2)} s  ${sustained ? "ok" : "NOT SUSTAINED"}${flag}`,
+	);
+	return { ...result, server: server.label, rate, serverCpuSeconds, measuredSeconds, sustained };
+}
+
+/**
+ * Rising rates, servers alternating at each rate; a server drops out after its first step that
+ * is not sustained. Returns every step.
+ */
+async function rising(
+	load: LoadGenerator,
+	stepSeconds: number,
+	name: string,
+	servers: Server[],
+	shape: Shape,
+	rates: number[],
+): Promise<Step[]> {
+	log(`\n${name}: ${shape.rooms} room(s) x ${shape.clients} clients, ${shape.senders} sender(s) per room`);
+	const steps: Step[] = [];
+	const active = new Set(servers);
+	for (const rate of rates) {
+		for (const server of servers) {
+			if (!active.has(server)) continue;
+			const s = await step(load, stepSeconds, server, shape, rate);
+			steps.push(s);
+			if (!s.sustained) active.delete(server);
+		}
+		if (active.size === 0) break;
+	}
+	return steps;
+}
+
+/**
+ * Idle memory, first, on fresh processes: RSS before and after holding `idle` idle connections
+ * (plain, then rich on top of them for workerd), all held until measured.
+ */
+async function idleMemory(load: LoadGenerator, servers: Server[], idle: number): Promise<Measured["memory"]> {
+	log(`\nidle memory: ${idle} connections`);
+	const memory: Measured["memory"] = [];
+	for (const server of idle ? servers : []) {
+		const before = rssKiB(server.pid);
+		await load.run({ kind: "hold", url: server.url, mode: server.mode, connections: idle });
+		const kibPerConnection = (rssKiB(server.pid) - before) / idle;
+		log(
+			`  ${server.label.padEnd(26)} ${kibPerConnection.toFixed(1)} KiB per idle connection (resident, whole process tree)`,
+		);
+		memory.push({ server: server.label, kibPerConnection });
+	}
+	await load.run({ kind: "release" });
+	return memory;
+}
+
+/** Connection setup: `connections` connections, 50 at a time; with the idle memory measured before. */
+async function connectionSetup(
+	load: LoadGenerator,
+	servers: Server[],
+	connections: number,
+	memory: Measured["memory"],
+): Promise<Measured["setup"]> {
+	const setup: Measured["setup"] = [];
+	log(`\nconnection setup: ${connections} connections, 50 at a time`);
+	for (const server of servers) {
+		const { connectionsPerSecond } = await load.run<{ connectionsPerSecond: number }>({
+			kind: "connect",
+			url: server.url,
+			mode: server.mode,
+			connections,
+			parallel: 50,
+		});
+		const kibPerConnection = memory.find((m) => m.server === server.label)?.kibPerConnection ?? 0;
+		log(`  ${server.label.padEnd(26)} ${Math.round(connectionsPerSecond)} connections/s`);
+		setup.push({ server: server.label, connectionsPerSecond, kibPerConnection });
+	}
+	return setup;
+}
+
+/**
+ * Hibernation (it has to sit idle): an idle room must leave memory while its sockets stay open.
+ * The runtime's own signal: after the idle spell the object is created anew (its constructor
+ * runs again, so its instance number changes), and every socket still works.
+ */
+async function hibernation(load: LoadGenerator, workerd: Workerd): Promise<NonNullable<Measured["hibernation"]>> {
+	// Asking a room over RPC keeps it in memory, so ask a fresh probe room instead: the room
+	// created right after it is the isolate's next instance.
+	const room = `hibernate-${Date.now()}`;
+	const first = (await workerd.instanceOf(`probe-${Date.now()}`)) + 1;
+	log("\nhibernation: 100 rich clients, then 15 s without a frame");
+	await load.run({ kind: "hold", url: socketUrl(workerd.port), mode: "rich", connections: 100, room });
+	await new Promise((resolve) => setTimeout(resolve, 15_000));
+	const wake = await load.run<{ delivered: number; of: number; ms: number }>({ kind: "heldBroadcast" });
+	const woken = await workerd.instanceOf(room);
+	await load.run({ kind: "release" });
+	const evicted = woken > first;
+	log(
+		`  room instance ${first} when created, ${woken} after the idle spell: ${evicted ? "evicted and re-created by the runtime" : "NOT evicted"}; the first message after it reached ${wake.delivered}/${wake.of} clients in ${wake.ms.toFixed(1)} ms`,
+	);
+	return { first, woken, evicted, ...wake };
+}
+
+/**
+ * Runs the scenarios in order. Returns what they measured, or nothing for an `--only` run
+ * (which ends once its scenario is done).
+ */
+export async function runScenarios(
+	load: LoadGenerator,
+	options: ScenarioOptions,
+	lineup: Lineup,
+): Promise<Measured | undefined> {
+	const { quick, only, rates, stepSeconds } = options;
+	const { reference, edgechat, workerd, core, all } = lineup;
+
+	// 0. Idle memory, first, on fresh processes.
+	const memory = await idleMemory(load, core, only ? 0 : quick ? 300 : 1000);
+
+	// 1. One room, 200 clients, 10 senders, rising rates.
+	const fanoutRates =
+		(only === "fanout" ? rates : undefined) ??
+		(quick ? [100, 300] : [50, 100, 200, 300, 400, 500, 600, 700, 800, 1000, 1200]);
+	const fanout =
+		only === "rooms"
+			? []
+			: await rising(load, stepSeconds, "fan-out", all, { rooms: 1, clients: 200, senders: 10 }, fanoutRates);
+	if (only === "fanout") return undefined;
+
+	// 2. Latency at 40,000 deliveries/s (200 messages/s to 200 clients), from the same steps.
+	const latencyAt40k = all.map((s) => {
+		const at = fanout.find((x) => x.server === s.label && x.rate === 200) ?? null;
+		return { server: s.label, p50: at?.p50 ?? null, p99: at?.p99 ?? null };
+	});
+
+	// 3. 50 rooms of 20 clients, 2 senders each.
+	const roomRates = rates && only === "rooms" ? rates : quick ? [500] : [250, 500, 1000, 1500, 2000, 3000, 4000];
+	const rooms =
+		only && only !== "rooms"
+			? []
+			: await rising(load, stepSeconds, "many rooms", core, { rooms: 50, clients: 20, senders: 2 }, roomRates);
+	if (only === "rooms") return undefined;
+
+	// 4. One room of 2,000 mostly idle clients, one sender.
+	const idleRates = quick ? [2] : [5, 10, 20];
+	const crowd = only
+		? []
+		: await rising(
+				load,
+				stepSeconds,
+				"crowd",
+				[reference, ...edgechat],
+				{ rooms: 1, clients: quick ? 500 : 2000, senders: 1 },
+				idleRates,
+			);
+
+	// 5. Connection setup.
+	const setup = await connectionSetup(load, only ? [] : core, quick ? 300 : 1000, memory);
+
+	// 6. Hibernation, full runs only.
+	const hibernated = !quick && (!only || only === "hibernation") ? await hibernation(load, workerd) : undefined;
+	if (only) return undefined;
+
+	return {
+		memory,
+		fanout,
+		latencyAt40k,
+		rooms,
+		crowd,
+		setup,
+		...(hibernated ? { hibernation: hibernated } : {}),
+	};
+}
