@@ -6,10 +6,10 @@
  * Time spent inside the runtime's native calls (ws.send, SQL) is charged to the JS function
  * that called them, since V8 sees the native call as part of that frame's self time.
  */
-import { spawn } from "node:child_process";
 import WebSocket from "ws";
-import { freePort, ROOT, startMiniflare } from "../scripts/local-server.ts";
+import { freePort, startMiniflare } from "../scripts/local-server.ts";
 import type { FanoutResult } from "./load.ts";
+import { startLoadGenerator } from "./processes.ts";
 import { BENCH_VARS } from "./settings.ts";
 
 const mode = process.argv.includes("rich") ? "rich" : "plain";
@@ -45,15 +45,11 @@ function call<T>(method: string, params: object = {}): Promise<T> {
 	});
 }
 
-const load = spawn("taskset", ["-c", "1", process.execPath, "bench/load.ts"], {
-	cwd: ROOT,
-	stdio: ["ignore", "inherit", "inherit", "ipc"],
-});
-await new Promise((resolve) => load.once("message", resolve));
+const load = await startLoadGenerator();
 await call("Profiler.enable");
 await call("Profiler.setSamplingInterval", { interval: 200 });
 await call("Profiler.start");
-load.send({
+const result = await load.run<FanoutResult>({
 	kind: "fanout",
 	url: server.socketUrl("ROOM"),
 	mode,
@@ -63,13 +59,12 @@ load.send({
 	rate,
 	seconds: 4,
 });
-const result = (await new Promise((resolve) => load.once("message", resolve))) as { result: FanoutResult };
 const { profile } = await call<{
 	profile: {
 		nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number }[];
 	};
 }>("Profiler.stop");
-load.kill();
+load.stop();
 inspector.close();
 await server.stop();
 
@@ -84,7 +79,7 @@ for (const node of profile.nodes) {
 }
 const busy = total - (self.get("(idle)") ?? 0);
 console.log(
-	`\n${mode} mode, ${rate} msg/s, ${rooms} room(s) x ${clientsPerRoom} clients: ${Math.round(result.result.deliveriesPerSecond)} deliveries/s, p99 ${result.result.p99.toFixed(1)} ms`,
+	`\n${mode} mode, ${rate} msg/s, ${rooms} room(s) x ${clientsPerRoom} clients: ${Math.round(result.deliveriesPerSecond)} deliveries/s, p99 ${result.p99.toFixed(1)} ms`,
 );
 console.log(`samples: ${total} (${busy} not idle)\n`);
 console.log("| self time (share of non-idle samples) | function |\n| --- | --- |");
