@@ -21,14 +21,25 @@ type Labelled = { readonly label: string };
 interface Summary {
 	server: string;
 	fanoutSustained: number;
-	fanoutRatio: number;
+	/** `null` when the reference sustained no step (an overloaded machine): no ratio to give. */
+	fanoutRatio: number | null;
 	roomsSustained: number;
-	roomsRatio: number;
+	roomsRatio: number | null;
 	cpuSecondsPerMillion: number | null;
 }
 
 function bestSustained(steps: Step[], server: string): number {
 	return Math.max(0, ...steps.filter((s) => s.server === server && s.sustained).map((s) => s.deliveriesPerSecond));
+}
+
+/** `value / reference`, or `null` when the reference is 0 (it sustained nothing). */
+function ratio(value: number, reference: number): number | null {
+	return reference > 0 ? value / reference : null;
+}
+
+/** A ratio as the tables print it. */
+function times(ratio: number | null): string {
+	return ratio === null ? "-" : `${ratio.toFixed(2)}x`;
 }
 
 /** One row per server (in `servers` order), with ratios to `reference`. */
@@ -42,9 +53,9 @@ function summarize(measured: Measured, servers: readonly Labelled[], reference: 
 		return {
 			server,
 			fanoutSustained: Math.round(sustained),
-			fanoutRatio: sustained / bestSustained(fanout, ref),
+			fanoutRatio: ratio(sustained, bestSustained(fanout, ref)),
 			roomsSustained: Math.round(roomsSustained),
-			roomsRatio: roomsSustained / bestSustained(rooms, ref),
+			roomsRatio: ratio(roomsSustained, bestSustained(rooms, ref)),
 			cpuSecondsPerMillion: cpuStep ? (cpuStep.serverCpuSeconds / cpuStep.delivered) * 1e6 : null,
 		};
 	});
@@ -59,7 +70,7 @@ function table(summary: Summary[], measured: Measured): string {
 		...summary.map((s) => {
 			const lat = measured.latencyAt40k.find((l) => l.server === s.server);
 			const latency = lat?.p50 == null ? "-" : `${lat.p50.toFixed(1)} / ${lat.p99?.toFixed(1)}`;
-			return `| ${s.server} | ${s.fanoutSustained} | ${s.fanoutRatio.toFixed(2)}x | ${s.roomsSustained || "-"} | ${s.roomsSustained ? `${s.roomsRatio.toFixed(2)}x` : "-"} | ${latency} | ${s.cpuSecondsPerMillion?.toFixed(2) ?? "-"} |`;
+			return `| ${s.server} | ${s.fanoutSustained} | ${times(s.fanoutRatio)} | ${s.roomsSustained || "-"} | ${s.roomsSustained ? times(s.roomsRatio) : "-"} | ${latency} | ${s.cpuSecondsPerMillion?.toFixed(2) ?? "-"} |`;
 		}),
 		"",
 		"| server | connections/s | KiB per idle connection |",
@@ -84,7 +95,7 @@ function chart(summary: Summary[], quick: boolean): string {
 			const y = top + i * (bar + gap);
 			const w = ((width - left - 120) * s.fanoutSustained) / max;
 			const color = s.server.startsWith("edgechat") ? "#0b63ce" : s.server.startsWith("naive") ? "#bbb" : "#888";
-			return `<text x="${left - 10}" y="${y + bar / 2 + 5}" text-anchor="end">${s.server}</text><rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${bar}" fill="${color}"/><text x="${left + w + 8}" y="${y + bar / 2 + 5}">${s.fanoutSustained.toLocaleString("en")} (${s.fanoutRatio.toFixed(2)}x)</text>`;
+			return `<text x="${left - 10}" y="${y + bar / 2 + 5}" text-anchor="end">${s.server}</text><rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${bar}" fill="${color}"/><text x="${left + w + 8}" y="${y + bar / 2 + 5}">${s.fanoutSustained.toLocaleString("en")} (${times(s.fanoutRatio)})</text>`;
 		})
 		.join("\n");
 	return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="13">

@@ -34,7 +34,9 @@ describe("npm run bench -- --quick", () => {
 		expect(code, stderr).toBe(0);
 		// Progress while it runs, and the summary table at the end.
 		expect(stderr).toMatch(/fan-out: 1 room\(s\) x 200 clients/);
-		expect(stdout).toMatch(/\| node-ws \(reference\) \| \d+ \| 1\.00x/);
+		// The reference's own ratio is 1.00x, or "-" when it sustained no step: a quick run on a busy
+		// machine can miss every step's 100 ms p99, and this test asserts no speed.
+		expect(stdout).toMatch(/\| node-ws \(reference\) \| \d+ \| (1\.00x|-) \|/);
 		const results = JSON.parse(readFileSync(path.join(out, "results.json"), "utf8"));
 		const servers = results.summary.map((s: { server: string }) => s.server);
 		expect(servers).toEqual([
