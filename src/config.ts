@@ -29,6 +29,8 @@ export interface Config {
 	readonly allowMissingOrigin: boolean;
 	/** A rich connection silent (no frame, no ping) this long is closed as dead, in seconds; 0 = never. */
 	readonly heartbeatTimeoutSeconds: number;
+	/** Bytes handed to a socket that its peer has not taken yet, past which it is cut off; 0 = never. */
+	readonly maxBufferedBytes: number;
 }
 
 /** Defaults used when a `[vars]` entry is absent. */
@@ -44,6 +46,7 @@ export const DEFAULTS: Config = {
 	allowedOrigins: [],
 	allowMissingOrigin: true,
 	heartbeatTimeoutSeconds: 90,
+	maxBufferedBytes: 1024 * 1024,
 };
 
 /** Thrown when a `[vars]` entry is present but unusable. */
@@ -117,6 +120,7 @@ export function readConfig(env: object): Config {
 		allowedOrigins: origins(vars, "ALLOWED_ORIGINS"),
 		allowMissingOrigin: boolean(vars, "ALLOW_MISSING_ORIGIN", DEFAULTS.allowMissingOrigin),
 		heartbeatTimeoutSeconds: integer(vars, "HEARTBEAT_TIMEOUT_SECONDS", DEFAULTS.heartbeatTimeoutSeconds, 0, 86_400),
+		maxBufferedBytes: integer(vars, "MAX_BUFFERED_BYTES", DEFAULTS.maxBufferedBytes, 0, 64 * 1024 * 1024),
 	};
 	parsed.set(env, config);
 	return config;

@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type Config, readConfig } from "./config.ts";
 import { deliveriesOf, type Staged } from "./delivery.ts";
 import { Hub, type Received } from "./hub/hub.ts";
+import { logEvent } from "./log-event.ts";
 import { MessageLog } from "./message-log.ts";
 import { PING, PONG, SUBPROTOCOL } from "./protocol.ts";
 
@@ -76,6 +77,7 @@ export class Room extends DurableObject<Env> {
 			return new Response("expected Upgrade: websocket\n", { status: 426, headers: { Upgrade: "websocket" } });
 		}
 		if (this.#hub.isFull) {
+			logEvent("room_full", { connections: this.#hub.size });
 			return new Response(`room is full (${this.#config.maxConnections} connections); try again later\n`, {
 				status: 503,
 				headers: { "Retry-After": "30" },
@@ -99,7 +101,7 @@ export class Room extends DurableObject<Env> {
 			if (received) this.#act(received);
 		} catch (error) {
 			// Nothing a client sends should get here; if something does, only its sender is dropped.
-			console.error("room: failed to handle a frame", error);
+			logEvent("frame_failed", { error: String(error) });
 			this.#close(ws, 1011, "internal error");
 		}
 		this.#setEndOfBurst();
@@ -143,7 +145,7 @@ export class Room extends DurableObject<Env> {
 			staged = this.#log.stage(name, text, clientId, Date.now());
 		} catch (error) {
 			// Storage could not even be read: the sender is told (it may retry with the same clientId).
-			console.error("room: could not check a message against storage", error);
+			logEvent("storage_failed", { during: "stage", error: String(error) });
 			this.#burst.push({ kind: "unreadable", clientId, from: from.id });
 			return;
 		}
@@ -190,7 +192,7 @@ export class Room extends DurableObject<Env> {
 		try {
 			this.#log.commit();
 		} catch (error) {
-			console.error("room: could not store messages", error);
+			logEvent("storage_failed", { during: "commit", items: burst.length, error: String(error) });
 			stored = false;
 		}
 		this.#hub.deliver(deliveriesOf(burst, stored));

@@ -14,6 +14,7 @@
  * | anything else                                    | 404                          |
  */
 import { ConfigError, readConfig } from "./config.ts";
+import { logEvent } from "./log-event.ts";
 import { checkOrigin } from "./origin.ts";
 import { checkRoomName } from "./room-name.ts";
 
@@ -48,7 +49,7 @@ export default {
 			origin = checkOrigin(request, readConfig(env));
 		} catch (error) {
 			if (!(error instanceof ConfigError)) throw error;
-			console.error(error.message);
+			logEvent("bad_config", { error: error.message });
 			return refuse(500, `server misconfigured: ${error.message}`);
 		}
 		if (!origin.ok) return refuse(403, origin.reason);

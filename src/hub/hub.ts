@@ -11,6 +11,7 @@
  */
 import type { Config } from "../config.ts";
 import type { Delivery, Replay } from "../delivery.ts";
+import { logEvent } from "../log-event.ts";
 import {
 	type ChatMessage,
 	type ErrorCode,
@@ -74,6 +75,8 @@ export class Hub {
 	readonly #presence = new Presence();
 	readonly #outbox = new Outbox();
 	readonly #liveness: Liveness;
+	/** Whether plain sockets were checked for slowness in this burst (before its first plain frame). */
+	#plainChecked = false;
 
 	/**
 	 * Rebuilds the hub from the sockets the runtime kept while the object was away: each carries
@@ -173,6 +176,7 @@ export class Hub {
 
 	/** What a frame from a flooding client comes to. */
 	#flooding(connection: Connection): Received {
+		logEvent("flood_closed", { mode: connection.session.mode, limit: this.#config.rateLimitMessages });
 		return { kind: "close", from: connection, code: 1008, reason: "too many messages" };
 	}
 
@@ -289,11 +293,39 @@ export class Hub {
 	}
 
 	/**
-	 * Sends what waits: one frame per rich recipient. Those that cannot be sent to leave, which
-	 * may queue a `leave` event for the rest (`hasQueued` tells).
+	 * Sends what waits: one frame per rich recipient, after cutting off those that have fallen
+	 * too far behind (`#cutOffSlow`). Those that cannot be sent to leave. Either may queue a
+	 * `leave` event for the rest (`hasQueued` tells).
 	 */
 	flush(): void {
+		this.#plainChecked = false;
+		this.#cutOffSlow(this.#outbox.recipients());
 		for (const connection of this.#outbox.flush()) this.#leave(connection);
+	}
+
+	/**
+	 * The slow-consumer policy. A peer that stops reading (a stalled tab, a phone on a dead
+	 * network that has not timed out yet) makes every frame sent to it wait in the object's
+	 * memory, and an object past its memory limit is reset with all its sockets (docs/platform.md).
+	 * So a connection that still has more than `MAX_BUFFERED_BYTES` waiting from earlier bursts
+	 * when a new burst is about to be sent to it is closed with 1013, without this burst: its
+	 * backlog stops growing and everyone else carries on. A rich client reconnects and resumes
+	 * from the last message it saw (PROTOCOL.md, "Closing").
+	 *
+	 * The check runs before the burst's frames are handed over, not after: a reader that keeps
+	 * up has taken the earlier bursts by then, however large this one is. The runtime reports
+	 * `bufferedAmount` for hibernatable sockets too; it is read once per recipient per burst.
+	 */
+	#cutOffSlow(connections: Iterable<Connection>): void {
+		const max = this.#config.maxBufferedBytes;
+		if (max === 0) return;
+		for (const connection of connections) {
+			const buffered = connection.ws.bufferedAmount;
+			if (buffered <= max) continue;
+			logEvent("slow_consumer", { bufferedBytes: buffered, limit: max, mode: connection.session.mode });
+			this.#leave(connection);
+			closeSocket(connection.ws, 1013, `too slow: more than ${max} bytes unread`);
+		}
 	}
 
 	/**
@@ -335,6 +367,10 @@ export class Hub {
 	 * broadcast a leave event.
 	 */
 	#sendToPlain(frame: string | ArrayBuffer, except?: Connection): void {
+		if (!this.#plainChecked) {
+			this.#plainChecked = true;
+			this.#cutOffSlow(this.#connections.plain);
+		}
 		const failed: Connection[] = [];
 		for (const connection of this.#connections.plain) {
 			if (connection !== except && !trySend(connection.ws, frame)) failed.push(connection);

@@ -24,6 +24,11 @@ export class Outbox {
 		return this.#waiting.size === 0;
 	}
 
+	/** The connections with events waiting (live: it may be changed while walked). */
+	recipients(): Iterable<Connection> {
+		return this.#waiting;
+	}
+
 	/** Queues one encoded event for every recipient but `except`. */
 	broadcast(frame: string, recipients: Iterable<Connection>, except?: Connection): void {
 		for (const connection of recipients) if (connection !== except) this.unicast(connection, frame);

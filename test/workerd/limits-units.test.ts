@@ -109,6 +109,7 @@ describe("settings", () => {
 		[{ MESSAGE_CAP: "0" }, /MESSAGE_CAP/],
 		[{ MAX_FRAME_BYTES: "2000000" }, /MAX_FRAME_BYTES must be an integer from 1 to 1048576/],
 		[{ HISTORY_RETENTION: "1.5" }, /HISTORY_RETENTION/],
+		[{ MAX_BUFFERED_BYTES: "-1" }, /MAX_BUFFERED_BYTES must be an integer from 0 to 67108864/],
 		[{ ALLOW_MISSING_ORIGIN: "yes" }, /ALLOW_MISSING_ORIGIN must be "true" or "false"/],
 		[{ ALLOWED_ORIGINS: "https://ok.example, example.com" }, /ALLOWED_ORIGINS: "example.com" is not an origin/],
 		[{ ALLOWED_ORIGINS: "https://ok.example/path" }, /not an origin \(write https:\/\/ok.example\)/],

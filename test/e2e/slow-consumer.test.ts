@@ -1,0 +1,79 @@
+/**
+ * The slow-consumer policy over loopback: a client that stops reading (its `ws` socket paused,
+ * so the kernel's buffers fill and then the runtime's) is closed with 1013 once more than
+ * MAX_BUFFERED_BYTES wait for it, while clients that read get everything. Bounded: about 13 MB
+ * go to each client in each case, more than the kernel's loopback buffers take for a socket
+ * that is not read (a few MB), so the rest waits in the runtime, where the room can see it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startMiniflare } from "../../scripts/local-server.ts";
+import { DEFAULTS } from "../../src/config.ts";
+import { openClient } from "../support/clients.ts";
+import { joinRich } from "../support/rich-client.ts";
+import { freshRoom } from "../support/room-names.ts";
+
+/** The shipped MAX_BUFFERED_BYTES (1 MiB). */
+const LIMIT = DEFAULTS.maxBufferedBytes;
+const FRAME = 64 * 1024;
+const FRAMES = 200;
+
+let server: Awaited<ReturnType<typeof startMiniflare>>;
+
+beforeAll(async () => {
+	server = await startMiniflare({
+		vars: {
+			MAX_FRAME_BYTES: String(2 * FRAME),
+			MESSAGE_CAP: String(FRAME),
+			RATE_LIMIT_MESSAGES: "0",
+		},
+	});
+});
+afterAll(() => server?.stop());
+
+describe("slow consumers", () => {
+	it("closes a plain client that stopped reading with 1013 and a reason; readers get every frame", async () => {
+		const url = server.socketUrl(freshRoom("slow"));
+		const stalled = await openClient(url);
+		const reader = await openClient(url);
+		const sender = await openClient(url);
+		stalled.socket.pause();
+		const frame = Buffer.alloc(FRAME, 7);
+		// In step with the reader, eight frames (512 KiB) at a time, so that the only one falling
+		// more than MAX_BUFFERED_BYTES behind is the one that stopped reading.
+		for (let i = 1; i <= FRAMES; i++) {
+			sender.socket.send(frame);
+			if (i % 8 === 0) await reader.waitForFrames(i);
+		}
+		const received = await reader.waitForFrames(FRAMES);
+		expect(received.every((f) => f.isBinary && f.data.length === FRAME)).toBe(true);
+		// The room looks at what is still waiting before it sends the next burst: this one.
+		sender.socket.send("still here");
+		expect((await reader.waitForFrames(FRAMES + 1)).at(-1)?.text).toBe("still here");
+		// It sees the Close only once it reads again, after whatever was queued before it.
+		stalled.socket.resume();
+		expect(await stalled.closed).toEqual({ code: 1013, reason: `too slow: more than ${LIMIT} bytes unread` });
+		expect(stalled.frames.length).toBeLessThan(FRAMES + 1);
+		expect(stalled.frames.some((f) => f.text === "still here")).toBe(false);
+	});
+
+	it("lets a rich client cut off for being slow reconnect and resume without a gap or a duplicate", async () => {
+		const url = server.socketUrl(freshRoom("slow-rich"));
+		const slow = await joinRich(url, "slow");
+		const talker = await joinRich(url, "talker");
+		await slow.until(() => slow.events.some((e) => e.type === "join"));
+		slow.client.socket.pause();
+		const text = "x".repeat(FRAME - 100);
+		for (let i = 1; i <= FRAMES; i++) talker.send(`${i} ${text}`, `m${i}`);
+		await talker.until(() => talker.messages.length === FRAMES);
+		talker.send("one more", "last");
+		await talker.until(() => talker.messages.length === FRAMES + 1);
+		slow.client.socket.resume();
+		expect((await slow.client.closed).code).toBe(1013);
+		const lastSeen = slow.messages.at(-1)?.id ?? 0;
+		expect(lastSeen).toBeLessThan(FRAMES + 1);
+		const back = await joinRich(url, "slow", lastSeen);
+		expect(back.welcome.gap).toBe(false);
+		const ids = [...slow.messages, ...back.welcome.history].map((m) => m.id);
+		expect(ids).toEqual(Array.from({ length: FRAMES + 1 }, (_, i) => i + 1));
+	});
+});
