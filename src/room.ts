@@ -51,6 +51,9 @@ export class Room extends DurableObject<Env> {
 	#burst: Staged[] = [];
 	/** Whether the timer that ends the burst is set. */
 	#endOfBurstSet = false;
+	/** When the timer that releases held plain frames fires (infinity: not set), and the timer. */
+	#releaseAt = Number.POSITIVE_INFINITY;
+	#releaseTimer: ReturnType<typeof setTimeout> | null = null;
 
 	/** Runs on first use and again each time the object wakes from hibernation or eviction. */
 	constructor(ctx: DurableObjectState, env: Env) {
@@ -122,7 +125,32 @@ export class Room extends DurableObject<Env> {
 			case "close":
 				this.#close(received.from.ws, received.code, received.reason);
 				break;
+			case "held":
+				this.#setRelease(received.releaseInMs);
+				break;
 		}
+	}
+
+	/**
+	 * Sets the timer that releases plain frames held by flood control (src/hub/hub.ts
+	 * `#pacePlain`), unless one is due sooner. A pending timer also keeps the object from
+	 * hibernating, so held frames are never lost to an eviction.
+	 */
+	#setRelease(inMs: number): void {
+		const at = Date.now() + inMs;
+		if (at >= this.#releaseAt) return;
+		clearTimeout(this.#releaseTimer);
+		this.#releaseAt = at;
+		this.#releaseTimer = setTimeout(() => this.#release(), inMs);
+	}
+
+	/** Held frames whose allowance has come back join the burst, in order. */
+	#release(): void {
+		this.#releaseAt = Number.POSITIVE_INFINITY;
+		const { released, nextInMs } = this.#hub.releaseHeld(Date.now());
+		for (const received of released) this.#act(received);
+		if (nextInMs !== null) this.#setRelease(nextInMs);
+		this.#setEndOfBurst();
 	}
 
 	/**
@@ -201,17 +229,20 @@ export class Room extends DurableObject<Env> {
 	// -- close -----------------------------------------------------------------------------------
 
 	/**
-	 * The client closed. The room answers its Close itself (`web_socket_manual_reply_to_close`
+	 * The client closed. Plain frames it still had held by flood control go into the burst first
+	 * (they were accepted). The room answers its Close itself (`web_socket_manual_reply_to_close`
 	 * in wrangler.toml), with the client's own code, once the burst's part for it (the echo of a
 	 * message sent just before the Close, say) has gone out: a reply on arrival would overtake it.
 	 */
 	override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+		for (const received of this.#hub.takeHeld(ws)) this.#act(received);
 		this.#close(ws, code, reason);
 		this.#setEndOfBurst();
 	}
 
 	/** The connection failed (for example a TCP reset). The socket is gone; it leaves the room. */
 	override async webSocketError(ws: WebSocket): Promise<void> {
+		for (const received of this.#hub.takeHeld(ws)) this.#act(received);
 		this.#hub.leave(ws);
 		this.#setEndOfBurst();
 	}

@@ -32,6 +32,11 @@ export class Connection {
 	lastFrameAt = 0;
 	/** When its last typing notice was passed on (ms; typing is ephemeral, so memory only). */
 	lastTypingAt = 0;
+	/**
+	 * A plain client's frames over its allowance, oldest first, held until tokens come back. In
+	 * memory only: the release timer keeps the object from hibernating while any are held.
+	 */
+	held: (string | ArrayBuffer)[] = [];
 
 	/** Wraps a socket and its session (new, or read back from the attachment on wake). */
 	constructor(ws: WebSocket, session: Session) {

@@ -1,7 +1,8 @@
 /**
  * Flood control: a token bucket per connection. A connection may send `burst` messages at
- * once, then `messages` per `windowSeconds` on average. A message over the limit is refused;
- * a connection that keeps going (three times the limit within one window) is closed with 1008.
+ * once, then `messages` per `windowSeconds` on average. Over the limit, a rich client's message
+ * is refused and one that keeps going (three times the limit within one window) is closed with
+ * 1008; a plain client's messages are held and released as tokens come back (src/hub/hub.ts).
  *
  * The state is plain data so that it lives in the socket's attachment and survives
  * hibernation: waiting for the room to be evicted does not refill anything early.
@@ -31,23 +32,36 @@ export function newBucket(config: Config, now: number): BucketState {
 	return { tokens: config.rateLimitBurst, updatedAt: now, strikes: 0, strikesSince: now };
 }
 
-/** Takes one token for a message (mutating `bucket`) and says whether the message may go out. */
-export function takeToken(bucket: BucketState, config: Config, now: number): Verdict {
-	if (config.rateLimitMessages === 0) return { kind: "allow" };
-	const windowMs = config.rateLimitWindowSeconds * 1000;
-	const perMs = config.rateLimitMessages / windowMs;
+/**
+ * Takes one token if there is one (mutating `bucket`). Returns 0 when it was taken, and
+ * otherwise how long until one will be there, in ms; a miss counts as no strike.
+ */
+export function tryTakeToken(bucket: BucketState, config: Config, now: number): number {
+	if (config.rateLimitMessages === 0) return 0;
+	const perMs = config.rateLimitMessages / (config.rateLimitWindowSeconds * 1000);
 	bucket.tokens = Math.min(config.rateLimitBurst, bucket.tokens + Math.max(0, now - bucket.updatedAt) * perMs);
 	bucket.updatedAt = now;
 	if (bucket.tokens >= 1) {
 		bucket.tokens -= 1;
-		return { kind: "allow" };
+		return 0;
 	}
-	if (now - bucket.strikesSince > windowMs) {
+	return Math.ceil((1 - bucket.tokens) / perMs);
+}
+
+/**
+ * Takes one token for a message (mutating `bucket`) and says whether the message may go out:
+ * the rich protocol's rule, where a refused message is answered with `retryAfterMs` and a
+ * client refused more than twice the limit within one window is flooding.
+ */
+export function takeToken(bucket: BucketState, config: Config, now: number): Verdict {
+	const retryAfterMs = tryTakeToken(bucket, config, now);
+	if (retryAfterMs === 0) return { kind: "allow" };
+	if (now - bucket.strikesSince > config.rateLimitWindowSeconds * 1000) {
 		bucket.strikes = 0;
 		bucket.strikesSince = now;
 	}
 	bucket.strikes += 1;
 	// Sending three times what the limit allows in one window: no longer a burst, a flood.
 	if (bucket.strikes > 2 * config.rateLimitMessages) return { kind: "close" };
-	return { kind: "refuse", retryAfterMs: Math.ceil((1 - bucket.tokens) / perMs) };
+	return { kind: "refuse", retryAfterMs };
 }

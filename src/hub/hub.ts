@@ -23,7 +23,7 @@ import {
 } from "../protocol.ts";
 import { capText, exceedsUtf8Bytes } from "../text.ts";
 import { Connection, Connections, type Session } from "./connection.ts";
-import { newBucket, takeToken } from "./flood-control.ts";
+import { newBucket, takeToken, tryTakeToken } from "./flood-control.ts";
 import { type AlarmStorage, Liveness } from "./liveness.ts";
 import { Outbox } from "./outbox.ts";
 import { Presence } from "./presence.ts";
@@ -44,7 +44,9 @@ export interface HubState {
  * - `send`: a chat message to store and fan out (`clientId` is `null` for plain clients);
  * - `frame`: a plain binary or empty frame, relayed in order but never stored;
  * - `close`: the connection must be closed (too big, flooding); the room ends the burst first,
- *   so what the burst holds for it goes out ahead of the Close.
+ *   so what the burst holds for it goes out ahead of the Close;
+ * - `held`: a plain client went over its allowance and its frame waits (`releaseHeld`); the
+ *   room is to call `releaseHeld` in `releaseInMs`.
  */
 export type Received =
 	| { readonly kind: "hello"; readonly from: Connection; readonly name: string; readonly since: number | undefined }
@@ -56,7 +58,8 @@ export type Received =
 			readonly clientId: string | null;
 	  }
 	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer }
-	| { readonly kind: "close"; readonly from: Connection; readonly code: number; readonly reason: string };
+	| { readonly kind: "close"; readonly from: Connection; readonly code: number; readonly reason: string }
+	| { readonly kind: "held"; readonly releaseInMs: number };
 
 /**
  * What plain sockets see of a message: the tutorial's bare text for a plain client's message
@@ -75,6 +78,8 @@ export class Hub {
 	readonly #presence = new Presence();
 	readonly #outbox = new Outbox();
 	readonly #liveness: Liveness;
+	/** Plain connections with frames held by flood control, until they are released. */
+	readonly #holding = new Set<Connection>();
 	/** Whether plain sockets were checked for slowness in this burst (before its first plain frame). */
 	#plainChecked = false;
 
@@ -145,9 +150,67 @@ export class Hub {
 		const tooBig = typeof frame === "string" ? exceedsUtf8Bytes(frame, max) : frame.byteLength > max;
 		if (tooBig) return { kind: "close", from: connection, code: 1009, reason: `frame larger than ${max} bytes` };
 		if (connection.session.mode === "rich") return this.#receiveRich(connection, frame);
-		const admitted = this.#admit(connection);
-		if (admitted === "go") return this.#receivePlain(connection, frame);
-		return admitted === "flooding" ? this.#flooding(connection) : null;
+		return this.#pacePlain(connection, frame);
+	}
+
+	/**
+	 * Plain flood control. The tutorial's protocol has no way to say "not now", so a message over
+	 * the allowance is not refused: it is held, in order, behind any held before it, and released
+	 * as the bucket refills (`releaseHeld`). At most `RATE_LIMIT_MESSAGES` (one window's worth)
+	 * are held; a frame past that is a flood, and the connection is closed with 1008 (its held
+	 * frames are dropped, and the Close says why). So every frame is delivered or answered.
+	 */
+	#pacePlain(connection: Connection, frame: string | ArrayBuffer): Received | null {
+		if (this.#config.rateLimitMessages === 0) return this.#receivePlain(connection, frame);
+		const { held } = connection;
+		let releaseInMs = 0;
+		if (held.length === 0) {
+			releaseInMs = tryTakeToken(connection.session.bucket, this.#config, Date.now());
+			connection.save();
+			if (releaseInMs === 0) return this.#receivePlain(connection, frame);
+		}
+		if (held.length >= this.#config.rateLimitMessages) return this.#flooding(connection);
+		held.push(frame);
+		this.#holding.add(connection);
+		// Only the first held frame needs a release set; the ones behind it go with the same one.
+		return held.length === 1 ? { kind: "held", releaseInMs } : null;
+	}
+
+	/**
+	 * A plain client that closed (or dropped) with frames still held: they were accepted, so
+	 * they are handed over now, at once, rather than lost with the connection. At most one
+	 * window's worth, so closing early is no way around the allowance.
+	 */
+	takeHeld(ws: WebSocket): Received[] {
+		const connection = this.#connections.get(ws);
+		if (!connection || connection.held.length === 0) return [];
+		this.#holding.delete(connection);
+		const frames = connection.held;
+		connection.held = [];
+		return frames.map((frame) => this.#receivePlain(connection, frame));
+	}
+
+	/**
+	 * Releases held plain frames whose tokens have come back, oldest first per connection, as
+	 * what the room is to act on; says when to call again (`null`: nothing is held any more).
+	 */
+	releaseHeld(now: number): { released: Received[]; nextInMs: number | null } {
+		const released: Received[] = [];
+		let nextInMs: number | null = null;
+		for (const connection of this.#holding) {
+			const { held } = connection;
+			while (held.length > 0) {
+				const waitMs = tryTakeToken(connection.session.bucket, this.#config, now);
+				if (waitMs > 0) {
+					nextInMs = Math.min(nextInMs ?? waitMs, waitMs);
+					break;
+				}
+				released.push(this.#receivePlain(connection, held.shift() as string | ArrayBuffer));
+			}
+			connection.save();
+			if (held.length === 0) this.#holding.delete(connection);
+		}
+		return { released, nextInMs };
 	}
 
 	/**
@@ -416,6 +479,7 @@ export class Hub {
 	#leave(connection: Connection): void {
 		if (!this.#connections.delete(connection)) return;
 		this.#outbox.forget(connection);
+		this.#holding.delete(connection);
 		const { name } = connection.session;
 		if (name !== null && this.#presence.remove(name)) this.#broadcast({ type: "leave", name }, null);
 	}

@@ -91,14 +91,27 @@ describe("flood control", () => {
 		expect(await inRoom(room, (r) => r.storedMessageCount())).toBe(BURST);
 	});
 
-	it("drops a plain flooder's excess silently, then closes it with 1008", async () => {
+	it("paces a plain client's short burst instead of dropping it: 6 quick messages all arrive, in order", async () => {
+		const room = freshRoom("pace");
+		const sender = await connect(room);
+		const listener = await connect(room);
+		for (let i = 0; i < BURST + 1; i++) sender.socket.send(`p${i}`);
+		const expected = Array.from({ length: BURST + 1 }, (_, i) => `p${i}`);
+		// The sixth waits about a second for the allowance to refill, then follows the others.
+		for (const text of expected) expect(await listener.next()).toBe(text);
+		for (const text of expected) expect(await sender.next()).toBe(text);
+	});
+
+	it("closes a plain client that sends more than one window's worth past its burst with 1008; held frames go nowhere", async () => {
 		const room = freshRoom("flood");
 		const flooder = await connect(room);
 		const listener = await connect(room);
-		for (let i = 0; i < 3 * RATE + BURST + 5; i++) flooder.socket.send(`p${i}`);
-		expect((await flooder.closed).code).toBe(1008);
+		// BURST go at once and RATE are held: the one after those is a flood.
+		for (let i = 0; i < BURST + RATE + 1; i++) flooder.socket.send(`p${i}`);
+		const closed = await flooder.closed;
+		expect({ code: closed.code, reason: closed.reason }).toEqual({ code: 1008, reason: "too many messages" });
 		listener.socket.send("listener here");
-		// The listener saw the burst, then its own message: nothing of the excess.
+		// The listener saw the burst, then its own message: nothing that was held.
 		const frames: (string | ArrayBuffer)[] = [];
 		for (;;) {
 			const frame = await listener.next();
@@ -106,6 +119,17 @@ describe("flood control", () => {
 			if (frame === "listener here") break;
 		}
 		expect(frames).toEqual([...Array.from({ length: BURST }, (_, i) => `p${i}`), "listener here"]);
+	});
+
+	it("delivers what a plain client still had held when it closes, in order", async () => {
+		const room = freshRoom("pace");
+		const sender = await connect(room);
+		const listener = await connect(room);
+		const texts = Array.from({ length: BURST + 3 }, (_, i) => `q${i}`);
+		for (const text of texts) sender.socket.send(text);
+		sender.socket.close(1000, "done");
+		for (const text of texts) expect(await listener.next()).toBe(text);
+		expect(await inRoom(room, (r) => r.storedMessageCount())).toBe(texts.length);
 	});
 
 	it("does not count typing against the message allowance", async () => {
