@@ -57,7 +57,8 @@ function roomUrl(base: string, room: string): string {
 /** Opens one client and resolves once it may send (rich clients once welcomed). */
 function openClient(url: string, mode: Mode, name: string, onText: (text: string) => void): Promise<WebSocket> {
 	return new Promise((resolve, reject) => {
-		const ws = new WebSocket(url, mode === "rich" ? ["edgechat.v1"] : [], { perMessageDeflate: false });
+		// Offer permessage-deflate as every browser does; the server decides whether to take it.
+		const ws = new WebSocket(url, mode === "rich" ? ["edgechat.v1"] : [], { perMessageDeflate: true });
 		let ready = false;
 		ws.on("open", () => {
 			if (mode === "plain") {

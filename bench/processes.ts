@@ -75,10 +75,11 @@ export interface Workerd {
 
 /**
  * edgechat from workerd (miniflare API), from this tree or from another checkout at `root`;
- * with `tmpfs`, its temporary Durable Object storage in /dev/shm.
+ * with `tmpfs`, its temporary Durable Object storage in /dev/shm; `vars` on top of BENCH_VARS.
  */
-export async function startWorkerd(tmpfs: boolean, root = ROOT): Promise<Workerd> {
+export async function startWorkerd(tmpfs: boolean, root = ROOT, vars: Record<string, string> = {}): Promise<Workerd> {
 	const env: Record<string, string> = tmpfs ? { TMPDIR: "/dev/shm" } : {};
+	env.EDGECHAT_BENCH_VARS = JSON.stringify(vars);
 	const { child, ready } = await startPinned(SERVER_CORE, process.execPath, ["bench/serve-edgechat.ts"], env, root);
 	const instanceOf = (room: string) =>
 		new Promise<number>((resolve) => {

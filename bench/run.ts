@@ -49,6 +49,12 @@ const TMPFS = process.argv.includes("--tmpfs");
  * one change on the same machine in the same run.
  */
 const BASELINE = process.argv.find((a) => a.startsWith("--baseline="))?.slice(11);
+/**
+ * `--compression`: also serve this tree's edgechat with WEBSOCKET_COMPRESSION on, plain and
+ * rich, alternating with the default (off) at every step. The load generator offers
+ * permessage-deflate as browsers do, so this measures what accepting it costs.
+ */
+const COMPRESSION = process.argv.includes("--compression");
 const STEP_SECONDS = QUICK ? 1.5 : 4;
 
 const load = await startLoadGenerator();
@@ -57,9 +63,12 @@ const reference = await startReference();
 const workerd = await startWorkerd(TMPFS);
 const edgechat = edgechatServers(workerd, "workerd");
 const baseline = BASELINE ? await startBaseline(BASELINE, TMPFS) : [];
+const compressing = COMPRESSION
+	? edgechatServers(await startWorkerd(TMPFS, ROOT, { WEBSOCKET_COMPRESSION: "true" }), "workerd, deflate on")
+	: [];
 const naive = await startNaiveRoom();
 /** The servers every scenario runs: the reference, edgechat on workerd (and its baseline), the naive room. */
-const core: Server[] = [reference, ...edgechat, ...baseline, naive];
+const core: Server[] = [reference, ...edgechat, ...baseline, ...compressing, naive];
 const servers: Server[] = [...core];
 if (WITH_WRANGLER) servers.push(await startWrangler());
 

@@ -6,7 +6,9 @@
 import { inspectRoom, startMiniflare } from "../scripts/local-server.ts";
 import { BENCH_VARS } from "./settings.ts";
 
-const server = await startMiniflare({ vars: BENCH_VARS });
+// Extra settings for one variant under test (bench/processes.ts), e.g. compression on.
+const extra = JSON.parse(process.env.EDGECHAT_BENCH_VARS ?? "{}") as Record<string, string>;
+const server = await startMiniflare({ vars: { ...BENCH_VARS, ...extra } });
 process.send?.({ ready: Number(new URL(server.origin).port) });
 // The orchestrator asks which instance of a room is live (an RPC call, which wakes it if evicted).
 process.on("message", async (message: { instanceOf: string }) => {

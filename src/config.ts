@@ -31,6 +31,8 @@ export interface Config {
 	readonly heartbeatTimeoutSeconds: number;
 	/** Bytes handed to a socket that its peer has not taken yet, past which it is cut off; 0 = never. */
 	readonly maxBufferedBytes: number;
+	/** Whether to accept a client's offer of `permessage-deflate` (browsers always offer it). */
+	readonly compression: boolean;
 }
 
 /** Defaults used when a `[vars]` entry is absent. */
@@ -47,6 +49,7 @@ export const DEFAULTS: Config = {
 	allowMissingOrigin: true,
 	heartbeatTimeoutSeconds: 90,
 	maxBufferedBytes: 1024 * 1024,
+	compression: false,
 };
 
 /** Thrown when a `[vars]` entry is present but unusable. */
@@ -121,6 +124,7 @@ export function readConfig(env: object): Config {
 		allowMissingOrigin: boolean(vars, "ALLOW_MISSING_ORIGIN", DEFAULTS.allowMissingOrigin),
 		heartbeatTimeoutSeconds: integer(vars, "HEARTBEAT_TIMEOUT_SECONDS", DEFAULTS.heartbeatTimeoutSeconds, 0, 86_400),
 		maxBufferedBytes: integer(vars, "MAX_BUFFERED_BYTES", DEFAULTS.maxBufferedBytes, 0, 64 * 1024 * 1024),
+		compression: boolean(vars, "WEBSOCKET_COMPRESSION", DEFAULTS.compression),
 	};
 	parsed.set(env, config);
 	return config;

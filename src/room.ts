@@ -9,6 +9,13 @@ import { PING, PONG, SUBPROTOCOL } from "./protocol.ts";
 /** Room instances created in this isolate so far (each wake from eviction creates one). */
 let instancesCreated = 0;
 
+/**
+ * What the room puts in `Sec-WebSocket-Extensions` to turn compression down: any value the
+ * runtime cannot read as a permessage-deflate offer (it then answers the client with no
+ * extension at all; measured locally, see README.md "Compression").
+ */
+const NO_EXTENSIONS = "identity";
+
 /** Picks the subprotocol to answer with from a `Sec-WebSocket-Protocol` offer, if any. */
 function selectSubprotocol(offer: string | null): typeof SUBPROTOCOL | null {
 	if (!offer) return null;
@@ -91,7 +98,13 @@ export class Room extends DurableObject<Env> {
 		this.#hub.accept(server, protocol ? "rich" : "plain");
 		this.#setEndOfBurst();
 		if (protocol) await this.#hub.keepSweeping();
-		const headers: HeadersInit = protocol ? { "Sec-WebSocket-Protocol": protocol } : {};
+		const headers = new Headers();
+		if (protocol) headers.set("Sec-WebSocket-Protocol", protocol);
+		// The runtime accepts a client's permessage-deflate offer whenever the 101 carries no
+		// Sec-WebSocket-Extensions of its own; a value that is not a deflate offer makes it accept
+		// none and send no such header (an empty value counts as none at all). Why off by
+		// default: README.md, "Compression".
+		if (!this.#config.compression) headers.set("Sec-WebSocket-Extensions", NO_EXTENSIONS);
 		return new Response(null, { status: 101, webSocket: client, headers });
 	}
 

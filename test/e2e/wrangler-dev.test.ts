@@ -3,6 +3,7 @@
  * the command line the way a user would.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { type LocalServer, startWranglerDev } from "../../scripts/local-server.ts";
 import { openClient } from "../support/clients.ts";
 
@@ -31,6 +32,16 @@ describe("under wrangler dev", () => {
 		expect((await alice.closed).code).toBe(1000);
 		bob.socket.close(1000);
 		expect((await bob.closed).code).toBe(1000);
+	});
+
+	it("declines the permessage-deflate that browsers offer, through wrangler's own proxy too", async () => {
+		const socket = new WebSocket(server.socketUrl("wrangler-deflate"), { perMessageDeflate: true });
+		await new Promise((resolve, reject) => {
+			socket.once("open", resolve);
+			socket.once("error", reject);
+		});
+		expect(socket.extensions).toBe("");
+		socket.close(1000);
 	});
 
 	it("keeps the contract's statuses", async () => {
