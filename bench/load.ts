@@ -29,6 +29,24 @@ export type Job =
 	| { kind: "hold"; url: string; mode: Mode; connections: number; room?: string }
 	/** One held client sends one message; resolves when every held client got it (or after 10 s). */
 	| { kind: "heldBroadcast" }
+	/**
+	 * A slow consumer: in one plain room of `clients`, one client stops reading while `senders`
+	 * others each send `frameBytes` binary frames `perSecond` times a second for `seconds`.
+	 */
+	/**
+	 * A reconnect storm: `clients` rich clients in one room, mid-conversation, all dropped at once
+	 * and all back at once, resuming, while a talker sends `ratePerSecond` messages.
+	 */
+	| { kind: "storm"; url: string; clients: number; messagesBefore: number; ratePerSecond: number }
+	| {
+			kind: "stall";
+			url: string;
+			clients: number;
+			senders: number;
+			frameBytes: number;
+			perSecond: number;
+			seconds: number;
+	  }
 	| { kind: "release" };
 
 /** What a fan-out job measured. */
@@ -189,6 +207,198 @@ async function fanout(job: Extract<Job, { kind: "fanout" }>): Promise<FanoutResu
 	};
 }
 
+/** What a stall job saw. */
+export interface StallResult {
+	/** Bytes the senders sent, each addressed to the stalled client too. */
+	addressedBytes: number;
+	/** Frames each reading client should have got, and how many fewer the worst one got. */
+	expectedPerReader: number;
+	worstReaderShortBy: number;
+	/** What the stalled client got once it read again, and how its connection ended. */
+	stalledReceived: number;
+	stalledClose: number | null;
+}
+
+async function stall(job: Extract<Job, { kind: "stall" }>): Promise<StallResult> {
+	const url = roomUrl(job.url, `stall-${process.pid}-${Date.now()}`);
+	const clients: WebSocket[] = [];
+	const received = new Map<WebSocket, number>();
+	for (let i = 0; i < job.clients; i++) {
+		const ws = await openClient(url, "plain", `s${i}`, () => {});
+		received.set(ws, 0);
+		ws.on("message", () => received.set(ws, (received.get(ws) ?? 0) + 1));
+		clients.push(ws);
+	}
+	const [stalled, ...readers] = clients as [WebSocket, ...WebSocket[]];
+	const senders = readers.slice(0, job.senders);
+	stalled.pause();
+	const stalledClose = new Promise<number>((resolve) => stalled.once("close", resolve));
+	process.send?.({ phase: "sending" });
+	const frame = Buffer.alloc(job.frameBytes, 1);
+	const total = Math.round(job.perSecond * job.seconds);
+	const started = performance.now();
+	let sent = 0;
+	await new Promise<void>((resolve) => {
+		const tick = setInterval(() => {
+			const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * job.perSecond));
+			for (; sent < due; sent++) for (const sender of senders) sender.send(frame);
+			if (sent >= total) {
+				clearInterval(tick);
+				resolve();
+			}
+		}, 10);
+	});
+	const expectedPerReader = total * senders.length;
+	// Drain: until every reader has everything, or two seconds without progress.
+	await new Promise<void>((resolve) => {
+		let last = -1;
+		let still = 0;
+		const check = setInterval(() => {
+			const least = Math.min(...readers.map((ws) => received.get(ws) ?? 0));
+			if (least >= expectedPerReader || still >= 20) {
+				clearInterval(check);
+				resolve();
+			}
+			still = least === last ? still + 1 : 0;
+			last = least;
+		}, 100);
+	});
+	process.send?.({ phase: "drained" });
+	const worst = Math.min(...readers.map((ws) => received.get(ws) ?? 0));
+	stalled.resume();
+	// Reading again, it gets what the network held for it and then the Close, if the server sent
+	// one; a server that never cut it off delivers everything instead.
+	let code: number | null = null;
+	void stalledClose.then((closedWith) => {
+		code = closedWith;
+	});
+	await new Promise<void>((resolve) => {
+		const started = performance.now();
+		const check = setInterval(() => {
+			const done = code !== null || (received.get(stalled) ?? 0) >= expectedPerReader;
+			if (done || performance.now() - started > 15_000) {
+				clearInterval(check);
+				resolve();
+			}
+		}, 50);
+	});
+	for (const ws of clients) ws.terminate();
+	return {
+		addressedBytes: expectedPerReader * job.frameBytes,
+		expectedPerReader,
+		worstReaderShortBy: expectedPerReader - worst,
+		stalledReceived: received.get(stalled) ?? 0,
+		stalledClose: code,
+	};
+}
+
+/** What a reconnect storm saw. */
+export interface StormResult {
+	clients: number;
+	/** Messages in the room by the end (before, during and after the storm). */
+	messages: number;
+	/** From the moment every socket was dropped until every client had every message again (ms). */
+	catchUpMs: number;
+	/** How long until every client was welcomed back (ms), and the resulting reconnects/s. */
+	reconnectMs: number;
+	/** Messages some client never got, and messages some client got twice. */
+	lost: number;
+	duplicated: number;
+}
+
+/** A rich client that keeps what it has seen across reconnects, as the page does. */
+interface Tracker {
+	readonly seen: Set<number>;
+	lastId: number;
+	duplicated: number;
+	socket: WebSocket | null;
+}
+
+/** Joins as `name` (resuming after `tracker.lastId` when set) and resolves once welcomed. */
+function joinTracked(url: string, name: string, tracker: Tracker): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const ws = new WebSocket(url, ["edgechat.v1"], { perMessageDeflate: true });
+		tracker.socket = ws;
+		const take = (event: { type: string; id?: number; history?: { id: number }[] }) => {
+			const ids =
+				event.type === "welcome"
+					? (event.history ?? []).map((m) => m.id)
+					: event.type === "message"
+						? [event.id ?? 0]
+						: [];
+			for (const id of ids) {
+				if (tracker.seen.has(id)) tracker.duplicated++;
+				tracker.seen.add(id);
+				tracker.lastId = Math.max(tracker.lastId, id);
+			}
+			if (event.type === "welcome") resolve();
+		};
+		ws.on("open", () =>
+			ws.send(
+				JSON.stringify(tracker.lastId ? { type: "hello", name, since: tracker.lastId } : { type: "hello", name }),
+			),
+		);
+		ws.on("message", (data) => {
+			const event = JSON.parse(data.toString());
+			for (const single of event.type === "batch" ? event.events : [event]) take(single);
+		});
+		ws.on("error", reject);
+	});
+}
+
+async function storm(job: Extract<Job, { kind: "storm" }>): Promise<StormResult> {
+	const url = roomUrl(job.url, `storm-${process.pid}-${Date.now()}`);
+	const trackers: Tracker[] = Array.from({ length: job.clients }, () => ({
+		seen: new Set<number>(),
+		lastId: 0,
+		duplicated: 0,
+		socket: null,
+	}));
+	for (let i = 0; i < job.clients; i += 100) {
+		await Promise.all(trackers.slice(i, i + 100).map((t, j) => joinTracked(url, `s${i + j}`, t)));
+	}
+	const talker: Tracker = { seen: new Set(), lastId: 0, duplicated: 0, socket: null };
+	await joinTracked(url, "talker", talker);
+	let said = 0;
+	const say = () =>
+		talker.socket?.send(JSON.stringify({ type: "send", clientId: `m${++said}`, text: `storm ${said}` }));
+	const allHave = (count: number) => trackers.every((t) => t.seen.size >= count);
+	const until = (ready: () => boolean, ms: number) =>
+		new Promise<boolean>((resolve) => {
+			const started = performance.now();
+			const check = setInterval(() => {
+				if (ready() || performance.now() - started > ms) {
+					clearInterval(check);
+					resolve(ready());
+				}
+			}, 5);
+		});
+	// Mid-conversation: everyone has seen the first messages.
+	for (let i = 0; i < job.messagesBefore; i++) say();
+	await until(() => allHave(job.messagesBefore), 30_000);
+	process.send?.({ phase: "sending" });
+	// The storm: every socket drops at once (as on a deploy), and every client comes back at once,
+	// resuming from the last id it saw, while the conversation goes on.
+	const dropped = performance.now();
+	for (const t of trackers) t.socket?.terminate();
+	const talking = setInterval(say, 1000 / job.ratePerSecond);
+	await Promise.all(trackers.map((t, i) => joinTracked(url, `s${i}`, t)));
+	const reconnectMs = performance.now() - dropped;
+	clearInterval(talking);
+	const total = said;
+	await until(() => allHave(total), 60_000);
+	const catchUpMs = performance.now() - dropped;
+	process.send?.({ phase: "drained" });
+	let lost = 0;
+	let duplicated = 0;
+	for (const t of trackers) {
+		for (let id = 1; id <= total; id++) if (!t.seen.has(id)) lost++;
+		duplicated += t.duplicated;
+	}
+	for (const t of [...trackers, talker]) t.socket?.terminate();
+	return { clients: job.clients, messages: total, catchUpMs, reconnectMs, lost, duplicated };
+}
+
 async function connectRate(job: Extract<Job, { kind: "connect" }>) {
 	const url = roomUrl(job.url, `connect-${process.pid}-${Date.now()}`);
 	const sockets: WebSocket[] = [];
@@ -243,6 +453,8 @@ process.on("message", async (job: Job) => {
 		else if (job.kind === "connect") result = await connectRate(job);
 		else if (job.kind === "hold") result = await hold(job);
 		else if (job.kind === "heldBroadcast") result = await heldBroadcast();
+		else if (job.kind === "stall") result = await stall(job);
+		else if (job.kind === "storm") result = await storm(job);
 		else {
 			for (const ws of held) ws.terminate();
 			held = [];

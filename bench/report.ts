@@ -78,6 +78,20 @@ function table(summary: Summary[], measured: Measured): string {
 		...measured.setup.map(
 			(s) => `| ${s.server} | ${Math.round(s.connectionsPerSecond)} | ${s.kibPerConnection.toFixed(1)} |`,
 		),
+		"",
+		"| server | slow consumer: MiB addressed to it | server memory growth (MiB) | stalled client | frames the readers missed |",
+		"| --- | --- | --- | --- | --- |",
+		...measured.slowConsumer.map(
+			(s) =>
+				`| ${s.server} | ${(s.addressedBytes / 2 ** 20).toFixed(0)} | ${(s.serverGrowthKiB / 1024).toFixed(1)} | ${s.stalledClose === null ? "never closed" : `closed, ${s.stalledClose}`} | ${s.worstReaderShortBy} |`,
+		),
+		"",
+		"| server | reconnect storm: clients | all back (s) | reconnects/s | all caught up (s) | messages lost | duplicated |",
+		"| --- | --- | --- | --- | --- | --- | --- |",
+		...measured.storm.map(
+			(s) =>
+				`| ${s.server} | ${s.clients} | ${(s.reconnectMs / 1000).toFixed(1)} | ${Math.round((s.clients * 1000) / s.reconnectMs)} | ${(s.catchUpMs / 1000).toFixed(1)} | ${s.lost} | ${s.duplicated} |`,
+		),
 	].join("\n");
 }
 

@@ -35,7 +35,7 @@ const RATES = process.argv
 	?.slice(8)
 	.split(",")
 	.map(Number);
-/** `--only=fanout`, `--only=rooms` or `--only=hibernation`: run just that scenario and write no results (for profiling one change). */
+/** `--only=fanout`, `--only=rooms`, `--only=slow`, `--only=storm` or `--only=hibernation`: run just that scenario and write no results (for profiling one change). */
 const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
 /**
  * `--tmpfs`: edgechat's temporary Durable Object storage (miniflare's, under TMPDIR) in

@@ -4,7 +4,7 @@
  * (A B C A B C ...) so that drift on the shared machine hits all of them alike. Progress goes to
  * stderr as it runs; the measurements are returned for the report (bench/report.ts).
  */
-import type { FanoutResult } from "./load.ts";
+import type { FanoutResult, StallResult, StormResult } from "./load.ts";
 import { cpuSeconds, rssKiB } from "./measure.ts";
 import { type LoadGenerator, type Phase, type Server, socketUrl, type Workerd } from "./processes.ts";
 
@@ -19,7 +19,7 @@ export function log(line: string): void {
 export interface ScenarioOptions {
 	/** `--quick`: shorter steps, fewer rates, fewer connections, no hibernation. */
 	readonly quick: boolean;
-	/** `--only=fanout|rooms|hibernation`: just that scenario, and no results. */
+	/** `--only=fanout|rooms|slow|storm|hibernation`: just that scenario, and no results. */
 	readonly only: string | undefined;
 	/** `--rates=a,b,...`: the rates of the `--only` scenario (fan-out or rooms) instead of its ladder. */
 	readonly rates: number[] | undefined;
@@ -59,6 +59,8 @@ export interface Measured {
 	crowd: Step[];
 	setup: { server: string; connectionsPerSecond: number; kibPerConnection: number }[];
 	hibernation?: { first: number; woken: number; evicted: boolean; delivered: number; of: number; ms: number };
+	slowConsumer: (StallResult & { server: string; serverGrowthKiB: number })[];
+	storm: (StormResult & { server: string })[];
 }
 
 type Shape = { rooms: number; clients: number; senders: number };
@@ -212,6 +214,71 @@ async function hibernation(load: LoadGenerator, workerd: Workerd): Promise<NonNu
 }
 
 /**
+ * A slow consumer: one plain client of ten stops reading while four others each send 16 KiB
+ * binary frames 50 times a second (flood control off), about 90 MiB addressed to it in a full
+ * run. Reads how much the server's resident memory grew by the end of the sending, whether the
+ * stalled client was cut off, and whether any reading client missed anything.
+ */
+async function slowConsumer(
+	load: LoadGenerator,
+	servers: Server[],
+	seconds: number,
+): Promise<Measured["slowConsumer"]> {
+	log(`
+slow consumer: 10 plain clients, 1 stops reading, 4 send 16 KiB x 50/s for ${seconds} s`);
+	const results: Measured["slowConsumer"] = [];
+	for (const server of servers) {
+		// The peak while the frames flow, sampled twice a second, against the memory before them.
+		const before = rssKiB(server.pid);
+		let peak = before;
+		let sampler: ReturnType<typeof setInterval> | undefined;
+		const result = await load.run<StallResult>(
+			{ kind: "stall", url: server.url, clients: 10, senders: 4, frameBytes: 16_384, perSecond: 50, seconds },
+			(phase) => {
+				if (phase === "sending") {
+					sampler = setInterval(() => {
+						peak = Math.max(peak, rssKiB(server.pid));
+					}, 500);
+				} else {
+					clearInterval(sampler);
+					peak = Math.max(peak, rssKiB(server.pid));
+				}
+			},
+		);
+		const growth = peak - before;
+		log(
+			`  ${server.label.padEnd(26)} ${(result.addressedBytes / 2 ** 20).toFixed(0)} MiB addressed to it; server memory at most +${(growth / 1024).toFixed(1)} MiB; stalled client ${result.stalledClose === null ? "never closed" : `closed with ${result.stalledClose}`} after ${result.stalledReceived} frames; readers short by ${result.worstReaderShortBy}`,
+		);
+		results.push({ ...result, server: server.label, serverGrowthKiB: growth });
+	}
+	return results;
+}
+
+/**
+ * A reconnect storm, as after a deploy: `clients` rich clients mid-conversation all dropped at
+ * once and all back at once, each resuming from the last message it saw, while the conversation
+ * goes on (10 messages a second). Every client must end with every message exactly once.
+ */
+async function reconnectStorm(load: LoadGenerator, servers: Server[], clients: number): Promise<Measured["storm"]> {
+	log(`\nreconnect storm: ${clients} rich clients dropped and back at once, resuming`);
+	const results: Measured["storm"] = [];
+	for (const server of servers) {
+		const result = await load.run<StormResult>({
+			kind: "storm",
+			url: server.url,
+			clients,
+			messagesBefore: 20,
+			ratePerSecond: 10,
+		});
+		log(
+			`  ${server.label.padEnd(26)} all ${clients} back in ${(result.reconnectMs / 1000).toFixed(1)} s (${Math.round((clients * 1000) / result.reconnectMs)}/s), caught up in ${(result.catchUpMs / 1000).toFixed(1)} s; ${result.messages} messages, lost ${result.lost}, duplicated ${result.duplicated}`,
+		);
+		results.push({ ...result, server: server.label });
+	}
+	return results;
+}
+
+/**
  * Runs the scenarios in order. Returns what they measured, or nothing for an `--only` run
  * (which ends once its scenario is done).
  */
@@ -231,7 +298,7 @@ export async function runScenarios(
 		(only === "fanout" ? rates : undefined) ??
 		(quick ? [100, 300] : [50, 100, 200, 300, 400, 500, 600, 700, 800, 1000, 1200]);
 	const fanout =
-		only === "rooms"
+		only && only !== "fanout"
 			? []
 			: await rising(load, stepSeconds, "fan-out", all, { rooms: 1, clients: 200, senders: 10 }, fanoutRates);
 	if (only === "fanout") return undefined;
@@ -266,7 +333,29 @@ export async function runScenarios(
 	// 5. Connection setup.
 	const setup = await connectionSetup(load, only ? [] : core, quick ? 300 : 1000, memory);
 
-	// 6. Hibernation, full runs only.
+	// 6. A slow consumer, on the servers that speak plain mode to it.
+	const stalled =
+		!only || only === "slow"
+			? await slowConsumer(
+					load,
+					core.filter((server) => server.mode === "plain"),
+					quick ? 5 : 30,
+				)
+			: [];
+	if (only === "slow") return undefined;
+
+	// 7. A reconnect storm, on every rich edgechat.
+	const storms =
+		!only || only === "storm"
+			? await reconnectStorm(
+					load,
+					core.filter((server) => server.mode === "rich"),
+					quick ? 200 : 1000,
+				)
+			: [];
+	if (only === "storm") return undefined;
+
+	// 8. Hibernation, full runs only.
 	const hibernated = !quick && (!only || only === "hibernation") ? await hibernation(load, workerd) : undefined;
 	if (only) return undefined;
 
@@ -277,6 +366,8 @@ export async function runScenarios(
 		rooms,
 		crowd,
 		setup,
+		slowConsumer: stalled,
+		storm: storms,
 		...(hibernated ? { hibernation: hibernated } : {}),
 	};
 }

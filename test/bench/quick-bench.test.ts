@@ -59,6 +59,12 @@ describe("npm run bench -- --quick", () => {
 			expect(step.serverCpuSeconds).toBeLessThanOrEqual(step.measuredSeconds + 0.05);
 		}
 		expect(results.setup).toHaveLength(4);
+		// The slow consumer, on every server that speaks plain mode: edgechat cuts the stalled
+		// client off (1013) and its readers miss nothing.
+		const slow = results.slowConsumer.find((s: { server: string }) => s.server === "edgechat plain (workerd)");
+		expect(results.slowConsumer).toHaveLength(3);
+		expect(slow).toMatchObject({ stalledClose: 1013, worstReaderShortBy: 0 });
+		expect(slow.addressedBytes).toBe(5 * 50 * 4 * 16_384);
 		expect(existsSync(path.join(out, "results.svg"))).toBe(true);
 		expect(readFileSync(path.join(out, "results.svg"), "utf8")).toMatch(/<svg[^>]*>[\s\S]*edgechat rich \(workerd\)/);
 	}, 240_000);

@@ -9,6 +9,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts";
 import { launchChromium } from "../support/browser.ts";
+import { joinRich } from "../support/rich-client.ts";
 
 let server: LocalServer;
 let browser: Browser;
@@ -172,6 +173,47 @@ describe("chat page", () => {
 			expect(await messages(alice).locator(".text").allTextContents()).toEqual(["new world"]);
 		} finally {
 			await fresh.stop();
+		}
+	});
+
+	it("is cut off (1013) while its reading is stalled, then reconnects and resumes without a gap or a duplicate", async () => {
+		const FRAME = 32 * 1024;
+		const local = await startMiniflare({
+			vars: {
+				MAX_BUFFERED_BYTES: String(256 * 1024),
+				MESSAGE_CAP: String(FRAME),
+				MAX_FRAME_BYTES: String(2 * FRAME),
+				RATE_LIMIT_MESSAGES: "0",
+			},
+		});
+		try {
+			const reader = await openChat(await person(), "browser-stall", "Reader", local.origin);
+			const talker = await joinRich(local.socketUrl("browser-stall"), "talker");
+			await members(reader).filter({ hasText: "talker" }).waitFor();
+			// Pausing the page's script stops it taking frames, so the browser stops reading the
+			// socket and the room's side of it fills up.
+			const reconnects: string[] = [];
+			reader.on("websocket", (socket) => reconnects.push(socket.url()));
+			const devtools = await reader.context().newCDPSession(reader);
+			await devtools.send("Debugger.enable");
+			await devtools.send("Debugger.pause");
+			const COUNT = 300;
+			const filler = "y".repeat(FRAME - 100);
+			for (let i = 1; i <= COUNT; i++) talker.send(`${i} ${filler}`, `s${i}`);
+			await talker.until(() => talker.messages.length === COUNT);
+			// The next burst finds the reader over the limit and cuts it off.
+			talker.send("the last one", "last");
+			await talker.until(() => talker.messages.length === COUNT + 1);
+			await devtools.send("Debugger.resume");
+			await stored(reader, "the last one").waitFor({ timeout: 25_000 });
+			const ids = await messages(reader).evaluateAll((items) =>
+				items.map((item) => Number(item.getAttribute("data-id"))),
+			);
+			expect(ids).toEqual(Array.from({ length: COUNT + 1 }, (_, i) => i + 1));
+			// It got there through a new socket: the old one was cut off.
+			expect(reconnects.length).toBeGreaterThanOrEqual(1);
+		} finally {
+			await local.stop();
 		}
 	});
 
