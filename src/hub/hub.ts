@@ -1,8 +1,9 @@
 /**
  * The hub: the connections one object holds, and everything about them that is not the log.
  * It accepts sockets, checks every frame (size, flood control, the protocol) and answers what
- * it refuses, keeps presence and typing, fans out the deliveries it is handed, decides close
- * codes and finds silent peers. It knows nothing of SQL: what to store and in which order is the
+ * it refuses, paces plain clients over their allowance, keeps presence and typing, fans out the
+ * deliveries it is handed, cuts off readers that fall too far behind, decides close codes and
+ * finds silent peers. It knows nothing of SQL: what to store and in which order is the
  * log's business, and when a burst ends is the room's.
  *
  * Nothing here calls back into the room. A frame that needs the log comes back from `receive`
@@ -214,10 +215,10 @@ export class Hub {
 	}
 
 	/**
-	 * Flood control: whether this frame may go on (`go`), was refused (a rich client is told when
-	 * to retry; a plain client's message is dropped), or comes from a client that keeps flooding
-	 * and is to be closed with 1008. The bucket is saved in the attachment, so hibernation
-	 * refills nothing early.
+	 * Rich flood control: whether this frame may go on (`go`), was refused (the client is told
+	 * when to retry, with the refused send's `clientId`), or comes from a client that keeps
+	 * flooding and is to be closed with 1008. The bucket is saved in the attachment, so
+	 * hibernation refills nothing early. (Plain clients are paced instead: `#pacePlain`.)
 	 */
 	#admit(connection: Connection, clientId?: string): "go" | "refused" | "flooding" {
 		if (this.#config.rateLimitMessages === 0) return "go";
@@ -225,15 +226,13 @@ export class Hub {
 		if (verdict.kind === "close") return "flooding";
 		connection.save();
 		if (verdict.kind === "allow") return "go";
-		if (connection.session.mode === "rich") {
-			this.#sendTo(connection, {
-				type: "error",
-				code: "rate_limited",
-				message: `too many messages: wait ${verdict.retryAfterMs} ms`,
-				retryAfterMs: verdict.retryAfterMs,
-				...(clientId === undefined ? {} : { clientId }),
-			});
-		}
+		this.#sendTo(connection, {
+			type: "error",
+			code: "rate_limited",
+			message: `too many messages: wait ${verdict.retryAfterMs} ms`,
+			retryAfterMs: verdict.retryAfterMs,
+			...(clientId === undefined ? {} : { clientId }),
+		});
 		return "refused";
 	}
 
