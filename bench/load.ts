@@ -107,6 +107,39 @@ function openClient(url: string, mode: Mode, name: string, onText: (text: string
 /** Tags look like `t|SENDER|SEQ|MS`; rich frames carry them in `"text":"..."` (maybe several per batch). */
 const TAG = /t\|(\d+)\|(\d+)\|([\d.]+)/g;
 
+/**
+ * Resolves once `progress()` reaches `expected`, or after two seconds without progress (what
+ * has not arrived by then is counted lost).
+ */
+function drain(progress: () => number, expected: number): Promise<void> {
+	return new Promise((resolve) => {
+		let last = -1;
+		let still = 0;
+		const check = setInterval(() => {
+			const now = progress();
+			if (now >= expected || still >= 20) {
+				clearInterval(check);
+				resolve();
+			}
+			still = now === last ? still + 1 : 0;
+			last = now;
+		}, 100);
+	});
+}
+
+/** Resolves with whether `ready()` held, once it does or `ms` have passed. */
+function waitUntil(ready: () => boolean, ms: number): Promise<boolean> {
+	return new Promise((resolve) => {
+		const started = performance.now();
+		const check = setInterval(() => {
+			if (ready() || performance.now() - started > ms) {
+				clearInterval(check);
+				resolve(ready());
+			}
+		}, 5);
+	});
+}
+
 async function fanout(job: Extract<Job, { kind: "fanout" }>): Promise<FanoutResult> {
 	const senderCount = job.rooms * job.sendersPerRoom;
 	const perSender = Math.ceil((job.rate * job.seconds) / senderCount) + 1;
@@ -171,19 +204,7 @@ async function fanout(job: Extract<Job, { kind: "fanout" }>): Promise<FanoutResu
 		}, 5);
 	});
 	const expected = sent * job.clientsPerRoom;
-	// Drain: wait until everything arrived, or two seconds without progress.
-	await new Promise<void>((resolve) => {
-		let last = delivered;
-		let still = 0;
-		const check = setInterval(() => {
-			if (delivered >= expected || still >= 20) {
-				clearInterval(check);
-				resolve();
-			}
-			still = delivered === last ? still + 1 : 0;
-			last = delivered;
-		}, 100);
-	});
+	await drain(() => delivered, expected);
 	const sendSeconds = job.seconds;
 	const cpu = process.cpuUsage(cpuStart);
 	const wall = (performance.now() - started) / 1000;
@@ -249,22 +270,10 @@ async function stall(job: Extract<Job, { kind: "stall" }>): Promise<StallResult>
 		}, 10);
 	});
 	const expectedPerReader = total * senders.length;
-	// Drain: until every reader has everything, or two seconds without progress.
-	await new Promise<void>((resolve) => {
-		let last = -1;
-		let still = 0;
-		const check = setInterval(() => {
-			const least = Math.min(...readers.map((ws) => received.get(ws) ?? 0));
-			if (least >= expectedPerReader || still >= 20) {
-				clearInterval(check);
-				resolve();
-			}
-			still = least === last ? still + 1 : 0;
-			last = least;
-		}, 100);
-	});
+	const leastRead = () => Math.min(...readers.map((ws) => received.get(ws) ?? 0));
+	await drain(leastRead, expectedPerReader);
 	process.send?.({ phase: "drained" });
-	const worst = Math.min(...readers.map((ws) => received.get(ws) ?? 0));
+	const worst = leastRead();
 	stalled.resume();
 	// Reading again, it gets what the network held for it and then the Close, if the server sent
 	// one; a server that never cut it off delivers everything instead.
@@ -272,16 +281,7 @@ async function stall(job: Extract<Job, { kind: "stall" }>): Promise<StallResult>
 	void stalledClose.then((closedWith) => {
 		code = closedWith;
 	});
-	await new Promise<void>((resolve) => {
-		const started = performance.now();
-		const check = setInterval(() => {
-			const done = code !== null || (received.get(stalled) ?? 0) >= expectedPerReader;
-			if (done || performance.now() - started > 15_000) {
-				clearInterval(check);
-				resolve();
-			}
-		}, 50);
-	});
+	await waitUntil(() => code !== null || (received.get(stalled) ?? 0) >= expectedPerReader, 15_000);
 	for (const ws of clients) ws.terminate();
 	return {
 		addressedBytes: expectedPerReader * job.frameBytes,
@@ -363,19 +363,9 @@ async function storm(job: Extract<Job, { kind: "storm" }>): Promise<StormResult>
 	const say = () =>
 		talker.socket?.send(JSON.stringify({ type: "send", clientId: `m${++said}`, text: `storm ${said}` }));
 	const allHave = (count: number) => trackers.every((t) => t.seen.size >= count);
-	const until = (ready: () => boolean, ms: number) =>
-		new Promise<boolean>((resolve) => {
-			const started = performance.now();
-			const check = setInterval(() => {
-				if (ready() || performance.now() - started > ms) {
-					clearInterval(check);
-					resolve(ready());
-				}
-			}, 5);
-		});
 	// Mid-conversation: everyone has seen the first messages.
 	for (let i = 0; i < job.messagesBefore; i++) say();
-	await until(() => allHave(job.messagesBefore), 30_000);
+	await waitUntil(() => allHave(job.messagesBefore), 30_000);
 	process.send?.({ phase: "sending" });
 	// The storm: every socket drops at once (as on a deploy), and every client comes back at once,
 	// resuming from the last id it saw, while the conversation goes on.
@@ -386,7 +376,7 @@ async function storm(job: Extract<Job, { kind: "storm" }>): Promise<StormResult>
 	const reconnectMs = performance.now() - dropped;
 	clearInterval(talking);
 	const total = said;
-	await until(() => allHave(total), 60_000);
+	await waitUntil(() => allHave(total), 60_000);
 	const catchUpMs = performance.now() - dropped;
 	process.send?.({ phase: "drained" });
 	let lost = 0;

@@ -248,16 +248,21 @@ export class Room extends DurableObject<Env> {
 	 * message sent just before the Close, say) has gone out: a reply on arrival would overtake it.
 	 */
 	override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-		for (const received of this.#hub.takeHeld(ws)) this.#act(received);
+		this.#stageHeld(ws);
 		this.#close(ws, code, reason);
 		this.#setEndOfBurst();
 	}
 
 	/** The connection failed (for example a TCP reset). The socket is gone; it leaves the room. */
 	override async webSocketError(ws: WebSocket): Promise<void> {
-		for (const received of this.#hub.takeHeld(ws)) this.#act(received);
+		this.#stageHeld(ws);
 		this.#hub.leave(ws);
 		this.#setEndOfBurst();
+	}
+
+	/** Plain frames a departing client still had held by flood control were accepted: they go into the burst. */
+	#stageHeld(ws: WebSocket): void {
+		for (const received of this.#hub.takeHeld(ws)) this.#act(received);
 	}
 
 	/** Closes one connection, the room's burst ended first so what it holds for it goes out ahead. */

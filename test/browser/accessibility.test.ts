@@ -5,21 +5,11 @@
  * Chromium (see ../support/browser.ts) against the Worker served by workerd on loopback.
  */
 import AxeBuilder from "@axe-core/playwright";
-import type { Browser, BrowserContextOptions, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts";
-import { launchChromium } from "../support/browser.ts";
+import type { BrowserContextOptions, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { usePageFixture } from "../support/page-fixture.ts";
 
-let server: LocalServer;
-let browser: Browser;
-
-beforeAll(async () => {
-	[server, browser] = await Promise.all([startMiniflare(), launchChromium()]);
-});
-afterAll(async () => {
-	await browser?.close();
-	await server?.stop();
-});
+const fixture = usePageFixture();
 
 const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"];
 
@@ -36,14 +26,14 @@ async function violations(page: Page): Promise<string[]> {
 
 /** Opens the page for `room` in a browser profile of its own, waiting until it is connected. */
 async function openChat(options: BrowserContextOptions, room: string): Promise<Page> {
-	const context = await browser.newContext(options);
+	const context = await fixture.browser.newContext(options);
 	// Fail with the locator's own message well before the test's timeout.
 	context.setDefaultTimeout(10_000);
 	const page = await context.newPage();
 	page.on("pageerror", (error) => {
 		throw error;
 	});
-	await page.goto(`${server.origin}/?room=${room}`);
+	await page.goto(`${fixture.server.origin}/?room=${room}`);
 	await page.getByRole("status").getByText("Connected").waitFor();
 	return page;
 }

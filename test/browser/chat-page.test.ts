@@ -5,33 +5,29 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts";
-import { launchChromium } from "../support/browser.ts";
+import type { BrowserContext, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { startMiniflare } from "../../scripts/local-server.ts";
+import { usePageFixture } from "../support/page-fixture.ts";
 import { joinRich } from "../support/rich-client.ts";
 
-let server: LocalServer;
-let browser: Browser;
-
-beforeAll(async () => {
-	[server, browser] = await Promise.all([startMiniflare(), launchChromium()]);
-});
-afterAll(async () => {
-	await browser?.close();
-	await server?.stop();
-});
+const fixture = usePageFixture();
 
 /** A browser profile of its own (its own localStorage): one person. */
 async function person(): Promise<BrowserContext> {
-	const context = await browser.newContext();
+	const context = await fixture.browser.newContext();
 	// Fail with the locator's own message well before the test's timeout.
 	context.setDefaultTimeout(10_000);
 	return context;
 }
 
 /** Opens the page for `room` and joins as `name` (if asked), waiting until joined. */
-async function openChat(context: BrowserContext, room: string, name?: string, origin = server.origin): Promise<Page> {
+async function openChat(
+	context: BrowserContext,
+	room: string,
+	name?: string,
+	origin = fixture.server.origin,
+): Promise<Page> {
 	const page = await context.newPage();
 	page.on("pageerror", (error) => {
 		throw error;
@@ -221,7 +217,7 @@ describe("chat page", () => {
 		const page = await (await person()).newPage();
 		const sockets: string[] = [];
 		page.on("websocket", (socket) => sockets.push(socket.url()));
-		await page.goto(`${server.origin}/?room=${encodeURIComponent("not a room!")}`);
+		await page.goto(`${fixture.server.origin}/?room=${encodeURIComponent("not a room!")}`);
 		await page.getByRole("status").getByText("Invalid room name").waitFor();
 		expect(await page.getByRole("textbox", { name: "Message" }).isDisabled()).toBe(true);
 		expect(sockets).toEqual([]);
