@@ -19,7 +19,22 @@ export default defineConfig({
 						miniflare: { bindings: { RATE_LIMIT_MESSAGES: "0" } },
 					}),
 				],
-				test: { name: "workerd", include: ["test/workerd/**/*.test.ts"], exclude: ["test/workerd/limits/**"] },
+				test: {
+					name: "workerd",
+					include: ["test/workerd/**/*.test.ts"],
+					exclude: ["test/workerd/limits/**", "test/workerd/shards/**"],
+				},
+			},
+			{
+				// A room spread over objects: three connections per object, so a handful of clients
+				// fill the room's own object and two shards.
+				plugins: [
+					cloudflareTest({
+						wrangler: { configPath: "./wrangler.toml" },
+						miniflare: { bindings: { RATE_LIMIT_MESSAGES: "0", SHARD_SIZE: "3", MAX_CONNECTIONS: "12" } },
+					}),
+				],
+				test: { name: "workerd-shards", include: ["test/workerd/shards/**/*.test.ts"] },
 			},
 			{
 				// wrangler.toml exactly as shipped.

@@ -85,6 +85,8 @@ class ChatPage {
 	/** Messages sent (or queued) but not yet seen stored, in order: resent after a reconnect. @type {Map<string, string>} */
 	#unconfirmed = new Map();
 	/** @type {Set<string>} */ #members = new Set();
+	/** Names present in the room: a big room's welcome lists only some of them (PROTOCOL.md). */
+	#memberCount = 0;
 	/** @type {Map<string, ReturnType<typeof setTimeout>>} */ #typing = new Map();
 	#lastTypingSent = 0;
 	/** @type {ReturnType<typeof setTimeout> | undefined} */ #resendTimer;
@@ -182,6 +184,7 @@ class ChatPage {
 				ui.myName.textContent = event.name;
 				this.#messageCap = event.messageCap;
 				this.#members = new Set(event.members);
+				this.#memberCount = event.memberCount;
 				this.#renderMembers();
 				if (resumed && event.latestId < this.#timeline.highestId) {
 					// The room has fewer messages than we saw: its storage was reset. Start over from it.
@@ -206,10 +209,12 @@ class ChatPage {
 				break;
 			case "join":
 				this.#members.add(event.name);
+				this.#memberCount++;
 				this.#renderMembers();
 				break;
 			case "leave":
 				this.#members.delete(event.name);
+				this.#memberCount = Math.max(this.#members.size, this.#memberCount - 1);
 				this.#renderMembers();
 				this.#setTyping(event.name, false);
 				break;
@@ -299,7 +304,7 @@ class ChatPage {
 				return item;
 			}),
 		);
-		ui.memberCount.textContent = `${names.length} online`;
+		ui.memberCount.textContent = `${Math.max(this.#memberCount, names.length)} online`;
 	}
 }
 

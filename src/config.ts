@@ -21,8 +21,10 @@ export interface Config {
 	readonly rateLimitWindowSeconds: number;
 	/** Messages a connection may send at once before the rate applies (the bucket's size). */
 	readonly rateLimitBurst: number;
-	/** Connections a room accepts; the next one gets 503 before the upgrade. */
+	/** Connections a room accepts, in all its objects; the next one gets 503 before the upgrade. */
 	readonly maxConnections: number;
+	/** Connections one object of a room holds (the room's own, then each shard). */
+	readonly shardSize: number;
 	/** Extra origins allowed to open sockets (exact `scheme://host[:port]`), or `*` for any. */
 	readonly allowedOrigins: readonly string[];
 	/** Whether upgrades without an `Origin` header (non-browser clients) are allowed. */
@@ -44,7 +46,8 @@ export const DEFAULTS: Config = {
 	rateLimitMessages: 10,
 	rateLimitWindowSeconds: 10,
 	rateLimitBurst: 5,
-	maxConnections: 1_000,
+	maxConnections: 100_000,
+	shardSize: 10_000,
 	allowedOrigins: [],
 	allowMissingOrigin: true,
 	heartbeatTimeoutSeconds: 90,
@@ -119,7 +122,9 @@ export function readConfig(env: object): Config {
 		rateLimitMessages: integer(vars, "RATE_LIMIT_MESSAGES", DEFAULTS.rateLimitMessages, 0, 1_000_000),
 		rateLimitWindowSeconds: integer(vars, "RATE_LIMIT_WINDOW_SECONDS", DEFAULTS.rateLimitWindowSeconds, 1, 3_600),
 		rateLimitBurst: integer(vars, "RATE_LIMIT_BURST", DEFAULTS.rateLimitBurst, 1, 1_000_000),
-		maxConnections: integer(vars, "MAX_CONNECTIONS", DEFAULTS.maxConnections, 1, 32_768),
+		maxConnections: integer(vars, "MAX_CONNECTIONS", DEFAULTS.maxConnections, 1, 10_000_000),
+		// The runtime holds at most 32,768 hibernatable WebSockets per object (docs/platform.md).
+		shardSize: integer(vars, "SHARD_SIZE", DEFAULTS.shardSize, 1, 32_768),
 		allowedOrigins: origins(vars, "ALLOWED_ORIGINS"),
 		allowMissingOrigin: boolean(vars, "ALLOW_MISSING_ORIGIN", DEFAULTS.allowMissingOrigin),
 		heartbeatTimeoutSeconds: integer(vars, "HEARTBEAT_TIMEOUT_SECONDS", DEFAULTS.heartbeatTimeoutSeconds, 0, 86_400),

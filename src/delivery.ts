@@ -1,16 +1,48 @@
 /**
- * The seam between the log and the hub: what a burst of work asked the log for (`Staged`), what
- * the hub is handed to fan out once the log has committed it (`Delivery`), and what the log
- * replays to a client that joins (`Replay`).
+ * The seam between the log and the hubs. A hub's owner turns what its clients do into
+ * `Submission`s; the room turns them into a burst of `Staged` work; once the log has committed
+ * the burst, every hub is handed the `Delivery`s it comes to, in order. A hub in another Durable
+ * Object (a shard, src/shard/) gets them in a `Push`, one call per burst.
  *
- * Both are plain, structured-clonable data that name connections by id, never by socket: a hub
- * in another Durable Object could receive the same deliveries over RPC (README.md, "A second
- * hub").
+ * Everything here is plain, structured-clonable data that names connections by id, never by
+ * socket, so it crosses Durable Object RPC unchanged.
  */
 import type { ChatMessage } from "./protocol.ts";
 
-/** A connection, as the log and deliveries know it: the hub's `Connection.id`. */
+/**
+ * A connection, as the room knows it: the hub's `Connection.id`. The room's own connections have
+ * a bare UUID; a shard's carry its number first (`3/…`, see {@link shardOf}).
+ */
 export type ConnectionId = string;
+
+/** Which part of the room holds a connection: 0 for the room's own object, N for shard N. */
+export function shardOf(id: ConnectionId): number {
+	const slash = id.indexOf("/");
+	return slash === -1 ? 0 : Number(id.slice(0, slash));
+}
+
+/**
+ * What a hub's clients did that the room must hear of, in the order they did it:
+ * - `arrive`: a plain connection was accepted (plain clients are present from the start);
+ * - `hello`: a rich connection joins under `name`, resuming after `since` when given;
+ * - `send`: a chat message to store and fan out (`clientId` is `null` for plain clients);
+ * - `typing`: a joined connection is typing (already throttled by its hub);
+ * - `frame`: a plain binary or empty frame, relayed in order but never stored;
+ * - `depart`: a named connection has gone.
+ */
+export type Submission =
+	| { readonly kind: "arrive"; readonly from: ConnectionId; readonly name: string }
+	| { readonly kind: "hello"; readonly from: ConnectionId; readonly name: string; readonly since: number | undefined }
+	| {
+			readonly kind: "send";
+			readonly from: ConnectionId;
+			readonly name: string;
+			readonly text: string;
+			readonly clientId: string | null;
+	  }
+	| { readonly kind: "typing"; readonly from: ConnectionId; readonly name: string }
+	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer }
+	| { readonly kind: "depart"; readonly from: ConnectionId; readonly name: string };
 
 /**
  * One thing a burst holds, in the order it came, until the burst's messages are committed:
@@ -19,44 +51,83 @@ export type ConnectionId = string;
  *   earlier in this same burst); only the connection that retried it hears of it again;
  * - `frame`: a plain client's binary or empty frame, relayed to plain sockets, never stored;
  * - `unreadable`: a message the log could not even check (its storage failed to read); its
- *   sender is told in turn.
+ *   sender is told in turn;
+ * - `join`, `leave`: a name's first connection in the room arrived, its last one went;
+ * - `typing`: someone is typing, for everyone but `from`;
+ * - `welcome`: the answer to a `hello`: the members as they were then (`members`, at most
+ *   `WELCOME_MEMBERS` of `memberCount`) and the history after `since` up to `upTo`, the newest
+ *   id given when it said hello (later messages reach it live).
  */
 export type Staged =
 	| { readonly kind: "new"; readonly message: ChatMessage; readonly from: ConnectionId }
 	| { readonly kind: "repeat"; readonly message: ChatMessage; readonly to: ConnectionId; readonly staged: boolean }
 	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer }
-	| { readonly kind: "unreadable"; readonly clientId: string | null; readonly from: ConnectionId };
+	| { readonly kind: "unreadable"; readonly clientId: string | null; readonly from: ConnectionId }
+	| { readonly kind: "join" | "leave"; readonly name: string }
+	| { readonly kind: "typing"; readonly name: string; readonly from: ConnectionId }
+	| ({ readonly kind: "welcome"; readonly to: ConnectionId; readonly since: number | undefined } & WelcomeHeader);
+
+/** What a welcome says besides its history. */
+export interface WelcomeHeader {
+	readonly name: string;
+	/** Names present, sorted: all of them, or the first `WELCOME_MEMBERS` to have arrived. */
+	readonly members: string[];
+	/** How many names are present. */
+	readonly memberCount: number;
+	/** The newest id given when the client said hello. */
+	readonly upTo: number;
+}
 
 /**
- * One thing for the hub to fan out, in order, at the end of a burst:
+ * One thing for a hub to fan out, in order, at the end of a burst:
  * - `message`: a stored message, for everyone;
  * - `echo`: a stored message again, for one connection (its retried send);
  * - `refused`: a message that could not be stored, for its sender to be told;
- * - `frame`: a plain binary or empty frame, for plain sockets.
+ * - `frame`: a plain binary or empty frame, for plain sockets;
+ * - `join`, `leave`, `typing`: presence news, for joined rich connections (`typing` not to `from`);
+ * - `welcome`: the answer to one connection's `hello`, its history included.
  */
 export type Delivery =
 	| { readonly kind: "message"; readonly message: ChatMessage }
 	| { readonly kind: "echo"; readonly message: ChatMessage; readonly to: ConnectionId }
 	| { readonly kind: "refused"; readonly clientId: string | null; readonly to: ConnectionId }
-	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer };
+	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer }
+	| { readonly kind: "join" | "leave"; readonly name: string }
+	| { readonly kind: "typing"; readonly name: string; readonly from: ConnectionId }
+	| ({ readonly kind: "welcome"; readonly to: ConnectionId; readonly replay: Replay } & WelcomeHeader);
+
+/** Whom a delivery is for: one connection (`to`), or everyone. */
+export function addresseeOf(delivery: Delivery): ConnectionId | null {
+	return "to" in delivery ? delivery.to : null;
+}
 
 /**
  * What a burst comes to once its commit has succeeded (`stored`) or failed. A failed commit
  * stores none of the burst's new messages, so they reach nobody and each sender is refused; a
- * repeat of a message stored in an earlier burst is still good.
+ * repeat of a message stored in an earlier burst is still good. `replays` holds the history of
+ * each welcome, in the burst's order of welcomes.
  */
-export function deliveriesOf(burst: readonly Staged[], stored: boolean): Delivery[] {
+export function deliveriesOf(burst: readonly Staged[], stored: boolean, replays: readonly Replay[]): Delivery[] {
+	let welcomes = 0;
 	return burst.map((item): Delivery => {
-		if (item.kind === "frame") return item;
-		if (item.kind === "unreadable") return { kind: "refused", clientId: item.clientId, to: item.from };
-		if (item.kind === "new") {
-			return stored
-				? { kind: "message", message: item.message }
-				: { kind: "refused", clientId: item.message.clientId, to: item.from };
+		switch (item.kind) {
+			case "new":
+				return stored
+					? { kind: "message", message: item.message }
+					: { kind: "refused", clientId: item.message.clientId, to: item.from };
+			case "repeat":
+				return stored || !item.staged
+					? { kind: "echo", message: item.message, to: item.to }
+					: { kind: "refused", clientId: item.message.clientId, to: item.to };
+			case "unreadable":
+				return { kind: "refused", clientId: item.clientId, to: item.from };
+			case "welcome": {
+				const { since: _since, ...header } = item;
+				return { ...header, replay: replays[welcomes++] as Replay };
+			}
+			default:
+				return item;
 		}
-		return stored || !item.staged
-			? { kind: "echo", message: item.message, to: item.to }
-			: { kind: "refused", clientId: item.message.clientId, to: item.to };
 	});
 }
 
@@ -66,6 +137,33 @@ export interface Replay {
 	readonly messages: ChatMessage[];
 	/** True when some messages it asked for are no longer retained (or `since` is unknown). */
 	readonly gap: boolean;
-	/** Id of the newest message (0 when there is none). */
+	/** Id of the newest message it is replayed up to (0 when there is none). */
 	readonly latestId: number;
+}
+
+/**
+ * One burst's deliveries for one shard: the ones for everyone and the ones for its own
+ * connections. `after` is the newest message id the room had committed before this burst: a
+ * shard that has delivered less than that missed a push (a broken stub, a reset) and fetches
+ * the rest from the room before it delivers this one.
+ */
+export interface Push {
+	readonly after: number;
+	readonly deliveries: readonly Delivery[];
+}
+
+/** Connections per name: what one part of the room holds. */
+export type MemberCounts = readonly (readonly [name: string, connections: number])[];
+
+/**
+ * What a shard sends the room's object at the end of its burst, in one call: what its clients
+ * did, in order, and how many connections it holds. After it woke, was reset, or could not reach
+ * the room, it also reports every name it holds (`members`); the room then takes that as the
+ * truth for this shard, and its submissions' arrivals and departures as already counted in it.
+ */
+export interface Batch {
+	readonly shard: number;
+	readonly connections: number;
+	readonly members?: MemberCounts;
+	readonly submissions: readonly Submission[];
 }

@@ -12,11 +12,19 @@ export type LoggedEvent =
 	| "storage_failed"
 	| "room_full"
 	| "frame_failed"
-	| "bad_config";
+	| "bad_config"
+	| "shard_unreachable"
+	| "room_unreachable";
 
 /** Writes one line: `{"event":..., ...fields}`; errors and failures go to the error stream. */
 export function logEvent(event: LoggedEvent, fields: Record<string, unknown> = {}): void {
 	const line = JSON.stringify({ event, ...fields });
-	if (event === "storage_failed" || event === "frame_failed" || event === "bad_config") console.error(line);
-	else console.log(line);
+	if (
+		event === "storage_failed" ||
+		event === "frame_failed" ||
+		event === "bad_config" ||
+		event.endsWith("_unreachable")
+	) {
+		console.error(line);
+	} else console.log(line);
 }

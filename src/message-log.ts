@@ -127,44 +127,68 @@ export class MessageLog {
 	}
 
 	/**
-	 * What a joining client gets: the newest `limit` messages, or, when it says the last id it
-	 * saw (`since`), everything retained after that (see `after`). Staged messages are not in
-	 * it: the room commits before a client joins.
+	 * What joining clients get, one `Replay` per request, from one query however many there are
+	 * (a reconnect storm brings hundreds of hellos in one burst): without `since`, the newest
+	 * `limit` messages up to `upTo`; with it, every retained message after `since` up to `upTo`,
+	 * and whether that leaves a gap (some are no longer retained, or `since` is newer than
+	 * anything this room has stored: its history was lost, and the newest `limit` are returned
+	 * instead). `upTo` is the newest id given when the client asked: what comes later reaches it
+	 * live. Staged messages are not in it: the room commits first.
 	 */
-	replay(since: number | undefined, limit: number): Replay {
-		const { messages, gap } =
-			since === undefined ? { messages: this.recent(limit), gap: false } : this.after(since, limit);
-		return { messages, gap, latestId: this.#latestId };
-	}
-
-	/** The newest `limit` messages, oldest first. */
-	recent(limit: number): ChatMessage[] {
-		if (limit <= 0) return [];
-		return this.#sql
-			.exec<Row>(`SELECT ${COLUMNS} FROM messages ORDER BY id DESC LIMIT ?`, limit)
+	replayAll(requests: readonly { since: number | undefined; upTo: number }[], limit: number): Replay[] {
+		if (requests.length === 0) return [];
+		const stored = this.#storedId;
+		const fromOf = ({ since, upTo }: { since: number | undefined; upTo: number }) =>
+			since === undefined || since > stored ? Math.max(0, Math.min(upTo, stored) - limit) : since;
+		const lowest = Math.min(...requests.map(fromOf));
+		const highest = Math.min(stored, Math.max(...requests.map((request) => request.upTo)));
+		const messages = this.#sql
+			.exec<Row>(`SELECT ${COLUMNS} FROM messages WHERE id > ? AND id <= ? ORDER BY id`, lowest, highest)
 			.toArray()
-			.reverse()
 			.map(toMessage);
+		return requests.map((request) => {
+			const latestId = Math.min(request.upTo, stored);
+			const lost = request.since !== undefined && request.since > stored;
+			const from = fromOf(request);
+			const slice = messages.slice(firstAfter(messages, from), firstAfter(messages, latestId));
+			const oldest = slice[0]?.id ?? Number.POSITIVE_INFINITY;
+			const gap = lost || (request.since !== undefined && request.since < latestId && oldest > request.since + 1);
+			return { messages: slice, gap, latestId };
+		});
 	}
 
 	/**
-	 * Every retained message after `since`, oldest first, and whether that leaves a gap: some
-	 * messages after `since` are no longer retained, or `since` is newer than anything this room
-	 * has stored (its history was lost), in which case the newest `fallback` are returned instead.
+	 * Every retained message after `since` up to `upTo`, oldest first (a shard that missed a push
+	 * catches up with it), and whether some of them are no longer retained.
 	 */
-	after(since: number, fallback: number): { messages: ChatMessage[]; gap: boolean } {
-		if (since > this.#latestId) return { messages: this.recent(fallback), gap: true };
+	between(since: number, upTo: number): { messages: ChatMessage[]; gap: boolean } {
 		const messages = this.#sql
-			.exec<Row>(`SELECT ${COLUMNS} FROM messages WHERE id > ? ORDER BY id`, since)
+			.exec<Row>(`SELECT ${COLUMNS} FROM messages WHERE id > ? AND id <= ? ORDER BY id`, since, upTo)
 			.toArray()
 			.map(toMessage);
-		const oldestWanted = since + 1;
-		const gap = since < this.#latestId && (messages[0]?.id ?? Number.POSITIVE_INFINITY) > oldestWanted;
+		const gap = since < upTo && (messages[0]?.id ?? Number.POSITIVE_INFINITY) > since + 1;
 		return { messages, gap };
+	}
+
+	/** The newest id stored (what a burst's deliveries come after). */
+	get storedId(): number {
+		return this.#storedId;
 	}
 
 	/** How many messages are stored. */
 	count(): number {
 		return this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM messages").one().n;
 	}
+}
+
+/** Index of the first message with an id above `id` (messages sorted by id). */
+function firstAfter(messages: readonly ChatMessage[], id: number): number {
+	let low = 0;
+	let high = messages.length;
+	while (low < high) {
+		const middle = (low + high) >>> 1;
+		if ((messages[middle] as ChatMessage).id <= id) low = middle + 1;
+		else high = middle;
+	}
+	return low;
 }

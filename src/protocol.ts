@@ -48,6 +48,13 @@ export interface TypingEvent {
 /** Every event a client may send. */
 export type ClientEvent = HelloEvent | SendEvent | TypingEvent;
 
+/**
+ * The most names a `welcome` lists. A room spread over shards can hold 100,000 members: a welcome
+ * listing them all would be megabytes per join, so past this it lists the first to arrive and
+ * says how many there are (`memberCount`); joins and leaves keep the client's view current.
+ */
+export const WELCOME_MEMBERS = 100;
+
 // ---------------------------------------------------------------------------------------------
 // Server -> client
 
@@ -69,8 +76,13 @@ export interface WelcomeEvent {
 	type: "welcome";
 	/** The name the server accepted (trimmed and NFC-normalised). */
 	name: string;
-	/** Names present in the room (each once, however many connections), sorted. */
+	/**
+	 * Names present in the room (each once, however many connections), sorted: all of them, or,
+	 * in a room of more than `WELCOME_MEMBERS` names, the first `WELCOME_MEMBERS` to arrive.
+	 */
 	members: string[];
+	/** How many names are present (the length of `members` when it is not cut). */
+	memberCount: number;
 	/**
 	 * Without `since`: the last HISTORY_REPLAY messages. With `since`: every retained message
 	 * after it, oldest first.

@@ -1,234 +1,238 @@
-import { DurableObject } from "cloudflare:workers";
-import { type Config, readConfig } from "./config.ts";
-import { deliveriesOf, type Staged } from "./delivery.ts";
-import { Hub, type Received } from "./hub/hub.ts";
+import {
+	addresseeOf,
+	type Batch,
+	type ConnectionId,
+	type Delivery,
+	deliveriesOf,
+	type Push,
+	type Staged,
+	type Submission,
+	shardOf,
+} from "./delivery.ts";
+import { HubHost } from "./hub-host.ts";
 import { logEvent } from "./log-event.ts";
 import { MessageLog } from "./message-log.ts";
-import { PING, PONG, SUBPROTOCOL } from "./protocol.ts";
+import { Presence } from "./presence.ts";
+import { type ChatMessage, WELCOME_MEMBERS } from "./protocol.ts";
+import { ShardDirectory } from "./shard/directory.ts";
+import { ROOM_HEADER, SHARD_HEADER, shardObjectName, USE_SHARD_STATUS } from "./shard/placement.ts";
+import type { RoomShard } from "./shard/shard.ts";
 
 /** Room instances created in this isolate so far (each wake from eviction creates one). */
 let instancesCreated = 0;
 
-/**
- * What the room puts in `Sec-WebSocket-Extensions` to turn compression down: any value the
- * runtime cannot read as a permessage-deflate offer (it then answers the client with no
- * extension at all; measured locally, see README.md "Compression").
- */
-const NO_EXTENSIONS = "identity";
+/** How long the room waits before it tries again to reach a shard it could not push to. */
+const RETRY_PUSH_MS = 1_000;
 
-/** Picks the subprotocol to answer with from a `Sec-WebSocket-Protocol` offer, if any. */
-function selectSubprotocol(offer: string | null): typeof SUBPROTOCOL | null {
-	if (!offer) return null;
-	return offer.split(",").some((protocol) => protocol.trim() === SUBPROTOCOL) ? SUBPROTOCOL : null;
+/** What `GET /api/rooms/NAME` answers: the room's size (README.md, "The contract"). */
+export interface RoomStats {
+	/** Connections in the whole room. */
+	connections: number;
+	/** Names present (each once). */
+	members: number;
+	/** The newest message id (0 when there is none). */
+	latestId: number;
+	/** Connections per part of the room: the room's own object first, then shards 1, 2, ... */
+	shards: { connections: number }[];
 }
 
 /**
- * One chat room: a Durable Object in two parts, wired together here.
+ * One chat room. This Durable Object is the room's one authority: it keeps
  *
- * - **The log** (`MessageLog`, src/message-log.ts): the one order of message ids, `clientId`
- *   deduplication, storage in the object's SQLite database, retention, and history for clients
- *   that join or resume. It knows nothing of sockets.
- * - **The hub** (`Hub`, src/hub/): the connections this object holds, each frame's checks,
- *   presence, typing, flood control, fan-out, liveness and close codes. It knows nothing of SQL.
+ * - **the log** (`MessageLog`, src/message-log.ts): the one order of message ids, `clientId`
+ *   deduplication, storage in the object's SQLite database, retention, and history;
+ * - **presence** (`Presence`, src/presence.ts): who is in the room, wherever they are held;
+ * - **the shards** (`ShardDirectory`, src/shard/): how many connections each holds, and whose;
  *
- * The room owns the **burst**: everything its input events bring until a zero-delay timer fires
- * (that timer runs after the input events already waiting). Messages get their ids at once and
- * wait in the burst; when it ends, the log commits them in one transaction and the hub is handed
- * the outcome (`deliver`) and sends each recipient one frame (`flush`). Read top to bottom:
- * accept, hello, message, end of burst, close.
+ * and holds the first `SHARD_SIZE` connections itself through its hub (src/hub/, shared with
+ * the shards through `HubHost`, src/hub-host.ts). A small room is this object alone. Past
+ * `SHARD_SIZE` new sockets go to shard objects (src/shard/shard.ts), which send what their
+ * clients do here in one call per burst (`submit`) and get the outcome back in one call per
+ * burst (`RoomShard.deliver`).
  *
- * Sockets are accepted through the Hibernation API, so a quiet room is evicted from memory
- * while its sockets stay open; the log and the hub rebuild themselves from the object's storage
- * and the sockets' attachments when the next event wakes it.
- *
- * Nothing one client does may cost another a message: the hub checks every frame before it is
- * looked at and answers every refusal to its sender alone, and a failure while handling one
- * frame closes (1011) only the connection that sent it.
+ * Read top to bottom: accept, what clients did (`take`), end of burst (store, then deliver here
+ * and push to every shard), inspection.
  */
-export class Room extends DurableObject<Env> {
-	/** The limits, from `[vars]`. */
-	readonly #config: Config;
+export class Room extends HubHost {
 	/** Which instance of this isolate's rooms this is (for showing eviction from outside). */
 	readonly #instance: number;
 	/** The room's messages, in order, stored. */
 	readonly #log: MessageLog;
-	/** The connections this object holds. */
-	readonly #hub: Hub;
+	/** Who is in the room, in every part of it. */
+	readonly #presence = new Presence();
+	/** The room's shards. */
+	readonly #shards: ShardDirectory;
 	/** This burst's work, in the order it came, until the burst ends. */
 	#burst: Staged[] = [];
-	/** Whether the timer that ends the burst is set. */
-	#endOfBurstSet = false;
-	/** When the timer that releases held plain frames fires (infinity: not set), and the timer. */
-	#releaseAt = Number.POSITIVE_INFINITY;
-	#releaseTimer: ReturnType<typeof setTimeout> | null = null;
+	/** One stub per shard, kept so calls to it arrive in order (E-order); dropped when broken. */
+	readonly #shardStubs = new Map<number, DurableObjectStub<RoomShard>>();
+	/** Shards a push to failed, waiting for the retry timer. */
+	readonly #unreached = new Set<number>();
 
 	/** Runs on first use and again each time the object wakes from hibernation or eviction. */
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.#instance = ++instancesCreated;
-		this.#config = readConfig(env);
-		this.#log = new MessageLog(ctx.storage, this.#config.historyRetention);
-		this.#hub = new Hub(this.#config, ctx);
-		// The heartbeat is answered by the runtime itself, so it never wakes a hibernated room.
-		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+		this.#log = new MessageLog(ctx.storage, this.config.historyRetention);
+		this.#shards = new ShardDirectory(ctx.storage.sql);
+		for (const [name, count] of this.hub.members()) this.#presence.add(name, count);
+		for (const [name, count] of this.#shards.allMembers()) this.#presence.add(name, count);
 	}
 
 	// -- accept ----------------------------------------------------------------------------------
 
 	/**
-	 * Accepts a WebSocket upgrade forwarded by the Worker (which has already checked the path,
-	 * the room name, the method, the `Upgrade` header and the origin). A full room answers 503
-	 * before the upgrade. Offering `edgechat.v1` (alone or among others) selects the rich
-	 * protocol; offering only unknown subprotocols gets no `Sec-WebSocket-Protocol` in the answer,
-	 * as RFC 6455 section 4.2.2 says, and the connection is plain (a browser then fails it).
+	 * An upgrade forwarded by the Worker. A full room (`MAX_CONNECTIONS` in all its parts)
+	 * answers 503. This object takes the socket itself while it holds fewer than `SHARD_SIZE`;
+	 * past that it tells the Worker which shard to send it to (src/shard/placement.ts).
 	 */
 	override async fetch(request: Request): Promise<Response> {
 		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
 			return new Response("expected Upgrade: websocket\n", { status: 426, headers: { Upgrade: "websocket" } });
 		}
-		if (this.#hub.isFull) {
-			logEvent("room_full", { connections: this.#hub.size });
-			return new Response(`room is full (${this.#config.maxConnections} connections); try again later\n`, {
+		const connections = this.hub.size + this.#shards.connections;
+		if (connections >= this.config.maxConnections) {
+			logEvent("room_full", { connections });
+			return new Response(`room is full (${this.config.maxConnections} connections); try again later\n`, {
 				status: 503,
 				headers: { "Retry-After": "30" },
 			});
 		}
-		const protocol = selectSubprotocol(request.headers.get("Sec-WebSocket-Protocol"));
-		const { 0: client, 1: server } = new WebSocketPair();
-		this.#hub.accept(server, protocol ? "rich" : "plain");
-		this.#setEndOfBurst();
-		if (protocol) await this.#hub.keepSweeping();
-		const headers = new Headers();
-		if (protocol) headers.set("Sec-WebSocket-Protocol", protocol);
-		// The runtime accepts a client's permessage-deflate offer whenever the 101 carries no
-		// Sec-WebSocket-Extensions of its own; a value that is not a deflate offer makes it accept
-		// none and send no such header (an empty value counts as none at all). Why off by
-		// default: README.md, "Compression".
-		if (!this.#config.compression) headers.set("Sec-WebSocket-Extensions", NO_EXTENSIONS);
-		return new Response(null, { status: 101, webSocket: client, headers });
+		this.#rememberName(request);
+		if (this.hub.size < this.config.shardSize) return this.upgrade(request, "");
+		const shard = this.#shards.place(this.config.shardSize);
+		return new Response(null, { status: USE_SHARD_STATUS, headers: { [SHARD_HEADER]: String(shard) } });
 	}
 
-	// -- message ---------------------------------------------------------------------------------
+	/** The room's name (its shards are named after it), from the Worker's header, kept once. */
+	#rememberName(request: Request): void {
+		const name = request.headers.get(ROOM_HEADER);
+		if (name && this.ctx.storage.kv.get("name") === undefined) this.ctx.storage.kv.put("name", name);
+	}
 
-	/** A frame from one client: the hub checks it and answers it, or hands it back to act on. */
-	override async webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): Promise<void> {
-		try {
-			const received = this.#hub.receive(ws, frame);
-			if (received) this.#act(received);
-		} catch (error) {
-			// Nothing a client sends should get here; if something does, only its sender is dropped.
-			logEvent("frame_failed", { error: String(error) });
-			this.#close(ws, 1011, "internal error");
+	// -- what clients did ------------------------------------------------------------------------
+
+	/**
+	 * A shard's burst (one call per burst, in order: E-order on the shard's stub). Its
+	 * submissions join this burst as if this object's own clients had made them.
+	 */
+	submit(batch: Batch): void {
+		this.#shards.report(batch.shard, batch.connections);
+		if (batch.members) {
+			const { added, removed } = this.#shards.replace(batch.shard, batch.members);
+			for (const [name, count] of added) this.#arrive(0, name, count);
+			for (const [name, count] of removed) this.#depart(0, name, count);
 		}
-		this.#setEndOfBurst();
+		const counted = batch.members !== undefined;
+		for (const submission of batch.submissions) this.#takeFrom(batch.shard, submission, counted);
+		this.setEndOfBurst();
 	}
 
-	#act(received: Received): void {
-		switch (received.kind) {
+	/** What one of this object's own clients did. */
+	protected override take(submission: Submission): void {
+		this.#takeFrom(0, submission, false);
+	}
+
+	/**
+	 * What a client of part `shard` did joins the burst. `counted`: its arrival or departure is
+	 * already in the shard's report of its members.
+	 */
+	#takeFrom(shard: number, submission: Submission, counted: boolean): void {
+		switch (submission.kind) {
+			case "arrive":
+				if (!counted) this.#arrive(shard, submission.name, 1);
+				break;
 			case "hello":
-				this.#welcome(received);
+				if (!counted) this.#arrive(shard, submission.name, 1);
+				this.#burst.push({
+					kind: "welcome",
+					to: submission.from,
+					name: submission.name,
+					since: submission.since,
+					upTo: this.#log.latestId,
+					members: this.#presence.sample(WELCOME_MEMBERS),
+					memberCount: this.#presence.size,
+				});
 				break;
 			case "send":
-				this.#stage(received);
+				this.#stage(submission);
 				break;
+			case "typing":
 			case "frame":
-				// Never stored, but in the burst all the same, so a client's frames keep their order.
-				this.#burst.push({ kind: "frame", frame: received.frame });
+				this.#burst.push(submission);
 				break;
-			case "close":
-				this.#close(received.from.ws, received.code, received.reason);
-				break;
-			case "held":
-				this.#setRelease(received.releaseInMs);
+			case "depart":
+				if (!counted) this.#depart(shard, submission.name, 1);
 				break;
 		}
 	}
 
-	/**
-	 * Sets the timer that releases plain frames held by flood control (src/hub/hub.ts
-	 * `#pacePlain`), unless one is due sooner. A pending timer also keeps the object from
-	 * hibernating, so held frames are never lost to an eviction.
-	 */
-	#setRelease(inMs: number): void {
-		const at = Date.now() + inMs;
-		if (at >= this.#releaseAt) return;
-		clearTimeout(this.#releaseTimer);
-		this.#releaseAt = at;
-		this.#releaseTimer = setTimeout(() => this.#release(), inMs);
+	/** Connections of `name` arrived in part `shard` (0: here, or already recorded); a new name is news. */
+	#arrive(shard: number, name: string, count: number): void {
+		if (shard > 0) this.#shards.arrive(shard, name);
+		if (this.#presence.add(name, count)) this.#burst.push({ kind: "join", name });
 	}
 
-	/** Held frames whose allowance has come back join the burst, in order. */
-	#release(): void {
-		this.#releaseAt = Number.POSITIVE_INFINITY;
-		const { released, nextInMs } = this.#hub.releaseHeld(Date.now());
-		for (const received of released) this.#act(received);
-		if (nextInMs !== null) this.#setRelease(nextInMs);
-		this.#setEndOfBurst();
-	}
-
-	/**
-	 * A rich client joins. Messages of this burst are stored (and queued for the members so far)
-	 * first, so the newcomer gets them once, in its history.
-	 */
-	#welcome({ from, name, since }: Extract<Received, { kind: "hello" }>): void {
-		this.#commitBurst();
-		this.#hub.welcome(from, name, this.#log.replay(since, this.#config.historyReplay));
+	/** Connections of `name` left part `shard`; a name's last one is news. */
+	#depart(shard: number, name: string, count: number): void {
+		if (shard > 0) this.#shards.depart(shard, name);
+		if (this.#presence.remove(name, count)) this.#burst.push({ kind: "leave", name });
 	}
 
 	/**
 	 * A chat message gets its id now and joins the burst. A retried send (its `clientId` known)
-	 * is not stored again; the original broadcast may have been lost with the sender's old
-	 * connection, so the message is repeated to the sender, in turn.
+	 * is not stored again, whichever part of the room it comes through; the original broadcast
+	 * may have been lost with the sender's old connection, so the message is repeated to the
+	 * sender, in turn.
 	 */
-	#stage({ from, name, text, clientId }: Extract<Received, { kind: "send" }>): void {
+	#stage({ from, name, text, clientId }: Extract<Submission, { kind: "send" }>): void {
 		let staged: ReturnType<MessageLog["stage"]>;
 		try {
 			staged = this.#log.stage(name, text, clientId, Date.now());
 		} catch (error) {
 			// Storage could not even be read: the sender is told (it may retry with the same clientId).
 			logEvent("storage_failed", { during: "stage", error: String(error) });
-			this.#burst.push({ kind: "unreadable", clientId, from: from.id });
+			this.#burst.push({ kind: "unreadable", clientId, from });
 			return;
 		}
 		const { message, status } = staged;
 		this.#burst.push(
 			status === "new"
-				? { kind: "new", message, from: from.id }
-				: { kind: "repeat", message, to: from.id, staged: status === "staged" },
+				? { kind: "new", message, from }
+				: { kind: "repeat", message, to: from, staged: status === "staged" },
 		);
 	}
 
 	// -- end of burst ----------------------------------------------------------------------------
 
-	/** Sets the timer that ends the burst, once, when the burst or the hub has anything waiting. */
-	#setEndOfBurst(): void {
-		if (this.#endOfBurstSet || (this.#burst.length === 0 && !this.#hub.hasQueued)) return;
-		this.#endOfBurstSet = true;
-		setTimeout(() => this.#endBurst(), 0);
+	protected override get hasWork(): boolean {
+		return this.#burst.length > 0;
 	}
 
-	/** The burst is over: its messages are stored and everything waiting goes out. */
-	#endBurst(): void {
-		this.#endOfBurstSet = false;
+	protected override settle(): void {
 		this.#commitBurst();
-		this.#hub.flush();
-		// Sockets found gone while sending have left, and that is news for the others.
-		this.#setEndOfBurst();
+	}
+
+	protected override endBurst(): void {
+		this.#commitBurst();
 	}
 
 	/**
-	 * Stores the burst's messages in one transaction and hands the hub what they come to, in the
-	 * order they came (queued, not yet sent). If storage fails, none of them was stored or is
-	 * shown to anyone: each sender is refused, and the rest of the burst (repeats of messages
-	 * stored before, plain binary and empty frames) still goes out.
+	 * Stores the burst's messages in one transaction and hands every part of the room what they
+	 * come to, in the order they came: this object's hub now (queued, sent when the burst ends),
+	 * each shard in one call. If storage fails, none of them was stored or is shown to anyone:
+	 * each sender is refused, and the rest of the burst still goes out. Welcomes get their
+	 * history here, all from one query.
 	 *
-	 * Nobody can see a message before it is stored: the object's output gate holds every frame
-	 * sent after a storage write until that write is durable.
+	 * Nobody sees a message before it is stored, here or through a shard: the object's output
+	 * gate holds every frame it sends and every call it makes after a storage write until that
+	 * write is durable, so a push cannot leave before the commit it carries.
 	 */
 	#commitBurst(): void {
 		if (this.#burst.length === 0) return;
 		const burst = this.#burst;
 		this.#burst = [];
+		const after = this.#log.storedId;
 		let stored = true;
 		try {
 			this.#log.commit();
@@ -236,63 +240,81 @@ export class Room extends DurableObject<Env> {
 			logEvent("storage_failed", { during: "commit", items: burst.length, error: String(error) });
 			stored = false;
 		}
-		this.#hub.deliver(deliveriesOf(burst, stored));
+		const welcomes = burst.filter((item) => item.kind === "welcome");
+		const replays = this.#log.replayAll(welcomes, this.config.historyReplay);
+		const deliveries = deliveriesOf(burst, stored, replays);
+		this.hub.deliver(deliveries);
+		this.#push(after, deliveries);
 	}
-
-	// -- close -----------------------------------------------------------------------------------
 
 	/**
-	 * The client closed. Plain frames it still had held by flood control go into the burst first
-	 * (they were accepted). The room answers its Close itself (`web_socket_manual_reply_to_close`
-	 * in wrangler.toml), with the client's own code, once the burst's part for it (the echo of a
-	 * message sent just before the Close, say) has gone out: a reply on arrival would overtake it.
+	 * Sends each shard holding connections its part of a burst: everything for everyone, and what
+	 * is addressed to its own connections. Not awaited: calls on one stub arrive in order. A
+	 * failed call breaks the stub; the shard is tried again shortly with an empty push, and a
+	 * shard that finds it missed messages fetches them (`messagesBetween`) before it delivers on.
 	 */
-	override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-		this.#stageHeld(ws);
-		this.#close(ws, code, reason);
-		this.#setEndOfBurst();
+	#push(after: number, deliveries: readonly Delivery[]): void {
+		for (const shard of this.#shards.occupied()) {
+			const own = deliveries.filter((delivery) => {
+				const to = addresseeOf(delivery);
+				return to === null || shardOf(to) === shard;
+			});
+			if (own.length > 0) this.#pushTo(shard, { after, deliveries: own });
+		}
 	}
 
-	/** The connection failed (for example a TCP reset). The socket is gone; it leaves the room. */
-	override async webSocketError(ws: WebSocket): Promise<void> {
-		this.#stageHeld(ws);
-		this.#hub.leave(ws);
-		this.#setEndOfBurst();
+	#pushTo(shard: number, push: Push): void {
+		const stub = this.#shardStub(shard);
+		if (!stub) return;
+		stub.deliver(push).catch((error: unknown) => {
+			logEvent("shard_unreachable", { shard, error: String(error) });
+			this.#shardStubs.delete(shard);
+			if (this.#unreached.size === 0) setTimeout(() => this.#retryPushes(), RETRY_PUSH_MS);
+			this.#unreached.add(shard);
+		});
 	}
 
-	/** Plain frames a departing client still had held by flood control were accepted: they go into the burst. */
-	#stageHeld(ws: WebSocket): void {
-		for (const received of this.#hub.takeHeld(ws)) this.#act(received);
+	/** Shards a push failed to reach get an empty one: they fetch what they missed themselves. */
+	#retryPushes(): void {
+		const shards = [...this.#unreached];
+		this.#unreached.clear();
+		const occupied = new Set(this.#shards.occupied());
+		for (const shard of shards) {
+			if (occupied.has(shard)) this.#pushTo(shard, { after: this.#log.storedId, deliveries: [] });
+		}
 	}
 
-	/** Closes one connection, the room's burst ended first so what it holds for it goes out ahead. */
-	#close(ws: WebSocket, code: number, reason: string): void {
+	#shardStub(shard: number): DurableObjectStub<RoomShard> | null {
+		let stub = this.#shardStubs.get(shard);
+		if (stub) return stub;
+		const room = this.ctx.storage.kv.get<string>("name");
+		if (room === undefined) return null;
+		stub = this.env.SHARDS.get(this.env.SHARDS.idFromName(shardObjectName(room, shard)));
+		this.#shardStubs.set(shard, stub);
+		return stub;
+	}
+
+	/**
+	 * The messages stored after `since` up to `upTo`: a shard that missed a push catches up.
+	 * `gap`: some of them are no longer retained.
+	 */
+	messagesBetween(since: number, upTo: number): { messages: ChatMessage[]; gap: boolean } {
 		this.#commitBurst();
-		this.#hub.close(ws, code, reason);
+		return this.#log.between(since, upTo);
 	}
 
-	/**
-	 * Liveness: the alarm, pending while rich connections exist, sweeps out the silent ones
-	 * (src/hub/liveness.ts) and sets itself again.
-	 */
-	override async alarm(): Promise<void> {
-		this.#hub.alarmFired();
-		this.sweepSilent(Date.now());
-		await this.#hub.keepSweeping();
-	}
+	// -- inspection (operators and tests) --------------------------------------------------------
 
-	/**
-	 * Closes (1001) every rich connection silent for longer than `HEARTBEAT_TIMEOUT_SECONDS` at
-	 * `now`; the alarm's work, public so tests can move the clock. Returns how many were closed.
-	 */
-	sweepSilent(now: number): number {
-		this.#commitBurst();
-		const closed = this.#hub.sweepSilent(now);
-		this.#setEndOfBurst();
-		return closed;
+	/** The room's size: `GET /api/rooms/NAME`. */
+	stats(): RoomStats {
+		const shards = this.#shards.list();
+		return {
+			connections: this.hub.size + this.#shards.connections,
+			members: this.#presence.size,
+			latestId: this.#log.storedId,
+			shards: [{ connections: this.hub.size }, ...shards.map(({ connections }) => ({ connections }))],
+		};
 	}
-
-	// -- inspection (tests and operators) --------------------------------------------------------
 
 	/**
 	 * A number that changes only when the runtime creates the object anew: after the room was
@@ -302,20 +324,20 @@ export class Room extends DurableObject<Env> {
 		return this.#instance;
 	}
 
-	/** How many sockets the room is holding right now. */
-	connectionCount(): number {
-		return this.#hub.size;
+	/** The names present in the whole room, sorted. */
+	memberNames(): string[] {
+		return this.#presence.sample(Number.POSITIVE_INFINITY);
 	}
 
-	/** The names present right now, sorted. */
-	memberNames(): string[] {
-		return this.#hub.memberNames();
+	/** Whether a connection id is held by this object itself (not by a shard). */
+	holdsHere(id: ConnectionId): boolean {
+		return this.hub.holds(id);
 	}
 
 	/** How many messages the room has stored (the current burst's are stored first). */
 	storedMessageCount(): number {
 		this.#commitBurst();
-		this.#setEndOfBurst();
+		this.setEndOfBurst();
 		return this.#log.count();
 	}
 }

@@ -6,6 +6,8 @@
  * | request                                         | answer                       |
  * | ----------------------------------------------- | ---------------------------- |
  * | GET /api/rooms/NAME/websocket + Upgrade          | 101, via the room's object   |
+ * |   ... past the room object's SHARD_SIZE          | 101, via one of its shards   |
+ * | GET /api/rooms/NAME                             | 200, the room's size (JSON)  |
  * | the same without `Upgrade: websocket`            | 426                          |
  * | the same with another method                     | 405                          |
  * | the same from a page of a foreign origin         | 403                          |
@@ -18,10 +20,15 @@ import { logEvent } from "./log-event.ts";
 import { checkOrigin } from "./origin.ts";
 import { checkRoomName } from "./room-name.ts";
 
+import { ROOM_HEADER, SHARD_HEADER, shardObjectName, USE_SHARD_STATUS } from "./shard/placement.ts";
+
 export { Room } from "./room.ts";
+export { RoomShard } from "./shard/shard.ts";
 
 /** `/api/rooms/NAME/websocket`; NAME is captured raw (even with slashes) so it can be judged. */
 const ROOM_SOCKET_PATH = /^\/api\/rooms\/(.*)\/websocket$/;
+/** `/api/rooms/NAME`, the room's size. */
+const ROOM_STATS_PATH = /^\/api\/rooms\/([^/]*)$/;
 
 /** A short plain-text answer. */
 function refuse(status: number, reason: string, headers: Record<string, string> = {}): Response {
@@ -34,11 +41,18 @@ function refuse(status: number, reason: string, headers: Record<string, string> 
 export default {
 	async fetch(request, env): Promise<Response> {
 		const { pathname } = new URL(request.url);
-		const match = ROOM_SOCKET_PATH.exec(pathname);
+		const socket = ROOM_SOCKET_PATH.exec(pathname);
+		const match = socket ?? ROOM_STATS_PATH.exec(pathname);
 		if (!match) return refuse(404, "not found");
 
 		const room = checkRoomName(match[1] ?? "");
 		if (!room.ok) return refuse(400, room.reason);
+		// One name is one object (and, past its SHARD_SIZE, its shards), everywhere in the world.
+		const stub = env.ROOMS.get(env.ROOMS.idFromName(room.name));
+		if (!socket) {
+			if (request.method !== "GET") return refuse(405, "use GET to read a room's size", { Allow: "GET" });
+			return Response.json(await stub.stats());
+		}
 		if (request.method !== "GET") return refuse(405, "use GET to open a chat socket", { Allow: "GET" });
 		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
 			return refuse(426, "this path only speaks WebSocket: send Upgrade: websocket", { Upgrade: "websocket" });
@@ -54,8 +68,18 @@ export default {
 		}
 		if (!origin.ok) return refuse(403, origin.reason);
 
-		// One name is one object, everywhere in the world.
-		const stub = env.ROOMS.get(env.ROOMS.idFromName(room.name));
-		return stub.fetch(request);
+		// Only the Worker says which room and shard an upgrade is for: a client's own values go.
+		const headers = new Headers(request.headers);
+		headers.set(ROOM_HEADER, room.name);
+		headers.delete(SHARD_HEADER);
+		const upgrade = new Request(request, { headers });
+		const answer = await stub.fetch(upgrade);
+		const shard = answer.headers.get(SHARD_HEADER);
+		if (answer.status !== USE_SHARD_STATUS || shard === null) return answer;
+		// The room is past its own object's size: the upgrade goes to the shard it named
+		// (src/shard/placement.ts), and the room object is out of this socket's path.
+		headers.set(SHARD_HEADER, shard);
+		const shardStub = env.SHARDS.get(env.SHARDS.idFromName(shardObjectName(room.name, Number(shard))));
+		return shardStub.fetch(new Request(request, { headers }));
 	},
 } satisfies ExportedHandler<Env>;

@@ -1,17 +1,18 @@
 /**
  * The hub: the connections one object holds, and everything about them that is not the log.
  * It accepts sockets, checks every frame (size, flood control, the protocol) and answers what
- * it refuses, paces plain clients over their allowance, keeps presence and typing, fans out the
+ * it refuses, paces plain clients over their allowance, throttles typing, fans out the
  * deliveries it is handed, cuts off readers that fall too far behind, decides close codes and
- * finds silent peers. It knows nothing of SQL: what to store and in which order is the
- * log's business, and when a burst ends is the room's.
+ * finds silent peers. It knows nothing of SQL or of presence: what to store and in which order,
+ * and who is in the room, are the room's business (a room may span several objects, each with a
+ * hub: src/shard/), and so is when a burst ends.
  *
- * Nothing here calls back into the room. A frame that needs the log comes back from `receive`
- * as a `Received` for the room to act on; the room hands the outcome back with `deliver` and
- * says when to send with `flush`.
+ * Nothing here calls back into its owner. A frame that needs the room comes back from `receive`
+ * as a `Received` to act on, and connections that came and went from `takePresenceChanges`; the
+ * owner hands the outcome back with `deliver` and says when to send with `flush`.
  */
 import type { Config } from "../config.ts";
-import type { Delivery, Replay } from "../delivery.ts";
+import type { ConnectionId, Delivery, MemberCounts, Submission } from "../delivery.ts";
 import { logEvent } from "../log-event.ts";
 import {
 	type ChatMessage,
@@ -27,7 +28,6 @@ import { Connection, Connections, type Session } from "./connection.ts";
 import { newBucket, takeToken, tryTakeToken } from "./flood-control.ts";
 import { type AlarmStorage, Liveness } from "./liveness.ts";
 import { Outbox } from "./outbox.ts";
-import { Presence } from "./presence.ts";
 import { closeSocket, trySend } from "./sockets.ts";
 
 /** The parts of the Durable Object's state a hub uses: its hibernatable sockets and its alarm. */
@@ -39,26 +39,16 @@ export interface HubState {
 }
 
 /**
- * What a frame comes to once the hub has checked it, when the room has to act (a frame the hub
- * answered itself, such as a refusal or a typing notice, comes to `null`):
- * - `hello`: a rich connection asks to join, resuming after `since` when given;
- * - `send`: a chat message to store and fan out (`clientId` is `null` for plain clients);
- * - `frame`: a plain binary or empty frame, relayed in order but never stored;
+ * What a frame comes to once the hub has checked it, when its owner has to act (a frame the hub
+ * answered itself, such as a refusal, comes to `null`):
+ * - `hello`, `send`, `typing`, `frame`: a `Submission` for the room (src/delivery.ts);
  * - `close`: the connection must be closed (too big, flooding); the room ends the burst first,
  *   so what the burst holds for it goes out ahead of the Close;
  * - `held`: a plain client went over its allowance and its frame waits (`releaseHeld`); the
- *   room is to call `releaseHeld` in `releaseInMs`.
+ *   owner is to call `releaseHeld` in `releaseInMs`.
  */
 export type Received =
-	| { readonly kind: "hello"; readonly from: Connection; readonly name: string; readonly since: number | undefined }
-	| {
-			readonly kind: "send";
-			readonly from: Connection;
-			readonly name: string;
-			readonly text: string;
-			readonly clientId: string | null;
-	  }
-	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer }
+	| Extract<Submission, { kind: "hello" | "send" | "typing" | "frame" }>
 	| { readonly kind: "close"; readonly from: Connection; readonly code: number; readonly reason: string }
 	| { readonly kind: "held"; readonly releaseInMs: number };
 
@@ -75,14 +65,14 @@ export class Hub {
 	readonly #config: Config;
 	readonly #state: HubState;
 	readonly #connections = new Connections();
-	/** Names present, with their connection counts (each name once, however many tabs). */
-	readonly #presence = new Presence();
 	readonly #outbox = new Outbox();
 	readonly #liveness: Liveness;
 	/** Plain connections with frames held by flood control, until they are released. */
 	readonly #holding = new Set<Connection>();
 	/** Whether plain sockets were checked for slowness in this burst (before its first plain frame). */
 	#plainChecked = false;
+	/** Named connections that came or went since the owner last asked (`takePresenceChanges`). */
+	#presenceChanges: Submission[] = [];
 
 	/**
 	 * Rebuilds the hub from the sockets the runtime kept while the object was away: each carries
@@ -94,28 +84,22 @@ export class Hub {
 		this.#liveness = new Liveness(state.storage, config.heartbeatTimeoutSeconds);
 		for (const ws of state.getWebSockets()) {
 			const connection = Connection.restore(ws);
-			if (!connection) continue;
-			this.#connections.add(connection);
-			if (connection.session.name !== null) this.#presence.add(connection.session.name);
+			if (connection) this.#connections.add(connection);
 		}
 	}
 
 	// -- connect ---------------------------------------------------------------------------------
 
-	/** Whether the hub holds `MAX_CONNECTIONS` already. */
-	get isFull(): boolean {
-		return this.#connections.size >= this.#config.maxConnections;
-	}
-
 	/**
-	 * Takes on a new server-side socket (hibernatable). A plain client is present (as `guest`)
-	 * from the start; a rich one once it says hello.
+	 * Takes on a new server-side socket (hibernatable), its id starting with `idPrefix` (a shard's
+	 * number, src/delivery.ts `shardOf`). A plain client is present (as `guest`) from the start,
+	 * so its arrival is a presence change for the room; a rich one is present once it says hello.
 	 */
-	accept(ws: WebSocket, mode: Session["mode"]): Connection {
+	accept(ws: WebSocket, mode: Session["mode"], idPrefix = ""): Connection {
 		this.#state.acceptWebSocket(ws);
 		const now = Date.now();
 		const connection = new Connection(ws, {
-			id: crypto.randomUUID(),
+			id: `${idPrefix}${crypto.randomUUID()}`,
 			mode,
 			name: mode === "plain" ? PLAIN_NAME : null,
 			connectedAt: now,
@@ -123,7 +107,8 @@ export class Hub {
 		});
 		connection.save();
 		this.#connections.add(connection);
-		if (connection.session.name !== null) this.#announceJoin(connection, connection.session.name);
+		const { name } = connection.session;
+		if (name !== null) this.#presenceChanges.push({ kind: "arrive", from: connection.id, name });
 		return connection;
 	}
 
@@ -251,7 +236,7 @@ export class Hub {
 	#receivePlain(connection: Connection, frame: string | ArrayBuffer): Received {
 		const text = typeof frame === "string" ? capText(frame, this.#config.messageCap) : frame;
 		if (typeof text !== "string" || text.length === 0) return { kind: "frame", frame: text };
-		return { kind: "send", from: connection, name: PLAIN_NAME, text, clientId: null };
+		return { kind: "send", from: connection.id, name: PLAIN_NAME, text, clientId: null };
 	}
 
 	/**
@@ -264,10 +249,7 @@ export class Hub {
 		const { session } = connection;
 		const parsed = typeof frame === "string" ? parseClientEvent(frame, this.#config) : null;
 		const event = parsed?.ok ? parsed.event : null;
-		if (event?.type === "typing" && session.name !== null) {
-			this.#onTyping(connection, session.name);
-			return null;
-		}
+		if (event?.type === "typing" && session.name !== null) return this.#onTyping(connection, session.name);
 		const free = event?.type === "hello" && session.name === null;
 		if (!free) {
 			const admitted = this.#admit(connection, event?.type === "send" ? event.clientId : undefined);
@@ -279,7 +261,11 @@ export class Hub {
 			this.#sendTo(connection, parsed.error);
 		} else if (parsed.event.type === "hello") {
 			if (session.name === null) {
-				return { kind: "hello", from: connection, name: parsed.event.name, since: parsed.event.since };
+				// Named from now on (so what it sends next in this burst is taken), welcomed when the
+				// room answers: it is in `joined`, and gets broadcasts, from its welcome on.
+				session.name = parsed.event.name;
+				connection.save();
+				return { kind: "hello", from: connection.id, name: parsed.event.name, since: parsed.event.since };
 			}
 			this.#sendError(connection, "already_joined", "this connection has already said hello");
 		} else if (session.name === null) {
@@ -288,36 +274,18 @@ export class Hub {
 			// The message clears the sender's typing indicator everywhere; typing again is news.
 			connection.lastTypingAt = 0;
 			const { text, clientId } = parsed.event;
-			return { kind: "send", from: connection, name: session.name, text, clientId };
+			return { kind: "send", from: connection.id, name: session.name, text, clientId };
 		}
 		// A joined connection's typing was handled above, before flood control.
 		return null;
 	}
 
-	/** A rich client joins: it gets the room as it is (members, and the history it asked for). */
-	welcome(connection: Connection, name: string, replay: Replay): void {
-		connection.session.name = name;
-		connection.save();
-		this.#announceJoin(connection, name);
-		this.#connections.joined.add(connection);
-		const welcome: WelcomeEvent = {
-			type: "welcome",
-			name,
-			members: this.#presence.names(),
-			history: replay.messages,
-			gap: replay.gap,
-			latestId: replay.latestId,
-			messageCap: this.#config.messageCap,
-		};
-		this.#sendTo(connection, welcome);
-	}
-
-	/** Someone is typing: tell everyone else, at most once per interval per connection. */
-	#onTyping(connection: Connection, name: string): void {
+	/** Someone is typing: the room tells everyone else, at most once per interval per connection. */
+	#onTyping(connection: Connection, name: string): Received | null {
 		const now = Date.now();
-		if (now - connection.lastTypingAt < TYPING_INTERVAL_MS) return;
+		if (now - connection.lastTypingAt < TYPING_INTERVAL_MS) return null;
 		connection.lastTypingAt = now;
-		this.#broadcast({ type: "typing", name }, null, connection);
+		return { kind: "typing", from: connection.id, name };
 	}
 
 	// -- fan-out ---------------------------------------------------------------------------------
@@ -345,8 +313,39 @@ export class Hub {
 					if (connection) this.#refuseUnstored(connection, delivery.clientId);
 					break;
 				}
+				case "join":
+				case "leave":
+					this.#broadcast({ type: delivery.kind, name: delivery.name }, null);
+					break;
+				case "typing":
+					this.#broadcast({ type: "typing", name: delivery.name }, null, this.#connections.byId(delivery.from));
+					break;
+				case "welcome":
+					this.#welcome(delivery);
+					break;
 			}
 		}
+	}
+
+	/**
+	 * A rich client is welcomed: it gets the room as it was when it said hello (members, and the
+	 * history it asked for), and every broadcast from here on.
+	 */
+	#welcome(delivery: Extract<Delivery, { kind: "welcome" }>): void {
+		const connection = this.#connections.byId(delivery.to);
+		if (!connection) return;
+		this.#connections.joined.add(connection);
+		const welcome: WelcomeEvent = {
+			type: "welcome",
+			name: delivery.name,
+			members: delivery.members,
+			memberCount: delivery.memberCount,
+			history: delivery.replay.messages,
+			gap: delivery.replay.gap,
+			latestId: delivery.replay.latestId,
+			messageCap: this.#config.messageCap,
+		};
+		this.#sendTo(connection, welcome);
 	}
 
 	/** Whether events wait for a `flush`. */
@@ -408,11 +407,6 @@ export class Hub {
 		});
 	}
 
-	/** Counts a new connection for `name` and, if it is the name's first, tells everyone else. */
-	#announceJoin(connection: Connection, name: string): void {
-		if (this.#presence.add(name)) this.#broadcast({ type: "join", name }, null, connection);
-	}
-
 	/**
 	 * Sends one event to every joined rich connection (queued in the outbox, encoded once) and,
 	 * when `plainText` is given, that text to every plain socket at once.
@@ -468,19 +462,40 @@ export class Hub {
 		closeSocket(connection.ws, code, reason);
 	}
 
+	/** Closes the connection with this id, if the hub holds it (the room could not take its hello). */
+	closeById(id: ConnectionId, code: number, reason: string): void {
+		const connection = this.#connections.byId(id);
+		if (connection) this.#close(connection, code, reason);
+	}
+
+	/** Closes every connection, each after what waits for it (they are to reconnect and resume). */
+	closeAll(code: number, reason: string): void {
+		for (const connection of [...this.#connections]) this.#close(connection, code, reason);
+	}
+
 	/** The socket failed or is gone: it leaves, without a close handshake. */
 	leave(ws: WebSocket): void {
 		const connection = this.#connections.get(ws);
 		if (connection) this.#leave(connection);
 	}
 
-	/** Forgets a connection and, if it was its name's last, tells the room. Idempotent. */
+	/** Forgets a connection; a named one is a departure for the room to hear of. Idempotent. */
 	#leave(connection: Connection): void {
 		if (!this.#connections.delete(connection)) return;
 		this.#outbox.forget(connection);
 		this.#holding.delete(connection);
 		const { name } = connection.session;
-		if (name !== null && this.#presence.remove(name)) this.#broadcast({ type: "leave", name }, null);
+		if (name !== null) this.#presenceChanges.push({ kind: "depart", from: connection.id, name });
+	}
+
+	/**
+	 * The plain connections that arrived and the named ones that went (closed, failed, cut off,
+	 * swept) since the last call, in order. A rich connection's arrival is its `hello`.
+	 */
+	takePresenceChanges(): Submission[] {
+		const changes = this.#presenceChanges;
+		this.#presenceChanges = [];
+		return changes;
 	}
 
 	/**
@@ -505,8 +520,17 @@ export class Hub {
 		return this.#connections.size;
 	}
 
-	/** The names present, sorted. */
-	memberNames(): string[] {
-		return this.#presence.names();
+	/** The names of this hub's connections, with how many connections each has (presence's input). */
+	members(): MemberCounts {
+		const counts = new Map<string, number>();
+		for (const { session } of this.#connections) {
+			if (session.name !== null) counts.set(session.name, (counts.get(session.name) ?? 0) + 1);
+		}
+		return [...counts];
+	}
+
+	/** Whether the hub holds a connection with this id. */
+	holds(id: ConnectionId): boolean {
+		return this.#connections.byId(id) !== undefined;
 	}
 }

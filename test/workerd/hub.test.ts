@@ -35,11 +35,17 @@ function join(hub: Hub, mode: "plain" | "rich"): OpenPair & { id: string } {
 	return { ...pair, id: connection.id };
 }
 
+/** Welcomes a connection with an empty room, as the room would answer its hello. */
+function welcome(hub: Hub, to: string, name: string): void {
+	const replay = { messages: [], gap: false, latestId: 0 };
+	hub.deliver([{ kind: "welcome", to, name, members: [name], memberCount: 1, upTo: 0, replay }]);
+}
+
 /** Says hello through `receive` and welcomes with an empty history, as the room would. */
 function hello(hub: Hub, client: OpenPair, name: string): void {
 	const received = hub.receive(client.server, JSON.stringify({ type: "hello", name }));
 	if (received?.kind !== "hello") throw new Error(`expected a hello, got ${JSON.stringify(received)}`);
-	hub.welcome(received.from, received.name, { messages: [], gap: false, latestId: 0 });
+	welcome(hub, received.from, received.name);
 }
 
 /** Rich clients that have joined under `names`, with what the joins brought already sent. */
@@ -74,7 +80,7 @@ describe("Hub", () => {
 		expect(hub.receive(alice.server, '{"type":"send","clientId":"c1","text":"early"}')).toBeNull();
 		const received = hub.receive(alice.server, '{"type":"hello","name":"alice"}');
 		expect(received).toMatchObject({ kind: "hello", name: "alice", since: undefined });
-		if (received?.kind === "hello") hub.welcome(received.from, "alice", { messages: [], gap: false, latestId: 0 });
+		if (received?.kind === "hello") welcome(hub, received.from, "alice");
 		expect(hub.receive(alice.server, '{"type":"send","clientId":"c2","text":"hi"}')).toMatchObject({
 			kind: "send",
 			name: "alice",
@@ -138,49 +144,56 @@ describe("Hub", () => {
 		hub.deliver(deliveries);
 		hub.flush();
 		expect((await plain.closed).code).toBe(1011);
-		await alice.frames(2);
+		// The plain client's leaving is news for the room (presence is the room's), not sent here.
+		expect(hub.takePresenceChanges()).toEqual([
+			{ kind: "arrive", from: plain.id, name: "guest" },
+			{ kind: "depart", from: plain.id, name: "guest" },
+		]);
+		hub.deliver([{ kind: "message", message: message(8, "carol", "to all", "c9") }]);
+		hub.flush();
+		await alice.frames(3);
 		expect(events(alice).slice(-3)).toMatchObject([
 			{ type: "message", id: 7, text: "again" },
 			{ type: "error", code: "server_error", clientId: "c8" },
-			{ type: "leave", name: "guest" },
+			{ type: "message", id: 8 },
 		]);
-		// bob heard only of the plain client leaving.
+		// bob got only what was for everyone.
 		await bob.frames(2);
-		expect(events(bob).map((e) => e.type)).toEqual(["welcome", "leave"]);
+		expect(events(bob).map((e) => e.type)).toEqual(["welcome", "message"]);
 	});
 
-	it("passes typing on to the others at most once per interval, and again after a message", async () => {
+	it("hands typing back at most once per interval per connection, and passes it on to all but the typist", async () => {
 		const hub = makeHub();
 		const [alice, bob] = members(hub, "alice", "bob");
 		if (!alice || !bob) throw new Error("two members expected");
 		await bob.frames(1);
-		const before = bob.received.length;
-		hub.receive(alice.server, '{"type":"typing"}');
-		hub.receive(alice.server, '{"type":"typing"}');
-		hub.receive(alice.server, '{"type":"send","clientId":"t1","text":"done"}');
-		hub.receive(alice.server, '{"type":"typing"}');
+		const typing = hub.receive(alice.server, '{"type":"typing"}');
+		expect(typing).toEqual({ kind: "typing", from: alice.id, name: "alice" });
+		expect(hub.receive(alice.server, '{"type":"typing"}')).toBeNull();
+		if (typing?.kind === "typing") hub.deliver([typing]);
+		hub.deliver([{ kind: "message", message: message(1, "bob", "after", "c1") }]);
 		hub.flush();
-		await bob.frames(before + 1);
-		expect(events(bob).slice(-2)).toEqual([
-			{ type: "typing", name: "alice" },
-			{ type: "typing", name: "alice" },
-		]);
+		await bob.frames(2);
+		await alice.frames(2);
+		expect(events(bob).slice(-2)).toMatchObject([{ type: "typing", name: "alice" }, { type: "message" }]);
 		expect(events(alice).some((e) => e.type === "typing")).toBe(false);
 	});
 
-	it("tells the others when a name's last connection leaves, not before", async () => {
+	it("reports plain arrivals and named departures for the room's presence, and broadcasts none itself", () => {
 		const hub = makeHub();
-		const [watcher, tab1, tab2] = members(hub, "watcher", "ann", "ann");
-		if (!watcher || !tab1 || !tab2) throw new Error("three members expected");
-		hub.leave(tab1.server);
+		const plain = join(hub, "plain");
+		const [ann] = members(hub, "ann");
+		const stranger = join(hub, "rich");
+		if (!ann) throw new Error("a member expected");
+		expect(hub.takePresenceChanges()).toEqual([{ kind: "arrive", from: plain.id, name: "guest" }]);
+		hub.leave(stranger.server);
+		hub.close(ann.server, 1000, "bye");
+		hub.leave(plain.server);
+		expect(hub.takePresenceChanges()).toEqual([
+			{ kind: "depart", from: ann.id, name: "ann" },
+			{ kind: "depart", from: plain.id, name: "guest" },
+		]);
 		expect(hub.hasQueued).toBe(false);
-		expect(hub.memberNames()).toEqual(["ann", "watcher"]);
-		hub.close(tab2.server, 1000, "bye");
-		expect(hub.hasQueued).toBe(true);
-		hub.flush();
-		await watcher.frames(2);
-		expect(events(watcher).at(-1)).toEqual({ type: "leave", name: "ann" });
-		expect(hub.memberNames()).toEqual(["watcher"]);
 	});
 
 	it("closes rich connections silent past the heartbeat timeout with 1001, and never plain ones", async () => {

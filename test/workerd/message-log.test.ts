@@ -45,25 +45,33 @@ describe("MessageLog", () => {
 		const replays = await withLog(3, (log) => {
 			for (let i = 1; i <= 5; i++) log.stage("ann", `m${i}`, null, i);
 			log.commit();
-			return { all: log.replay(undefined, 10), fromOne: log.replay(1, 10), fromThree: log.replay(3, 10) };
+			const [all, fromOne, fromThree] = log.replayAll(
+				[undefined, 1, 3].map((since) => ({ since, upTo: 5 })),
+				10,
+			);
+			return { all, fromOne, fromThree };
 		});
-		expect(replays.all.messages.map((m) => m.id)).toEqual([3, 4, 5]);
+		expect(replays.all?.messages.map((m) => m.id)).toEqual([3, 4, 5]);
 		expect(replays.fromOne).toMatchObject({ gap: true, latestId: 5 });
-		expect(replays.fromOne.messages.map((m) => m.id)).toEqual([3, 4, 5]);
+		expect(replays.fromOne?.messages.map((m) => m.id)).toEqual([3, 4, 5]);
 		expect(replays.fromThree).toMatchObject({ gap: false, latestId: 5 });
-		expect(replays.fromThree.messages.map((m) => m.id)).toEqual([4, 5]);
+		expect(replays.fromThree?.messages.map((m) => m.id)).toEqual([4, 5]);
 	});
 
 	it("replays the newest `limit` without since, and a gap with the newest when since is ahead of it", async () => {
 		const replays = await withLog(100, (log) => {
 			for (let i = 1; i <= 4; i++) log.stage("ann", `m${i}`, null, i);
 			log.commit();
-			return { recent: log.replay(undefined, 2), ahead: log.replay(99, 2), upToDate: log.replay(4, 2) };
+			const [recent, ahead, upToDate] = log.replayAll(
+				[undefined, 99, 4].map((since) => ({ since, upTo: 4 })),
+				2,
+			);
+			return { recent, ahead, upToDate };
 		});
 		expect(replays.recent).toMatchObject({ gap: false, latestId: 4 });
-		expect(replays.recent.messages.map((m) => m.text)).toEqual(["m3", "m4"]);
-		expect(replays.ahead.gap).toBe(true);
-		expect(replays.ahead.messages.map((m) => m.id)).toEqual([3, 4]);
+		expect(replays.recent?.messages.map((m) => m.text)).toEqual(["m3", "m4"]);
+		expect(replays.ahead?.gap).toBe(true);
+		expect(replays.ahead?.messages.map((m) => m.id)).toEqual([3, 4]);
 		expect(replays.upToDate).toEqual({ messages: [], gap: false, latestId: 4 });
 	});
 

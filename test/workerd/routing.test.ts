@@ -66,7 +66,7 @@ describe("routing", () => {
 		response.webSocket?.close(1000);
 	});
 
-	it.each(["/nope", "/api", "/api/rooms/lobby", "/api/rooms/lobby/websocket/extra"])(
+	it.each(["/nope", "/api", "/api/rooms/lobby/stats", "/api/rooms/lobby/websocket/extra"])(
 		"answers 404 for %s",
 		async (path) => {
 			const response = await get(path);

@@ -16,7 +16,8 @@ const RATE = Number(env.RATE_LIMIT_MESSAGES);
 describe("shipped defaults", () => {
 	it("are the documented ones", () => {
 		expect([MAX_FRAME, RATE, Number(env.RATE_LIMIT_WINDOW_SECONDS), BURST]).toEqual([16384, 10, 10, 5]);
-		expect(Number(env.MAX_CONNECTIONS)).toBe(1000);
+		expect(Number(env.MAX_CONNECTIONS)).toBe(100_000);
+		expect(Number(env.SHARD_SIZE)).toBe(10_000);
 		expect(Number(env.HEARTBEAT_TIMEOUT_SECONDS)).toBe(90);
 		expect(Number(env.MAX_BUFFERED_BYTES)).toBe(1024 * 1024);
 	});

@@ -1,0 +1,225 @@
+import { DurableObject } from "cloudflare:workers";
+import { type Config, readConfig } from "./config.ts";
+import type { Submission } from "./delivery.ts";
+import { Hub, type Received } from "./hub/hub.ts";
+import { logEvent } from "./log-event.ts";
+import { PING, PONG, SUBPROTOCOL } from "./protocol.ts";
+
+/**
+ * What the room puts in `Sec-WebSocket-Extensions` to turn compression down: any value the
+ * runtime cannot read as a permessage-deflate offer (it then answers the client with no
+ * extension at all; measured locally, see README.md "Compression").
+ */
+const NO_EXTENSIONS = "identity";
+
+/** Picks the subprotocol to answer with from a `Sec-WebSocket-Protocol` offer, if any. */
+function selectSubprotocol(offer: string | null): typeof SUBPROTOCOL | null {
+	if (!offer) return null;
+	return offer.split(",").some((protocol) => protocol.trim() === SUBPROTOCOL) ? SUBPROTOCOL : null;
+}
+
+/**
+ * A Durable Object that holds chat sockets through a hub: what the room's own object (src/room.ts)
+ * and its shards (src/shard/shard.ts) have in common. It upgrades sockets, hands every frame to
+ * the hub, paces held plain frames with a timer, answers Closes, runs the liveness alarm, and
+ * owns the **burst**: everything its input events bring until a zero-delay timer fires (that
+ * timer runs after the input events already waiting). What its clients did reaches the subclass
+ * as `Submission`s (`take`), in order; when the burst ends the subclass settles it (`endBurst`:
+ * the room stores and delivers, a shard sends it to the room) and the hub sends what waits.
+ *
+ * Sockets are accepted through the Hibernation API, so a quiet object is evicted from memory
+ * while its sockets stay open; the hub rebuilds itself from the sockets' attachments when the
+ * next event wakes it. Nothing one client does may cost another a message: the hub checks every
+ * frame before it is looked at and answers every refusal to its sender alone, and a failure
+ * while handling one frame closes (1011) only the connection that sent it.
+ */
+export abstract class HubHost extends DurableObject<Env> {
+	/** The limits, from `[vars]`. */
+	protected readonly config: Config;
+	/** The connections this object holds. */
+	protected readonly hub: Hub;
+	/** Whether the timer that ends the burst is set. */
+	#endOfBurstSet = false;
+	/** When the timer that releases held plain frames fires (infinity: not set), and the timer. */
+	#releaseAt = Number.POSITIVE_INFINITY;
+	#releaseTimer: ReturnType<typeof setTimeout> | null = null;
+
+	/** Runs on first use and again each time the object wakes from hibernation or eviction. */
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		this.config = readConfig(env);
+		this.hub = new Hub(this.config, ctx);
+		// The heartbeat is answered by the runtime itself, so it never wakes a hibernated object.
+		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+	}
+
+	/** Takes what a client did into the burst, in order. */
+	protected abstract take(submission: Submission): void;
+
+	/** Whether the burst holds anything to settle. */
+	protected abstract get hasWork(): boolean;
+
+	/** Settles the burst so far (before a connection is closed, what it holds for it goes first). */
+	protected abstract settle(): void;
+
+	/** The burst is over: it is settled, and then the hub sends what waits. */
+	protected abstract endBurst(): void;
+
+	// -- accept ----------------------------------------------------------------------------------
+
+	/**
+	 * Accepts a WebSocket upgrade (the Worker has checked the path, the room name, the method,
+	 * the `Upgrade` header and the origin; the subclass, the capacity). Offering `edgechat.v1`
+	 * (alone or among others) selects the rich protocol; offering only unknown subprotocols gets
+	 * no `Sec-WebSocket-Protocol` in the answer, as RFC 6455 section 4.2.2 says, and the
+	 * connection is plain (a browser then fails it). `idPrefix` starts the connection's id.
+	 */
+	protected async upgrade(request: Request, idPrefix: string): Promise<Response> {
+		const protocol = selectSubprotocol(request.headers.get("Sec-WebSocket-Protocol"));
+		const { 0: client, 1: server } = new WebSocketPair();
+		this.hub.accept(server, protocol ? "rich" : "plain", idPrefix);
+		this.afterEvent();
+		if (protocol) await this.hub.keepSweeping();
+		const headers = new Headers();
+		if (protocol) headers.set("Sec-WebSocket-Protocol", protocol);
+		// The runtime accepts a client's permessage-deflate offer whenever the 101 carries no
+		// Sec-WebSocket-Extensions of its own; a value that is not a deflate offer makes it accept
+		// none and send no such header (an empty value counts as none at all). Why off by
+		// default: README.md, "Compression".
+		if (!this.config.compression) headers.set("Sec-WebSocket-Extensions", NO_EXTENSIONS);
+		return new Response(null, { status: 101, webSocket: client, headers });
+	}
+
+	// -- message ---------------------------------------------------------------------------------
+
+	/** A frame from one client: the hub checks it and answers it, or hands it back to act on. */
+	override async webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): Promise<void> {
+		try {
+			const received = this.hub.receive(ws, frame);
+			if (received) this.#act(received);
+		} catch (error) {
+			// Nothing a client sends should get here; if something does, only its sender is dropped.
+			logEvent("frame_failed", { error: String(error) });
+			this.#close(ws, 1011, "internal error");
+		}
+		this.afterEvent();
+	}
+
+	#act(received: Received): void {
+		switch (received.kind) {
+			case "close":
+				this.#close(received.from.ws, received.code, received.reason);
+				break;
+			case "held":
+				this.#setRelease(received.releaseInMs);
+				break;
+			default:
+				this.take(received);
+		}
+	}
+
+	/**
+	 * Sets the timer that releases plain frames held by flood control (src/hub/hub.ts
+	 * `#pacePlain`), unless one is due sooner. A pending timer also keeps the object from
+	 * hibernating, so held frames are never lost to an eviction.
+	 */
+	#setRelease(inMs: number): void {
+		const at = Date.now() + inMs;
+		if (at >= this.#releaseAt) return;
+		clearTimeout(this.#releaseTimer);
+		this.#releaseAt = at;
+		this.#releaseTimer = setTimeout(() => this.#release(), inMs);
+	}
+
+	/** Held frames whose allowance has come back join the burst, in order. */
+	#release(): void {
+		this.#releaseAt = Number.POSITIVE_INFINITY;
+		const { released, nextInMs } = this.hub.releaseHeld(Date.now());
+		for (const received of released) this.#act(received);
+		if (nextInMs !== null) this.#setRelease(nextInMs);
+		this.afterEvent();
+	}
+
+	// -- end of burst ----------------------------------------------------------------------------
+
+	/**
+	 * After every event: connections the hub took on or found gone are news for the room, and
+	 * the timer that ends the burst is set if anything waits.
+	 */
+	protected afterEvent(): void {
+		for (const change of this.hub.takePresenceChanges()) this.take(change);
+		this.setEndOfBurst();
+	}
+
+	/** Sets the timer that ends the burst, once, when the burst or the hub has anything waiting. */
+	protected setEndOfBurst(): void {
+		if (this.#endOfBurstSet || (!this.hasWork && !this.hub.hasQueued)) return;
+		this.#endOfBurstSet = true;
+		setTimeout(() => {
+			this.#endOfBurstSet = false;
+			this.endBurst();
+			this.hub.flush();
+			// Sockets found gone while sending have left, and that is news for the others.
+			this.afterEvent();
+		}, 0);
+	}
+
+	// -- close -----------------------------------------------------------------------------------
+
+	/**
+	 * The client closed. Plain frames it still had held by flood control go into the burst first
+	 * (they were accepted). The object answers its Close itself (`web_socket_manual_reply_to_close`
+	 * in wrangler.toml), with the client's own code, once the burst so far is settled: on the
+	 * room's own object that means the echo of a message sent just before the Close goes out
+	 * ahead of the reply.
+	 */
+	override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+		this.#takeHeld(ws);
+		this.#close(ws, code, reason);
+		this.afterEvent();
+	}
+
+	/** The connection failed (for example a TCP reset). The socket is gone; it leaves the room. */
+	override async webSocketError(ws: WebSocket): Promise<void> {
+		this.#takeHeld(ws);
+		this.hub.leave(ws);
+		this.afterEvent();
+	}
+
+	/** Plain frames a departing client still had held by flood control were accepted: they go into the burst. */
+	#takeHeld(ws: WebSocket): void {
+		for (const received of this.hub.takeHeld(ws)) this.#act(received);
+	}
+
+	/** Closes one connection, the burst settled first so what it holds for it goes out ahead. */
+	#close(ws: WebSocket, code: number, reason: string): void {
+		this.settle();
+		this.hub.close(ws, code, reason);
+	}
+
+	/**
+	 * Liveness: the alarm, pending while rich connections exist, sweeps out the silent ones
+	 * (src/hub/liveness.ts) and sets itself again.
+	 */
+	override async alarm(): Promise<void> {
+		this.hub.alarmFired();
+		this.sweepSilent(Date.now());
+		await this.hub.keepSweeping();
+	}
+
+	/**
+	 * Closes (1001) every rich connection silent for longer than `HEARTBEAT_TIMEOUT_SECONDS` at
+	 * `now`; the alarm's work, public so tests can move the clock. Returns how many were closed.
+	 */
+	sweepSilent(now: number): number {
+		this.settle();
+		const closed = this.hub.sweepSilent(now);
+		this.afterEvent();
+		return closed;
+	}
+
+	/** How many sockets this object is holding right now. */
+	connectionCount(): number {
+		return this.hub.size;
+	}
+}

@@ -1,0 +1,134 @@
+/**
+ * The room object's record of its shards: how many connections each holds (to place the next
+ * upgrade, and for the room's stats) and which names each holds (so presence survives the room
+ * object's eviction: its own connections are rebuilt from its sockets, a shard's only from
+ * here). Kept in the room's SQLite database, written as shards report.
+ */
+import type { MemberCounts } from "../delivery.ts";
+
+/** How the names of one shard changed when it reported the whole of them (`replace`). */
+export interface MemberChanges {
+	/** Names (with connection counts) it now holds more of. */
+	readonly added: MemberCounts;
+	/** Names (with connection counts) it now holds fewer of. */
+	readonly removed: MemberCounts;
+}
+
+/** The shards of one room: numbered 1, 2, 3, ... (0 is the room's own object). */
+export class ShardDirectory {
+	readonly #sql: SqlStorage;
+	/** Connections per shard, by number, as last reported plus places handed out since. */
+	readonly #connections = new Map<number, number>();
+
+	/** Opens (creating if needed) the room's shard tables. */
+	constructor(sql: SqlStorage) {
+		this.#sql = sql;
+		sql.exec("CREATE TABLE IF NOT EXISTS shards (shard INTEGER PRIMARY KEY, connections INTEGER NOT NULL)");
+		sql.exec(`CREATE TABLE IF NOT EXISTS shard_members (
+			shard INTEGER NOT NULL,
+			name TEXT NOT NULL,
+			connections INTEGER NOT NULL,
+			PRIMARY KEY (shard, name)
+		)`);
+		for (const row of sql.exec<{ shard: number; connections: number }>("SELECT shard, connections FROM shards")) {
+			this.#connections.set(row.shard, row.connections);
+		}
+	}
+
+	/** Connections held by shards altogether. */
+	get connections(): number {
+		let total = 0;
+		for (const count of this.#connections.values()) total += count;
+		return total;
+	}
+
+	/** Each shard's connections, by number (1 first); a shard never used again stays listed. */
+	list(): { shard: number; connections: number }[] {
+		return [...this.#connections].sort(([a], [b]) => a - b).map(([shard, connections]) => ({ shard, connections }));
+	}
+
+	/** Shards that hold (or were handed) connections: the ones each burst is pushed to. */
+	*occupied(): Iterable<number> {
+		for (const [shard, connections] of this.#connections) if (connections > 0) yield shard;
+	}
+
+	/**
+	 * The shard that takes the next connection: the lowest-numbered one with fewer than
+	 * `shardSize`, or a new one. Its count goes up at once, so upgrades arriving before the
+	 * shard reports are spread correctly; the shard's next report sets the true number.
+	 */
+	place(shardSize: number): number {
+		let shard = 1;
+		while ((this.#connections.get(shard) ?? 0) >= shardSize) shard++;
+		this.#set(shard, (this.#connections.get(shard) ?? 0) + 1);
+		return shard;
+	}
+
+	/** A shard says how many connections it holds. */
+	report(shard: number, connections: number): void {
+		if (this.#connections.get(shard) !== connections) this.#set(shard, connections);
+	}
+
+	#set(shard: number, connections: number): void {
+		this.#connections.set(shard, connections);
+		this.#sql.exec(
+			"INSERT INTO shards (shard, connections) VALUES (?, ?) ON CONFLICT (shard) DO UPDATE SET connections = excluded.connections",
+			shard,
+			connections,
+		);
+	}
+
+	/** One more connection of `name` on `shard`. */
+	arrive(shard: number, name: string): void {
+		this.#sql.exec(
+			`INSERT INTO shard_members (shard, name, connections) VALUES (?, ?, 1)
+			 ON CONFLICT (shard, name) DO UPDATE SET connections = connections + 1`,
+			shard,
+			name,
+		);
+	}
+
+	/** One connection of `name` on `shard` fewer. */
+	depart(shard: number, name: string): void {
+		this.#sql.exec("UPDATE shard_members SET connections = connections - 1 WHERE shard = ? AND name = ?", shard, name);
+		this.#sql.exec("DELETE FROM shard_members WHERE shard = ? AND name = ? AND connections <= 0", shard, name);
+	}
+
+	/**
+	 * A shard reports every name it holds (after it woke, was reset, or could not reach the room
+	 * for a while): its record is replaced, and the difference returned for presence.
+	 */
+	replace(shard: number, members: MemberCounts): MemberChanges {
+		const before = new Map(this.membersOf(shard));
+		const after = new Map(members);
+		const added: [string, number][] = [];
+		const removed: [string, number][] = [];
+		for (const [name, count] of after) {
+			const difference = count - (before.get(name) ?? 0);
+			if (difference > 0) added.push([name, difference]);
+			if (difference < 0) removed.push([name, -difference]);
+		}
+		for (const [name, count] of before) if (!after.has(name)) removed.push([name, count]);
+		this.#sql.exec("DELETE FROM shard_members WHERE shard = ?", shard);
+		for (const [name, count] of after) {
+			this.#sql.exec("INSERT INTO shard_members (shard, name, connections) VALUES (?, ?, ?)", shard, name, count);
+		}
+		return { added, removed };
+	}
+
+	/** The names one shard holds, with their connection counts. */
+	membersOf(shard: number): MemberCounts {
+		return this.#sql
+			.exec<{ name: string; connections: number }>("SELECT name, connections FROM shard_members WHERE shard = ?", shard)
+			.toArray()
+			.map((row) => [row.name, row.connections] as const);
+	}
+
+	/** Every name held by any shard, with its connection count there (to rebuild presence). */
+	allMembers(): MemberCounts {
+		return this.#sql
+			.exec<{ name: string; connections: number }>("SELECT name, connections FROM shard_members")
+			.toArray()
+			.map((row) => [row.name, row.connections] as const);
+	}
+}

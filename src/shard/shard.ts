@@ -1,0 +1,201 @@
+import type { Batch, Push, Submission } from "../delivery.ts";
+import { HubHost } from "../hub-host.ts";
+import { logEvent } from "../log-event.ts";
+import type { Room } from "../room.ts";
+import { readPlacement } from "./placement.ts";
+
+/** How long a shard waits before it tries the room again after a call to it failed. */
+const RETRY_SUBMIT_MS = 1_000;
+
+/** Where a shard belongs: its room's name and its own number there (kept in its storage). */
+interface Home {
+	readonly room: string;
+	readonly shard: number;
+}
+
+/**
+ * A shard: one more object of a room that has outgrown its own object (src/shard/placement.ts
+ * says how sockets get here). It is the hub part of the room (src/hub-host.ts: sockets, checks,
+ * flood control, outbox, fan-out, liveness) without the log or presence, which stay with the
+ * room's object. Read as a story:
+ *
+ * 1. a client's frames are checked here and what needs the room is kept, in order (`take`);
+ * 2. at the end of the burst it goes to the room in one call (`#submit`); the room orders,
+ *    deduplicates and stores it with everything else;
+ * 3. the room sends each burst's outcome back in one call (`deliver`), and the shard fans it out.
+ *
+ * The room's calls arrive in order, but a broken stub loses some: every push says the newest id
+ * the room had stored before it (`Push.after`), the shard remembers the newest it delivered
+ * (`lastId`, in storage so eviction keeps it), and on a jump it fetches what it missed before it
+ * delivers on. A shard that cannot reach the room tells its clients; nothing is dropped unsaid.
+ */
+export class RoomShard extends HubHost {
+	/** Its room and number, once the first upgrade has said them. */
+	#home: Home | null;
+	/** The newest message id delivered here (null: none yet; the first push sets it). */
+	#lastId: number | null;
+	/** The stub every call to the room goes through (one stub keeps calls in order). */
+	#room: DurableObjectStub<Room> | null = null;
+	/** What its clients did this burst, for the room. */
+	#submissions: Submission[] = [];
+	/** The connection count last told to the room. */
+	#reported = -1;
+	/**
+	 * Whether the room must be told every name held here: true when the object starts (it may
+	 * have been reset, its sockets lost, and the room not know) and after a call failed.
+	 */
+	#resync = true;
+	/** Whether a retry after a failed call is pending. */
+	#retrying = false;
+
+	/** Runs on first use and again each time the object wakes from hibernation or eviction. */
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		this.#home = ctx.storage.kv.get<Home>("home") ?? null;
+		this.#lastId = ctx.storage.kv.get<number>("lastId") ?? null;
+		// Tell the room what this object holds now, before anything else.
+		if (this.#home) this.setEndOfBurst();
+	}
+
+	// -- accept ----------------------------------------------------------------------------------
+
+	/** An upgrade the Worker forwarded here on the room object's word. */
+	override async fetch(request: Request): Promise<Response> {
+		const placement = readPlacement(request);
+		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !placement) {
+			return new Response("a shard only takes upgrades forwarded by the Worker\n", { status: 400 });
+		}
+		if (!this.#home) {
+			this.#home = placement;
+			this.ctx.storage.kv.put("home", placement);
+		}
+		if (this.hub.size >= this.config.shardSize) {
+			return new Response("this part of the room is full; try again\n", {
+				status: 503,
+				headers: { "Retry-After": "1" },
+			});
+		}
+		return this.upgrade(request, `${this.#home.shard}/`);
+	}
+
+	// -- to the room -----------------------------------------------------------------------------
+
+	protected override take(submission: Submission): void {
+		this.#submissions.push(submission);
+	}
+
+	protected override get hasWork(): boolean {
+		return this.#submissions.length > 0 || this.hub.size !== this.#reported || (this.#resync && !this.#retrying);
+	}
+
+	/** Nothing to settle here before a close: the room stores; its answer comes when it comes. */
+	protected override settle(): void {}
+
+	protected override endBurst(): void {
+		this.#submit();
+	}
+
+	/**
+	 * Sends the burst to the room in one call. Not awaited: calls on one stub arrive in order
+	 * (E-order), so the next burst need not wait for this one.
+	 */
+	#submit(): void {
+		if (!this.#home || !this.hasWork || this.#retrying) return;
+		const batch: Batch = {
+			shard: this.#home.shard,
+			connections: this.hub.size,
+			...(this.#resync ? { members: this.hub.members() } : {}),
+			submissions: this.#submissions,
+		};
+		this.#submissions = [];
+		this.#reported = batch.connections;
+		this.#resync = false;
+		this.#roomStub()
+			.submit(batch)
+			.catch((error: unknown) => this.#unreachable(batch, error));
+	}
+
+	/**
+	 * A call to the room failed (its stub is now broken): what it carried may or may not have
+	 * been taken. Senders are told their message may not be stored (they resend with the same
+	 * `clientId`, which the room stores once); connections that were saying hello are closed
+	 * with 1013 to try again; the room gets every name held here on the next call, a moment later.
+	 */
+	#unreachable(batch: Batch, error: unknown): void {
+		logEvent("room_unreachable", { shard: batch.shard, submissions: batch.submissions.length, error: String(error) });
+		this.#room = null;
+		this.#resync = true;
+		for (const submission of batch.submissions) {
+			if (submission.kind === "send") {
+				this.hub.deliver([{ kind: "refused", clientId: submission.clientId, to: submission.from }]);
+			} else if (submission.kind === "hello") {
+				this.hub.closeById(submission.from, 1013, "the room could not be reached; try again");
+			}
+		}
+		this.#retrying = true;
+		setTimeout(() => {
+			this.#retrying = false;
+			this.afterEvent();
+		}, RETRY_SUBMIT_MS);
+		this.afterEvent();
+	}
+
+	#roomStub(): DurableObjectStub<Room> {
+		if (!this.#room) {
+			const { room } = this.#home as Home;
+			this.#room = this.env.ROOMS.get(this.env.ROOMS.idFromName(room));
+		}
+		return this.#room;
+	}
+
+	// -- from the room ---------------------------------------------------------------------------
+
+	/**
+	 * One burst's outcome from the room, for this shard's connections. If it starts past what was
+	 * delivered here, the missing messages are fetched and delivered first; messages delivered
+	 * already (a push retried) are skipped.
+	 */
+	async deliver(push: Push): Promise<void> {
+		if (this.#lastId !== null && this.#lastId < push.after) {
+			const from = this.#lastId;
+			await this.ctx.blockConcurrencyWhile(() => this.#catchUp(from, push.after));
+		}
+		const lastId = this.#lastId ?? push.after;
+		let newest = Math.max(lastId, push.after);
+		const fresh = push.deliveries.filter((delivery) => {
+			if (delivery.kind !== "message") return true;
+			if (delivery.message.id <= lastId) return false;
+			newest = Math.max(newest, delivery.message.id);
+			return true;
+		});
+		this.hub.deliver(fresh);
+		this.#setLastId(newest);
+		this.afterEvent();
+	}
+
+	/**
+	 * Fetches and delivers the messages stored after `since` up to `upTo`, which a lost push
+	 * carried. Runs with other events held back, so nothing is delivered out of order. If the
+	 * room cannot say, or some are no longer retained, every client here is closed with 1012:
+	 * each reconnects and resumes from the last message it saw, and gets exactly what it missed
+	 * (or is told of the gap).
+	 */
+	async #catchUp(since: number, upTo: number): Promise<void> {
+		try {
+			const { messages, gap } = await this.#roomStub().messagesBetween(since, upTo);
+			this.hub.deliver(messages.map((message) => ({ kind: "message", message })));
+			if (gap) this.hub.closeAll(1012, "missed messages; reconnect and resume");
+		} catch (error) {
+			logEvent("room_unreachable", { shard: this.#home?.shard, during: "catch-up", error: String(error) });
+			this.#room = null;
+			this.hub.closeAll(1012, "missed messages; reconnect and resume");
+		}
+		this.#setLastId(upTo);
+	}
+
+	#setLastId(id: number): void {
+		if (id === this.#lastId) return;
+		this.#lastId = id;
+		this.ctx.storage.kv.put("lastId", id);
+	}
+}
