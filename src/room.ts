@@ -1,7 +1,6 @@
 import {
 	addresseeOf,
 	type Batch,
-	type ConnectionId,
 	type Delivery,
 	deliveriesOf,
 	type Push,
@@ -68,6 +67,8 @@ export class Room extends HubHost {
 	readonly #shardStubs = new Map<number, DurableObjectStub<RoomShard>>();
 	/** Shards a push to failed, waiting for the retry timer. */
 	readonly #unreached = new Set<number>();
+	/** Calls between this object and its shards since it was created (for the benchmark). */
+	readonly #calls = { submitted: 0, pushed: 0 };
 
 	/** Runs on first use and again each time the object wakes from hibernation or eviction. */
 	constructor(ctx: DurableObjectState, env: Env) {
@@ -117,6 +118,7 @@ export class Room extends HubHost {
 	 * submissions join this burst as if this object's own clients had made them.
 	 */
 	submit(batch: Batch): void {
+		this.#calls.submitted++;
 		this.#shards.report(batch.shard, batch.connections);
 		if (batch.members) {
 			const { added, removed } = this.#shards.replace(batch.shard, batch.members);
@@ -266,6 +268,7 @@ export class Room extends HubHost {
 	#pushTo(shard: number, push: Push): void {
 		const stub = this.#shardStub(shard);
 		if (!stub) return;
+		this.#calls.pushed++;
 		stub.deliver(push).catch((error: unknown) => {
 			logEvent("shard_unreachable", { shard, error: String(error) });
 			this.#shardStubs.delete(shard);
@@ -324,14 +327,14 @@ export class Room extends HubHost {
 		return this.#instance;
 	}
 
+	/** Calls received from shards (`submit`) and made to them (pushes) since this instance started. */
+	shardCalls(): { submitted: number; pushed: number } {
+		return { ...this.#calls };
+	}
+
 	/** The names present in the whole room, sorted. */
 	memberNames(): string[] {
 		return this.#presence.sample(Number.POSITIVE_INFINITY);
-	}
-
-	/** Whether a connection id is held by this object itself (not by a shard). */
-	holdsHere(id: ConnectionId): boolean {
-		return this.hub.holds(id);
 	}
 
 	/** How many messages the room has stored (the current burst's are stored first). */

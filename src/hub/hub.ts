@@ -528,9 +528,4 @@ export class Hub {
 		}
 		return [...counts];
 	}
-
-	/** Whether the hub holds a connection with this id. */
-	holds(id: ConnectionId): boolean {
-		return this.#connections.byId(id) !== undefined;
-	}
 }
