@@ -10,7 +10,8 @@ import { openClient } from "../support/clients.ts";
 let server: LocalServer;
 
 beforeAll(async () => {
-	server = await startWranglerDev({ vars: { MESSAGE_CAP: "10" } });
+	// SHARD_SIZE 2: the third client of a room is held by a shard, as past 10,000 when deployed.
+	server = await startWranglerDev({ vars: { MESSAGE_CAP: "10", SHARD_SIZE: "2" } });
 });
 afterAll(() => server?.stop());
 
@@ -32,6 +33,27 @@ describe("under wrangler dev", () => {
 		expect((await alice.closed).code).toBe(1000);
 		bob.socket.close(1000);
 		expect((await bob.closed).code).toBe(1000);
+	});
+
+	it("spreads a room over its object and shards, with one order and the room's size at GET /api/rooms/NAME", async () => {
+		const clients = [];
+		for (let i = 0; i < 5; i++) clients.push(await openClient(server.socketUrl("wrangler-shards")));
+		const stats = await (await fetch(`${server.origin}/api/rooms/wrangler-shards`)).json();
+		expect(stats).toEqual({
+			connections: 5,
+			members: 1,
+			latestId: 0,
+			shards: [{ connections: 2 }, { connections: 2 }, { connections: 1 }],
+		});
+		// The last client (shard 2) and the first (the room's object) talk at once.
+		clients[4]?.socket.send("from s2");
+		clients[0]?.socket.send("from room");
+		const seen = await Promise.all(
+			clients.map(async (client) => [(await client.next()).text, (await client.next()).text]),
+		);
+		for (const got of seen) expect(got).toEqual(seen[0]);
+		expect(seen[0]?.sort()).toEqual(["from room", "from s2"]);
+		for (const client of clients) client.socket.close(1000);
 	});
 
 	it("declines the permessage-deflate that browsers offer, through wrangler's own proxy too", async () => {

@@ -75,6 +75,48 @@ describe("MessageLog", () => {
 		expect(replays.upToDate).toEqual({ messages: [], gap: false, latestId: 4 });
 	});
 
+	it("answers a storm of welcomes from one query, each up to the id given when it said hello", async () => {
+		const outcome = await withLog(100, (log, storage) => {
+			for (let i = 1; i <= 6; i++) log.stage("ann", `m${i}`, null, i);
+			log.commit();
+			let queries = 0;
+			const exec = storage.sql.exec.bind(storage.sql);
+			// Counts the statements the log runs (the real SQL still runs).
+			storage.sql.exec = ((query: string, ...bindings: unknown[]) => {
+				queries++;
+				return exec(query, ...bindings);
+			}) as typeof storage.sql.exec;
+			const replays = log.replayAll(
+				[
+					{ since: undefined, upTo: 6 },
+					{ since: 2, upTo: 4 },
+					{ since: 5, upTo: 6 },
+					{ since: 6, upTo: 6 },
+				],
+				3,
+			);
+			storage.sql.exec = exec;
+			return { replays, queries };
+		});
+		expect(outcome.queries).toBe(1);
+		expect(outcome.replays.map((replay) => [replay.messages.map((m) => m.id), replay.gap, replay.latestId])).toEqual([
+			[[4, 5, 6], false, 6],
+			[[3, 4], false, 4],
+			[[6], false, 6],
+			[[], false, 6],
+		]);
+	});
+
+	it("gives a shard what it missed between two ids, and says when some are gone", async () => {
+		const between = await withLog(3, (log) => {
+			for (let i = 1; i <= 5; i++) log.stage("ann", `m${i}`, null, i);
+			log.commit();
+			return { kept: log.between(3, 5), lost: log.between(1, 4) };
+		});
+		expect(between.kept).toMatchObject({ gap: false, messages: [{ id: 4 }, { id: 5 }] });
+		expect(between.lost).toMatchObject({ gap: true, messages: [{ id: 3 }, { id: 4 }] });
+	});
+
 	it("writes nothing of a failed commit and gives its ids again", async () => {
 		const outcome = await withLog(100, (log, storage) => {
 			log.stage("ann", "kept", null, 1);

@@ -1,6 +1,6 @@
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { PING, PONG, SUBPROTOCOL } from "../../src/protocol.ts";
+import { PING, PONG, SUBPROTOCOL, WELCOME_MEMBERS } from "../../src/protocol.ts";
 import { freshRoom, inRoom, stubFor } from "./rooms.ts";
 import { connect, connectRich, connectRichRaw } from "./sockets.ts";
 
@@ -148,6 +148,15 @@ describe("presence", () => {
 		expect(await watcher.nextEvent()).toMatchObject({ type: "message", name: "dana" });
 		await tab2.close();
 		expect(await watcher.nextEvent()).toEqual({ type: "leave", name: "dana" });
+	});
+
+	it("lists at most WELCOME_MEMBERS names in a welcome, the first to arrive, and counts them all", async () => {
+		const room = freshRoom("crowd");
+		const names = Array.from({ length: WELCOME_MEMBERS + 1 }, (_, i) => `m${String(i).padStart(3, "0")}`);
+		for (const name of names) await connectRich(room, name);
+		const late = await connectRich(room, "zz-late");
+		expect(late.welcome.memberCount).toBe(WELCOME_MEMBERS + 2);
+		expect(late.welcome.members).toEqual(names.slice(0, WELCOME_MEMBERS));
 	});
 
 	it("shows plain clients as guest", async () => {
