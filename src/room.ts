@@ -12,13 +12,20 @@ import { HubHost } from "./hub-host.ts";
 import { logEvent } from "./log-event.ts";
 import { MessageLog } from "./message-log.ts";
 import { Presence } from "./presence.ts";
-import { type ChatMessage, WELCOME_MEMBERS } from "./protocol.ts";
+import { type ChatMessage, TYPING_INTERVAL_MS, WELCOME_MEMBERS } from "./protocol.ts";
 import { ShardDirectory } from "./shard/directory.ts";
 import { ROOM_HEADER, SHARD_HEADER, shardObjectName, USE_SHARD_STATUS } from "./shard/placement.ts";
 import type { RoomShard } from "./shard/shard.ts";
 
 /** Room instances created in this isolate so far (each wake from eviction creates one). */
 let instancesCreated = 0;
+
+/**
+ * The most names whose typing the room passes on per `TYPING_INTERVAL_MS` (PROTOCOL.md): each
+ * notice goes to every member, so in a room of 100,000 typing must be thinned room-wide, not
+ * only per connection.
+ */
+const TYPING_NAMES_PER_INTERVAL = 5;
 
 /** How long the room waits before it tries again to reach a shard it could not push to. */
 const RETRY_PUSH_MS = 1_000;
@@ -67,6 +74,9 @@ export class Room extends HubHost {
 	readonly #shardStubs = new Map<number, DurableObjectStub<RoomShard>>();
 	/** Shards a push to failed, waiting for the retry timer. */
 	readonly #unreached = new Set<number>();
+	/** Names whose typing was passed on in the current typing interval, and when it began. */
+	#typists = new Set<string>();
+	#typingSince = 0;
 	/** Calls between this object and its shards since it was created (for the benchmark). */
 	readonly #calls = { submitted: 0, pushed: 0 };
 
@@ -160,6 +170,8 @@ export class Room extends HubHost {
 				this.#stage(submission);
 				break;
 			case "typing":
+				if (this.#passesTyping(submission.name)) this.#burst.push(submission);
+				break;
 			case "frame":
 				this.#burst.push(submission);
 				break;
@@ -167,6 +179,21 @@ export class Room extends HubHost {
 				if (!counted) this.#depart(shard, submission.name, 1);
 				break;
 		}
+	}
+
+	/**
+	 * Whether a typing notice from `name` goes on: not if that name's typing went on in this
+	 * interval already, nor once `TYPING_NAMES_PER_INTERVAL` names' have.
+	 */
+	#passesTyping(name: string): boolean {
+		const now = Date.now();
+		if (now - this.#typingSince >= TYPING_INTERVAL_MS) {
+			this.#typingSince = now;
+			this.#typists.clear();
+		}
+		if (this.#typists.has(name) || this.#typists.size >= TYPING_NAMES_PER_INTERVAL) return false;
+		this.#typists.add(name);
+		return true;
 	}
 
 	/** Connections of `name` arrived in part `shard` (0: here, or already recorded); a new name is news. */

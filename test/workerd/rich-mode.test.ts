@@ -222,10 +222,26 @@ describe("typing", () => {
 		expect(await bob.nextEvent()).toEqual({ type: "typing", name: "alice" });
 		expect(await bob.nextEvent()).toMatchObject({ type: "message", id: sent.id });
 		expect(await inRoom(room, (r) => r.storedMessageCount())).toBe(1);
-		// Sending ends the typing episode: typing again right away is passed on.
+		// The room passes each name's typing on at most once per 2 s, sending or not.
 		alice.send({ type: "typing" });
-		await alice.say("second");
-		expect(await bob.nextEvent()).toEqual({ type: "typing", name: "alice" });
+		const second = await alice.say("second");
+		expect(await bob.nextEvent()).toMatchObject({ type: "message", id: second.id });
+	});
+
+	it("passes on typing for at most 5 names per 2 s in the whole room", async () => {
+		const room = freshRoom();
+		const watcher = await connectRich(room, "watcher");
+		const typists = [];
+		for (let i = 0; i < 7; i++) typists.push(await connectRich(room, `t${i}`));
+		for (const typist of typists) typist.send({ type: "typing" });
+		watcher.send({ type: "send", clientId: "after", text: "after the typing" });
+		const seen = [];
+		for (;;) {
+			const event = await watcher.nextEvent();
+			if (event.type === "message" && event.clientId === "after") break;
+			if (event.type === "typing") seen.push(event.name);
+		}
+		expect(seen).toEqual(["t0", "t1", "t2", "t3", "t4"]);
 	});
 });
 
