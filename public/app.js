@@ -9,7 +9,7 @@ import { Connection } from "./connection.js";
 import { MAX_ROOM_NAME_LENGTH, ROOM_NAME_CHARACTERS, TYPING_INTERVAL_MS } from "./contract.js";
 import { Timeline } from "./timeline.js";
 
-/** @import { ClientEvent, ServerEvent, SingleServerEvent } from "../src/protocol.ts" */
+/** @import { ChatMessage, ClientEvent, ServerEvent, SingleServerEvent } from "../src/protocol.ts" */
 
 /** Where the display name is remembered. */
 const NAME_KEY = "edgechat.name";
@@ -195,9 +195,11 @@ class ChatPage {
 				}
 				// A screen reader hears the live conversation, not a replay of the whole history.
 				ui.messages.setAttribute("aria-busy", "true");
-				this.#timeline.addMessages(event.history, this.#name);
+				// Edits and deletes (signed mode) are entries with a `kind`; messages have none.
+				const messages = /** @type {ChatMessage[]} */ (event.history.filter((entry) => !("kind" in entry)));
+				this.#timeline.addMessages(messages, this.#name);
 				ui.messages.setAttribute("aria-busy", "false");
-				for (const message of event.history) if (message.clientId) this.#unconfirmed.delete(message.clientId);
+				for (const message of messages) if (message.clientId) this.#unconfirmed.delete(message.clientId);
 				// Anything still unconfirmed may or may not have been stored: resending is safe (same clientId).
 				for (const [clientId, text] of this.#unconfirmed) this.#send({ type: "send", clientId, text });
 				break;

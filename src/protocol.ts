@@ -45,8 +45,43 @@ export interface TypingEvent {
 	type: "typing";
 }
 
+/** Signed mode: the author replaces the text of message `id`. */
+export interface EditCommand {
+	type: "edit";
+	id: number;
+	/** The same rules as a `send`'s text. */
+	text: string;
+}
+
+/** Signed mode: the author or a moderator removes message `id`. */
+export interface DeleteCommand {
+	type: "delete";
+	id: number;
+}
+
+/** Signed mode: a moderator closes every connection of a user (4001). */
+export interface KickCommand {
+	type: "kick";
+	userId: string;
+}
+
+/** Signed mode: a moderator closes every connection of a user (4003) and refuses it for `seconds`. */
+export interface BanCommand {
+	type: "ban";
+	userId: string;
+	seconds: number;
+}
+
 /** Every event a client may send. */
-export type ClientEvent = HelloEvent | SendEvent | TypingEvent;
+export type ClientEvent = HelloEvent | SendEvent | TypingEvent | EditCommand | DeleteCommand | KickCommand | BanCommand;
+
+/** What a signed token lets its holder do (PROTOCOL.md, "Signed identity and moderation"). */
+export type Role = "member" | "moderator" | "readonly";
+
+/** Longest user id (a token's `sub`), in characters. */
+export const MAX_USER_ID_LENGTH = 128;
+/** Longest ban, in seconds (a year). */
+export const MAX_BAN_SECONDS = 31_536_000;
 
 /**
  * The most names a `welcome` lists. A room spread over shards can hold 100,000 members: a welcome
@@ -69,7 +104,34 @@ export interface ChatMessage {
 	text: string;
 	/** When the room stored it, in milliseconds since the Unix epoch. */
 	ts: number;
+	/** Signed mode: the author's user id (the token's `sub`). */
+	userId?: string;
 }
+
+/** Signed mode: message `target` was edited; an entry of the log with an id of its own. */
+export interface EditEntry {
+	id: number;
+	kind: "edit";
+	target: number;
+	text: string;
+	/** The author's name and user id. */
+	name: string;
+	userId: string;
+	ts: number;
+}
+
+/** Signed mode: message `target` was deleted, by its author or a moderator (`name`, `userId`). */
+export interface DeleteEntry {
+	id: number;
+	kind: "delete";
+	target: number;
+	name: string;
+	userId: string;
+	ts: number;
+}
+
+/** One entry of a room's log, in id order: a message, or an edit or delete of one. */
+export type LogEntry = ChatMessage | EditEntry | DeleteEntry;
 
 /** Answer to `hello`: the room as it is now. */
 export interface WelcomeEvent {
@@ -84,10 +146,10 @@ export interface WelcomeEvent {
 	/** How many names are present (the length of `members` when it is not cut). */
 	memberCount: number;
 	/**
-	 * Without `since`: the last HISTORY_REPLAY messages. With `since`: every retained message
-	 * after it, oldest first.
+	 * Without `since`: the last HISTORY_REPLAY entries. With `since`: every retained entry after
+	 * it, oldest first. Edits and deletes are entries too (signed mode).
 	 */
-	history: ChatMessage[];
+	history: LogEntry[];
 	/**
 	 * True when some messages after `since` are no longer retained (or `since` is unknown to the
 	 * room), so `history` does not close the gap.
@@ -97,6 +159,9 @@ export interface WelcomeEvent {
 	latestId: number;
 	/** Longest text a `send` may carry, in code points (MESSAGE_CAP), so the client can say so before sending. */
 	messageCap: number;
+	/** Signed mode: who the token says this is, and what it may do. */
+	userId?: string;
+	role?: Role;
 }
 
 /** A new chat message, sent to everyone, the sender included. */
@@ -104,16 +169,36 @@ export interface MessageEvent extends ChatMessage {
 	type: "message";
 }
 
-/** A name appeared in the room (its first connection). */
+/** A name appeared in the room (its first connection; signed mode: its user's first). */
 export interface JoinEvent {
 	type: "join";
 	name: string;
+	/** Signed mode: the user's id. */
+	userId?: string;
 }
 
-/** A name left the room (its last connection closed). */
+/** A name left the room (its last connection closed; signed mode: its user's last). */
 export interface LeaveEvent {
 	type: "leave";
 	name: string;
+	/** Signed mode: the user's id. */
+	userId?: string;
+}
+
+/** Signed mode: a message was edited (the log entry, as an event). */
+export type EditNotice = { type: "edit" } & Omit<EditEntry, "kind">;
+
+/** Signed mode: a message was deleted (the log entry, as an event). */
+export type DeleteNotice = { type: "delete" } & Omit<DeleteEntry, "kind">;
+
+/** Signed mode: a moderator (`by`) kicked a user, or banned it `until` a time (ms since the epoch). */
+export interface RemovedEvent {
+	type: "removed";
+	userId: string;
+	/** The user's name, when the room knew it (it was connected). */
+	name?: string;
+	by: string;
+	until?: number;
 }
 
 /** Someone is typing (sent to everyone else). Clear it on their next message or after 5 s. */
@@ -134,7 +219,9 @@ export type ErrorCode =
 	| "not_joined"
 	| "already_joined"
 	| "rate_limited"
-	| "server_error";
+	| "server_error"
+	| "forbidden"
+	| "not_found";
 
 /** Something the client sent was refused. The connection stays open and usable. */
 export interface ErrorEvent {
@@ -155,7 +242,16 @@ export interface BatchEvent {
 }
 
 /** Every event the server sends, other than a batch. */
-export type SingleServerEvent = WelcomeEvent | MessageEvent | JoinEvent | LeaveEvent | TypingNotice | ErrorEvent;
+export type SingleServerEvent =
+	| WelcomeEvent
+	| MessageEvent
+	| JoinEvent
+	| LeaveEvent
+	| TypingNotice
+	| ErrorEvent
+	| EditNotice
+	| DeleteNotice
+	| RemovedEvent;
 /** Every event the server sends. */
 export type ServerEvent = SingleServerEvent | BatchEvent;
 
@@ -169,6 +265,8 @@ export type ParseResult = { ok: true; event: ClientEvent } | { ok: false; error:
 export interface ParseLimits {
 	/** Longest text, in code points (MESSAGE_CAP). */
 	messageCap: number;
+	/** Signed mode: a `hello`'s name is ignored (the token's is used), so it is not checked. */
+	signed?: boolean;
 }
 
 function refuse(code: ErrorCode, message: string, clientId?: string): { ok: false; error: ErrorEvent } {
@@ -212,6 +310,25 @@ export function checkName(raw: unknown): { ok: true; name: string } | { ok: fals
 	return { ok: true, name };
 }
 
+/**
+ * Checks a message text (of a `send` or an `edit`): a string, not only whitespace, at most
+ * `messageCap` code points. Lone surrogates (possible through JSON escapes) are replaced with
+ * U+FFFD, not stored raw.
+ */
+function checkText(
+	raw: unknown,
+	limits: ParseLimits,
+	clientId?: string,
+): { ok: true; text: string } | { ok: false; error: ErrorEvent } {
+	if (typeof raw !== "string") return refuse("bad_text", "'text' must be a string", clientId);
+	const text = raw.toWellFormed();
+	if (text.trim().length === 0) return refuse("bad_text", "'text' is empty", clientId);
+	if (codePointLength(text) > limits.messageCap) {
+		return refuse("text_too_long", `'text' is longer than ${limits.messageCap} characters`, clientId);
+	}
+	return { ok: true, text };
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
 	return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -233,7 +350,7 @@ export function parseClientEvent(frame: string, limits: ParseLimits): ParseResul
 
 	switch (type) {
 		case "hello": {
-			const name = checkName(value.name);
+			const name = limits.signed ? ({ ok: true, name: "" } as const) : checkName(value.name);
 			if (!name.ok) return name;
 			const since = value.since;
 			if (since === undefined || since === null) return { ok: true, event: { type, name: name.name } };
@@ -247,18 +364,34 @@ export function parseClientEvent(frame: string, limits: ParseLimits): ParseResul
 			if (typeof clientId !== "string" || clientId.length > MAX_CLIENT_ID_LENGTH || !CLIENT_ID.test(clientId)) {
 				return refuse("bad_event", `'clientId' must be 1 to ${MAX_CLIENT_ID_LENGTH} of A-Z a-z 0-9 _ -`);
 			}
-			const text = value.text;
-			if (typeof text !== "string") return refuse("bad_text", "'text' must be a string", clientId);
-			// Lone surrogates (possible through JSON escapes) are replaced with U+FFFD, not stored raw.
-			const wellFormed = text.toWellFormed();
-			if (wellFormed.trim().length === 0) return refuse("bad_text", "'text' is empty", clientId);
-			if (codePointLength(wellFormed) > limits.messageCap) {
-				return refuse("text_too_long", `'text' is longer than ${limits.messageCap} characters`, clientId);
-			}
-			return { ok: true, event: { type, clientId, text: wellFormed } };
+			const text = checkText(value.text, limits, clientId);
+			return text.ok ? { ok: true, event: { type, clientId, text: text.text } } : text;
 		}
 		case "typing":
 			return { ok: true, event: { type } };
+		case "edit":
+		case "delete": {
+			const id = value.id;
+			if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1) {
+				return refuse("bad_event", "'id' must be a message id (an integer from 1)");
+			}
+			if (type === "delete") return { ok: true, event: { type, id } };
+			const text = checkText(value.text, limits);
+			return text.ok ? { ok: true, event: { type, id, text: text.text } } : text;
+		}
+		case "kick":
+		case "ban": {
+			const userId = value.userId;
+			if (typeof userId !== "string" || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
+				return refuse("bad_event", `'userId' must be a string of 1 to ${MAX_USER_ID_LENGTH} characters`);
+			}
+			if (type === "kick") return { ok: true, event: { type, userId } };
+			const seconds = value.seconds;
+			if (typeof seconds !== "number" || !Number.isInteger(seconds) || seconds < 1 || seconds > MAX_BAN_SECONDS) {
+				return refuse("bad_event", `'seconds' must be an integer from 1 to ${MAX_BAN_SECONDS}`);
+			}
+			return { ok: true, event: { type, userId, seconds } };
+		}
 		default:
 			return refuse("unknown_type", `unknown event type ${JSON.stringify(type.slice(0, 40))}`);
 	}

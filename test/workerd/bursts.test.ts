@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { Connection } from "../../src/hub/connection.ts";
 import type { Room } from "../../src/room.ts";
 import { freshRoom, stubFor } from "./rooms.ts";
-import { connect, connectRich, connectRichRaw } from "./sockets.ts";
+import { connect, connectRich, connectRichRaw, textOf } from "./sockets.ts";
 
 /** The room's server-side socket of the connection named `name` (`null`: the one not yet joined). */
 function socketOf(state: DurableObjectState, name: string | null): WebSocket {
@@ -96,7 +96,7 @@ describe("bursts", () => {
 		]);
 		const welcome = await newcomer.nextEvent();
 		expect(welcome).toMatchObject({ type: "welcome", latestId: 1 });
-		expect(welcome.type === "welcome" && welcome.history.map((m) => m.text)).toEqual(["before you came"]);
+		expect(welcome.type === "welcome" && welcome.history.map(textOf)).toEqual(["before you came"]);
 		await alice.say("after");
 		// The next message the newcomer gets is the later one: the early one came only in its history.
 		expect(await newcomer.nextEvent()).toMatchObject({ type: "message", id: 2, text: "after" });

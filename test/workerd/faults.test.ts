@@ -6,7 +6,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { freshRoom, inRoom, stubFor } from "./rooms.ts";
-import { connect, connectRich } from "./sockets.ts";
+import { connect, connectRich, textOf } from "./sockets.ts";
 
 describe("origin check at the Worker", () => {
 	it("refuses a foreign page's upgrade with 403 and a reason, before any upgrade", async () => {
@@ -128,7 +128,7 @@ describe("eviction storm", () => {
 		await evictDurableObject(stub);
 		expect(await inRoom(room, (r) => r.memberNames())).toEqual(["ann", "ben", "cat", "guest"]);
 		const audit = await connectRich(room, "audit", 0);
-		expect(audit.welcome.history.map((m) => m.text)).toEqual(Array.from({ length: 30 }, (_, i) => `line ${i + 1}`));
+		expect(audit.welcome.history.map(textOf)).toEqual(Array.from({ length: 30 }, (_, i) => `line ${i + 1}`));
 		// The plain client got every one as "name: text", in order.
 		const frames: string[] = [];
 		for (let i = 0; i < 30; i++) frames.push(String(await plain.next()));

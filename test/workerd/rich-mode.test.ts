@@ -2,7 +2,7 @@ import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { PING, PONG, SUBPROTOCOL, WELCOME_MEMBERS } from "../../src/protocol.ts";
 import { freshRoom, inRoom, stubFor } from "./rooms.ts";
-import { connect, connectRich, connectRichRaw } from "./sockets.ts";
+import { connect, connectRich, connectRichRaw, textOf } from "./sockets.ts";
 
 describe("negotiation", () => {
 	it("selects edgechat.v1 when it is offered alone", async () => {
@@ -104,7 +104,7 @@ describe("history", () => {
 		await alice.say("one");
 		const bob = await connectRich(room, "bob", 99);
 		expect(bob.welcome.gap).toBe(true);
-		expect(bob.welcome.history.map((m) => m.text)).toEqual(["one"]);
+		expect(bob.welcome.history.map(textOf)).toEqual(["one"]);
 	});
 
 	it("stores a message once when its clientId is sent again, and repeats it to the sender only", async () => {
@@ -198,7 +198,7 @@ describe("eviction", () => {
 		expect(await inRoom(room, (r) => r.memberNames())).toEqual(["alice", "bob"]);
 		await evictDurableObject(stub);
 		const carol = await connectRich(room, "carol", 0);
-		expect(carol.welcome.history.map((m) => [m.id, m.name, m.text])).toEqual([
+		expect(carol.welcome.history.map((m) => [m.id, m.name, textOf(m)])).toEqual([
 			[1, "alice", "one"],
 			[2, "bob", "two"],
 		]);

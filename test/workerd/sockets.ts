@@ -3,7 +3,19 @@
  * the real Worker, and wait for frames and closes as events (never sleeps).
  */
 import { exports } from "cloudflare:workers";
-import { PING, type ServerEvent, type SingleServerEvent, SUBPROTOCOL, type WelcomeEvent } from "../../src/protocol.ts";
+import {
+	type LogEntry,
+	PING,
+	type ServerEvent,
+	type SingleServerEvent,
+	SUBPROTOCOL,
+	type WelcomeEvent,
+} from "../../src/protocol.ts";
+
+/** The text of a history entry (a message or an edit; a delete has none). */
+export function textOf(entry: LogEntry): string | null {
+	return "text" in entry ? entry.text : null;
+}
 
 /** A client socket with an inbox of everything it has received, in order. */
 export interface TestClient {

@@ -10,7 +10,7 @@ import type { RoomStats } from "../../../src/room.ts";
 import { shardObjectName } from "../../../src/shard/placement.ts";
 import type { RoomShard } from "../../../src/shard/shard.ts";
 import { freshRoom, stubFor } from "../rooms.ts";
-import { connect, connectRich, type RichClient, type TestClient } from "../sockets.ts";
+import { connect, connectRich, type RichClient, type TestClient, textOf } from "../sockets.ts";
 
 /** The stub of shard `shard` of `room`. */
 function shardStub(room: string, shard: number): DurableObjectStub<RoomShard> {
@@ -176,12 +176,7 @@ describe("resume and resend through any shard", () => {
 		const back = await connectRich(room, "dan", first.id);
 		expect((await statsOf(room)).shards.at(-1)).toEqual({ connections: 1 });
 		expect(back.welcome.gap).toBe(false);
-		expect(back.welcome.history.map((m) => m.text)).toEqual([
-			"while away 0",
-			"while away 1",
-			"while away 2",
-			"while away 3",
-		]);
+		expect(back.welcome.history.map(textOf)).toEqual(["while away 0", "while away 1", "while away 2", "while away 3"]);
 		expect(back.welcome.latestId).toBe(first.id + 4);
 	});
 
@@ -230,7 +225,7 @@ describe("faults", () => {
 		expect(await bob?.nextOf("leave")).toEqual({ type: "leave", name: "dan" });
 		const back = await connectRich(room, "dan", seen.id);
 		expect(back.welcome.gap).toBe(false);
-		expect(back.welcome.history.map((m) => m.text)).toEqual(["a0", "a1", "a2"]);
+		expect(back.welcome.history.map(textOf)).toEqual(["a0", "a1", "a2"]);
 		expect((await statsOf(room)).connections).toBe(4);
 	});
 
