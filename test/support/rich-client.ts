@@ -31,7 +31,7 @@ export async function joinRich(url: string, name: string, since?: number): Promi
 	const onEvent = (event: SingleServerEvent) => {
 		if (event.type === "welcome") {
 			welcome = event;
-			messages.push(...event.history);
+			for (const entry of event.history) if (!("kind" in entry)) messages.push(entry);
 		} else {
 			events.push(event);
 			if (event.type === "message") messages.push(event);
