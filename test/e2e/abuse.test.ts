@@ -144,7 +144,7 @@ describe("restart", () => {
 			const audit = await joinRich(url, "audit", 0);
 			const history = audit.welcome.history;
 			expect(history.map((m) => m.id)).toEqual(Array.from({ length: history.length }, (_, i) => i + 1));
-			const clientIds = history.map((m) => m.clientId);
+			const clientIds = audit.messages.map((m) => m.clientId);
 			expect(new Set(clientIds).size).toBe(clientIds.length);
 			for (const person of people) {
 				expect(person.acknowledged.size).toBe(30);

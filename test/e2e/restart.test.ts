@@ -31,7 +31,7 @@ describe("restart with persisted state", () => {
 		const second = await startWranglerDev({ port, persistDir });
 		try {
 			const bob = await joinRich(second.socketUrl("durable"), "bob");
-			expect(bob.welcome.history.map((m) => [m.id, m.name, m.text])).toEqual([
+			expect(bob.messages.map((m) => [m.id, m.name, m.text])).toEqual([
 				[1, "alice", "before the restart"],
 				[2, "alice", "also before"],
 			]);
