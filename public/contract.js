@@ -25,3 +25,8 @@ export const TYPING_INTERVAL_MS = 2_000;
 export const MAX_ROOM_NAME_LENGTH = 64;
 /** The characters a room name may hold: `A-Z a-z 0-9 _ -` (length checked separately). */
 export const ROOM_NAME_CHARACTERS = /^[A-Za-z0-9_-]+$/;
+
+/** Signed mode: the close code of every connection of a user a moderator kicked (PROTOCOL.md). */
+export const KICKED_CLOSE_CODE = 4001;
+/** Signed mode: the close code of every connection of a user a moderator banned (PROTOCOL.md). */
+export const BANNED_CLOSE_CODE = 4003;
