@@ -54,6 +54,16 @@ export default defineConfig({
 				},
 			},
 			{
+				// The room-level fuzz suite (docs/fuzz.md), small here; `npm run fuzz` runs thousands.
+				test: {
+					name: "fuzz",
+					include: ["test/fuzz/**/*.test.ts"],
+					environment: "node",
+					testTimeout: 180_000,
+					hookTimeout: 60_000,
+				},
+			},
+			{
 				test: { name: "docs", include: ["test/docs/**/*.test.ts"], environment: "node" },
 			},
 			{
