@@ -22,7 +22,7 @@ export default defineConfig({
 				test: {
 					name: "workerd",
 					include: ["test/workerd/**/*.test.ts"],
-					exclude: ["test/workerd/limits/**", "test/workerd/shards/**"],
+					exclude: ["test/workerd/limits/**", "test/workerd/shards/**", "test/workerd/auth/**"],
 				},
 			},
 			{
@@ -35,6 +35,22 @@ export default defineConfig({
 					}),
 				],
 				test: { name: "workerd-shards", include: ["test/workerd/shards/**/*.test.ts"] },
+			},
+			{
+				// Signed mode (AUTH_SECRET set), over a room spread on objects of three connections.
+				plugins: [
+					cloudflareTest({
+						wrangler: { configPath: "./wrangler.toml" },
+						miniflare: {
+							bindings: {
+								RATE_LIMIT_MESSAGES: "0",
+								SHARD_SIZE: "3",
+								AUTH_SECRET: "test-secret-of-at-least-32-bytes-0123456789",
+							},
+						},
+					}),
+				],
+				test: { name: "workerd-auth", include: ["test/workerd/auth/**/*.test.ts"] },
 			},
 			{
 				// wrangler.toml exactly as shipped.

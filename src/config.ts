@@ -35,6 +35,8 @@ export interface Config {
 	readonly maxBufferedBytes: number;
 	/** Whether to accept a client's offer of `permessage-deflate` (browsers always offer it). */
 	readonly compression: boolean;
+	/** Signed mode: the secret tokens are signed with (`AUTH_SECRET`, a Worker secret); `null` in open mode. */
+	readonly authSecret: string | null;
 }
 
 /** Defaults used when a `[vars]` entry is absent. */
@@ -53,6 +55,7 @@ export const DEFAULTS: Config = {
 	heartbeatTimeoutSeconds: 90,
 	maxBufferedBytes: 1024 * 1024,
 	compression: false,
+	authSecret: null,
 };
 
 /** Thrown when a `[vars]` entry is present but unusable. */
@@ -83,6 +86,19 @@ function boolean(vars: Vars, name: string, fallback: boolean): boolean {
 	if (text === "true") return true;
 	if (text === "false") return false;
 	throw new ConfigError(`${name} must be "true" or "false", got ${JSON.stringify(raw)}`);
+}
+
+/**
+ * A secret: absent or empty means none. One shorter than 32 bytes is refused: HS256 with a short
+ * secret can be brute-forced from one token.
+ */
+function secret(vars: Vars, name: string): string | null {
+	const raw = vars[name];
+	if (raw === undefined || raw === "") return null;
+	if (typeof raw !== "string" || new TextEncoder().encode(raw).length < 32) {
+		throw new ConfigError(`${name} must be at least 32 bytes (for example: openssl rand -base64 32)`);
+	}
+	return raw;
 }
 
 function origins(vars: Vars, name: string): string[] {
@@ -130,6 +146,7 @@ export function readConfig(env: object): Config {
 		heartbeatTimeoutSeconds: integer(vars, "HEARTBEAT_TIMEOUT_SECONDS", DEFAULTS.heartbeatTimeoutSeconds, 0, 86_400),
 		maxBufferedBytes: integer(vars, "MAX_BUFFERED_BYTES", DEFAULTS.maxBufferedBytes, 0, 64 * 1024 * 1024),
 		compression: boolean(vars, "WEBSOCKET_COMPRESSION", DEFAULTS.compression),
+		authSecret: secret(vars, "AUTH_SECRET"),
 	};
 	parsed.set(env, config);
 	return config;

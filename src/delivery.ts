@@ -7,7 +7,7 @@
  * Everything here is plain, structured-clonable data that names connections by id, never by
  * socket, so it crosses Durable Object RPC unchanged.
  */
-import type { ChatMessage } from "./protocol.ts";
+import type { ChatMessage, ErrorEvent, LogEntry, RemovedEvent, Role } from "./protocol.ts";
 
 /**
  * A connection, as the room knows it: the hub's `Connection.id`. The room's own connections have
@@ -22,27 +22,47 @@ export function shardOf(id: ConnectionId): number {
 }
 
 /**
+ * Who did something, as the room needs to know: the connection, the name it shows, and in
+ * signed mode the user's id and role (`null` in open mode). Presence goes by `userId` when there
+ * is one (two tabs of a user are one member), by `name` otherwise.
+ */
+export interface Actor {
+	readonly from: ConnectionId;
+	readonly name: string;
+	readonly userId: string | null;
+	readonly role: Role | null;
+}
+
+/**
  * What a hub's clients did that the room must hear of, in the order they did it:
  * - `arrive`: a plain connection was accepted (plain clients are present from the start);
- * - `hello`: a rich connection joins under `name`, resuming after `since` when given;
+ * - `hello`: a rich connection joins, resuming after `since` when given;
  * - `send`: a chat message to store and fan out (`clientId` is `null` for plain clients);
  * - `typing`: a joined connection is typing (already throttled by its hub);
  * - `frame`: a plain binary or empty frame, relayed in order but never stored;
+ * - `edit`, `delete`: signed mode, a change to message `id` (the room checks who may);
+ * - `kick`, `ban`: signed mode, a moderator's (the hub checked the role) removal of `userId`;
  * - `depart`: a named connection has gone.
  */
 export type Submission =
-	| { readonly kind: "arrive"; readonly from: ConnectionId; readonly name: string }
-	| { readonly kind: "hello"; readonly from: ConnectionId; readonly name: string; readonly since: number | undefined }
-	| {
-			readonly kind: "send";
-			readonly from: ConnectionId;
-			readonly name: string;
-			readonly text: string;
-			readonly clientId: string | null;
-	  }
-	| { readonly kind: "typing"; readonly from: ConnectionId; readonly name: string }
+	| ({ readonly kind: "arrive" } & Actor)
+	| ({ readonly kind: "hello"; readonly since: number | undefined } & Actor)
+	| ({ readonly kind: "send"; readonly text: string; readonly clientId: string | null } & Actor)
+	| ({ readonly kind: "typing" } & Actor)
 	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer }
-	| { readonly kind: "depart"; readonly from: ConnectionId; readonly name: string };
+	| ({ readonly kind: "edit"; readonly id: number; readonly text: string } & Actor)
+	| ({ readonly kind: "delete"; readonly id: number } & Actor)
+	| ({ readonly kind: "kick"; readonly userId: string; readonly by: string } & Pick<Actor, "from">)
+	| ({ readonly kind: "ban"; readonly userId: string; readonly by: string; readonly seconds: number } & Pick<
+			Actor,
+			"from"
+	  >)
+	| ({ readonly kind: "depart" } & Actor);
+
+/** The key presence counts an actor under: its user in signed mode, its name in open mode. */
+export function memberKeyOf(actor: Pick<Actor, "name" | "userId">): string {
+	return actor.userId ?? actor.name;
+}
 
 /**
  * One thing a burst holds, in the order it came, until the burst's messages are committed:
@@ -52,7 +72,10 @@ export type Submission =
  * - `frame`: a plain client's binary or empty frame, relayed to plain sockets, never stored;
  * - `unreadable`: a message the log could not even check (its storage failed to read); its
  *   sender is told in turn;
- * - `join`, `leave`: a name's first connection in the room arrived, its last one went;
+ * - `change`: an edit or a delete (signed mode) given its log id now, made by `from`;
+ * - `error`: a refusal the room decided (who may edit what), for `to` alone;
+ * - `remove`: a moderator kicked or banned a user: its connections close everywhere;
+ * - `join`, `leave`: a member's first connection in the room arrived, its last one went;
  * - `typing`: someone is typing, for everyone but `from`;
  * - `welcome`: the answer to a `hello`: the members as they were then (`members`, at most
  *   `WELCOME_MEMBERS` of `memberCount`) and the history after `since` up to `upTo`, the newest
@@ -63,13 +86,18 @@ export type Staged =
 	| { readonly kind: "repeat"; readonly message: ChatMessage; readonly to: ConnectionId; readonly staged: boolean }
 	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer }
 	| { readonly kind: "unreadable"; readonly clientId: string | null; readonly from: ConnectionId }
-	| { readonly kind: "join" | "leave"; readonly name: string }
+	| { readonly kind: "change"; readonly entry: LogEntry; readonly from: ConnectionId }
+	| Extract<Delivery, { kind: "error" | "remove" }>
+	| { readonly kind: "join" | "leave"; readonly name: string; readonly userId: string | null }
 	| { readonly kind: "typing"; readonly name: string; readonly from: ConnectionId }
 	| ({ readonly kind: "welcome"; readonly to: ConnectionId; readonly since: number | undefined } & WelcomeHeader);
 
 /** What a welcome says besides its history. */
 export interface WelcomeHeader {
 	readonly name: string;
+	/** Signed mode: the user's id and role. */
+	readonly userId: string | null;
+	readonly role: Role | null;
 	/** Names present, sorted: all of them, or the first `WELCOME_MEMBERS` to have arrived. */
 	readonly members: string[];
 	/** How many names are present. */
@@ -80,19 +108,29 @@ export interface WelcomeHeader {
 
 /**
  * One thing for a hub to fan out, in order, at the end of a burst:
- * - `message`: a stored message, for everyone;
+ * - `message`: a stored entry of the log (a message, or an edit or delete of one), for everyone;
  * - `echo`: a stored message again, for one connection (its retried send);
  * - `refused`: a message that could not be stored, for its sender to be told;
  * - `frame`: a plain binary or empty frame, for plain sockets;
+ * - `error`: a refusal, for `to` alone;
+ * - `remove`: close every connection of `userId` with `code` and `reason`, after telling everyone;
  * - `join`, `leave`, `typing`: presence news, for joined rich connections (`typing` not to `from`);
  * - `welcome`: the answer to one connection's `hello`, its history included.
  */
 export type Delivery =
-	| { readonly kind: "message"; readonly message: ChatMessage }
+	| { readonly kind: "message"; readonly message: LogEntry }
 	| { readonly kind: "echo"; readonly message: ChatMessage; readonly to: ConnectionId }
 	| { readonly kind: "refused"; readonly clientId: string | null; readonly to: ConnectionId }
 	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer }
-	| { readonly kind: "join" | "leave"; readonly name: string }
+	| { readonly kind: "error"; readonly to: ConnectionId; readonly error: ErrorEvent }
+	| {
+			readonly kind: "remove";
+			readonly userId: string;
+			readonly code: number;
+			readonly reason: string;
+			readonly notice: RemovedEvent;
+	  }
+	| { readonly kind: "join" | "leave"; readonly name: string; readonly userId: string | null }
 	| { readonly kind: "typing"; readonly name: string; readonly from: ConnectionId }
 	| ({ readonly kind: "welcome"; readonly to: ConnectionId; readonly replay: Replay } & WelcomeHeader);
 
@@ -121,6 +159,8 @@ export function deliveriesOf(burst: readonly Staged[], stored: boolean, replays:
 					: { kind: "refused", clientId: item.message.clientId, to: item.to };
 			case "unreadable":
 				return { kind: "refused", clientId: item.clientId, to: item.from };
+			case "change":
+				return stored ? { kind: "message", message: item.entry } : { kind: "refused", clientId: null, to: item.from };
 			case "welcome": {
 				const { since: _since, ...header } = item;
 				return { ...header, replay: replays[welcomes++] as Replay };
@@ -133,8 +173,8 @@ export function deliveriesOf(burst: readonly Staged[], stored: boolean, replays:
 
 /** What a joining client is replayed, and whether some of what it missed is gone. */
 export interface Replay {
-	/** Oldest first. */
-	readonly messages: ChatMessage[];
+	/** Oldest first: messages, and in signed mode edits and deletes of them. */
+	readonly messages: LogEntry[];
 	/** True when some messages it asked for are no longer retained (or `since` is unknown). */
 	readonly gap: boolean;
 	/** Id of the newest message it is replayed up to (0 when there is none). */
@@ -152,8 +192,8 @@ export interface Push {
 	readonly deliveries: readonly Delivery[];
 }
 
-/** Connections per name: what one part of the room holds. */
-export type MemberCounts = readonly (readonly [name: string, connections: number])[];
+/** Connections per member (its key, `memberKeyOf`, and its name): what one part of the room holds. */
+export type MemberCounts = readonly (readonly [key: string, name: string, connections: number])[];
 
 /**
  * What a shard sends the room's object at the end of its burst, in one call: what its clients

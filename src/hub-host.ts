@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { identityOf } from "./auth/identity.ts";
 import { type Config, readConfig } from "./config.ts";
 import type { Submission } from "./delivery.ts";
 import { Hub, type Received } from "./hub/hub.ts";
@@ -72,12 +73,13 @@ export abstract class HubHost extends DurableObject<Env> {
 	 * the `Upgrade` header and the origin; the subclass, the capacity). Offering `edgechat.v1`
 	 * (alone or among others) selects the rich protocol; offering only unknown subprotocols gets
 	 * no `Sec-WebSocket-Protocol` in the answer, as RFC 6455 section 4.2.2 says, and the
-	 * connection is plain (a browser then fails it). `idPrefix` starts the connection's id.
+	 * connection is plain (a browser then fails it). `idPrefix` starts the connection's id. In
+	 * signed mode the connection acts as the identity the Worker verified (src/auth/).
 	 */
 	protected async upgrade(request: Request, idPrefix: string): Promise<Response> {
 		const protocol = selectSubprotocol(request.headers.get("Sec-WebSocket-Protocol"));
 		const { 0: client, 1: server } = new WebSocketPair();
-		this.hub.accept(server, protocol ? "rich" : "plain", idPrefix);
+		this.hub.accept(server, protocol ? "rich" : "plain", idPrefix, identityOf(request));
 		this.afterEvent();
 		if (protocol) await this.hub.keepSweeping();
 		const headers = new Headers();

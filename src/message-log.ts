@@ -1,6 +1,8 @@
 /**
  * The log: a room's one order of messages, durable in the Durable Object's own SQLite database
- * (`ctx.storage.sql`). Ids are assigned here: 1, 2, 3, ... per room, never reused. A `clientId`
+ * (`ctx.storage.sql`). Ids are assigned here: 1, 2, 3, ... per room, never reused. In signed
+ * mode edits and deletes of messages are entries of the log too, with ids from the same
+ * sequence, so history and resume carry them (PROTOCOL.md, "Signed identity and moderation"). A `clientId`
  * is stored once however often it is sent (a client retries after a reconnect). Retention is
  * bounded: once a room holds more than `retention` messages the oldest are dropped. The log
  * replays history to a joining client, all of it or what it missed. It knows nothing of
@@ -16,7 +18,7 @@
  * that is not stored.
  */
 import type { Replay } from "./delivery.ts";
-import type { ChatMessage } from "./protocol.ts";
+import type { ChatMessage, LogEntry } from "./protocol.ts";
 
 /**
  * The result of staging a message: the message with its id, and where it stands. `new`: staged
@@ -28,13 +30,39 @@ export interface Staged {
 	readonly status: "new" | "staged" | "stored";
 }
 
-type Row = { id: number; client_id: string | null; name: string; text: string; ts: number };
-
-function toMessage(row: Row): ChatMessage {
-	return { id: row.id, clientId: row.client_id, name: row.name, text: row.text, ts: row.ts };
+/** What an edit or a delete may touch: a message's author, and whether it is deleted already. */
+export interface MessageStanding {
+	readonly userId: string | null;
+	readonly deleted: boolean;
 }
 
-const COLUMNS = "id, client_id, name, text, ts";
+type Row = {
+	id: number;
+	kind: "message" | "edit" | "delete";
+	target: number | null;
+	client_id: string | null;
+	user_id: string | null;
+	name: string;
+	text: string;
+	ts: number;
+};
+
+function toEntry(row: Row): LogEntry {
+	const { id, name, ts } = row;
+	if (row.kind === "edit" || row.kind === "delete") {
+		const base = { id, target: row.target as number, name, userId: row.user_id as string, ts };
+		return row.kind === "edit" ? { ...base, kind: "edit", text: row.text } : { ...base, kind: "delete" };
+	}
+	const message: ChatMessage = { id, clientId: row.client_id, name, text: row.text, ts };
+	if (row.user_id !== null) message.userId = row.user_id;
+	return message;
+}
+
+function toMessage(row: Row): ChatMessage {
+	return toEntry(row) as ChatMessage;
+}
+
+const COLUMNS = "id, kind, target, client_id, user_id, name, text, ts";
 
 /** The messages table of one room. */
 export class MessageLog {
@@ -45,8 +73,8 @@ export class MessageLog {
 	#latestId: number;
 	/** The newest id stored. */
 	#storedId: number;
-	/** Messages given an id but not yet written, oldest first. */
-	#staged: ChatMessage[] = [];
+	/** Entries given an id but not yet written, oldest first. */
+	#staged: LogEntry[] = [];
 	/** The staged messages that carry a `clientId`, by it (a resend can arrive before the commit). */
 	readonly #stagedByClientId = new Map<string, ChatMessage>();
 
@@ -63,6 +91,13 @@ export class MessageLog {
 			text TEXT NOT NULL,
 			ts INTEGER NOT NULL
 		)`);
+		// Rooms stored before signed mode have no kind, target or author columns: add them.
+		const columns = sql.exec("SELECT * FROM messages LIMIT 0").columnNames;
+		if (!columns.includes("kind")) {
+			sql.exec("ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'message'");
+			sql.exec("ALTER TABLE messages ADD COLUMN target INTEGER");
+			sql.exec("ALTER TABLE messages ADD COLUMN user_id TEXT");
+		}
 		// Ids only grow and retention always keeps the newest, so max(id) is the last id ever given.
 		this.#storedId = sql.exec<{ latest: number | null }>("SELECT max(id) AS latest FROM messages").one().latest ?? 0;
 		this.#latestId = this.#storedId;
@@ -78,7 +113,7 @@ export class MessageLog {
 	 * seen before (stored or staged), returns that message untouched: a resend after a
 	 * reconnect is stored once. Throws if storage cannot be read.
 	 */
-	stage(name: string, text: string, clientId: string | null, ts: number): Staged {
+	stage(name: string, text: string, clientId: string | null, ts: number, userId: string | null = null): Staged {
 		if (clientId !== null) {
 			const staged = this.#stagedByClientId.get(clientId);
 			if (staged) return { message: staged, status: "staged" };
@@ -88,9 +123,43 @@ export class MessageLog {
 			if (existing) return { message: toMessage(existing), status: "stored" };
 		}
 		const message: ChatMessage = { id: ++this.#latestId, clientId, name, text, ts };
+		if (userId !== null) message.userId = userId;
 		this.#staged.push(message);
 		if (clientId !== null) this.#stagedByClientId.set(clientId, message);
 		return { message, status: "new" };
+	}
+
+	/**
+	 * Where message `id` stands, for an edit or a delete of it: `null` when it is not a message
+	 * of the retained log (never was, was dropped by retention, or is an edit or delete).
+	 * Entries staged in this burst count.
+	 */
+	standing(id: number): MessageStanding | null {
+		let message: ChatMessage | undefined = this.#staged.find((entry) => entry.id === id && !("kind" in entry)) as
+			| ChatMessage
+			| undefined;
+		if (!message && id <= this.#storedId) {
+			const row = this.#sql.exec<Row>(`SELECT ${COLUMNS} FROM messages WHERE id = ?`, id).toArray()[0];
+			if (row?.kind === "message") message = toMessage(row);
+		}
+		if (!message) return null;
+		const deleted =
+			this.#staged.some((entry) => "kind" in entry && entry.kind === "delete" && entry.target === id) ||
+			this.#sql.exec("SELECT 1 FROM messages WHERE kind = 'delete' AND target = ? LIMIT 1", id).toArray().length > 0;
+		return { userId: message.userId ?? null, deleted };
+	}
+
+	/** Gives an edit or a delete of message `target` the next id and stages it (the room checked who may). */
+	stageChange(
+		change: { kind: "edit"; text: string } | { kind: "delete" },
+		target: number,
+		name: string,
+		userId: string,
+		ts: number,
+	): LogEntry {
+		const entry: LogEntry = { ...change, id: ++this.#latestId, target, name, userId, ts };
+		this.#staged.push(entry);
+		return entry;
 	}
 
 	/**
@@ -105,14 +174,19 @@ export class MessageLog {
 		this.#stagedByClientId.clear();
 		try {
 			this.#storage.transactionSync(() => {
-				for (const m of staged) {
+				for (const entry of staged) {
+					const isMessage = !("kind" in entry);
 					this.#sql.exec(
-						"INSERT INTO messages (id, client_id, name, text, ts) VALUES (?, ?, ?, ?, ?)",
-						m.id,
-						m.clientId,
-						m.name,
-						m.text,
-						m.ts,
+						`INSERT INTO messages (id, kind, target, client_id, user_id, name, text, ts)
+						 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+						entry.id,
+						isMessage ? "message" : entry.kind,
+						isMessage ? null : entry.target,
+						isMessage ? entry.clientId : null,
+						entry.userId ?? null,
+						entry.name,
+						"text" in entry ? entry.text : "",
+						entry.ts,
 					);
 				}
 				if (this.#latestId > this.#retention) {
@@ -145,7 +219,7 @@ export class MessageLog {
 		const messages = this.#sql
 			.exec<Row>(`SELECT ${COLUMNS} FROM messages WHERE id > ? AND id <= ? ORDER BY id`, lowest, highest)
 			.toArray()
-			.map(toMessage);
+			.map(toEntry);
 		return requests.map((request) => {
 			const latestId = Math.min(request.upTo, stored);
 			const lost = request.since !== undefined && request.since > stored;
@@ -161,11 +235,11 @@ export class MessageLog {
 	 * Every retained message after `since` up to `upTo`, oldest first (a shard that missed a push
 	 * catches up with it), and whether some of them are no longer retained.
 	 */
-	between(since: number, upTo: number): { messages: ChatMessage[]; gap: boolean } {
+	between(since: number, upTo: number): { messages: LogEntry[]; gap: boolean } {
 		const messages = this.#sql
 			.exec<Row>(`SELECT ${COLUMNS} FROM messages WHERE id > ? AND id <= ? ORDER BY id`, since, upTo)
 			.toArray()
-			.map(toMessage);
+			.map(toEntry);
 		const gap = since < upTo && (messages[0]?.id ?? Number.POSITIVE_INFINITY) > since + 1;
 		return { messages, gap };
 	}
@@ -182,12 +256,12 @@ export class MessageLog {
 }
 
 /** Index of the first message with an id above `id` (messages sorted by id). */
-function firstAfter(messages: readonly ChatMessage[], id: number): number {
+function firstAfter(messages: readonly LogEntry[], id: number): number {
 	let low = 0;
 	let high = messages.length;
 	while (low < high) {
 		const middle = (low + high) >>> 1;
-		if ((messages[middle] as ChatMessage).id <= id) low = middle + 1;
+		if ((messages[middle] as LogEntry).id <= id) low = middle + 1;
 		else high = middle;
 	}
 	return low;

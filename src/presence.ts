@@ -1,43 +1,52 @@
 /**
- * Who is in a room: each name once, however many connections (tabs) it has, in whichever part
- * of the room (the room's own object or a shard) they are held. A name joins with its first
+ * Who is in a room: each member once, however many connections (tabs) it has, in whichever part
+ * of the room (the room's own object or a shard) they are held. A member is its user in signed
+ * mode and its name in open mode (its key, src/delivery.ts `memberKeyOf`). It joins with its first
  * connection and leaves with its last. Only the room's object keeps it: presence is the room's,
  * not a hub's.
  */
 export class Presence {
-	/** Connections per name, in the order the names arrived. */
-	readonly #connections = new Map<string, number>();
+	/** Name and connections per member, in the order the members arrived. */
+	readonly #members = new Map<string, { name: string; connections: number }>();
 
-	/** Counts `count` more connections for `name`; true when it was not present (it just joined). */
-	add(name: string, count = 1): boolean {
-		const before = this.#connections.get(name) ?? 0;
-		this.#connections.set(name, before + count);
-		return before === 0;
-	}
-
-	/** Counts `count` connections fewer for `name`; true when that was its last (it just left). */
-	remove(name: string, count = 1): boolean {
-		const before = this.#connections.get(name) ?? 0;
-		if (before <= count) {
-			this.#connections.delete(name);
-			return before > 0;
+	/** Counts `count` more connections for a member; true when it was not present (it just joined). */
+	add(key: string, name: string, count = 1): boolean {
+		const member = this.#members.get(key);
+		if (member) {
+			member.connections += count;
+			return false;
 		}
-		this.#connections.set(name, before - count);
-		return false;
+		this.#members.set(key, { name, connections: count });
+		return true;
 	}
 
-	/** How many names are present. */
+	/** Counts `count` connections fewer for a member; true when that was its last (it just left). */
+	remove(key: string, count = 1): boolean {
+		const member = this.#members.get(key);
+		if (!member) return false;
+		member.connections -= count;
+		if (member.connections > 0) return false;
+		this.#members.delete(key);
+		return true;
+	}
+
+	/** The name a present member shows, if it is present. */
+	nameOf(key: string): string | undefined {
+		return this.#members.get(key)?.name;
+	}
+
+	/** How many members are present. */
 	get size(): number {
-		return this.#connections.size;
+		return this.#members.size;
 	}
 
 	/**
-	 * The first `limit` names to have arrived (of those present), sorted. Costs `limit`, not the
-	 * room's size, so a welcome in a room of 100,000 stays cheap.
+	 * The names of the first `limit` members to have arrived (of those present), sorted. Costs
+	 * `limit`, not the room's size, so a welcome in a room of 100,000 stays cheap.
 	 */
 	sample(limit: number): string[] {
 		const names: string[] = [];
-		for (const name of this.#connections.keys()) {
+		for (const { name } of this.#members.values()) {
 			if (names.length === limit) break;
 			names.push(name);
 		}

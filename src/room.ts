@@ -1,8 +1,13 @@
+import { BANNED_CLOSE_CODE, KICKED_CLOSE_CODE } from "../public/contract.js";
+import { identityOf } from "./auth/identity.ts";
+import { Bans } from "./bans.ts";
 import {
+	type Actor,
 	addresseeOf,
 	type Batch,
 	type Delivery,
 	deliveriesOf,
+	memberKeyOf,
 	type Push,
 	type Staged,
 	type Submission,
@@ -12,7 +17,7 @@ import { HubHost } from "./hub-host.ts";
 import { logEvent } from "./log-event.ts";
 import { MessageLog } from "./message-log.ts";
 import { Presence } from "./presence.ts";
-import { type ChatMessage, TYPING_INTERVAL_MS, WELCOME_MEMBERS } from "./protocol.ts";
+import { type ErrorEvent, type LogEntry, TYPING_INTERVAL_MS, WELCOME_MEMBERS } from "./protocol.ts";
 import { ShardDirectory } from "./shard/directory.ts";
 import { ROOM_HEADER, SHARD_HEADER, shardObjectName, USE_SHARD_STATUS } from "./shard/placement.ts";
 import type { RoomShard } from "./shard/shard.ts";
@@ -49,6 +54,7 @@ export interface RoomStats {
  *   deduplication, storage in the object's SQLite database, retention, and history;
  * - **presence** (`Presence`, src/presence.ts): who is in the room, wherever they are held;
  * - **the shards** (`ShardDirectory`, src/shard/): how many connections each holds, and whose;
+ * - **bans** (`Bans`, src/bans.ts), in signed mode;
  *
  * and holds the first `SHARD_SIZE` connections itself through its hub (src/hub/, shared with
  * the shards through `HubHost`, src/hub-host.ts). A small room is this object alone. Past
@@ -68,6 +74,8 @@ export class Room extends HubHost {
 	readonly #presence = new Presence();
 	/** The room's shards. */
 	readonly #shards: ShardDirectory;
+	/** Who may not come in, until when. */
+	readonly #bans: Bans;
 	/** This burst's work, in the order it came, until the burst ends. */
 	#burst: Staged[] = [];
 	/** One stub per shard, kept so calls to it arrive in order (E-order); dropped when broken. */
@@ -86,20 +94,27 @@ export class Room extends HubHost {
 		this.#instance = ++instancesCreated;
 		this.#log = new MessageLog(ctx.storage, this.config.historyRetention);
 		this.#shards = new ShardDirectory(ctx.storage.sql);
-		for (const [name, count] of this.hub.members()) this.#presence.add(name, count);
-		for (const [name, count] of this.#shards.allMembers()) this.#presence.add(name, count);
+		this.#bans = new Bans(ctx.storage.sql);
+		for (const [key, name, count] of this.hub.members()) this.#presence.add(key, name, count);
+		for (const [key, name, count] of this.#shards.allMembers()) this.#presence.add(key, name, count);
 	}
 
 	// -- accept ----------------------------------------------------------------------------------
 
 	/**
-	 * An upgrade forwarded by the Worker. A full room (`MAX_CONNECTIONS` in all its parts)
-	 * answers 503. This object takes the socket itself while it holds fewer than `SHARD_SIZE`;
-	 * past that it tells the Worker which shard to send it to (src/shard/placement.ts).
+	 * An upgrade forwarded by the Worker (which has checked the token in signed mode). A banned
+	 * user gets 403 and a full room (`MAX_CONNECTIONS` in all its parts) 503. This object takes
+	 * the socket itself while it holds fewer than `SHARD_SIZE`; past that it tells the Worker
+	 * which shard to send it to (src/shard/placement.ts).
 	 */
 	override async fetch(request: Request): Promise<Response> {
 		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
 			return new Response("expected Upgrade: websocket\n", { status: 426, headers: { Upgrade: "websocket" } });
+		}
+		const identity = identityOf(request);
+		const bannedUntil = identity && this.#bans.bannedUntil(identity.userId, Date.now());
+		if (bannedUntil) {
+			return new Response(`banned until ${new Date(bannedUntil).toISOString()}\n`, { status: 403 });
 		}
 		const connections = this.hub.size + this.#shards.connections;
 		if (connections >= this.config.maxConnections) {
@@ -131,9 +146,10 @@ export class Room extends HubHost {
 		this.#calls.submitted++;
 		this.#shards.report(batch.shard, batch.connections);
 		if (batch.members) {
+			// Already recorded for the shard by `replace`: only presence changes.
 			const { added, removed } = this.#shards.replace(batch.shard, batch.members);
-			for (const [name, count] of added) this.#arrive(0, name, count);
-			for (const [name, count] of removed) this.#depart(0, name, count);
+			for (const [key, name, count] of added) this.#arrive(0, { key, name }, count);
+			for (const [key, name, count] of removed) this.#depart(0, { key, name }, count);
 		}
 		const counted = batch.members !== undefined;
 		for (const submission of batch.submissions) this.#takeFrom(batch.shard, submission, counted);
@@ -152,14 +168,16 @@ export class Room extends HubHost {
 	#takeFrom(shard: number, submission: Submission, counted: boolean): void {
 		switch (submission.kind) {
 			case "arrive":
-				if (!counted) this.#arrive(shard, submission.name, 1);
+				if (!counted) this.#arrive(shard, memberOf(submission), 1);
 				break;
 			case "hello":
-				if (!counted) this.#arrive(shard, submission.name, 1);
+				if (!counted) this.#arrive(shard, memberOf(submission), 1);
 				this.#burst.push({
 					kind: "welcome",
 					to: submission.from,
 					name: submission.name,
+					userId: submission.userId,
+					role: submission.role,
 					since: submission.since,
 					upTo: this.#log.latestId,
 					members: this.#presence.sample(WELCOME_MEMBERS),
@@ -175,8 +193,16 @@ export class Room extends HubHost {
 			case "frame":
 				this.#burst.push(submission);
 				break;
+			case "edit":
+			case "delete":
+				this.#change(submission);
+				break;
+			case "kick":
+			case "ban":
+				this.#remove(submission);
+				break;
 			case "depart":
-				if (!counted) this.#depart(shard, submission.name, 1);
+				if (!counted) this.#depart(shard, memberOf(submission), 1);
 				break;
 		}
 	}
@@ -196,16 +222,84 @@ export class Room extends HubHost {
 		return true;
 	}
 
-	/** Connections of `name` arrived in part `shard` (0: here, or already recorded); a new name is news. */
-	#arrive(shard: number, name: string, count: number): void {
-		if (shard > 0) this.#shards.arrive(shard, name);
-		if (this.#presence.add(name, count)) this.#burst.push({ kind: "join", name });
+	/** Connections of a member arrived in part `shard` (0: here, or already recorded); a new member is news. */
+	#arrive(shard: number, { key, name }: Member, count: number): void {
+		if (shard > 0) this.#shards.arrive(shard, key, name);
+		if (this.#presence.add(key, name, count)) this.#burst.push({ kind: "join", name, userId: this.#userIdOf(key) });
 	}
 
-	/** Connections of `name` left part `shard`; a name's last one is news. */
-	#depart(shard: number, name: string, count: number): void {
-		if (shard > 0) this.#shards.depart(shard, name);
-		if (this.#presence.remove(name, count)) this.#burst.push({ kind: "leave", name });
+	/** Connections of a member left part `shard`; a member's last one is news. */
+	#depart(shard: number, { key, name }: Member, count: number): void {
+		if (shard > 0) this.#shards.depart(shard, key);
+		if (this.#presence.remove(key, count)) this.#burst.push({ kind: "leave", name, userId: this.#userIdOf(key) });
+	}
+
+	/** The user a member key stands for: itself in signed mode; none in open mode (a key is a name). */
+	#userIdOf(key: string): string | null {
+		return this.config.authSecret === null ? null : key;
+	}
+
+	/**
+	 * Signed mode: an edit or a delete of a message joins the log, if its sender may: only the
+	 * author edits; the author or a moderator deletes; a message deleted (or not in the log)
+	 * cannot be changed. Otherwise the sender alone is told why.
+	 */
+	#change(submission: Extract<Submission, { kind: "edit" | "delete" }>): void {
+		const { from, id, userId, role, name } = submission;
+		const refuse = (error: ErrorEvent) => this.#burst.push({ kind: "error", to: from, error });
+		let standing: ReturnType<MessageLog["standing"]>;
+		try {
+			standing = this.#log.standing(id);
+		} catch (error) {
+			logEvent("storage_failed", { during: "stage", error: String(error) });
+			this.#burst.push({ kind: "unreadable", clientId: null, from });
+			return;
+		}
+		if (!standing || standing.deleted) {
+			refuse({ type: "error", code: "not_found", message: `no message ${id} to ${submission.kind} in this room` });
+			return;
+		}
+		const own = standing.userId !== null && standing.userId === userId;
+		const allowed = submission.kind === "edit" ? own : own || role === "moderator";
+		if (!allowed) {
+			const whose = submission.kind === "edit" ? "only its author" : "only its author or a moderator";
+			refuse({ type: "error", code: "forbidden", message: `message ${id}: ${whose} may ${submission.kind} it` });
+			return;
+		}
+		const change =
+			submission.kind === "edit" ? { kind: "edit" as const, text: submission.text } : { kind: "delete" as const };
+		const entry = this.#log.stageChange(change, id, name, userId as string, Date.now());
+		this.#burst.push({ kind: "change", entry, from });
+	}
+
+	/**
+	 * Signed mode: a moderator kicks or bans a user (the hub checked the role). A ban is stored
+	 * first, so the user's next upgrade is refused even if this object is evicted right after;
+	 * then every part of the room closes that user's connections.
+	 */
+	#remove(submission: Extract<Submission, { kind: "kick" | "ban" }>): void {
+		const { userId, by } = submission;
+		const name = this.#presence.nameOf(userId);
+		const named = name === undefined ? {} : { name };
+		if (submission.kind === "kick") {
+			this.#burst.push({
+				kind: "remove",
+				userId,
+				code: KICKED_CLOSE_CODE,
+				reason: "kicked by a moderator",
+				notice: { type: "removed", userId, ...named, by },
+			});
+			return;
+		}
+		const until = Date.now() + submission.seconds * 1000;
+		this.#bans.ban(userId, until);
+		this.#burst.push({
+			kind: "remove",
+			userId,
+			code: BANNED_CLOSE_CODE,
+			reason: `banned until ${new Date(until).toISOString()}`,
+			notice: { type: "removed", userId, ...named, by, until },
+		});
 	}
 
 	/**
@@ -214,10 +308,10 @@ export class Room extends HubHost {
 	 * may have been lost with the sender's old connection, so the message is repeated to the
 	 * sender, in turn.
 	 */
-	#stage({ from, name, text, clientId }: Extract<Submission, { kind: "send" }>): void {
+	#stage({ from, name, text, clientId, userId }: Extract<Submission, { kind: "send" }>): void {
 		let staged: ReturnType<MessageLog["stage"]>;
 		try {
-			staged = this.#log.stage(name, text, clientId, Date.now());
+			staged = this.#log.stage(name, text, clientId, Date.now(), userId);
 		} catch (error) {
 			// Storage could not even be read: the sender is told (it may retry with the same clientId).
 			logEvent("storage_failed", { during: "stage", error: String(error) });
@@ -328,7 +422,7 @@ export class Room extends HubHost {
 	 * The messages stored after `since` up to `upTo`: a shard that missed a push catches up.
 	 * `gap`: some of them are no longer retained.
 	 */
-	messagesBetween(since: number, upTo: number): { messages: ChatMessage[]; gap: boolean } {
+	messagesBetween(since: number, upTo: number): { messages: LogEntry[]; gap: boolean } {
 		this.#commitBurst();
 		return this.#log.between(since, upTo);
 	}
@@ -370,4 +464,14 @@ export class Room extends HubHost {
 		this.setEndOfBurst();
 		return this.#log.count();
 	}
+}
+
+/** A member of presence: its key (src/delivery.ts `memberKeyOf`) and the name it shows. */
+interface Member {
+	readonly key: string;
+	readonly name: string;
+}
+
+function memberOf(actor: Actor): Member {
+	return { key: memberKeyOf(actor), name: actor.name };
 }

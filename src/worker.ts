@@ -13,9 +13,13 @@
  * | the same from a page of a foreign origin         | 403                          |
  * | the same when the room is full (room decides)    | 503                          |
  * | an invalid NAME                                  | 400                          |
+ * | signed mode: no token, or a bad one              | 401                          |
+ * | signed mode: a token for another room, a ban     | 403                          |
  * | anything else                                    | 404                          |
  */
-import { ConfigError, readConfig } from "./config.ts";
+import { IDENTITY_HEADER, type Identity } from "./auth/identity.ts";
+import { checkToken } from "./auth/token.ts";
+import { type Config, ConfigError, readConfig } from "./config.ts";
 import { logEvent } from "./log-event.ts";
 import { checkOrigin } from "./origin.ts";
 import { checkRoomName } from "./room-name.ts";
@@ -38,6 +42,27 @@ function refuse(status: number, reason: string, headers: Record<string, string> 
 	});
 }
 
+/** The limits, or the 500 answer that says which setting is unusable. */
+function configOf(env: Env): Config | Response {
+	try {
+		return readConfig(env);
+	} catch (error) {
+		if (!(error instanceof ConfigError)) throw error;
+		logEvent("bad_config", { error: error.message });
+		return refuse(500, `server misconfigured: ${error.message}`);
+	}
+}
+
+/**
+ * Signed mode: who the request's token says it is, or the refusal (src/auth/token.ts). Open
+ * mode: nobody in particular (`null`).
+ */
+async function identify(request: Request, config: Config, room: string): Promise<Identity | null | Response> {
+	if (config.authSecret === null) return null;
+	const check = await checkToken(request, config.authSecret, room);
+	return check.ok ? check.identity : refuse(check.status, check.reason);
+}
+
 export default {
 	async fetch(request, env): Promise<Response> {
 		const { pathname } = new URL(request.url);
@@ -47,31 +72,33 @@ export default {
 
 		const room = checkRoomName(match[1] ?? "");
 		if (!room.ok) return refuse(400, room.reason);
+		const config = configOf(env);
+		if (config instanceof Response) return config;
 		// One name is one object (and, past its SHARD_SIZE, its shards), everywhere in the world.
 		const stub = env.ROOMS.get(env.ROOMS.idFromName(room.name));
 		if (!socket) {
 			if (request.method !== "GET") return refuse(405, "use GET to read a room's size", { Allow: "GET" });
+			const identity = await identify(request, config, room.name);
+			if (identity instanceof Response) return identity;
+			if (identity && identity.role !== "moderator") return refuse(403, "a room's size needs a moderator token");
 			return Response.json(await stub.stats());
 		}
 		if (request.method !== "GET") return refuse(405, "use GET to open a chat socket", { Allow: "GET" });
 		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
 			return refuse(426, "this path only speaks WebSocket: send Upgrade: websocket", { Upgrade: "websocket" });
 		}
-
-		let origin: ReturnType<typeof checkOrigin>;
-		try {
-			origin = checkOrigin(request, readConfig(env));
-		} catch (error) {
-			if (!(error instanceof ConfigError)) throw error;
-			logEvent("bad_config", { error: error.message });
-			return refuse(500, `server misconfigured: ${error.message}`);
-		}
+		const origin = checkOrigin(request, config);
 		if (!origin.ok) return refuse(403, origin.reason);
+		// The token is checked here, once per connection, never per message.
+		const identity = await identify(request, config, room.name);
+		if (identity instanceof Response) return identity;
 
-		// Only the Worker says which room and shard an upgrade is for: a client's own values go.
+		// Only the Worker says which room, shard and user an upgrade is for: a client's own values go.
 		const headers = new Headers(request.headers);
 		headers.set(ROOM_HEADER, room.name);
 		headers.delete(SHARD_HEADER);
+		headers.delete(IDENTITY_HEADER);
+		if (identity) headers.set(IDENTITY_HEADER, JSON.stringify(identity));
 		const upgrade = new Request(request, { headers });
 		const answer = await stub.fetch(upgrade);
 		const shard = answer.headers.get(SHARD_HEADER);

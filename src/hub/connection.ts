@@ -4,6 +4,8 @@
  * memory (events waiting in the outbox, typing throttle, last frame). `Connections` holds them
  * all and the groups the hub fans out to.
  */
+import type { Identity } from "../auth/identity.ts";
+import type { Actor } from "../delivery.ts";
 import type { BucketState } from "./flood-control.ts";
 
 /** What a connection remembers across hibernation and eviction (the socket's attachment). */
@@ -14,6 +16,8 @@ export interface Session {
 	readonly mode: "plain" | "rich";
 	/** Display name; `null` for a rich connection that has not said `hello` yet. */
 	name: string | null;
+	/** Signed mode: who the token says it is (`null` in open mode). */
+	readonly identity: Identity | null;
 	/** When the connection was accepted, in ms since the epoch. */
 	readonly connectedAt: number;
 	/** Flood control for this connection (its `updatedAt` is also its last message's time). */
@@ -53,6 +57,12 @@ export class Connection {
 	/** Its id, for addressing deliveries to it. */
 	get id(): string {
 		return this.session.id;
+	}
+
+	/** Who it is, for what it submits to the room (once it has a name). */
+	get actor(): Actor {
+		const { id, name, identity } = this.session;
+		return { from: id, name: name ?? "", userId: identity?.userId ?? null, role: identity?.role ?? null };
 	}
 
 	/** Writes the session to the socket's attachment, so hibernation keeps it. */

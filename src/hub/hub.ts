@@ -11,12 +11,15 @@
  * as a `Received` to act on, and connections that came and went from `takePresenceChanges`; the
  * owner hands the outcome back with `deliver` and says when to send with `flush`.
  */
+
+import type { Identity } from "../auth/identity.ts";
 import type { Config } from "../config.ts";
-import type { ConnectionId, Delivery, MemberCounts, Submission } from "../delivery.ts";
+import { type ConnectionId, type Delivery, type MemberCounts, memberKeyOf, type Submission } from "../delivery.ts";
 import { logEvent } from "../log-event.ts";
 import {
-	type ChatMessage,
+	type ClientEvent,
 	type ErrorCode,
+	type LogEntry,
 	PLAIN_NAME,
 	parseClientEvent,
 	type SingleServerEvent,
@@ -41,23 +44,33 @@ export interface HubState {
 /**
  * What a frame comes to once the hub has checked it, when its owner has to act (a frame the hub
  * answered itself, such as a refusal, comes to `null`):
- * - `hello`, `send`, `typing`, `frame`: a `Submission` for the room (src/delivery.ts);
+ * - `hello`, `send`, `typing`, `frame`, `edit`, `delete`, `kick`, `ban`: a `Submission` for the
+ *   room (src/delivery.ts);
  * - `close`: the connection must be closed (too big, flooding); the room ends the burst first,
  *   so what the burst holds for it goes out ahead of the Close;
  * - `held`: a plain client went over its allowance and its frame waits (`releaseHeld`); the
  *   owner is to call `releaseHeld` in `releaseInMs`.
  */
 export type Received =
-	| Extract<Submission, { kind: "hello" | "send" | "typing" | "frame" }>
+	| Extract<Submission, { kind: "hello" | "send" | "typing" | "frame" | "edit" | "delete" | "kick" | "ban" }>
 	| { readonly kind: "close"; readonly from: Connection; readonly code: number; readonly reason: string }
 	| { readonly kind: "held"; readonly releaseInMs: number };
 
 /**
- * What plain sockets see of a message: the tutorial's bare text for a plain client's message
- * (plain clients send no `clientId`), `name: text` for a rich client's.
+ * What plain sockets see of a log entry: the tutorial's bare text for a plain client's message
+ * (plain clients send no `clientId`), `name: text` for a rich client's, and nothing of an edit
+ * or a delete (the tutorial's protocol cannot show them).
  */
-function plainTextOf(message: ChatMessage): string {
-	return message.clientId === null ? message.text : `${message.name}: ${message.text}`;
+function plainTextOf(entry: LogEntry): string | null {
+	if ("kind" in entry) return null;
+	return entry.clientId === null ? entry.text : `${entry.name}: ${entry.text}`;
+}
+
+/** The event a log entry reaches rich clients as. */
+function eventOf(entry: LogEntry): SingleServerEvent {
+	if (!("kind" in entry)) return { type: "message", ...entry };
+	const { kind, ...fields } = entry;
+	return kind === "edit" ? { type: "edit", ...fields, text: entry.text } : { type: "delete", ...fields };
 }
 
 /** The connections of one object, and what they say to each other. */
@@ -92,23 +105,24 @@ export class Hub {
 
 	/**
 	 * Takes on a new server-side socket (hibernatable), its id starting with `idPrefix` (a shard's
-	 * number, src/delivery.ts `shardOf`). A plain client is present (as `guest`) from the start,
-	 * so its arrival is a presence change for the room; a rich one is present once it says hello.
+	 * number, src/delivery.ts `shardOf`), acting as `identity` in signed mode. A plain client is
+	 * present (as `guest`, or its token's name) from the start, so its arrival is a presence
+	 * change for the room; a rich one is present once it says hello.
 	 */
-	accept(ws: WebSocket, mode: Session["mode"], idPrefix = ""): Connection {
+	accept(ws: WebSocket, mode: Session["mode"], idPrefix = "", identity: Identity | null = null): Connection {
 		this.#state.acceptWebSocket(ws);
 		const now = Date.now();
 		const connection = new Connection(ws, {
 			id: `${idPrefix}${crypto.randomUUID()}`,
 			mode,
-			name: mode === "plain" ? PLAIN_NAME : null,
+			name: mode === "plain" ? (identity?.name ?? PLAIN_NAME) : null,
+			identity,
 			connectedAt: now,
 			bucket: newBucket(this.#config, now),
 		});
 		connection.save();
 		this.#connections.add(connection);
-		const { name } = connection.session;
-		if (name !== null) this.#presenceChanges.push({ kind: "arrive", from: connection.id, name });
+		if (connection.session.name !== null) this.#presenceChanges.push({ kind: "arrive", ...connection.actor });
 		return connection;
 	}
 
@@ -147,6 +161,9 @@ export class Hub {
 	 * frames are dropped, and the Close says why). So every frame is delivered or answered.
 	 */
 	#pacePlain(connection: Connection, frame: string | ArrayBuffer): Received | null {
+		if (connection.session.identity?.role === "readonly") {
+			return { kind: "close", from: connection, code: 1008, reason: "read-only: this token may not send" };
+		}
 		if (this.#config.rateLimitMessages === 0) return this.#receivePlain(connection, frame);
 		const { held } = connection;
 		let releaseInMs = 0;
@@ -236,7 +253,7 @@ export class Hub {
 	#receivePlain(connection: Connection, frame: string | ArrayBuffer): Received {
 		const text = typeof frame === "string" ? capText(frame, this.#config.messageCap) : frame;
 		if (typeof text !== "string" || text.length === 0) return { kind: "frame", frame: text };
-		return { kind: "send", from: connection.id, name: PLAIN_NAME, text, clientId: null };
+		return { kind: "send", ...connection.actor, text, clientId: null };
 	}
 
 	/**
@@ -247,9 +264,15 @@ export class Hub {
 	 */
 	#receiveRich(connection: Connection, frame: string | ArrayBuffer): Received | null {
 		const { session } = connection;
-		const parsed = typeof frame === "string" ? parseClientEvent(frame, this.#config) : null;
+		const { identity } = session;
+		const parsed =
+			typeof frame === "string"
+				? parseClientEvent(frame, { messageCap: this.#config.messageCap, signed: identity !== null })
+				: null;
 		const event = parsed?.ok ? parsed.event : null;
-		if (event?.type === "typing" && session.name !== null) return this.#onTyping(connection, session.name);
+		if (event?.type === "typing" && session.name !== null && identity?.role !== "readonly") {
+			return this.#onTyping(connection);
+		}
 		const free = event?.type === "hello" && session.name === null;
 		if (!free) {
 			const admitted = this.#admit(connection, event?.type === "send" ? event.clientId : undefined);
@@ -262,30 +285,67 @@ export class Hub {
 		} else if (parsed.event.type === "hello") {
 			if (session.name === null) {
 				// Named from now on (so what it sends next in this burst is taken), welcomed when the
-				// room answers: it is in `joined`, and gets broadcasts, from its welcome on.
-				session.name = parsed.event.name;
+				// room answers: it is in `joined`, and gets broadcasts, from its welcome on. In signed
+				// mode the name is the token's, whatever the hello says.
+				session.name = identity?.name ?? parsed.event.name;
 				connection.save();
-				return { kind: "hello", from: connection.id, name: parsed.event.name, since: parsed.event.since };
+				return { kind: "hello", ...connection.actor, since: parsed.event.since };
 			}
 			this.#sendError(connection, "already_joined", "this connection has already said hello");
 		} else if (session.name === null) {
 			this.#sendError(connection, "not_joined", "say hello (with a name) first");
-		} else if (parsed.event.type === "send") {
+		} else {
+			return this.#command(connection, parsed.event);
+		}
+		return null;
+	}
+
+	/**
+	 * What a joined rich connection asks, once parsed: what the room must act on, or `null` when
+	 * the hub has answered it (a refusal). Who may do what is decided here where the session
+	 * alone tells (a read-only token, a moderator's role, open mode); whose message is whose is
+	 * the log's, so the room decides that.
+	 */
+	#command(connection: Connection, event: ClientEvent): Received | null {
+		const { identity } = connection.session;
+		if (event.type === "hello" || event.type === "typing") {
+			// A second hello was answered above; a read-only connection's typing is refused here.
+			return this.#forbid(connection, "this token is read-only: it cannot send");
+		}
+		const clientId = event.type === "send" ? event.clientId : undefined;
+		if (identity?.role === "readonly")
+			return this.#forbid(connection, "this token is read-only: it cannot send", clientId);
+		if (event.type === "send") {
 			// The message clears the sender's typing indicator everywhere; typing again is news.
 			connection.lastTypingAt = 0;
-			const { text, clientId } = parsed.event;
-			return { kind: "send", from: connection.id, name: session.name, text, clientId };
+			return { kind: "send", ...connection.actor, text: event.text, clientId: event.clientId };
 		}
-		// A joined connection's typing was handled above, before flood control.
+		if (identity === null) return this.#forbid(connection, `'${event.type}' needs signed identity (AUTH_SECRET)`);
+		switch (event.type) {
+			case "edit":
+				return { kind: "edit", ...connection.actor, id: event.id, text: event.text };
+			case "delete":
+				return { kind: "delete", ...connection.actor, id: event.id };
+			default:
+				if (identity.role !== "moderator") return this.#forbid(connection, `only moderators may ${event.type}`);
+				return event.type === "kick"
+					? { kind: "kick", from: connection.id, by: identity.name, userId: event.userId }
+					: { kind: "ban", from: connection.id, by: identity.name, userId: event.userId, seconds: event.seconds };
+		}
+	}
+
+	/** Refuses what a connection asked with `forbidden`. */
+	#forbid(connection: Connection, message: string, clientId?: string): null {
+		this.#sendTo(connection, { type: "error", code: "forbidden", message, ...(clientId ? { clientId } : {}) });
 		return null;
 	}
 
 	/** Someone is typing: the room tells everyone else, at most once per interval per connection. */
-	#onTyping(connection: Connection, name: string): Received | null {
+	#onTyping(connection: Connection): Received | null {
 		const now = Date.now();
 		if (now - connection.lastTypingAt < TYPING_INTERVAL_MS) return null;
 		connection.lastTypingAt = now;
-		return { kind: "typing", from: connection.id, name };
+		return { kind: "typing", ...connection.actor };
 	}
 
 	// -- fan-out ---------------------------------------------------------------------------------
@@ -298,7 +358,7 @@ export class Hub {
 		for (const delivery of deliveries) {
 			switch (delivery.kind) {
 				case "message":
-					this.#broadcast({ type: "message", ...delivery.message }, plainTextOf(delivery.message));
+					this.#broadcast(eventOf(delivery.message), plainTextOf(delivery.message));
 					break;
 				case "frame":
 					this.#sendToPlain(delivery.frame);
@@ -313,10 +373,21 @@ export class Hub {
 					if (connection) this.#refuseUnstored(connection, delivery.clientId);
 					break;
 				}
-				case "join":
-				case "leave":
-					this.#broadcast({ type: delivery.kind, name: delivery.name }, null);
+				case "error": {
+					const connection = this.#connections.byId(delivery.to);
+					if (connection) this.#sendTo(connection, delivery.error);
 					break;
+				}
+				case "remove":
+					this.#broadcast(delivery.notice, null);
+					this.#closeUser(delivery.userId, delivery.code, delivery.reason);
+					break;
+				case "join":
+				case "leave": {
+					const { kind: type, name, userId } = delivery;
+					this.#broadcast(userId === null ? { type, name } : { type, name, userId }, null);
+					break;
+				}
 				case "typing":
 					this.#broadcast({ type: "typing", name: delivery.name }, null, this.#connections.byId(delivery.from));
 					break;
@@ -345,6 +416,10 @@ export class Hub {
 			latestId: delivery.replay.latestId,
 			messageCap: this.#config.messageCap,
 		};
+		if (delivery.userId !== null && delivery.role !== null) {
+			welcome.userId = delivery.userId;
+			welcome.role = delivery.role;
+		}
 		this.#sendTo(connection, welcome);
 	}
 
@@ -468,6 +543,13 @@ export class Hub {
 		if (connection) this.#close(connection, code, reason);
 	}
 
+	/** Closes every connection of a user (a moderator removed it), each after what waits for it. */
+	#closeUser(userId: string, code: number, reason: string): void {
+		for (const connection of [...this.#connections]) {
+			if (connection.session.identity?.userId === userId) this.#close(connection, code, reason);
+		}
+	}
+
 	/** Closes every connection, each after what waits for it (they are to reconnect and resume). */
 	closeAll(code: number, reason: string): void {
 		for (const connection of [...this.#connections]) this.#close(connection, code, reason);
@@ -485,7 +567,7 @@ export class Hub {
 		this.#outbox.forget(connection);
 		this.#holding.delete(connection);
 		const { name } = connection.session;
-		if (name !== null) this.#presenceChanges.push({ kind: "depart", from: connection.id, name });
+		if (name !== null) this.#presenceChanges.push({ kind: "depart", ...connection.actor });
 	}
 
 	/**
@@ -520,12 +602,16 @@ export class Hub {
 		return this.#connections.size;
 	}
 
-	/** The names of this hub's connections, with how many connections each has (presence's input). */
+	/** The members of this hub's connections, with how many connections each has (presence's input). */
 	members(): MemberCounts {
-		const counts = new Map<string, number>();
-		for (const { session } of this.#connections) {
-			if (session.name !== null) counts.set(session.name, (counts.get(session.name) ?? 0) + 1);
+		const counts = new Map<string, [key: string, name: string, connections: number]>();
+		for (const connection of this.#connections) {
+			if (connection.session.name === null) continue;
+			const key = memberKeyOf(connection.actor);
+			const count = counts.get(key);
+			if (count) count[2]++;
+			else counts.set(key, [key, connection.session.name, 1]);
 		}
-		return [...counts];
+		return [...counts.values()];
 	}
 }

@@ -1,16 +1,16 @@
 /**
  * The room object's record of its shards: how many connections each holds (to place the next
- * upgrade, and for the room's stats) and which names each holds (so presence survives the room
+ * upgrade, and for the room's stats) and which members each holds (so presence survives the room
  * object's eviction: its own connections are rebuilt from its sockets, a shard's only from
  * here). Kept in the room's SQLite database, written as shards report.
  */
 import type { MemberCounts } from "../delivery.ts";
 
-/** How the names of one shard changed when it reported the whole of them (`replace`). */
+/** How the members of one shard changed when it reported the whole of them (`replace`). */
 export interface MemberChanges {
-	/** Names (with connection counts) it now holds more of. */
+	/** Members (with connection counts) it now holds more of. */
 	readonly added: MemberCounts;
-	/** Names (with connection counts) it now holds fewer of. */
+	/** Members (with connection counts) it now holds fewer of. */
 	readonly removed: MemberCounts;
 }
 
@@ -24,11 +24,13 @@ export class ShardDirectory {
 	constructor(sql: SqlStorage) {
 		this.#sql = sql;
 		sql.exec("CREATE TABLE IF NOT EXISTS shards (shard INTEGER PRIMARY KEY, connections INTEGER NOT NULL)");
+		// A member is its key (src/delivery.ts `memberKeyOf`) and the name it shows.
 		sql.exec(`CREATE TABLE IF NOT EXISTS shard_members (
 			shard INTEGER NOT NULL,
+			key TEXT NOT NULL,
 			name TEXT NOT NULL,
 			connections INTEGER NOT NULL,
-			PRIMARY KEY (shard, name)
+			PRIMARY KEY (shard, key)
 		)`);
 		for (const row of sql.exec<{ shard: number; connections: number }>("SELECT shard, connections FROM shards")) {
 			this.#connections.set(row.shard, row.connections);
@@ -78,57 +80,64 @@ export class ShardDirectory {
 		);
 	}
 
-	/** One more connection of `name` on `shard`. */
-	arrive(shard: number, name: string): void {
+	/** One more connection of member `key` (showing `name`) on `shard`. */
+	arrive(shard: number, key: string, name: string): void {
 		this.#sql.exec(
-			`INSERT INTO shard_members (shard, name, connections) VALUES (?, ?, 1)
-			 ON CONFLICT (shard, name) DO UPDATE SET connections = connections + 1`,
+			`INSERT INTO shard_members (shard, key, name, connections) VALUES (?, ?, ?, 1)
+			 ON CONFLICT (shard, key) DO UPDATE SET connections = connections + 1`,
 			shard,
+			key,
 			name,
 		);
 	}
 
-	/** One connection of `name` on `shard` fewer. */
-	depart(shard: number, name: string): void {
-		this.#sql.exec("UPDATE shard_members SET connections = connections - 1 WHERE shard = ? AND name = ?", shard, name);
-		this.#sql.exec("DELETE FROM shard_members WHERE shard = ? AND name = ? AND connections <= 0", shard, name);
+	/** One connection of member `key` on `shard` fewer. */
+	depart(shard: number, key: string): void {
+		this.#sql.exec("UPDATE shard_members SET connections = connections - 1 WHERE shard = ? AND key = ?", shard, key);
+		this.#sql.exec("DELETE FROM shard_members WHERE shard = ? AND key = ? AND connections <= 0", shard, key);
 	}
 
 	/**
-	 * A shard reports every name it holds (after it woke, was reset, or could not reach the room
-	 * for a while): its record is replaced, and the difference returned for presence.
+	 * A shard reports every member it holds (after it woke, was reset, or could not reach the
+	 * room for a while): its record is replaced, and the difference returned for presence.
 	 */
 	replace(shard: number, members: MemberCounts): MemberChanges {
-		const before = new Map(this.membersOf(shard));
-		const after = new Map(members);
-		const added: [string, number][] = [];
-		const removed: [string, number][] = [];
-		for (const [name, count] of after) {
-			const difference = count - (before.get(name) ?? 0);
-			if (difference > 0) added.push([name, difference]);
-			if (difference < 0) removed.push([name, -difference]);
+		const before = new Map(this.membersOf(shard).map((member) => [member[0], member]));
+		const after = new Map(members.map((member) => [member[0], member]));
+		const added: [string, string, number][] = [];
+		const removed: [string, string, number][] = [];
+		for (const [key, name, count] of after.values()) {
+			const difference = count - (before.get(key)?.[2] ?? 0);
+			if (difference > 0) added.push([key, name, difference]);
+			if (difference < 0) removed.push([key, name, -difference]);
 		}
-		for (const [name, count] of before) if (!after.has(name)) removed.push([name, count]);
+		for (const [key, name, count] of before.values()) if (!after.has(key)) removed.push([key, name, count]);
 		this.#sql.exec("DELETE FROM shard_members WHERE shard = ?", shard);
-		for (const [name, count] of after) {
-			this.#sql.exec("INSERT INTO shard_members (shard, name, connections) VALUES (?, ?, ?)", shard, name, count);
+		for (const [key, name, count] of after.values()) {
+			this.#sql.exec(
+				"INSERT INTO shard_members (shard, key, name, connections) VALUES (?, ?, ?, ?)",
+				shard,
+				key,
+				name,
+				count,
+			);
 		}
 		return { added, removed };
 	}
 
-	/** The names one shard holds, with their connection counts. */
+	/** The members one shard holds, with their connection counts. */
 	membersOf(shard: number): MemberCounts {
-		return this.#sql
-			.exec<{ name: string; connections: number }>("SELECT name, connections FROM shard_members WHERE shard = ?", shard)
-			.toArray()
-			.map((row) => [row.name, row.connections] as const);
+		return rows(this.#sql.exec<Member>("SELECT key, name, connections FROM shard_members WHERE shard = ?", shard));
 	}
 
-	/** Every name held by any shard, with its connection count there (to rebuild presence). */
+	/** Every member held by any shard, with its connection count there (to rebuild presence). */
 	allMembers(): MemberCounts {
-		return this.#sql
-			.exec<{ name: string; connections: number }>("SELECT name, connections FROM shard_members")
-			.toArray()
-			.map((row) => [row.name, row.connections] as const);
+		return rows(this.#sql.exec<Member>("SELECT key, name, connections FROM shard_members"));
 	}
+}
+
+type Member = { key: string; name: string; connections: number };
+
+function rows(cursor: SqlStorageCursor<Member>): MemberCounts {
+	return cursor.toArray().map((row) => [row.key, row.name, row.connections] as const);
 }

@@ -34,7 +34,7 @@ function inOneBurst(room: string, frames: [string | null, unknown][]): Promise<n
 /** A messages table the room can read from but not write to (a column it does not fill). */
 const UNWRITABLE_TABLE = `CREATE TABLE messages (
 	id INTEGER PRIMARY KEY, client_id TEXT UNIQUE, name TEXT NOT NULL, text TEXT NOT NULL, ts INTEGER NOT NULL,
-	required TEXT NOT NULL)`;
+	kind TEXT NOT NULL DEFAULT 'message', target INTEGER, user_id TEXT, required TEXT NOT NULL)`;
 
 describe("bursts", () => {
 	it("writes a burst's messages when it ends, with consecutive ids, and sends each member one batch", async () => {

@@ -38,7 +38,9 @@ function join(hub: Hub, mode: "plain" | "rich"): OpenPair & { id: string } {
 /** Welcomes a connection with an empty room, as the room would answer its hello. */
 function welcome(hub: Hub, to: string, name: string): void {
 	const replay = { messages: [], gap: false, latestId: 0 };
-	hub.deliver([{ kind: "welcome", to, name, members: [name], memberCount: 1, upTo: 0, replay }]);
+	hub.deliver([
+		{ kind: "welcome", to, name, userId: null, role: null, members: [name], memberCount: 1, upTo: 0, replay },
+	]);
 }
 
 /** Says hello through `receive` and welcomes with an empty history, as the room would. */
@@ -146,8 +148,8 @@ describe("Hub", () => {
 		expect((await plain.closed).code).toBe(1011);
 		// The plain client's leaving is news for the room (presence is the room's), not sent here.
 		expect(hub.takePresenceChanges()).toEqual([
-			{ kind: "arrive", from: plain.id, name: "guest" },
-			{ kind: "depart", from: plain.id, name: "guest" },
+			{ kind: "arrive", from: plain.id, name: "guest", userId: null, role: null },
+			{ kind: "depart", from: plain.id, name: "guest", userId: null, role: null },
 		]);
 		hub.deliver([{ kind: "message", message: message(8, "carol", "to all", "c9") }]);
 		hub.flush();
@@ -168,7 +170,7 @@ describe("Hub", () => {
 		if (!alice || !bob) throw new Error("two members expected");
 		await bob.frames(1);
 		const typing = hub.receive(alice.server, '{"type":"typing"}');
-		expect(typing).toEqual({ kind: "typing", from: alice.id, name: "alice" });
+		expect(typing).toEqual({ kind: "typing", from: alice.id, name: "alice", userId: null, role: null });
 		expect(hub.receive(alice.server, '{"type":"typing"}')).toBeNull();
 		if (typing?.kind === "typing") hub.deliver([typing]);
 		hub.deliver([{ kind: "message", message: message(1, "bob", "after", "c1") }]);
@@ -185,13 +187,14 @@ describe("Hub", () => {
 		const [ann] = members(hub, "ann");
 		const stranger = join(hub, "rich");
 		if (!ann) throw new Error("a member expected");
-		expect(hub.takePresenceChanges()).toEqual([{ kind: "arrive", from: plain.id, name: "guest" }]);
+		const nobody = { userId: null, role: null };
+		expect(hub.takePresenceChanges()).toEqual([{ kind: "arrive", from: plain.id, name: "guest", ...nobody }]);
 		hub.leave(stranger.server);
 		hub.close(ann.server, 1000, "bye");
 		hub.leave(plain.server);
 		expect(hub.takePresenceChanges()).toEqual([
-			{ kind: "depart", from: ann.id, name: "ann" },
-			{ kind: "depart", from: plain.id, name: "guest" },
+			{ kind: "depart", from: ann.id, name: "ann", ...nobody },
+			{ kind: "depart", from: plain.id, name: "guest", ...nobody },
 		]);
 		expect(hub.hasQueued).toBe(false);
 	});

@@ -69,7 +69,7 @@ describe("MessageLog", () => {
 			return { recent, ahead, upToDate };
 		});
 		expect(replays.recent).toMatchObject({ gap: false, latestId: 4 });
-		expect(replays.recent?.messages.map((m) => m.text)).toEqual(["m3", "m4"]);
+		expect(replays.recent?.messages.map((m) => ("text" in m ? m.text : null))).toEqual(["m3", "m4"]);
 		expect(replays.ahead?.gap).toBe(true);
 		expect(replays.ahead?.messages.map((m) => m.id)).toEqual([3, 4]);
 		expect(replays.upToDate).toEqual({ messages: [], gap: false, latestId: 4 });
@@ -123,7 +123,7 @@ describe("MessageLog", () => {
 			log.commit();
 			storage.sql.exec("DROP TABLE messages");
 			storage.sql.exec(
-				"CREATE TABLE messages (id INTEGER PRIMARY KEY, client_id TEXT UNIQUE, name TEXT NOT NULL, text TEXT NOT NULL, ts INTEGER NOT NULL, required TEXT NOT NULL)",
+				"CREATE TABLE messages (id INTEGER PRIMARY KEY, client_id TEXT UNIQUE, name TEXT NOT NULL, text TEXT NOT NULL, ts INTEGER NOT NULL, kind TEXT NOT NULL DEFAULT 'message', target INTEGER, user_id TEXT, required TEXT NOT NULL)",
 			);
 			log.stage("ann", "lost", "c2", 2);
 			let failed = false;

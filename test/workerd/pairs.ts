@@ -39,6 +39,7 @@ export function openPair(session: Partial<Session> = {}): OpenPair {
 		id: crypto.randomUUID(),
 		mode: "rich",
 		name: "someone",
+		identity: null,
 		connectedAt: Date.now(),
 		bucket: { tokens: 1, updatedAt: 0, strikes: 0, strikesSince: 0 },
 		...session,

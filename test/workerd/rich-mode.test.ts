@@ -245,6 +245,28 @@ describe("typing", () => {
 	});
 });
 
+describe("open mode (no AUTH_SECRET)", () => {
+	it("refuses edits, deletes, kicks and bans: there is no identity to check them against", async () => {
+		const room = freshRoom();
+		const alice = await connectRich(room, "alice");
+		const said = await alice.say("mine?");
+		for (const command of [
+			{ type: "edit", id: said.id, text: "changed" },
+			{ type: "delete", id: said.id },
+			{ type: "kick", userId: "bob" },
+			{ type: "ban", userId: "bob", seconds: 60 },
+		]) {
+			alice.send(command);
+			expect(await alice.nextOf("error")).toMatchObject({
+				code: "forbidden",
+				message: `'${command.type}' needs signed identity (AUTH_SECRET)`,
+			});
+		}
+		expect(alice.welcome.userId).toBeUndefined();
+		expect(said.userId).toBeUndefined();
+	});
+});
+
 describe("interop", () => {
 	it("shows plain messages to rich clients as guest, and rich messages to plain clients as 'name: text'", async () => {
 		const room = freshRoom();

@@ -31,10 +31,11 @@ export interface TestClient {
 }
 
 /** Opens a socket to `room` through the Worker's fetch handler, as a browser would. */
-export async function connect(room: string, protocols?: string): Promise<TestClient> {
+export async function connect(room: string, protocols?: string, token?: string): Promise<TestClient> {
 	const headers: Record<string, string> = { Upgrade: "websocket" };
 	if (protocols !== undefined) headers["Sec-WebSocket-Protocol"] = protocols;
-	const response = await exports.default.fetch(`http://chat.test/api/rooms/${room}/websocket`, { headers });
+	const query = token === undefined ? "" : `?token=${token}`;
+	const response = await exports.default.fetch(`http://chat.test/api/rooms/${room}/websocket${query}`, { headers });
 	const socket = response.webSocket;
 	if (response.status !== 101 || !socket) {
 		throw new Error(`expected 101 with a socket, got ${response.status}: ${await response.text()}`);
@@ -87,8 +88,8 @@ export interface RichClient {
 }
 
 /** Opens a rich connection without saying hello. */
-export async function connectRichRaw(room: string) {
-	const raw = await connect(room, SUBPROTOCOL);
+export async function connectRichRaw(room: string, token?: string) {
+	const raw = await connect(room, SUBPROTOCOL, token);
 	const pending: SingleServerEvent[] = [];
 	async function nextEvent(): Promise<SingleServerEvent> {
 		while (pending.length === 0) {
@@ -105,8 +106,8 @@ export async function connectRichRaw(room: string) {
 let messageCounter = 0;
 
 /** Opens a rich connection and joins as `name` (resuming after `since` when given). */
-export async function connectRich(room: string, name: string, since?: number): Promise<RichClient> {
-	const { raw, nextEvent } = await connectRichRaw(room);
+export async function connectRich(room: string, name: string, since?: number, token?: string): Promise<RichClient> {
+	const { raw, nextEvent } = await connectRichRaw(room, token);
 	raw.socket.send(JSON.stringify(since === undefined ? { type: "hello", name } : { type: "hello", name, since }));
 	const first = await nextEvent();
 	if (first.type !== "welcome") throw new Error(`expected welcome, got ${JSON.stringify(first)}`);

@@ -28,28 +28,28 @@ describe("ShardDirectory", () => {
 		expect(placed.total).toBe(3);
 	});
 
-	it("keeps each shard's names across a reopening, and tells what changed when a shard reports them all", async () => {
+	it("keeps each shard's members across a reopening, and tells what changed when a shard reports them all", async () => {
 		const outcome = await withDirectory((directory, reopen) => {
-			directory.arrive(1, "ann");
-			directory.arrive(1, "ann");
-			directory.arrive(1, "bob");
-			directory.arrive(2, "cat");
-			directory.depart(1, "bob");
+			directory.arrive(1, "u-ann", "Ann");
+			directory.arrive(1, "u-ann", "Ann");
+			directory.arrive(1, "u-bob", "Bob");
+			directory.arrive(2, "u-cat", "Cat");
+			directory.depart(1, "u-bob");
 			const kept = reopen().allMembers();
 			const changes = directory.replace(1, [
-				["ann", 1],
-				["dan", 2],
+				["u-ann", "Ann", 1],
+				["u-dan", "Dan", 2],
 			]);
 			return { kept, changes, shard1: directory.membersOf(1) };
 		});
 		expect(outcome.kept).toEqual([
-			["ann", 2],
-			["cat", 1],
+			["u-ann", "Ann", 2],
+			["u-cat", "Cat", 1],
 		]);
-		expect(outcome.changes).toEqual({ added: [["dan", 2]], removed: [["ann", 1]] });
+		expect(outcome.changes).toEqual({ added: [["u-dan", "Dan", 2]], removed: [["u-ann", "Ann", 1]] });
 		expect(outcome.shard1).toEqual([
-			["ann", 1],
-			["dan", 2],
+			["u-ann", "Ann", 1],
+			["u-dan", "Dan", 2],
 		]);
 	});
 });

@@ -1,0 +1,122 @@
+/**
+ * Signed mode at the door: every upgrade needs a token the Worker verifies before the upgrade
+ * (PROTOCOL.md, "The token"); every refusal is a status and a one-line reason.
+ */
+import { exports } from "cloudflare:workers";
+import { SignJWT } from "jose";
+import { describe, expect, it } from "vitest";
+import { freshRoom } from "../rooms.ts";
+import { SECRET, tokenFor, unsignedToken } from "./tokens.ts";
+
+/** An upgrade to `room` with `token` in the query (or none), and whatever `headers` add. */
+function upgrade(room: string, token?: string, headers: Record<string, string> = {}) {
+	const query = token === undefined ? "" : `?token=${encodeURIComponent(token)}`;
+	return exports.default.fetch(`http://chat.test/api/rooms/${room}/websocket${query}`, {
+		headers: { Upgrade: "websocket", ...headers },
+	});
+}
+
+/** The status and reason of a refused upgrade. */
+async function refusal(response: Response): Promise<[number, string]> {
+	expect(response.webSocket).toBeNull();
+	return [response.status, (await response.text()).trim()];
+}
+
+describe("the token", () => {
+	it("is required: an upgrade without one gets 401", async () => {
+		expect(await refusal(await upgrade(freshRoom()))).toEqual([
+			401,
+			"missing token: pass ?token=… or Authorization: Bearer …",
+		]);
+	});
+
+	it("admits a valid token in the query, or as a Bearer header", async () => {
+		const room = freshRoom();
+		const byQuery = await upgrade(room, await tokenFor(room));
+		expect(byQuery.status).toBe(101);
+		byQuery.webSocket?.accept();
+		const byHeader = await upgrade(room, undefined, { Authorization: `Bearer ${await tokenFor(room)}` });
+		expect(byHeader.status).toBe(101);
+		byHeader.webSocket?.accept();
+	});
+
+	it("refuses a token signed with another secret", async () => {
+		const room = freshRoom();
+		const forged = await tokenFor(room, {}, "another-secret-of-at-least-32-bytes-xxxxxx");
+		expect(await refusal(await upgrade(room, forged))).toEqual([401, "bad signature"]);
+	});
+
+	it("refuses alg none, and any algorithm but HS256", async () => {
+		const room = freshRoom();
+		expect(await refusal(await upgrade(room, unsignedToken(room)))).toEqual([401, "only HS256 tokens are accepted"]);
+		const hs512 = await new SignJWT({ name: "ann", room, role: "member" })
+			.setProtectedHeader({ alg: "HS512" })
+			.setSubject("u-ann")
+			.setExpirationTime("1h")
+			.sign(new TextEncoder().encode(SECRET));
+		expect(await refusal(await upgrade(room, hs512))).toEqual([401, "only HS256 tokens are accepted"]);
+	});
+
+	it("refuses what is not a JWT", async () => {
+		expect(await refusal(await upgrade(freshRoom(), "not.a.jwt"))).toEqual([401, "malformed token"]);
+	});
+
+	it("refuses a token just expired (past the 30 s tolerance), and admits one expired within it", async () => {
+		const room = freshRoom();
+		expect(await refusal(await upgrade(room, await tokenFor(room, { expiresIn: -31 })))).toEqual([
+			401,
+			"token expired",
+		]);
+		const within = await upgrade(room, await tokenFor(room, { expiresIn: -20 }));
+		expect(within.status).toBe(101);
+		within.webSocket?.accept();
+	});
+
+	it("refuses a token not yet valid", async () => {
+		const room = freshRoom();
+		expect(await refusal(await upgrade(room, await tokenFor(room, { notBefore: 60 })))).toEqual([
+			401,
+			"token not yet valid",
+		]);
+	});
+
+	it("refuses a token with claims that are not as documented", async () => {
+		const room = freshRoom();
+		const [status, reason] = await refusal(await upgrade(room, await tokenFor(room, { role: "admin" })));
+		expect([status, reason]).toEqual([401, "bad claims: role must be one of member, moderator, readonly"]);
+		const badName = await refusal(await upgrade(room, await tokenFor(room, { name: "a\u202Eb" })));
+		expect(badName[0]).toBe(401);
+		expect(badName[1]).toMatch(/^bad claims: name: /);
+	});
+
+	it("refuses a token for another room with 403, and admits a token for every room", async () => {
+		const room = freshRoom();
+		expect(await refusal(await upgrade(room, await tokenFor(room, { room: "elsewhere" })))).toEqual([
+			403,
+			"token is not for this room",
+		]);
+		const anyRoom = await upgrade(room, await tokenFor(room, { room: "*" }));
+		expect(anyRoom.status).toBe(101);
+		anyRoom.webSocket?.accept();
+	});
+
+	it("cannot be smuggled past the Worker: an identity header from the client is dropped", async () => {
+		const room = freshRoom();
+		const identity = JSON.stringify({ userId: "u-root", name: "root", role: "moderator" });
+		expect((await upgrade(room, undefined, { "Edgechat-Identity": identity })).status).toBe(401);
+	});
+
+	it("guards the room's size: a moderator's token is needed", async () => {
+		const room = freshRoom();
+		const stats = (token?: string) =>
+			exports.default.fetch(
+				`http://chat.test/api/rooms/${room}`,
+				token ? { headers: { Authorization: `Bearer ${token}` } } : {},
+			);
+		expect((await stats()).status).toBe(401);
+		expect(await refusal(await stats(await tokenFor(room)))).toEqual([403, "a room's size needs a moderator token"]);
+		const allowed = await stats(await tokenFor(room, { role: "moderator" }));
+		expect(allowed.status).toBe(200);
+		expect(await allowed.json()).toMatchObject({ connections: 0, members: 0 });
+	});
+});

@@ -1,0 +1,42 @@
+/** Tokens for the signed-mode tests, minted as a site's backend would (jose, HS256). */
+import { env } from "cloudflare:workers";
+import { SignJWT } from "jose";
+import type { Role } from "../../../src/protocol.ts";
+
+/** The secret the workerd-auth project runs with (vitest.config.ts). */
+export const SECRET = (env as unknown as { AUTH_SECRET: string }).AUTH_SECRET;
+
+export interface Claims {
+	sub?: string;
+	name?: string;
+	room?: string;
+	role?: Role | string;
+	/** Seconds from now (negative: in the past). */
+	expiresIn?: number;
+	/** Seconds from now until it becomes valid. */
+	notBefore?: number;
+}
+
+/** A signed token for `room` (default claims: a member called after its `sub`, valid for an hour). */
+export function tokenFor(room: string, claims: Claims = {}, secret = SECRET): Promise<string> {
+	const now = Math.floor(Date.now() / 1000);
+	const sub = claims.sub ?? "u-ann";
+	const jwt = new SignJWT({
+		name: claims.name ?? sub.replace(/^u-/, ""),
+		room: claims.room ?? room,
+		role: claims.role ?? "member",
+	})
+		.setProtectedHeader({ alg: "HS256" })
+		.setSubject(sub)
+		.setExpirationTime(now + (claims.expiresIn ?? 3600));
+	if (claims.notBefore !== undefined) jwt.setNotBefore(now + claims.notBefore);
+	return jwt.sign(new TextEncoder().encode(secret));
+}
+
+/** An unsigned token (`alg: none`), as an attacker would forge it. */
+export function unsignedToken(room: string): string {
+	const encode = (value: object) =>
+		btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+	const exp = Math.floor(Date.now() / 1000) + 3600;
+	return `${encode({ alg: "none", typ: "JWT" })}.${encode({ sub: "u-eve", name: "eve", room, role: "moderator", exp })}.`;
+}
