@@ -112,7 +112,7 @@ describe.each(VIEWPORTS)("accessibility on a %s viewport", (kind, options) => {
 });
 
 describe.each(VIEWPORTS.filter(([kind]) => kind !== "dark desktop"))(
-	"accessibility in signed mode, as a moderator, on a %s viewport",
+	"accessibility in signed mode on a %s viewport",
 	(kind, options) => {
 		let signed: LocalServer;
 		beforeAll(async () => {
