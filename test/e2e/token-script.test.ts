@@ -1,7 +1,8 @@
 /**
  * `npm run token` (scripts/token.ts), run as users run it (a Node child process): the token it
- * prints verifies with `jose` under the secret it was given, carries the claims asked for, and
- * the link opens the right room with the token in the fragment; mistakes are refused clearly.
+ * prints verifies with `jose` under the secret it was given, carries the claims asked for, the
+ * link opens the right room with the token in the fragment, and a Worker with the same
+ * `AUTH_SECRET` admits it; mistakes are refused clearly.
  */
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -10,7 +11,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { decodeProtectedHeader, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../../scripts/local-server.ts";
+import { ROOT, startMiniflare } from "../../scripts/local-server.ts";
+import { joinRich } from "../support/rich-client.ts";
 
 const SECRET = "a-test-secret-that-is-long-enough-for-hs256";
 const SCRIPT = path.join(ROOT, "scripts/token.ts");
@@ -72,6 +74,19 @@ describe("npm run token", () => {
 		expect(url.hash).toBe(`#token=${token}`);
 		// Signed with that secret and no other.
 		await expect(jwtVerify(token, key(`${SECRET}-not`))).rejects.toThrow(/signature/);
+	});
+
+	it("prints a token that a Worker with the same AUTH_SECRET admits, as the user and role it names", async () => {
+		const args = ["--sub", "alice", "--name", "Alice", "--role", "moderator", "--room", "token-script"];
+		const { token } = printed(await run(args, envWith(SECRET)));
+		const server = await startMiniflare({ vars: { AUTH_SECRET: SECRET } });
+		try {
+			const alice = await joinRich(`${server.socketUrl("token-script")}?token=${token}`, "ignored");
+			expect(alice.welcome).toMatchObject({ name: "Alice", userId: "alice", role: "moderator" });
+			alice.client.socket.close(1000);
+		} finally {
+			await server.stop();
+		}
 	});
 
 	it('links a token for every room ("*") to the lobby, with the defaults: member, one hour', async () => {
