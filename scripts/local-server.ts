@@ -40,6 +40,8 @@ export interface ServerOptions {
 	port?: number;
 	/** Open the V8 inspector on this port (miniflare only; for profiling). */
 	inspectorPort?: number;
+	/** Receives every line the Worker logs (miniflare only; the fuzz suite reads the room's log). */
+	onLog?: (line: { level: string; message: string }) => void;
 }
 
 function localServer(origin: string, stop: () => Promise<void>): LocalServer {
@@ -88,6 +90,7 @@ export async function startMiniflare(options: ServerOptions = {}): Promise<Local
 			// Without a persistence path, storage lives in a temporary directory that dies with the server.
 			...(options.persistDir ? { resourcePersistencePath: options.persistDir } : {}),
 			...(options.inspectorPort ? { inspectorPort: options.inspectorPort } : {}),
+			...(options.onLog ? { handleStructuredLogs: options.onLog } : {}),
 			workers: [
 				{
 					...worker,

@@ -41,6 +41,12 @@ export class Connection {
 	 * memory only: the release timer keeps the object from hibernating while any are held.
 	 */
 	held: (string | ArrayBuffer)[] = [];
+	/**
+	 * While its hello waits for the room's welcome: the answers to what it sent after the hello
+	 * (refusals the hub gives at once), kept so that they reach it after the welcome, in order.
+	 * `null` when it is not waiting.
+	 */
+	beforeWelcome: string[] | null = null;
 
 	/** Wraps a socket and its session (new, or read back from the attachment on wake). */
 	constructor(ws: WebSocket, session: Session) {

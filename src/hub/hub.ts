@@ -289,11 +289,13 @@ export class Hub {
 				// mode the name is the token's, whatever the hello says.
 				session.name = identity?.name ?? parsed.event.name;
 				connection.save();
+				connection.beforeWelcome = [];
 				return { kind: "hello", ...connection.actor, since: parsed.event.since };
 			}
 			this.#sendError(connection, "already_joined", "this connection has already said hello");
 		} else if (session.name === null) {
-			this.#sendError(connection, "not_joined", "say hello (with a name) first");
+			const clientId = parsed.event.type === "send" ? parsed.event.clientId : undefined;
+			this.#sendError(connection, "not_joined", "say hello (with a name) first", clientId);
 		} else {
 			return this.#command(connection, parsed.event);
 		}
@@ -316,8 +318,8 @@ export class Hub {
 		if (identity?.role === "readonly")
 			return this.#forbid(connection, "this token is read-only: it cannot send", clientId);
 		if (event.type === "send") {
-			// The message clears the sender's typing indicator everywhere; typing again is news.
-			connection.lastTypingAt = 0;
+			// The typing throttle is not reset here: typing reaches the others at most once per
+			// interval per connection, messages or not (PROTOCOL.md); clients clear it on a message.
 			return { kind: "send", ...connection.actor, text: event.text, clientId: event.clientId };
 		}
 		if (identity === null) return this.#forbid(connection, `'${event.type}' needs signed identity (AUTH_SECRET)`);
@@ -400,7 +402,8 @@ export class Hub {
 
 	/**
 	 * A rich client is welcomed: it gets the room as it was when it said hello (members, and the
-	 * history it asked for), and every broadcast from here on.
+	 * history it asked for), then the answers to what it sent meanwhile, and every broadcast from
+	 * here on.
 	 */
 	#welcome(delivery: Extract<Delivery, { kind: "welcome" }>): void {
 		const connection = this.#connections.byId(delivery.to);
@@ -420,7 +423,10 @@ export class Hub {
 			welcome.userId = delivery.userId;
 			welcome.role = delivery.role;
 		}
+		const waiting = connection.beforeWelcome ?? [];
+		connection.beforeWelcome = null;
 		this.#sendTo(connection, welcome);
+		for (const frame of waiting) this.#outbox.unicast(connection, frame);
 	}
 
 	/** Whether events wait for a `flush`. */
@@ -511,11 +517,14 @@ export class Hub {
 
 	/** Sends one event to one rich connection, after whatever is already queued for it. */
 	#sendTo(connection: Connection, event: SingleServerEvent): void {
-		this.#outbox.unicast(connection, JSON.stringify(event));
+		const frame = JSON.stringify(event);
+		if (connection.beforeWelcome) connection.beforeWelcome.push(frame);
+		else this.#outbox.unicast(connection, frame);
 	}
 
-	#sendError(connection: Connection, code: ErrorCode, message: string): void {
-		this.#sendTo(connection, { type: "error", code, message });
+	/** Sends one error event; a refused `send` carries its `clientId` (PROTOCOL.md). */
+	#sendError(connection: Connection, code: ErrorCode, message: string, clientId?: string): void {
+		this.#sendTo(connection, { type: "error", code, message, ...(clientId === undefined ? {} : { clientId }) });
 	}
 
 	// -- close -----------------------------------------------------------------------------------

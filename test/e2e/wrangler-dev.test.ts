@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type LocalServer, startWranglerDev } from "../../scripts/local-server.ts";
 import { openClient } from "../support/clients.ts";
+import { freshRoom } from "../support/room-names.ts";
 
 let server: LocalServer;
 
@@ -36,9 +37,11 @@ describe("under wrangler dev", () => {
 	});
 
 	it("spreads a room over its object and shards, with one order and the room's size at GET /api/rooms/NAME", async () => {
+		// wrangler dev keeps its storage between runs: a room of its own each time.
+		const room = freshRoom("wrangler-shards");
 		const clients = [];
-		for (let i = 0; i < 5; i++) clients.push(await openClient(server.socketUrl("wrangler-shards")));
-		const stats = await (await fetch(`${server.origin}/api/rooms/wrangler-shards`)).json();
+		for (let i = 0; i < 5; i++) clients.push(await openClient(server.socketUrl(room)));
+		const stats = await (await fetch(`${server.origin}/api/rooms/${room}`)).json();
 		expect(stats).toEqual({
 			connections: 5,
 			members: 1,

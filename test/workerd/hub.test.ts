@@ -93,7 +93,8 @@ describe("Hub", () => {
 		hub.flush();
 		await alice.frames(1);
 		expect(events(alice).map((e) => e.type)).toEqual(["error", "welcome", "error"]);
-		expect(events(alice)[0]).toMatchObject({ code: "not_joined" });
+		// A refused send carries its clientId, so the client can match it to its optimistic copy.
+		expect(events(alice)[0]).toMatchObject({ code: "not_joined", clientId: "c1" });
 		expect(events(alice)[2]).toMatchObject({ code: "bad_json" });
 	});
 
@@ -164,16 +165,20 @@ describe("Hub", () => {
 		expect(events(bob).map((e) => e.type)).toEqual(["welcome", "message"]);
 	});
 
-	it("hands typing back at most once per interval per connection, and passes it on to all but the typist", async () => {
+	it("hands typing back at most once per interval per connection, a message in between or not, for all but the typist", async () => {
 		const hub = makeHub();
 		const [alice, bob] = members(hub, "alice", "bob");
 		if (!alice || !bob) throw new Error("two members expected");
 		await bob.frames(1);
+		// One synchronous run: workerd's clock does not move without I/O, so all of this is
+		// within one interval.
 		const typing = hub.receive(alice.server, '{"type":"typing"}');
 		expect(typing).toEqual({ kind: "typing", from: alice.id, name: "alice", userId: null, role: null });
 		expect(hub.receive(alice.server, '{"type":"typing"}')).toBeNull();
+		expect(hub.receive(alice.server, '{"type":"send","clientId":"t1","text":"done"}')).toMatchObject({ kind: "send" });
+		expect(hub.receive(alice.server, '{"type":"typing"}')).toBeNull();
 		if (typing?.kind === "typing") hub.deliver([typing]);
-		hub.deliver([{ kind: "message", message: message(1, "bob", "after", "c1") }]);
+		hub.deliver([{ kind: "message", message: message(1, "alice", "done", "t1") }]);
 		hub.flush();
 		await bob.frames(2);
 		await alice.frames(2);

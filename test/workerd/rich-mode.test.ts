@@ -243,6 +243,21 @@ describe("typing", () => {
 		}
 		expect(seen).toEqual(["t0", "t1", "t2", "t3", "t4"]);
 	});
+
+	it("does not pass typing on again within 2 s of the last notice, even after a message", async () => {
+		const room = freshRoom();
+		const bob = await connectRich(room, "bob");
+		const alice = await connectRich(room, "alice");
+		// Sent back to back, so the room sees all four well within one 2 s interval.
+		for (const event of [{ type: "typing" }, { type: "send", clientId: "first", text: "first" }, { type: "typing" }]) {
+			alice.send(event);
+		}
+		alice.send({ type: "send", clientId: "second", text: "second" });
+		expect(await bob.nextOf("typing")).toEqual({ type: "typing", name: "alice" });
+		expect(await bob.nextEvent()).toMatchObject({ type: "message", clientId: "first" });
+		// The second typing was dropped: the next thing bob hears is the second message.
+		expect(await bob.nextEvent()).toMatchObject({ type: "message", clientId: "second" });
+	});
 });
 
 describe("open mode (no AUTH_SECRET)", () => {
