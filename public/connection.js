@@ -89,7 +89,8 @@ export class Connection {
 			}
 			const retryInMs = backoffDelay(this.#attempt++);
 			this.#events.onState("waiting", { retryInMs, code: event.code });
-			this.#retryTimer = setTimeout(() => this.connect(), retryInMs);
+			// The listener may have closed for good meanwhile (an expired token): then no retry.
+			if (!this.#stopped) this.#retryTimer = setTimeout(() => this.connect(), retryInMs);
 		});
 		this.#socket = socket;
 	}

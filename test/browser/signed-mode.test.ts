@@ -341,6 +341,34 @@ describe("the page in signed mode", () => {
 		]);
 	});
 
+	it("does not reconnect with a token that expired while it was connected, and says so once", async () => {
+		const local = await startMiniflare({ vars: { AUTH_SECRET: TEST_SECRET } });
+		try {
+			const room = "signed-expiring";
+			const page = await newPage(await person());
+			// The page's clock is Playwright's: time can pass without the test waiting for it.
+			await page.clock.install();
+			const sockets: string[] = [];
+			page.on("websocket", (socket) => sockets.push(socket.url()));
+			const exp = Math.floor(Date.now() / 1000) + 120;
+			const token = await signToken({ sub: "u-eve", name: "Eve", room, role: "member", exp });
+			await page.goto(`${local.origin}/?room=${room}#token=${token}`);
+			await joined(page, "Eve");
+			// Ten minutes on: the token is past its expiry (and the Worker's 30 s tolerance); then the network drops.
+			await page.clock.fastForward("10:00");
+			await local.stop();
+			const notice = page.getByText("Your sign-in link has expired. Ask for a new one to join again.");
+			await notice.waitFor();
+			// Any retry would be due within the backoff's 30 s ceiling: fire everything due in 2 minutes.
+			await page.clock.runFor("02:00");
+			expect(await page.getByRole("status").getAttribute("data-state")).toBe("failed");
+			expect(await notice.count()).toBe(1);
+			expect(sockets).toHaveLength(1);
+		} finally {
+			await local.stop();
+		}
+	});
+
 	it("does not connect with an expired link, and says so", async () => {
 		const page = await newPage(await person());
 		const sockets: string[] = [];
