@@ -1,13 +1,14 @@
 // @ts-check
 /**
- * A WebSocket that comes back by itself. After an abnormal close (anything but 1000: a dropped
- * network, a server restart, 1006 from a reset) it reconnects with jittered exponential backoff,
+ * A WebSocket that comes back by itself. After an abnormal close (a dropped network, a server
+ * restart, 1006 from a reset: anything but the final codes below) it reconnects with jittered
+ * exponential backoff,
  * so a room full of pages does not stampede a server that just came back. While open it sends
  * the protocol's heartbeat, which keeps idle connections alive through proxies without waking
  * the room (the runtime answers it).
  */
 
-import { PING, PING_INTERVAL_MS, SUBPROTOCOL } from "./contract.js";
+import { BANNED_CLOSE_CODE, KICKED_CLOSE_CODE, PING, PING_INTERVAL_MS, SUBPROTOCOL } from "./contract.js";
 
 /** @typedef {"connecting" | "open" | "waiting" | "closed"} ConnectionState */
 
@@ -15,9 +16,16 @@ import { PING, PING_INTERVAL_MS, SUBPROTOCOL } from "./contract.js";
  * @typedef {object} ConnectionEvents
  * @property {() => void} onOpen the socket is open (again): say hello
  * @property {(data: string) => void} onMessage a text frame arrived
- * @property {(state: ConnectionState, detail: { retryInMs?: number, code?: number }) => void} onState
- *   the connection changed state; `retryInMs` is set while waiting to reconnect
+ * @property {(state: ConnectionState, detail: { retryInMs?: number, code?: number, reason?: string }) => void} onState
+ *   the connection changed state; `retryInMs` is set while waiting to reconnect, `code` and
+ *   `reason` after a close
  */
+
+/**
+ * Closes after which nobody reconnects by itself: a normal close (1000), and a moderator's kick
+ * or ban (signed mode), which reconnecting would only undo or run into a refusal.
+ */
+export const FINAL_CLOSE_CODES = new Set([1000, KICKED_CLOSE_CODE, BANNED_CLOSE_CODE]);
 
 /** First retry waits about this long (ms); each failure doubles it. */
 const BASE_DELAY_MS = 500;
@@ -36,7 +44,7 @@ export function backoffDelay(attempt, random = Math.random) {
 	return ceiling / 2 + (random() * ceiling) / 2;
 }
 
-/** An edgechat.v1 WebSocket connection to one URL that reconnects after abnormal closes. */
+/** An edgechat.v1 WebSocket connection to one URL that reconnects after closes that are not final. */
 export class Connection {
 	/** @type {string} */ #url;
 	/** @type {ConnectionEvents} */ #events;
@@ -75,13 +83,14 @@ export class Connection {
 			clearInterval(this.#heartbeat);
 			if (this.#socket !== socket) return;
 			this.#socket = null;
-			if (this.#stopped || event.code === 1000) {
-				this.#events.onState("closed", { code: event.code });
+			if (this.#stopped || FINAL_CLOSE_CODES.has(event.code)) {
+				this.#events.onState("closed", { code: event.code, reason: event.reason });
 				return;
 			}
 			const retryInMs = backoffDelay(this.#attempt++);
 			this.#events.onState("waiting", { retryInMs, code: event.code });
-			this.#retryTimer = setTimeout(() => this.connect(), retryInMs);
+			// The listener may have closed for good meanwhile (an expired token): then no retry.
+			if (!this.#stopped) this.#retryTimer = setTimeout(() => this.connect(), retryInMs);
 		});
 		this.#socket = socket;
 	}

@@ -26,7 +26,13 @@ export const MAX_ROOM_NAME_LENGTH = 64;
 /** The characters a room name may hold: `A-Z a-z 0-9 _ -` (length checked separately). */
 export const ROOM_NAME_CHARACTERS = /^[A-Za-z0-9_-]+$/;
 
-/** Signed mode: the close code of every connection of a user a moderator kicked (PROTOCOL.md). */
+/**
+ * Close code (signed mode): a moderator kicked this user, every connection of it. The user may
+ * come back, but the page does not reconnect by itself.
+ */
 export const KICKED_CLOSE_CODE = 4001;
-/** Signed mode: the close code of every connection of a user a moderator banned (PROTOCOL.md). */
+/**
+ * Close code (signed mode): a moderator banned this user from the room; the reason reads
+ * `banned until <ISO time>`. The page does not reconnect: the room refuses it until then.
+ */
 export const BANNED_CLOSE_CODE = 4003;

@@ -1,11 +1,21 @@
 // @ts-check
 /**
  * The message list: stored messages in id order with day separators and times, and below them
- * the sender's own messages still on their way (optimistic copies with a pending mark). Every
- * message is rendered with `textContent`: a message is text, never markup.
+ * the sender's own messages still on their way (optimistic copies with a pending mark). Edits
+ * and deletes (signed mode) change a shown message in place: its new text with an "(edited)"
+ * mark, or "message deleted" where it was. Every message is rendered with `textContent`: a
+ * message is text, never markup.
  */
 
-/** @import { ChatMessage } from "../src/protocol.ts" */
+/** @import { ChatMessage, LogEntry } from "../src/protocol.ts" */
+
+/**
+ * Called for each stored message as it is first shown, to add what the viewer may do with it.
+ * @typedef {(item: HTMLLIElement, message: ChatMessage) => void} Decorate
+ */
+
+/** What a deleted message shows instead of its text. */
+export const DELETED_TEXT = "message deleted";
 
 /** Oldest messages are dropped from the page past this many, so a long session stays light. */
 const MAX_RENDERED = 500;
@@ -62,8 +72,11 @@ function messageItem({ name, text, ts, mine }) {
 export class Timeline {
 	/** @type {HTMLOListElement} */ #list;
 	/** @type {HTMLElement} */ #scroller;
-	/** Ids already on the page: a replayed or repeated message is never shown twice. */
+	/** Ids already handled: a replayed or repeated entry is never applied twice. */
 	#seen = new Set();
+	/** Stored messages on the page by id, for edits and deletes. @type {Map<number, HTMLLIElement>} */
+	#items = new Map();
+	/** @type {Decorate} */ #decorate;
 	/** Pending items by clientId. @type {Map<string, HTMLLIElement>} */
 	#pending = new Map();
 	#lastDay = "";
@@ -72,58 +85,115 @@ export class Timeline {
 	/**
 	 * @param {HTMLOListElement} list
 	 * @param {HTMLElement} scroller the element that scrolls
+	 * @param {Decorate} [decorate]
 	 */
-	constructor(list, scroller) {
+	constructor(list, scroller, decorate = () => {}) {
 		this.#list = list;
 		this.#scroller = scroller;
+		this.#decorate = decorate;
 	}
 
-	/** The highest message id shown: what to resume from after a reconnect. */
+	/** The highest log id handled (message, edit or delete): what to resume from after a reconnect. */
 	get highestId() {
 		return this.#highestId;
 	}
 
 	/**
-	 * Shows stored messages (history or live), skipping any already shown, and replaces the
-	 * pending copy of any that this page sent.
-	 * @param {ChatMessage[]} messages oldest first
-	 * @param {string} myName
+	 * Applies log entries (history or live) in id order: shows new messages, replacing the
+	 * pending copy of any that this page sent, and applies edits and deletes to the messages
+	 * shown (those of messages not shown, older than the replayed window, change nothing).
+	 * Entries already handled are skipped.
+	 * @param {LogEntry[]} entries
+	 * @param {(message: ChatMessage) => boolean} isMine whether a message is this page's user's
 	 */
-	addMessages(messages, myName) {
+	addEntries(entries, isMine) {
 		const stick = this.#nearBottom();
-		for (const message of messages) {
-			if (this.#seen.has(message.id)) continue;
-			this.#seen.add(message.id);
-			this.#highestId = Math.max(this.#highestId, message.id);
-			if (message.clientId !== null) {
-				this.#pending.get(message.clientId)?.remove();
-				this.#pending.delete(message.clientId);
-			}
-			const date = new Date(message.ts);
-			if (dayKey(date) !== this.#lastDay) {
-				this.#lastDay = dayKey(date);
-				// A list item like the messages (a list holds only items), titled by a heading: a
-				// screen reader announces the day and can jump from day to day.
-				const day = document.createElement("li");
-				day.className = "day";
-				const heading = document.createElement("h2");
-				heading.className = "day-title";
-				heading.textContent = dayLabel(date);
-				day.append(heading);
-				this.#list.insertBefore(day, this.#firstPending());
-			}
-			const item = messageItem({ ...message, mine: message.name === myName });
-			item.dataset.id = String(message.id);
-			this.#list.insertBefore(item, this.#firstPending());
+		for (const entry of [...entries].sort((a, b) => a.id - b.id)) {
+			if (this.#seen.has(entry.id)) continue;
+			this.#seen.add(entry.id);
+			this.#highestId = Math.max(this.#highestId, entry.id);
+			if (!("kind" in entry)) this.#addMessage(entry, isMine(entry));
+			else if (entry.kind === "edit") this.#edit(entry.target, entry.text);
+			else this.#delete(entry.target);
 		}
 		this.#trim();
 		if (stick) this.#scrollToEnd();
+	}
+
+	/**
+	 * @param {ChatMessage} message
+	 * @param {boolean} mine
+	 */
+	#addMessage(message, mine) {
+		if (message.clientId !== null) {
+			this.#pending.get(message.clientId)?.remove();
+			this.#pending.delete(message.clientId);
+		}
+		const date = new Date(message.ts);
+		if (dayKey(date) !== this.#lastDay) {
+			this.#lastDay = dayKey(date);
+			// A list item like the messages (a list holds only items), titled by a heading: a
+			// screen reader announces the day and can jump from day to day.
+			const day = document.createElement("li");
+			day.className = "day";
+			const heading = document.createElement("h2");
+			heading.className = "day-title";
+			heading.textContent = dayLabel(date);
+			day.append(heading);
+			this.#list.insertBefore(day, this.#firstPending());
+		}
+		const item = messageItem({ ...message, mine });
+		item.dataset.id = String(message.id);
+		this.#list.insertBefore(item, this.#firstPending());
+		this.#items.set(message.id, item);
+		this.#decorate(item, message);
+	}
+
+	/**
+	 * Shows message `target`'s new text, marked "(edited)".
+	 * @param {number} target
+	 * @param {string} text
+	 */
+	#edit(target, text) {
+		const item = this.#items.get(target);
+		if (!item || item.classList.contains("deleted")) return;
+		const body = item.querySelector(".text");
+		if (body) body.textContent = text;
+		if (!item.querySelector(".edited")) {
+			const mark = document.createElement("span");
+			mark.className = "edited";
+			mark.textContent = "(edited)";
+			item.querySelector(".meta")?.append(" ", mark);
+		}
+	}
+
+	/**
+	 * Shows "message deleted" in message `target`'s place, without its actions.
+	 * @param {number} target
+	 */
+	#delete(target) {
+		const item = this.#items.get(target);
+		if (!item) return;
+		const hadFocus = item.contains(document.activeElement);
+		item.classList.add("deleted");
+		for (const gone of item.querySelectorAll(".edited, .actions, .edit-form")) gone.remove();
+		const body = item.querySelector(".text");
+		if (body instanceof HTMLElement) {
+			body.hidden = false;
+			body.textContent = DELETED_TEXT;
+		}
+		// Focus was on its actions (now gone): keep it in the conversation, not lost to <body>.
+		if (hadFocus) {
+			item.tabIndex = -1;
+			item.focus();
+		}
 	}
 
 	/** Forgets every stored message shown (the room lost its history); pending ones stay. */
 	clearStored() {
 		for (const item of [...this.#list.children]) if (!item.classList.contains("pending")) item.remove();
 		this.#seen.clear();
+		this.#items.clear();
 		this.#highestId = 0;
 		this.#lastDay = "";
 	}
@@ -164,10 +234,11 @@ export class Timeline {
 	/**
 	 * Adds a line from the page itself (not a chat message).
 	 * @param {string} text
+	 * @param {boolean} [important] something went wrong or the user must act: shown as such
 	 */
-	addNotice(text) {
+	addNotice(text, important = false) {
 		const item = document.createElement("li");
-		item.className = "notice";
+		item.className = important ? "notice important" : "notice";
 		item.textContent = text;
 		this.#list.insertBefore(item, this.#firstPending());
 		this.#scrollToEnd();
@@ -192,6 +263,7 @@ export class Timeline {
 			const first = this.#list.firstElementChild;
 			if (!first || first.classList.contains("pending")) break;
 			first.remove();
+			if (first instanceof HTMLLIElement && first.dataset.id) this.#items.delete(Number(first.dataset.id));
 		}
 	}
 }

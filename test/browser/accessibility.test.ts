@@ -1,13 +1,17 @@
 /**
  * The chat page has no axe-core violations (WCAG 2.0 and 2.1, levels A and AA, plus axe's best
  * practices), on a desktop and a phone viewport and in the dark colour scheme, on first load and
- * mid-conversation. Headless
- * Chromium (see ../support/browser.ts) against the Worker served by workerd on loopback.
+ * mid-conversation, and in signed mode as a moderator sees it (actions menu open, edited and
+ * deleted messages, the ban dialog). Headless Chromium (see ../support/browser.ts) against the
+ * Worker served by workerd on loopback.
  */
 import AxeBuilder from "@axe-core/playwright";
 import type { BrowserContextOptions, Page } from "playwright-core";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts";
+import type { Role } from "../../src/protocol.ts";
 import { usePageFixture } from "../support/page-fixture.ts";
+import { signToken, TEST_SECRET } from "../support/tokens.ts";
 
 const fixture = usePageFixture();
 
@@ -24,8 +28,16 @@ async function violations(page: Page): Promise<string[]> {
 	);
 }
 
-/** Opens the page for `room` in a browser profile of its own, waiting until it is connected. */
-async function openChat(options: BrowserContextOptions, room: string): Promise<Page> {
+/**
+ * Opens the page for `room` in a browser profile of its own (at `fragment`, a signed link's
+ * `#token=…`, when given), waiting until it is connected.
+ */
+async function openChat(
+	options: BrowserContextOptions,
+	room: string,
+	origin = fixture.server.origin,
+	fragment = "",
+): Promise<Page> {
 	const context = await fixture.browser.newContext(options);
 	// Fail with the locator's own message well before the test's timeout.
 	context.setDefaultTimeout(10_000);
@@ -33,7 +45,7 @@ async function openChat(options: BrowserContextOptions, room: string): Promise<P
 	page.on("pageerror", (error) => {
 		throw error;
 	});
-	await page.goto(`${fixture.server.origin}/?room=${room}`);
+	await page.goto(`${origin}/?room=${room}${fragment}`);
 	await page.getByRole("status").getByText("Connected").waitFor();
 	return page;
 }
@@ -86,11 +98,81 @@ describe.each(VIEWPORTS)("accessibility on a %s viewport", (kind, options) => {
 		const members = alice.getByRole("list", { name: "Members" });
 		if (!(await members.isVisible())) await alice.getByText("2 online").click();
 		await members.getByRole("listitem").filter({ hasText: "Bob" }).waitFor();
-		await bob.getByRole("textbox", { name: "Message" }).fill("Typing a reply");
-		await alice.getByText("Bob is typing…").waitFor();
+		// Someone who has not typed yet: the room passes each name's typing once per 2 s
+		// (PROTOCOL.md), and Bob's last message began with a typing notice of its own.
+		const carol = await openChat(options, room);
+		await join(carol, "Carol");
+		await carol.getByRole("textbox", { name: "Message" }).fill("Typing a reply");
+		await alice.getByText("Carol is typing…").waitFor();
 		// At least one day heading ("Today"; two if the messages straddle midnight).
 		expect(await alice.locator("#messages li.day").count()).toBeGreaterThan(0);
 
 		expect(await violations(alice)).toEqual([]);
 	});
 });
+
+describe.each(VIEWPORTS.filter(([kind]) => kind !== "dark desktop"))(
+	"accessibility in signed mode on a %s viewport",
+	(kind, options) => {
+		let signed: LocalServer;
+		beforeAll(async () => {
+			signed = await startMiniflare({ vars: { AUTH_SECRET: TEST_SECRET } });
+		});
+		afterAll(async () => {
+			await signed?.stop();
+		});
+
+		/** Opens a signed link for `name` and waits for the room's welcome (the composer says "Connected" first). */
+		async function openSigned(room: string, name: string, role: Role): Promise<Page> {
+			const token = await signToken({ sub: `u-${name}`, name, room, role });
+			const page = await openChat(options, room, signed.origin, `#token=${token}`);
+			await page.locator("#members li").filter({ hasText: name }).waitFor({ state: "attached" });
+			return page;
+		}
+
+		it("has no violations with moderation controls shown: actions menu open, edited and deleted messages, the ban dialog", async () => {
+			const room = `a11y-signed-${kind}`;
+			const alice = await openSigned(room, "Alice", "member");
+			const mod = await openSigned(room, "Mod", "moderator");
+			for (const line of ["Hi all", "Buy cheap watches!!!", "Oops, a typo here"]) {
+				await send(alice, line);
+				await stored(mod, line).waitFor();
+			}
+			await send(mod, "Welcome, Alice");
+			const actions = (page: Page, text: string) =>
+				stored(page, text).getByRole("button", { name: "Actions for Alice's message" });
+			// Alice edits her typo; the moderator deletes the spam.
+			await actions(alice, "Oops, a typo here").click();
+			await alice.getByRole("button", { name: "Edit" }).click();
+			await alice.getByRole("textbox", { name: "Edit message" }).fill("Oops, no typo now");
+			await alice.keyboard.press("Enter");
+			await stored(mod, "Oops, no typo now").locator(".edited").waitFor();
+			await actions(mod, "Buy cheap watches!!!").click();
+			await mod.getByRole("button", { name: "Delete" }).click();
+			await mod.getByRole("dialog", { name: "Delete this message?" }).getByRole("button", { name: "Delete" }).click();
+			await mod.locator("#messages li.deleted").waitFor();
+
+			// The moderator's view of someone else's message, its menu open.
+			await actions(mod, "Hi all").click();
+			await mod.getByRole("button", { name: "Kick Alice" }).waitFor();
+			expect(await violations(mod)).toEqual([]);
+
+			// The ban dialog, asking for how long.
+			await mod.getByRole("button", { name: "Ban Alice…" }).click();
+			await mod.getByRole("dialog", { name: "Ban Alice?" }).getByRole("combobox", { name: "Ban for" }).waitFor();
+			expect(await violations(mod)).toEqual([]);
+			await mod.keyboard.press("Escape");
+			await mod.getByRole("dialog", { name: "Ban Alice?" }).waitFor({ state: "hidden" });
+		});
+
+		it("has no violations for a read-only user: the disabled composer says why", async () => {
+			const room = `a11y-readonly-${kind}`;
+			const alice = await openSigned(room, "Alice", "member");
+			await send(alice, "Read me");
+			const reader = await openSigned(room, "Reader", "readonly");
+			await stored(reader, "Read me").waitFor();
+			await reader.getByText("Read-only: you can follow this room but not write in it.").waitFor();
+			expect(await violations(reader)).toEqual([]);
+		});
+	},
+);

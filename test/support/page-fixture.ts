@@ -4,7 +4,7 @@
  */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll } from "vitest";
-import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts";
+import { type LocalServer, type ServerOptions, startMiniflare } from "../../scripts/local-server.ts";
 import { launchChromium } from "./browser.ts";
 
 /** The server and the browser of one test file. */
@@ -13,11 +13,14 @@ export interface PageFixture {
 	readonly browser: Browser;
 }
 
-/** Registers the file's `beforeAll`/`afterAll`; read the fields inside tests only. */
-export function usePageFixture(): PageFixture {
+/**
+ * Registers the file's `beforeAll`/`afterAll`; read the fields inside tests only. `options`
+ * configure the server (for example `vars: { AUTH_SECRET }` for signed mode).
+ */
+export function usePageFixture(options: ServerOptions = {}): PageFixture {
 	let started: PageFixture | undefined;
 	beforeAll(async () => {
-		const [server, browser] = await Promise.all([startMiniflare(), launchChromium()]);
+		const [server, browser] = await Promise.all([startMiniflare(options), launchChromium()]);
 		started = { server, browser };
 	});
 	afterAll(async () => {

@@ -1,0 +1,78 @@
+// @ts-check
+/**
+ * The signed-mode token (PROTOCOL.md, "Signed identity and moderation"). A site gives its user a
+ * link ending in `#token=…`: a URL fragment is never sent to any server, in a request or a
+ * `Referer`. The page takes the token out of the address bar at once (so it is not bookmarked,
+ * copied along with the link or kept in the history), keeps it in `sessionStorage` for this
+ * tab's reloads and reconnects, one per room, and the socket carries it as `?token=` (browsers
+ * cannot put headers on a WebSocket).
+ *
+ * The page reads the token's claims only to show who you are before the room says so and to
+ * notice an expired link; it never trusts them. The Worker verifies the token.
+ */
+
+/** `sessionStorage` key prefix; the room name follows. */
+const KEY_PREFIX = "edgechat.token.";
+/** Clock difference the Worker tolerates for `exp` (PROTOCOL.md), in milliseconds. */
+const CLOCK_TOLERANCE_MS = 30_000;
+
+/**
+ * What the page reads from a token, unverified.
+ * @typedef {object} TokenClaims
+ * @property {string | null} name the `name` claim, if it is a string
+ * @property {number | null} exp the `exp` claim (seconds since the epoch), if it is a number
+ */
+
+/**
+ * Takes a token from the address bar's fragment (and removes it from there, keeping the rest of
+ * the URL), or else the one this tab kept for `room`.
+ * @param {string} room
+ * @returns {string | null}
+ */
+export function takeToken(room) {
+	const fragment = new URLSearchParams(location.hash.slice(1));
+	const fresh = fragment.get("token");
+	if (fresh !== null) {
+		fragment.delete("token");
+		const rest = fragment.toString();
+		history.replaceState(history.state, "", `${location.pathname}${location.search}${rest ? `#${rest}` : ""}`);
+		if (fresh) sessionStorage.setItem(KEY_PREFIX + room, fresh);
+	}
+	return sessionStorage.getItem(KEY_PREFIX + room);
+}
+
+/**
+ * Forgets the token this tab kept for `room` (it expired).
+ * @param {string} room
+ */
+export function forgetToken(room) {
+	sessionStorage.removeItem(KEY_PREFIX + room);
+}
+
+/**
+ * Reads a JWT's payload without verifying it; `null` claims for anything unreadable.
+ * @param {string} token
+ * @returns {TokenClaims}
+ */
+export function readClaims(token) {
+	try {
+		const base64 = (token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/");
+		const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+		const payload = JSON.parse(new TextDecoder().decode(bytes));
+		return {
+			name: typeof payload?.name === "string" ? payload.name : null,
+			exp: typeof payload?.exp === "number" ? payload.exp : null,
+		};
+	} catch {
+		return { name: null, exp: null };
+	}
+}
+
+/**
+ * Whether the Worker will refuse these claims as expired (past `exp` beyond its tolerance).
+ * @param {TokenClaims} claims
+ * @param {number} [now] milliseconds since the epoch
+ */
+export function isExpired(claims, now = Date.now()) {
+	return claims.exp !== null && claims.exp * 1000 + CLOCK_TOLERANCE_MS < now;
+}

@@ -1,0 +1,385 @@
+/**
+ * The chat page in signed mode (PROTOCOL.md, "Signed identity and moderation"; README, "Signed
+ * mode"): headless Chromium against the Worker on workerd with `AUTH_SECRET` set. Tokens are
+ * minted as a site's backend would; each person is a browser profile of its own opening a link
+ * with `#token=…`. Every wait is on the page's DOM or its socket, never on a timer.
+ */
+import type { BrowserContext, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { startMiniflare } from "../../scripts/local-server.ts";
+import type { Role } from "../../src/protocol.ts";
+import { usePageFixture } from "../support/page-fixture.ts";
+import { signToken, TEST_SECRET } from "../support/tokens.ts";
+
+const fixture = usePageFixture({ vars: { AUTH_SECRET: TEST_SECRET } });
+
+/** A browser profile of its own: one person. */
+async function person(): Promise<BrowserContext> {
+	const context = await fixture.browser.newContext();
+	// Fail with the locator's own message well before the test's timeout.
+	context.setDefaultTimeout(10_000);
+	return context;
+}
+
+/** Who opens the link. */
+interface Who {
+	sub: string;
+	name: string;
+	role?: Role;
+}
+
+/** A page that threw is a failed test. */
+async function newPage(context: BrowserContext): Promise<Page> {
+	const page = await context.newPage();
+	page.on("pageerror", (error) => {
+		throw error;
+	});
+	return page;
+}
+
+/**
+ * Opens the link a site would hand `who` for `room`, waiting until the room has welcomed it;
+ * `before` runs before the page loads (to watch its socket from the start).
+ */
+async function openSigned(
+	room: string,
+	who: Who,
+	origin = fixture.server.origin,
+	before: (page: Page) => unknown = () => {},
+): Promise<Page> {
+	const page = await newPage(await person());
+	await before(page);
+	const token = await signToken({ sub: who.sub, name: who.name, room, role: who.role ?? "member" });
+	await page.goto(`${origin}/?room=${room}#token=${token}`);
+	await joined(page, who.name);
+	return page;
+}
+
+const messages = (page: Page) => page.getByRole("list", { name: "Messages" }).locator("li.message");
+const members = (page: Page) => page.getByRole("list", { name: "Members" }).getByRole("listitem");
+/** A stored message: on the page, no longer pending. */
+const stored = (page: Page, text: string) =>
+	messages(page)
+		.filter({ has: page.locator(".text", { hasText: text }) })
+		.and(page.locator("li[data-id]"));
+const byId = (page: Page, id: string) => page.locator(`#messages li.message[data-id="${id}"]`);
+const actionsButton = (item: ReturnType<typeof stored>) => item.getByRole("button", { name: /^Actions for / });
+const texts = (page: Page) => messages(page).locator(".text").allTextContents();
+
+/** Members are shown once the room's welcome has arrived (the name alone is known from the token before). */
+async function joined(page: Page, name: string): Promise<void> {
+	await members(page).filter({ hasText: name }).waitFor();
+}
+
+async function send(page: Page, text: string): Promise<string> {
+	const input = page.getByRole("textbox", { name: "Message" });
+	await input.fill(text);
+	await input.press("Enter");
+	await stored(page, text).waitFor();
+	return (await stored(page, text).getAttribute("data-id")) as string;
+}
+
+/** The labels of the menu a message's actions button opens (the menu is closed again after). */
+async function menuOf(page: Page, text: string): Promise<string[]> {
+	const item = stored(page, text);
+	await actionsButton(item).click();
+	const labels = await item.locator(".actions-menu").getByRole("button").allTextContents();
+	await page.keyboard.press("Escape");
+	await item.locator(".actions-menu").waitFor({ state: "detached" });
+	return labels;
+}
+
+/** What has focus: its accessible label, else its text (the page's DOM, read in the page). */
+function focused(page: Page): Promise<string | null> {
+	return page.evaluate<string | null>(
+		`document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.textContent ?? null`,
+	);
+}
+
+describe("the page in signed mode", () => {
+	it("takes the token from the link's fragment out of the address bar, joins under the token's name, and keeps it for a reload", async () => {
+		const room = "signed-fragment";
+		const context = await person();
+		const page = await newPage(context);
+		const sockets: string[] = [];
+		page.on("websocket", (socket) => sockets.push(socket.url()));
+		const token = await signToken({ sub: "u-alice", name: "Alice", room, role: "member" });
+		await page.goto(`${fixture.server.origin}/?room=${room}#token=${token}`);
+		await joined(page, "Alice");
+		// Gone from the address bar (and so from bookmarks and shared links), the room kept.
+		expect(page.url()).toBe(`${fixture.server.origin}/?room=${room}`);
+		// The socket carries it as a query parameter: browsers cannot set headers on a WebSocket.
+		expect(sockets).toEqual([`${fixture.server.socketUrl(room)}?token=${token}`]);
+		// No name asked: the token says who this is.
+		expect(await page.getByRole("dialog", { name: "Join the chat" }).isVisible()).toBe(false);
+		expect(await page.locator("#my-name").textContent()).toBe("Alice");
+		expect(await page.getByRole("button", { name: "change" }).isVisible()).toBe(false);
+
+		const bob = await openSigned(room, { sub: "u-bob", name: "Bob" });
+		await send(page, "signed hello");
+		await stored(bob, "signed hello").waitFor();
+		expect(await stored(bob, "signed hello").locator(".author").textContent()).toBe("Alice");
+
+		// A reload finds the token kept for this tab and room, and resumes.
+		await page.reload();
+		await joined(page, "Alice");
+		await stored(page, "signed hello").waitFor();
+		expect(page.url()).toBe(`${fixture.server.origin}/?room=${room}`);
+		expect(sockets).toHaveLength(2);
+		expect(sockets[1]).toBe(`${fixture.server.socketUrl(room)}?token=${token}`);
+	});
+
+	it("shows each user only the actions it may take: authors their own, moderators every message, read-only nothing", async () => {
+		const room = "signed-controls";
+		const alice = await openSigned(room, { sub: "u-alice", name: "Alice" });
+		const bob = await openSigned(room, { sub: "u-bob", name: "Bob" });
+		const mod = await openSigned(room, { sub: "u-mod", name: "Mod", role: "moderator" });
+		const reader = await openSigned(room, { sub: "u-reader", name: "Reader", role: "readonly" });
+		await send(alice, "from alice");
+		await send(bob, "from bob");
+		await send(mod, "from mod");
+		for (const page of [alice, bob, mod, reader]) await stored(page, "from mod").waitFor();
+
+		// A member: Edit and Delete on its own message, nothing at all on others'.
+		expect(await actionsButton(stored(bob, "from alice")).count()).toBe(0);
+		expect(await actionsButton(stored(bob, "from mod")).count()).toBe(0);
+		expect(await menuOf(bob, "from bob")).toEqual(["Edit", "Delete"]);
+		// A moderator: Delete, Kick and Ban on others' messages; its own it edits and deletes.
+		expect(await menuOf(mod, "from alice")).toEqual(["Delete", "Kick Alice", "Ban Alice…"]);
+		expect(await menuOf(mod, "from mod")).toEqual(["Edit", "Delete"]);
+		// Read-only: no actions, and a composer that cannot send and says why.
+		expect(await reader.locator("#messages .actions-toggle").count()).toBe(0);
+		const input = reader.getByRole("textbox", { name: "Message" });
+		expect(await input.isDisabled()).toBe(true);
+		expect(await reader.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
+		await reader.getByText("Read-only: you can follow this room but not write in it.").waitFor();
+		expect(await input.getAttribute("aria-describedby")).toBe("composer-note-text");
+	});
+
+	it("lets a moderator delete another's message: every page shows it deleted in its place, late joiners too", async () => {
+		const room = "signed-delete";
+		const alice = await openSigned(room, { sub: "u-alice", name: "Alice" });
+		const mod = await openSigned(room, { sub: "u-mod", name: "Mod", role: "moderator" });
+		await send(alice, "first");
+		const id = await send(alice, "second");
+		await send(alice, "third");
+		await stored(mod, "third").waitFor();
+
+		await actionsButton(stored(mod, "second")).click();
+		await stored(mod, "second").getByRole("button", { name: "Delete" }).click();
+		const dialog = mod.getByRole("dialog", { name: "Delete this message?" });
+		await dialog.getByText("“second” will read “message deleted” for everyone.").waitFor();
+		await dialog.getByRole("button", { name: "Delete" }).click();
+
+		for (const page of [alice, mod]) {
+			await byId(page, id).and(page.locator(".deleted")).waitFor();
+			expect(await texts(page)).toEqual(["first", "message deleted", "third"]);
+			expect(await byId(page, id).locator(".author").textContent()).toBe("Alice");
+		}
+		// The deleted message has no actions left, and focus is not lost to the page's body.
+		expect(await actionsButton(byId(mod, id)).count()).toBe(0);
+		expect(await mod.evaluate<boolean>("document.activeElement !== document.body")).toBe(true);
+		// The delete is in the log: someone arriving now replays it.
+		const late = await openSigned(room, { sub: "u-late", name: "Late" });
+		await stored(late, "third").waitFor();
+		expect(await texts(late)).toEqual(["first", "message deleted", "third"]);
+	});
+
+	it("lets an author edit its own message with the keyboard alone; everyone sees the new text marked (edited)", async () => {
+		const room = "signed-edit";
+		const alice = await openSigned(room, { sub: "u-alice", name: "Alice" });
+		const bob = await openSigned(room, { sub: "u-bob", name: "Bob" });
+		const id = await send(alice, "helo wrld");
+		await stored(bob, "helo wrld").waitFor();
+
+		const toggle = actionsButton(byId(alice, id));
+		await toggle.focus();
+		await alice.keyboard.press("Enter");
+		expect(await toggle.getAttribute("aria-expanded")).toBe("true");
+		expect(await focused(alice)).toBe("Edit");
+		// Escape closes the menu and gives focus back to its button.
+		await alice.keyboard.press("Escape");
+		expect(await toggle.getAttribute("aria-expanded")).toBe("false");
+		expect(await focused(alice)).toBe("Actions for Alice's message");
+
+		await alice.keyboard.press("Enter");
+		await alice.keyboard.press("Enter"); // "Edit", focused first
+		const field = byId(alice, id).getByRole("textbox", { name: "Edit message" });
+		expect(await field.inputValue()).toBe("helo wrld");
+		expect(await focused(alice)).toBe("Edit message");
+		await field.fill("hello world");
+		await alice.keyboard.press("Enter");
+
+		for (const page of [alice, bob]) {
+			await byId(page, id).locator(".text", { hasText: "hello world" }).waitFor();
+			expect(await byId(page, id).locator(".edited").textContent()).toBe("(edited)");
+			expect(await texts(page)).toEqual(["hello world"]);
+		}
+		expect(await focused(alice)).toBe("Actions for Alice's message");
+		// Replayed from the log for someone arriving later.
+		const late = await openSigned(room, { sub: "u-late", name: "Late" });
+		await stored(late, "hello world").locator(".edited").waitFor();
+		expect(await texts(late)).toEqual(["hello world"]);
+	});
+
+	it("says so when the message a user acts on was deleted meanwhile (not_found)", async () => {
+		const room = "signed-gone";
+		const alice = await openSigned(room, { sub: "u-alice", name: "Alice" });
+		const mod = await openSigned(room, { sub: "u-mod", name: "Mod", role: "moderator" });
+		const id = await send(alice, "soon gone");
+		await stored(mod, "soon gone").waitFor();
+		// Alice is asked to confirm her delete while the moderator deletes it first.
+		await actionsButton(byId(alice, id)).click();
+		await byId(alice, id).getByRole("button", { name: "Delete" }).click();
+		const dialog = alice.getByRole("dialog", { name: "Delete this message?" });
+		await dialog.waitFor();
+		await actionsButton(byId(mod, id)).click();
+		await byId(mod, id).getByRole("button", { name: "Delete" }).click();
+		await mod.getByRole("dialog", { name: "Delete this message?" }).getByRole("button", { name: "Delete" }).click();
+		await byId(alice, id).and(alice.locator(".deleted")).waitFor();
+		await dialog.getByRole("button", { name: "Delete" }).click();
+		await alice.locator("#messages li.notice.important", { hasText: /^That message is gone: / }).waitFor();
+	});
+
+	it("applies history edits and deletes in id order, ignoring those of messages older than the replayed window", async () => {
+		// Three entries replayed to a newcomer: the edit of message 1 arrives without message 1.
+		const local = await startMiniflare({ vars: { AUTH_SECRET: TEST_SECRET, HISTORY_REPLAY: "3" } });
+		try {
+			const room = "signed-window";
+			const alice = await openSigned(room, { sub: "u-alice", name: "Alice" }, local.origin);
+			const one = await send(alice, "one");
+			await send(alice, "two");
+			const three = await send(alice, "three");
+			for (const [id, text] of [
+				[one, "one, edited"],
+				[three, "three, edited"],
+			] as const) {
+				await actionsButton(byId(alice, id)).click();
+				await byId(alice, id).getByRole("button", { name: "Edit" }).click();
+				await byId(alice, id).getByRole("textbox", { name: "Edit message" }).fill(text);
+				await alice.keyboard.press("Enter");
+				await byId(alice, id).locator(".text", { hasText: text }).waitFor();
+			}
+			// Log: 1 one, 2 two, 3 three, 4 edit(1), 5 edit(3); a newcomer gets 3, 4, 5.
+			const late = await openSigned(room, { sub: "u-late", name: "Late" }, local.origin);
+			await stored(late, "three, edited").waitFor();
+			expect(await texts(late)).toEqual(["three, edited"]);
+			expect(await late.locator("#messages .edited").count()).toBe(1);
+		} finally {
+			await local.stop();
+		}
+	});
+
+	it("closes a kicked page with a notice, does not reconnect by itself, and lets it rejoin when asked", async () => {
+		const room = "signed-kick";
+		const mod = await openSigned(room, { sub: "u-mod", name: "Mod", role: "moderator" });
+		// Bob's timers run on Playwright's clock, so the test can fire any reconnect timer at once.
+		const bob = await openSigned(room, { sub: "u-bob", name: "Bob" }, undefined, (page) => page.clock.install());
+		const bobSockets: string[] = [];
+		bob.on("websocket", (socket) => bobSockets.push(socket.url()));
+		await send(bob, "spam spam");
+		await stored(mod, "spam spam").waitFor();
+
+		await actionsButton(stored(mod, "spam spam")).click();
+		await stored(mod, "spam spam").getByRole("button", { name: "Kick Bob" }).click();
+		await mod.getByRole("dialog", { name: "Kick Bob?" }).getByRole("button", { name: "Kick" }).click();
+
+		await bob.getByText("A moderator removed you from this room.", { exact: true }).waitFor();
+		// Closed for good: not waiting to retry, and coming back online does not reconnect either.
+		const status = bob.getByRole("status");
+		expect(await status.getAttribute("data-state")).toBe("closed");
+		expect(await status.textContent()).toContain("Removed by a moderator");
+		expect(await bob.getByRole("button", { name: "Reconnect now" }).isVisible()).toBe(false);
+		// Reconnecting starts synchronously (state "connecting"), so this reads what "online" did.
+		const afterOnline = await bob.evaluate<string>(
+			`dispatchEvent(new Event("online")), document.getElementById("connection").dataset.state`,
+		);
+		expect(afterOnline).toBe("closed");
+		// Any retry timer would be due within the backoff's 30 s ceiling: fire everything due in 2 minutes.
+		await bob.clock.runFor("02:00");
+		expect(await status.getAttribute("data-state")).toBe("closed");
+		expect(await bob.getByRole("textbox", { name: "Message" }).isDisabled()).toBe(true);
+		// Everyone else is told, and Bob has left.
+		await mod.getByText(/^Bob was kicked by Mod\.$/).waitFor();
+		await members(mod).filter({ hasText: "Bob" }).waitFor({ state: "detached" });
+		expect(bobSockets).toEqual([]);
+
+		// A kick is not a ban: Bob may come back, when he chooses to.
+		await bob.getByRole("button", { name: "Rejoin" }).click();
+		await members(mod).filter({ hasText: "Bob" }).waitFor();
+		await bob.getByRole("textbox", { name: "Message" }).and(bob.locator(":enabled")).waitFor();
+		expect(bobSockets).toHaveLength(1);
+	});
+
+	it("bans for the length the moderator chose, and the banned page says until when", async () => {
+		const room = "signed-ban";
+		const sent: string[] = [];
+		const mod = await openSigned(room, { sub: "u-mod", name: "Mod", role: "moderator" }, undefined, (page) =>
+			page.on("websocket", (socket) => socket.on("framesent", (frame) => sent.push(String(frame.payload)))),
+		);
+		const bob = await openSigned(room, { sub: "u-bob", name: "Bob" });
+		await send(bob, "more spam");
+		await stored(mod, "more spam").waitFor();
+
+		await actionsButton(stored(mod, "more spam")).click();
+		await stored(mod, "more spam").getByRole("button", { name: "Ban Bob…" }).click();
+		const dialog = mod.getByRole("dialog", { name: "Ban Bob?" });
+		// The length is the question: it has focus.
+		expect(await mod.evaluate<string>("document.activeElement.id")).toBe("ban-length");
+		await dialog.getByRole("combobox", { name: "Ban for" }).selectOption({ label: "10 minutes" });
+		await dialog.getByRole("button", { name: "Ban" }).click();
+
+		await bob
+			.getByText(/^A moderator banned you from this room until .+\.$/)
+			.first()
+			.waitFor();
+		expect(await bob.getByRole("status").getAttribute("data-state")).toBe("closed");
+		expect(await bob.getByRole("button", { name: "Rejoin" }).isVisible()).toBe(false);
+		await mod.getByText(/^Bob was banned by Mod until .+\.$/).waitFor();
+		expect(sent.map((frame) => JSON.parse(frame)).filter((event) => event.type === "ban")).toEqual([
+			{ type: "ban", userId: "u-bob", seconds: 600 },
+		]);
+	});
+
+	it("does not reconnect with a token that expired while it was connected, and says so once", async () => {
+		const local = await startMiniflare({ vars: { AUTH_SECRET: TEST_SECRET } });
+		try {
+			const room = "signed-expiring";
+			const page = await newPage(await person());
+			// The page's clock is Playwright's: time can pass without the test waiting for it.
+			await page.clock.install();
+			const sockets: string[] = [];
+			page.on("websocket", (socket) => sockets.push(socket.url()));
+			const exp = Math.floor(Date.now() / 1000) + 120;
+			const token = await signToken({ sub: "u-eve", name: "Eve", room, role: "member", exp });
+			await page.goto(`${local.origin}/?room=${room}#token=${token}`);
+			await joined(page, "Eve");
+			// Ten minutes on: the token is past its expiry (and the Worker's 30 s tolerance); then the network drops.
+			await page.clock.fastForward("10:00");
+			await local.stop();
+			const notice = page.getByText("Your sign-in link has expired. Ask for a new one to join again.");
+			await notice.waitFor();
+			// Any retry would be due within the backoff's 30 s ceiling: fire everything due in 2 minutes.
+			await page.clock.runFor("02:00");
+			expect(await page.getByRole("status").getAttribute("data-state")).toBe("failed");
+			expect(await notice.count()).toBe(1);
+			expect(sockets).toHaveLength(1);
+		} finally {
+			await local.stop();
+		}
+	});
+
+	it("does not connect with an expired link, and says so", async () => {
+		const page = await newPage(await person());
+		const sockets: string[] = [];
+		page.on("websocket", (socket) => sockets.push(socket.url()));
+		const expired = Math.floor(Date.now() / 1000) - 3600;
+		const token = await signToken({ sub: "u-old", name: "Old", room: "signed-expired", role: "member", exp: expired });
+		await page.goto(`${fixture.server.origin}/?room=signed-expired#token=${token}`);
+		await page.getByText("Your sign-in link has expired. Ask for a new one to join again.").waitFor();
+		expect(page.url()).toBe(`${fixture.server.origin}/?room=signed-expired`);
+		expect(await page.getByRole("status").textContent()).toContain("Link expired");
+		expect(await page.getByRole("textbox", { name: "Message" }).isDisabled()).toBe(true);
+		expect(sockets).toEqual([]);
+	});
+});
