@@ -191,6 +191,7 @@ class ChatPage {
 				if (state === "connecting") showState(state, "Connecting…");
 				else if (state === "open") showState(state, "Connected");
 				else if (code === KICKED_CLOSE_CODE || code === BANNED_CLOSE_CODE) this.#onRemoved(code, reason ?? "");
+				else if (code === 401 || code === 403) this.#onRefused(reason ?? "");
 				else if (state === "closed") showState(state, `Disconnected (${code})`);
 				else if (this.#tokenExpired()) this.#connection.close();
 				else showState(state, `Connection lost; retrying in ${Math.ceil((retryInMs ?? 0) / 1000)} s`);
@@ -276,6 +277,19 @@ class ChatPage {
 			this.#timeline.addNotice(text, true);
 			setComposer(text);
 		}
+	}
+
+	/**
+	 * Signed mode: the room refused this page's upgrade (its token, or a ban); say why and stay
+	 * closed (Connection does not retry a refusal).
+	 * @param {string} reason the server's one-line reason
+	 */
+	#onRefused(reason) {
+		this.#removed = true;
+		showState("failed", "Not let in");
+		const text = `The room did not let you in: ${reason}.`;
+		this.#timeline.addNotice(text, true);
+		setComposer(text);
 	}
 
 	#hello() {

@@ -44,6 +44,24 @@ export function backoffDelay(attempt, random = Math.random) {
 	return ceiling / 2 + (random() * ceiling) / 2;
 }
 
+/**
+ * Asks the server why an upgrade failed: a browser never sees the status of a refused WebSocket,
+ * so the same URL is fetched without the upgrade. In signed mode the answer to that is the
+ * refusal itself (401 for the token, 403 for a ban or another room's token, PROTOCOL.md);
+ * anything else means it was not a refusal (a network failure, a full room): try again.
+ * @param {string} url the socket's `ws:` or `wss:` URL
+ * @returns {Promise<{ code: number, reason: string } | null>}
+ */
+async function refusalOf(url) {
+	try {
+		const response = await fetch(url.replace(/^ws/, "http"));
+		if (response.status !== 401 && response.status !== 403) return null;
+		return { code: response.status, reason: (await response.text()).trim() };
+	} catch {
+		return null;
+	}
+}
+
 /** An edgechat.v1 WebSocket connection to one URL that reconnects after closes that are not final. */
 export class Connection {
 	/** @type {string} */ #url;
@@ -70,7 +88,9 @@ export class Connection {
 		if (this.#socket && this.#socket.readyState <= WebSocket.OPEN) return;
 		this.#events.onState("connecting", {});
 		const socket = new WebSocket(this.#url, [SUBPROTOCOL]);
+		let opened = false;
 		socket.addEventListener("open", () => {
+			opened = true;
 			this.#attempt = 0;
 			this.#heartbeat = setInterval(() => this.send(PING), PING_INTERVAL_MS);
 			this.#events.onState("open", {});
@@ -79,12 +99,19 @@ export class Connection {
 		socket.addEventListener("message", (event) => {
 			if (typeof event.data === "string") this.#events.onMessage(event.data);
 		});
-		socket.addEventListener("close", (event) => {
+		socket.addEventListener("close", async (event) => {
 			clearInterval(this.#heartbeat);
 			if (this.#socket !== socket) return;
 			this.#socket = null;
 			if (this.#stopped || FINAL_CLOSE_CODES.has(event.code)) {
 				this.#events.onState("closed", { code: event.code, reason: event.reason });
+				return;
+			}
+			// Never opened: perhaps refused (signed mode). A refusal is final: retrying cannot help.
+			const refusal = opened ? null : await refusalOf(this.#url);
+			if (refusal) {
+				this.#stopped = true;
+				this.#events.onState("closed", refusal);
 				return;
 			}
 			const retryInMs = backoffDelay(this.#attempt++);

@@ -108,13 +108,13 @@ export class Room extends HubHost {
 	 * which shard to send it to (src/shard/placement.ts).
 	 */
 	override async fetch(request: Request): Promise<Response> {
-		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-			return new Response("expected Upgrade: websocket\n", { status: 426, headers: { Upgrade: "websocket" } });
-		}
 		const identity = identityOf(request);
 		const bannedUntil = identity && this.#bans.bannedUntil(identity.userId, Date.now());
 		if (bannedUntil) {
 			return new Response(`banned until ${new Date(bannedUntil).toISOString()}\n`, { status: 403 });
+		}
+		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+			return new Response("expected Upgrade: websocket\n", { status: 426, headers: { Upgrade: "websocket" } });
 		}
 		const connections = this.hub.size + this.#shards.connections;
 		if (connections >= this.config.maxConnections) {

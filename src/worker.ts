@@ -84,7 +84,11 @@ export default {
 			return Response.json(await stub.stats());
 		}
 		if (request.method !== "GET") return refuse(405, "use GET to open a chat socket", { Allow: "GET" });
-		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+		const upgrading = request.headers.get("Upgrade")?.toLowerCase() === "websocket";
+		// Signed mode: a plain GET here is how a page learns why its upgrade was refused (a browser
+		// never sees the status of a failed WebSocket): the token is checked, then the room says
+		// whether the user is banned; past both the answer is the usual 426.
+		if (!upgrading && config.authSecret === null) {
 			return refuse(426, "this path only speaks WebSocket: send Upgrade: websocket", { Upgrade: "websocket" });
 		}
 		const origin = checkOrigin(request, config);

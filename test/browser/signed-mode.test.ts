@@ -6,6 +6,7 @@
  */
 import type { BrowserContext, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { startMiniflare } from "../../scripts/local-server.ts";
 import type { Role } from "../../src/protocol.ts";
 import { usePageFixture } from "../support/page-fixture.ts";
@@ -339,6 +340,46 @@ describe("the page in signed mode", () => {
 		expect(sent.map((frame) => JSON.parse(frame)).filter((event) => event.type === "ban")).toEqual([
 			{ type: "ban", userId: "u-bob", seconds: 600 },
 		]);
+	});
+
+	it("tells a page the room refused why (a ban, another room's token), and does not retry", async () => {
+		const room = "signed-refused";
+		// A moderator (a plain script, as PROTOCOL.md allows) bans eve, who is not connected.
+		const banner = await signToken({ sub: "u-mod", name: "Mod", room, role: "moderator" });
+		const socket = new WebSocket(
+			`${fixture.server.origin.replace("http", "ws")}/api/rooms/${room}/websocket?token=${banner}`,
+			["edgechat.v1"],
+		);
+		await new Promise((resolve) => socket.once("open", resolve));
+		socket.send(JSON.stringify({ type: "hello" }));
+		socket.send(JSON.stringify({ type: "ban", userId: "u-eve", seconds: 600 }));
+		await new Promise<void>((resolve) =>
+			socket.on("message", (data) => {
+				if (String(data).includes('"removed"')) resolve();
+			}),
+		);
+		socket.close();
+
+		for (const [who, expected] of [
+			[{ sub: "u-eve", name: "Eve", room }, /^The room did not let you in: banned until .+\.$/],
+			[
+				{ sub: "u-sam", name: "Sam", room: "another-room" },
+				/^The room did not let you in: token is not for this room\.$/,
+			],
+		] as const) {
+			const page = await newPage(await person());
+			await page.clock.install();
+			const sockets: string[] = [];
+			page.on("websocket", (ws) => sockets.push(ws.url()));
+			const token = await signToken({ ...who, role: "member" });
+			await page.goto(`${fixture.server.origin}/?room=${room}#token=${token}`);
+			// Said in the conversation and under the disabled composer.
+			await page.getByText(expected).first().waitFor();
+			expect(await page.getByRole("status").getAttribute("data-state")).toBe("failed");
+			// Any retry would be due within the backoff's 30 s ceiling: fire everything due in 2 minutes.
+			await page.clock.runFor("02:00");
+			expect(sockets).toHaveLength(1);
+		}
 	});
 
 	it("does not reconnect with a token that expired while it was connected, and says so once", async () => {

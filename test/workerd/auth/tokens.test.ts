@@ -106,6 +106,19 @@ describe("the token", () => {
 		expect((await upgrade(room, undefined, { "Edgechat-Identity": identity })).status).toBe(401);
 	});
 
+	it("answers a GET without the upgrade with the same refusal, so a page can learn why its socket failed", async () => {
+		const room = freshRoom();
+		const get = (token?: string) =>
+			exports.default.fetch(`http://chat.test/api/rooms/${room}/websocket${token ? `?token=${token}` : ""}`);
+		expect(await refusal(await get())).toEqual([401, "missing token: pass ?token=… or Authorization: Bearer …"]);
+		expect(await refusal(await get(await tokenFor(room, { room: "elsewhere" })))).toEqual([
+			403,
+			"token is not for this room",
+		]);
+		// Nothing to refuse: the usual answer to a GET that is not an upgrade.
+		expect((await get(await tokenFor(room))).status).toBe(426);
+	});
+
 	it("guards the room's size: a moderator's token is needed", async () => {
 		const room = freshRoom();
 		const stats = (token?: string) =>
