@@ -47,7 +47,16 @@ export type Job =
 			perSecond: number;
 			seconds: number;
 	  }
-	| { kind: "release" };
+	| { kind: "release" }
+	/**
+	 * One big room, held between jobs (bench/scenarios.ts, the shards scenario): `members` plain
+	 * clients opened `parallel` at a time; the first of every `senderEvery` of them is a sender, so
+	 * in a room split into objects of `senderEvery` connections each object holds one sender.
+	 */
+	| { kind: "crowdOpen"; url: string; room: string; members: number; senderEvery: number; parallel: number }
+	/** The held room's senders send `rate` messages a second (all together) for `seconds`, timed as in a fan-out. */
+	| { kind: "crowdSend"; room: string; rate: number; seconds: number }
+	| { kind: "crowdClose"; room: string };
 
 /** What a fan-out job measured. */
 export interface FanoutResult {
@@ -60,6 +69,8 @@ export interface FanoutResult {
 	p50: number;
 	p99: number;
 	max: number;
+	/** Payload bytes received per delivery (the frame's header adds 2 more below 126 bytes). */
+	bytesPerDelivery: number;
 	/** This process's CPU use during the job (1.0 = one core). */
 	loadCpu: number;
 }
@@ -73,7 +84,12 @@ function roomUrl(base: string, room: string): string {
 }
 
 /** Opens one client and resolves once it may send (rich clients once welcomed). */
-function openClient(url: string, mode: Mode, name: string, onText: (text: string) => void): Promise<WebSocket> {
+function openClient(
+	url: string,
+	mode: Mode,
+	name: string,
+	onText: (text: string, bytes: number) => void,
+): Promise<WebSocket> {
 	return new Promise((resolve, reject) => {
 		// Offer permessage-deflate as every browser does; the server decides whether to take it.
 		const ws = new WebSocket(url, mode === "rich" ? ["edgechat.v1"] : [], { perMessageDeflate: true });
@@ -96,7 +112,7 @@ function openClient(url: string, mode: Mode, name: string, onText: (text: string
 				}
 				return;
 			}
-			onText(text);
+			onText(text, Buffer.isBuffer(data) ? data.length : Buffer.byteLength(text));
 		});
 		ws.on("error", (error) => {
 			if (!ready) reject(error);
@@ -140,52 +156,84 @@ function waitUntil(ready: () => boolean, ms: number): Promise<boolean> {
 	});
 }
 
-async function fanout(job: Extract<Job, { kind: "fanout" }>): Promise<FanoutResult> {
-	const senderCount = job.rooms * job.sendersPerRoom;
-	const perSender = Math.ceil((job.rate * job.seconds) / senderCount) + 1;
-	// deliveries[sender * perSender + seq] counts arrivals of that message.
-	const deliveries = new Uint16Array(senderCount * perSender);
-	const latencies = new Float64Array(Math.min(8_000_000, job.rate * job.seconds * job.clientsPerRoom + 1000));
-	let latencyCount = 0;
-	let delivered = 0;
-	let duplicates = 0;
-	let measuring = true;
-	const onText = (text: string) => {
-		if (!measuring) return;
+/** Counts and times the deliveries of one sending period's tagged messages. */
+class Meter {
+	/** Messages each sender may send at most. */
+	readonly perSender: number;
+	/** deliveries[sender * perSender + seq] counts arrivals of that message. */
+	readonly #deliveries: Uint16Array;
+	readonly #latencies: Float64Array;
+	#latencyCount = 0;
+	delivered = 0;
+	duplicates = 0;
+	bytes = 0;
+	#measuring = true;
+
+	readonly senderCount: number;
+	/** The clients every message should reach. */
+	readonly recipients: number;
+
+	constructor(senderCount: number, recipients: number, rate: number, seconds: number) {
+		this.senderCount = senderCount;
+		this.recipients = recipients;
+		this.perSender = Math.ceil((rate * seconds) / senderCount) + 1;
+		this.#deliveries = new Uint16Array(senderCount * this.perSender);
+		this.#latencies = new Float64Array(Math.min(8_000_000, rate * seconds * recipients + 1000));
+	}
+
+	/** A text frame a client received. */
+	readonly onText = (text: string, bytes: number): void => {
+		if (!this.#measuring) return;
 		const now = performance.now();
+		this.bytes += bytes;
 		for (const match of text.matchAll(TAG)) {
-			const index = Number(match[1]) * perSender + Number(match[2]);
-			const seen = deliveries[index] ?? 0;
-			deliveries[index] = seen + 1;
-			if (seen + 1 > job.clientsPerRoom) duplicates++;
-			delivered++;
-			if (latencyCount < latencies.length) latencies[latencyCount++] = now - Number(match[3]);
+			const index = Number(match[1]) * this.perSender + Number(match[2]);
+			const seen = this.#deliveries[index] ?? 0;
+			this.#deliveries[index] = seen + 1;
+			if (seen + 1 > this.recipients) this.duplicates++;
+			this.delivered++;
+			if (this.#latencyCount < this.#latencies.length) this.#latencies[this.#latencyCount++] = now - Number(match[3]);
 		}
 	};
 
-	const sockets: WebSocket[] = [];
-	const senders: WebSocket[] = [];
-	for (let r = 0; r < job.rooms; r++) {
-		const url = roomUrl(job.url, `bench-${process.pid}-${Date.now()}-${r}`);
-		const opening: Promise<WebSocket>[] = [];
-		for (let c = 0; c < job.clientsPerRoom; c++) opening.push(openClient(url, job.mode, `u${r}-${c}`, onText));
-		const room = await Promise.all(opening);
-		sockets.push(...room);
-		senders.push(...room.slice(0, job.sendersPerRoom));
+	/** Stops counting. */
+	stop(): void {
+		this.#measuring = false;
 	}
 
-	// The orchestrator reads the server's CPU time between these two notices, so connecting and
-	// disconnecting the clients is not charged to the deliveries.
+	/** The latency quantiles of what was counted. */
+	quantiles(): { p50: number; p99: number; max: number } {
+		const sorted = this.#latencies.subarray(0, this.#latencyCount).sort();
+		const pick = (q: number) =>
+			sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) : 0;
+		return { p50: pick(0.5), p99: pick(0.99), max: pick(1) };
+	}
+}
+
+/**
+ * `senders` send `rate` tagged messages a second between them for `seconds`, and `meter` hears
+ * what every client receives; resolves once all arrived (or the drain gave up). The orchestrator
+ * reads the server's CPU time between the two phase notices, so connecting and disconnecting
+ * the clients is not charged to the deliveries.
+ */
+async function sendAndMeasure(
+	meter: Meter,
+	senders: WebSocket[],
+	mode: Mode,
+	rate: number,
+	seconds: number,
+): Promise<FanoutResult> {
 	process.send?.({ phase: "sending" });
 	const cpuStart = process.cpuUsage();
 	const started = performance.now();
+	const { senderCount, perSender } = meter;
 	const sentBy = new Uint32Array(senderCount);
 	let sent = 0;
 	let clientIds = 0;
 	await new Promise<void>((resolve) => {
 		const tick = setInterval(() => {
 			const elapsed = (performance.now() - started) / 1000;
-			const due = Math.min(Math.floor(job.rate * Math.min(elapsed, job.seconds)), perSender * senderCount);
+			const due = Math.min(Math.floor(rate * Math.min(elapsed, seconds)), perSender * senderCount);
 			while (sent < due) {
 				const s = sent % senderCount;
 				const seq = sentBy[s] ?? 0;
@@ -193,39 +241,107 @@ async function fanout(job: Extract<Job, { kind: "fanout" }>): Promise<FanoutResu
 				sentBy[s] = seq + 1;
 				const tag = `t|${s}|${seq}|${performance.now().toFixed(3)}`;
 				const socket = senders[s];
-				if (job.mode === "plain") socket?.send(tag);
+				if (mode === "plain") socket?.send(tag);
 				else socket?.send(`{"type":"send","clientId":"c${++clientIds}","text":"${tag}"}`);
 				sent++;
 			}
-			if (elapsed >= job.seconds) {
+			if (elapsed >= seconds) {
 				clearInterval(tick);
 				resolve();
 			}
 		}, 5);
 	});
-	const expected = sent * job.clientsPerRoom;
-	await drain(() => delivered, expected);
-	const sendSeconds = job.seconds;
+	const expected = sent * meter.recipients;
+	await drain(() => meter.delivered, expected);
 	const cpu = process.cpuUsage(cpuStart);
 	const wall = (performance.now() - started) / 1000;
-	measuring = false;
+	meter.stop();
 	process.send?.({ phase: "drained" });
-	for (const ws of sockets) ws.terminate();
-	const sorted = latencies.subarray(0, latencyCount).sort();
-	const pick = (q: number) =>
-		sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) : 0;
+	const { delivered, duplicates } = meter;
 	return {
 		sent,
 		expected,
 		delivered,
 		duplicates,
 		lost: Math.max(0, expected - (delivered - duplicates)),
-		deliveriesPerSecond: delivered / sendSeconds,
-		p50: pick(0.5),
-		p99: pick(0.99),
-		max: pick(1),
+		deliveriesPerSecond: delivered / seconds,
+		...meter.quantiles(),
+		bytesPerDelivery: delivered ? meter.bytes / delivered : 0,
 		loadCpu: (cpu.user + cpu.system) / 1e6 / wall,
 	};
+}
+
+async function fanout(job: Extract<Job, { kind: "fanout" }>): Promise<FanoutResult> {
+	const meter = new Meter(job.rooms * job.sendersPerRoom, job.clientsPerRoom, job.rate, job.seconds);
+	const sockets: WebSocket[] = [];
+	const senders: WebSocket[] = [];
+	for (let r = 0; r < job.rooms; r++) {
+		const url = roomUrl(job.url, `bench-${process.pid}-${Date.now()}-${r}`);
+		const opening: Promise<WebSocket>[] = [];
+		for (let c = 0; c < job.clientsPerRoom; c++) opening.push(openClient(url, job.mode, `u${r}-${c}`, meter.onText));
+		const room = await Promise.all(opening);
+		sockets.push(...room);
+		senders.push(...room.slice(0, job.sendersPerRoom));
+	}
+	const result = await sendAndMeasure(meter, senders, job.mode, job.rate, job.seconds);
+	for (const ws of sockets) ws.terminate();
+	return result;
+}
+
+/** A big room held between jobs: its clients, its senders, and the meter of the step under way. */
+interface Crowd {
+	readonly sockets: WebSocket[];
+	readonly senders: WebSocket[];
+	meter: Meter | null;
+}
+
+const crowds = new Map<string, Crowd>();
+
+/**
+ * Opens a big plain room and holds it: block by block of `senderEvery` connections, a sender
+ * first and then the rest of the block, `parallel` at a time. Resolves with the time it took.
+ */
+async function crowdOpen(job: Extract<Job, { kind: "crowdOpen" }>) {
+	const url = roomUrl(job.url, job.room);
+	const crowd: Crowd = { sockets: [], senders: [], meter: null };
+	crowds.set(job.room, crowd);
+	const onText = (text: string, bytes: number) => crowd.meter?.onText(text, bytes);
+	const started = performance.now();
+	for (let block = 0; block < job.members; block += job.senderEvery) {
+		const sender = await openClient(url, "plain", "sender", onText);
+		crowd.senders.push(sender);
+		crowd.sockets.push(sender);
+		let next = block + 1;
+		const end = Math.min(job.members, block + job.senderEvery);
+		const worker = async () => {
+			while (next < end) {
+				next++;
+				crowd.sockets.push(await openClient(url, "plain", "member", onText));
+			}
+		};
+		await Promise.all(Array.from({ length: job.parallel }, worker));
+	}
+	const seconds = (performance.now() - started) / 1000;
+	return { setupSeconds: seconds, connectionsPerSecond: job.members / seconds };
+}
+
+async function crowdSend(job: Extract<Job, { kind: "crowdSend" }>): Promise<FanoutResult> {
+	const crowd = crowds.get(job.room);
+	if (!crowd) throw new Error(`no held room ${job.room}`);
+	const meter = new Meter(crowd.senders.length, crowd.sockets.length, job.rate, job.seconds);
+	crowd.meter = meter;
+	try {
+		return await sendAndMeasure(meter, crowd.senders, "plain", job.rate, job.seconds);
+	} finally {
+		crowd.meter = null;
+	}
+}
+
+function crowdClose(job: Extract<Job, { kind: "crowdClose" }>) {
+	const crowd = crowds.get(job.room);
+	crowds.delete(job.room);
+	for (const ws of crowd?.sockets ?? []) ws.terminate();
+	return { closed: crowd?.sockets.length ?? 0 };
 }
 
 /** What a stall job saw. */
@@ -445,6 +561,9 @@ process.on("message", async (job: Job) => {
 		else if (job.kind === "heldBroadcast") result = await heldBroadcast();
 		else if (job.kind === "stall") result = await stall(job);
 		else if (job.kind === "storm") result = await storm(job);
+		else if (job.kind === "crowdOpen") result = await crowdOpen(job);
+		else if (job.kind === "crowdSend") result = await crowdSend(job);
+		else if (job.kind === "crowdClose") result = crowdClose(job);
 		else {
 			for (const ws of held) ws.terminate();
 			held = [];

@@ -7,9 +7,10 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { freePort, ROOT, startWranglerDev } from "../scripts/local-server.ts";
+import { freePort, ROOT, type RoomInspector, startWranglerDev } from "../scripts/local-server.ts";
 import type { Job, Mode } from "./load.ts";
-import { BENCH_VARS } from "./settings.ts";
+import type { Question } from "./serve-edgechat.ts";
+import { BENCH_VARS, shardVars } from "./settings.ts";
 
 const SERVER_CORE = "0";
 const LOAD_CORE = "1";
@@ -69,8 +70,8 @@ export async function startReference(): Promise<Server> {
 export interface Workerd {
 	readonly child: ChildProcess;
 	readonly port: number;
-	/** Which instance of `room` is live (an RPC call, which wakes the room if evicted). */
-	instanceOf(room: string): Promise<number>;
+	/** Asks `room`'s object one of its inspection questions (an RPC call, which wakes the room if evicted). */
+	ask<Q extends Question["ask"]>(room: string, question: Q): Promise<Awaited<ReturnType<RoomInspector[Q]>>>;
 }
 
 /**
@@ -81,12 +82,19 @@ export async function startWorkerd(tmpfs: boolean, root = ROOT, vars: Record<str
 	const env: Record<string, string> = tmpfs ? { TMPDIR: "/dev/shm" } : {};
 	env.EDGECHAT_BENCH_VARS = JSON.stringify(vars);
 	const { child, ready } = await startPinned(SERVER_CORE, process.execPath, ["bench/serve-edgechat.ts"], env, root);
-	const instanceOf = (room: string) =>
-		new Promise<number>((resolve) => {
-			child.once("message", (m: { instance: number }) => resolve(m.instance));
-			child.send({ instanceOf: room });
+	const waiting = new Map<number, (answer: never) => void>();
+	child.on("message", ({ id, answer }: { id: number; answer: never }) => {
+		waiting.get(id)?.(answer);
+		waiting.delete(id);
+	});
+	let asked = 0;
+	const ask: Workerd["ask"] = (room, question) =>
+		new Promise((resolve) => {
+			const id = ++asked;
+			waiting.set(id, resolve);
+			child.send({ id, room, ask: question } satisfies Question);
 		});
-	return { child, port: ready, instanceOf };
+	return { child, port: ready, ask };
 }
 
 /** Plain and rich edgechat servers on one workerd process, labelled with `version`. */
@@ -99,6 +107,19 @@ export function edgechatServers(workerd: Workerd, version: string): Server[] {
 		// One process serves both: the first stops it.
 		stop: i === 0 ? () => stopChild(workerd.child) : async () => {},
 	}));
+}
+
+/** A server of the shards scenario: a workerd whose rooms of `members` spread over `objects` objects. */
+export interface ShardServer extends Server {
+	readonly objects: number;
+	readonly workerd: Workerd;
+}
+
+/** A workerd with `SHARD_SIZE` = members / objects (bench/settings.ts `shardVars`), spoken to in plain mode. */
+export async function startShardServer(tmpfs: boolean, members: number, objects: number): Promise<ShardServer> {
+	const workerd = await startWorkerd(tmpfs, ROOT, shardVars(members, objects));
+	const [plain] = edgechatServers(workerd, objects === 1 ? "one object" : `${objects} objects`) as [Server];
+	return { ...plain, objects, workerd };
 }
 
 /** Checks out `rev` in a temporary git worktree (sharing this tree's node_modules) and serves it. */

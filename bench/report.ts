@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { log, type Measured, P99_LIMIT_MS, type Step } from "./scenarios.ts";
+import { log, type Measured, P99_LIMIT_MS, type ShardComparison, type ShardStep, type Step } from "./scenarios.ts";
 
 /** What results.json says about the run itself, ahead of the measurements. */
 export interface RunHeader {
@@ -95,6 +95,72 @@ function table(summary: Summary[], measured: Measured): string {
 	].join("\n");
 }
 
+/** What the steps of one server at one rate add up to (every round). */
+function pooled(steps: ShardStep[], stepSeconds: number) {
+	const sum = (f: (s: ShardStep) => number) => steps.reduce((total, s) => total + f(s), 0);
+	const delivered = sum((s) => s.delivered);
+	const seconds = sum((s) => s.measuredSeconds);
+	const called = steps.every((s) => s.calls !== null);
+	return {
+		delivered,
+		cpuPerMillion: delivered ? (sum((s) => s.serverCpuSeconds) / delivered) * 1e6 : 0,
+		// The steps' p50 and p99, each step's own (the quantiles of the pooled deliveries are not kept).
+		p50: steps.map((s) => s.p50.toFixed(1)).join(", "),
+		p99: steps.map((s) => s.p99.toFixed(1)).join(", "),
+		lost: sum((s) => s.lost),
+		duplicates: sum((s) => s.duplicates),
+		cpuShare: seconds ? sum((s) => s.serverCpuSeconds) / seconds : 0,
+		// The room object's calls per second of sending, from and to its shards.
+		submitted: called ? sum((s) => s.calls?.submitted ?? 0) / (steps.length * stepSeconds) : null,
+		pushed: called ? sum((s) => s.calls?.pushed ?? 0) / (steps.length * stepSeconds) : null,
+		bytesPerDelivery: delivered ? sum((s) => s.bytesPerDelivery * s.delivered) / delivered : 0,
+	};
+}
+
+/**
+ * The shards scenario's tables: per rate, each server's CPU per delivery (all rounds pooled), the
+ * ratio of the sharded room's to the one-object room's, latency, losses and the room object's
+ * calls per second; then the opening of each room.
+ */
+export function shardTable(comparison: ShardComparison): string {
+	const { members, steps, setup, stepSeconds } = comparison;
+	const labels = [...new Set(steps.map((s) => s.server))];
+	const rates = [...new Set(steps.map((s) => s.rate))];
+	const rows: string[] = [];
+	for (const rate of rates) {
+		const [base, ...others] = labels.map((label) =>
+			pooled(
+				steps.filter((s) => s.server === label && s.rate === rate),
+				stepSeconds,
+			),
+		);
+		for (const [i, p] of [base, ...others].entries()) {
+			if (!p) continue;
+			const ratio = base?.cpuPerMillion ? p.cpuPerMillion / base.cpuPerMillion : null;
+			const calls =
+				p.submitted === null || p.pushed === null ? "-" : `${p.submitted.toFixed(1)} in / ${p.pushed.toFixed(1)} out`;
+			rows.push(
+				`| ${rate} | ${labels[i]} | ${p.delivered.toLocaleString("en")} | ${p.cpuPerMillion.toFixed(2)} | ${times(ratio)} | ${(p.cpuShare * 100).toFixed(0)}% | ${p.p50} | ${p.p99} | ${p.lost} / ${p.duplicates} | ${calls} | ${p.bytesPerDelivery.toFixed(1)} |`,
+			);
+		}
+	}
+	return [
+		"",
+		`One room of ${members} plain clients (${comparison.senders} sending), ${stepSeconds} s steps:`,
+		"",
+		"| msg/s | server | deliveries | server CPU s per million deliveries | vs one object | server CPU while sending | p50 per step (ms) | p99 per step (ms) | lost / duplicated | room object calls/s | payload bytes per delivery |",
+		"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+		...rows,
+		"",
+		"| server | round | setup (s) | connections/s | KiB resident per connection | connections per object | emptied after close (s) |",
+		"| --- | --- | --- | --- | --- | --- | --- |",
+		...setup.map(
+			(s) =>
+				`| ${s.server} | ${s.round} | ${s.setupSeconds.toFixed(1)} | ${Math.round(s.connectionsPerSecond)} | ${s.kibPerConnection.toFixed(1)} | ${s.parts.join(" / ")} | ${s.emptiedSeconds.toFixed(1)} |`,
+		),
+	].join("\n");
+}
+
 /** A bar chart of sustained fan-out per server, with the ratio to the reference. */
 function chart(summary: Summary[], quick: boolean): string {
 	const width = 720;
@@ -134,6 +200,7 @@ export function writeReport(
 ): void {
 	const summary = summarize(measured, servers, reference);
 	console.log(table(summary, measured));
+	if (measured.shards) console.log(shardTable(measured.shards));
 	writeFileSync(path.join(out, "results.json"), `${JSON.stringify({ ...header, ...measured, summary }, null, 2)}\n`);
 	writeFileSync(path.join(out, "results.svg"), chart(summary, header.quick));
 	log(`\nwrote ${path.join(out, "results.json")} and results.svg`);

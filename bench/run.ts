@@ -20,23 +20,31 @@ import {
 	startLoadGenerator,
 	startNaiveRoom,
 	startReference,
+	startShardServer,
 	startWorkerd,
 	startWrangler,
 } from "./processes.ts";
-import { type RunHeader, writeReport } from "./report.ts";
-import { runScenarios } from "./scenarios.ts";
+import { type RunHeader, shardTable, writeReport } from "./report.ts";
+import { runScenarios, shardComparison, shardOptions } from "./scenarios.ts";
+import { SHARD_OBJECTS } from "./settings.ts";
 
 const QUICK = process.argv.includes("--quick");
 const WITH_WRANGLER = !process.argv.includes("--no-wrangler");
 const OUT = process.argv.find((a) => a.startsWith("--out="))?.slice(6) ?? path.join(ROOT, "bench");
-/** `--rates=100,300`: fan-out rates to try instead of the defaults (for profiling one change). */
+/** `--rates=100,300`: the rates of an `--only=fanout|rooms|shards` run instead of its ladder (for profiling one change). */
 const RATES = process.argv
 	.find((a) => a.startsWith("--rates="))
 	?.slice(8)
 	.split(",")
 	.map(Number);
-/** `--only=fanout`, `--only=rooms`, `--only=slow`, `--only=storm` or `--only=hibernation`: run just that scenario and write no results (for profiling one change). */
+/**
+ * `--only=fanout`, `--only=rooms`, `--only=slow`, `--only=storm`, `--only=hibernation` or
+ * `--only=shards`: run just that scenario and write no results (for profiling one change;
+ * `shards` prints its table and starts only its own two servers).
+ */
 const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
+/** `--members=N`: the size of the shards scenario's room (a multiple of 4; default 8,000, 400 with `--quick`). */
+const MEMBERS = Number(process.argv.find((a) => a.startsWith("--members="))?.slice(10) ?? (QUICK ? 400 : 8000));
 /**
  * `--tmpfs`: edgechat's temporary Durable Object storage (miniflare's, under TMPDIR) in
  * /dev/shm, so commits cost no disk flush. A diagnostic: it shows what the room costs when
@@ -58,6 +66,23 @@ const COMPRESSION = process.argv.includes("--compression");
 const STEP_SECONDS = QUICK ? 1.5 : 4;
 
 const load = await startLoadGenerator();
+// The shards scenario: one workerd whose rooms stay on one object, one whose rooms spread over four.
+const shards = {
+	servers:
+		ONLY && ONLY !== "shards"
+			? []
+			: [await startShardServer(TMPFS, MEMBERS, 1), await startShardServer(TMPFS, MEMBERS, SHARD_OBJECTS)],
+	options: shardOptions(QUICK, MEMBERS, ONLY === "shards" ? RATES : undefined),
+};
+if (ONLY === "shards") {
+	try {
+		console.log(shardTable(await shardComparison(load, shards.servers, shards.options)));
+	} finally {
+		load.stop();
+		for (const server of shards.servers) await server.stop();
+	}
+	process.exit(0);
+}
 const header: RunHeader = { quick: QUICK, tmpfs: TMPFS, date: new Date().toISOString(), stepSeconds: STEP_SECONDS };
 const reference = await startReference();
 const workerd = await startWorkerd(TMPFS);
@@ -76,10 +101,10 @@ try {
 	const measured = await runScenarios(
 		load,
 		{ quick: QUICK, only: ONLY, rates: RATES, stepSeconds: STEP_SECONDS },
-		{ reference, edgechat, workerd, core, all: servers },
+		{ reference, edgechat, workerd, core, all: servers, shards },
 	);
 	if (measured) writeReport(OUT, header, measured, servers, reference);
 } finally {
 	load.stop();
-	for (const server of servers) await server.stop();
+	for (const server of [...servers, ...shards.servers]) await server.stop();
 }

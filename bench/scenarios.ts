@@ -6,7 +6,8 @@
  */
 import type { FanoutResult, StallResult, StormResult } from "./load.ts";
 import { cpuSeconds, rssKiB } from "./measure.ts";
-import { type LoadGenerator, type Phase, type Server, socketUrl, type Workerd } from "./processes.ts";
+import { type LoadGenerator, type Phase, type Server, type ShardServer, socketUrl, type Workerd } from "./processes.ts";
+import { SHARD_OBJECTS } from "./settings.ts";
 
 /** Sustained = zero loss, no duplicates and p99 at most this (ms). */
 export const P99_LIMIT_MS = 100;
@@ -19,7 +20,7 @@ export function log(line: string): void {
 export interface ScenarioOptions {
 	/** `--quick`: shorter steps, fewer rates, fewer connections, no hibernation. */
 	readonly quick: boolean;
-	/** `--only=fanout|rooms|slow|storm|hibernation`: just that scenario, and no results. */
+	/** `--only=fanout|rooms|slow|storm|hibernation|shards`: just that scenario, and no results file. */
 	readonly only: string | undefined;
 	/** `--rates=a,b,...`: the rates of the `--only` scenario (fan-out or rooms) instead of its ladder. */
 	readonly rates: number[] | undefined;
@@ -38,6 +39,8 @@ export interface Lineup {
 	readonly core: Server[];
 	/** `core` and edgechat through `wrangler dev` (unless `--no-wrangler`), for the fan-out. */
 	readonly all: Server[];
+	/** The shards scenario's two servers (one object, four objects), and its shape. */
+	readonly shards: { servers: ShardServer[]; options: ShardOptions };
 }
 
 export interface Step extends FanoutResult {
@@ -61,9 +64,36 @@ export interface Measured {
 	hibernation?: { first: number; woken: number; evicted: boolean; delivered: number; of: number; ms: number };
 	slowConsumer: (StallResult & { server: string; serverGrowthKiB: number })[];
 	storm: (StormResult & { server: string })[];
+	/** One room on one object against the same room over several (full runs, and `--only=shards`). */
+	shards?: ShardComparison;
 }
 
 type Shape = { rooms: number; clients: number; senders: number };
+
+/**
+ * Server CPU while messages flow (from the first send until all arrived), not while clients
+ * connect: `onPhase` hears the load generator's notices, and the fields hold the reading after
+ * "drained". The wall window encloses the CPU window (reading /proc takes a few ms), so the CPU
+ * read can never exceed one core's worth of the wall time.
+ */
+function cpuWindow(pid: number): { onPhase(phase: Phase): void; serverCpuSeconds: number; measuredSeconds: number } {
+	let before = 0;
+	let startedAt = 0;
+	const window = {
+		serverCpuSeconds: 0,
+		measuredSeconds: 0,
+		onPhase: (phase: Phase) => {
+			if (phase === "sending") {
+				startedAt = performance.now();
+				before = cpuSeconds(pid);
+			} else {
+				window.serverCpuSeconds = cpuSeconds(pid) - before;
+				window.measuredSeconds = (performance.now() - startedAt) / 1000;
+			}
+		},
+	};
+	return window;
+}
 
 /** One fan-out step against one server, with the server's CPU use. */
 async function step(
@@ -74,22 +104,7 @@ async function step(
 	rate: number,
 	retried = false,
 ): Promise<Step> {
-	// Server CPU while messages flow (from the first send until all arrived), not while clients connect.
-	let before = 0;
-	let startedAt = 0;
-	let serverCpuSeconds = 0;
-	let measuredSeconds = 0;
-	const onPhase = (phase: Phase) => {
-		// The wall window encloses the CPU window (reading /proc takes a few ms), so the CPU read
-		// can never exceed one core's worth of the wall time.
-		if (phase === "sending") {
-			startedAt = performance.now();
-			before = cpuSeconds(server.pid);
-		} else {
-			serverCpuSeconds = cpuSeconds(server.pid) - before;
-			measuredSeconds = (performance.now() - startedAt) / 1000;
-		}
-	};
+	const cpu = cpuWindow(server.pid);
 	const result = await load.run<FanoutResult>(
 		{
 			kind: "fanout",
@@ -101,8 +116,9 @@ async function step(
 			rate,
 			seconds: stepSeconds,
 		},
-		onPhase,
+		cpu.onPhase,
 	);
+	const { serverCpuSeconds, measuredSeconds } = cpu;
 	const sustained = result.lost === 0 && result.duplicates === 0 && result.p99 <= P99_LIMIT_MS;
 	if (!sustained && !retried) {
 		// One pause (a GC in a server or in the load generator) on a shared 2-core machine should
@@ -199,12 +215,12 @@ async function hibernation(load: LoadGenerator, workerd: Workerd): Promise<NonNu
 	// Asking a room over RPC keeps it in memory, so ask a fresh probe room instead: the room
 	// created right after it is the isolate's next instance.
 	const room = `hibernate-${Date.now()}`;
-	const first = (await workerd.instanceOf(`probe-${Date.now()}`)) + 1;
+	const first = (await workerd.ask(`probe-${Date.now()}`, "instanceNumber")) + 1;
 	log("\nhibernation: 100 rich clients, then 15 s without a frame");
 	await load.run({ kind: "hold", url: socketUrl(workerd.port), mode: "rich", connections: 100, room });
 	await new Promise((resolve) => setTimeout(resolve, 15_000));
 	const wake = await load.run<{ delivered: number; of: number; ms: number }>({ kind: "heldBroadcast" });
-	const woken = await workerd.instanceOf(room);
+	const woken = await workerd.ask(room, "instanceNumber");
 	await load.run({ kind: "release" });
 	const evicted = woken > first;
 	log(
@@ -276,6 +292,169 @@ async function reconnectStorm(load: LoadGenerator, servers: Server[], clients: n
 		results.push({ ...result, server: server.label });
 	}
 	return results;
+}
+
+/**
+ * The shape of the shards scenario: `members` connections (the full run's 8,000 is what one
+ * workerd process can hold here: bench/README.md), rates the one-object room sustains.
+ */
+export function shardOptions(quick: boolean, members: number, rates: number[] | undefined): ShardOptions {
+	return quick
+		? { members, rates: rates ?? [5], stepSeconds: 1.5, rounds: 1 }
+		: { members, rates: rates ?? [0.5, 1, 2], stepSeconds: 10, rounds: 2 };
+}
+
+/** The shape of the shards scenario. */
+export interface ShardOptions {
+	/** Connections in the room, senders included. */
+	readonly members: number;
+	/** Messages per second, all senders together, one step each per server per round. */
+	readonly rates: number[];
+	readonly stepSeconds: number;
+	/** How many times each server opens its room and runs every rate (A B A B ...). */
+	readonly rounds: number;
+}
+
+/** One sending step of the shards scenario. */
+export interface ShardStep extends FanoutResult {
+	server: string;
+	objects: number;
+	round: number;
+	rate: number;
+	serverCpuSeconds: number;
+	measuredSeconds: number;
+	/** Calls the room's object received from shards and made to them during the step (null: it was re-created meanwhile). */
+	calls: { submitted: number; pushed: number } | null;
+}
+
+/** Opening the room of one round. */
+export interface ShardSetup {
+	server: string;
+	objects: number;
+	round: number;
+	setupSeconds: number;
+	connectionsPerSecond: number;
+	/** Resident growth of the server's process tree over the opening, per connection (round 1: a fresh process). */
+	kibPerConnection: number;
+	/** Connections per object once open, the room's own first (from the room's `stats()`). */
+	parts: number[];
+	/** Seconds from closing every client until the room counted none (all departures seen, shards' too). */
+	emptiedSeconds: number;
+}
+
+export interface ShardComparison {
+	members: number;
+	senders: number;
+	stepSeconds: number;
+	setup: ShardSetup[];
+	steps: ShardStep[];
+}
+
+/** Resolves once `check()` holds (polling every 250 ms), or throws after `ms`. */
+async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+	const started = performance.now();
+	while (!(await check())) {
+		if (performance.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 250));
+	}
+}
+
+/** One step in the held room: the senders send at `rate` for `stepSeconds`; CPU, latency and the room's calls. */
+async function shardStep(
+	load: LoadGenerator,
+	server: ShardServer,
+	room: string,
+	round: number,
+	rate: number,
+	stepSeconds: number,
+): Promise<ShardStep> {
+	const { workerd, pid } = server;
+	// Asking wakes the room's object before the CPU window opens, should it have been evicted.
+	const instance = await workerd.ask(room, "instanceNumber");
+	const before = await workerd.ask(room, "shardCalls");
+	const cpu = cpuWindow(pid);
+	const result = await load.run<FanoutResult>({ kind: "crowdSend", room, rate, seconds: stepSeconds }, cpu.onPhase);
+	const after = await workerd.ask(room, "shardCalls");
+	const calls =
+		(await workerd.ask(room, "instanceNumber")) === instance
+			? { submitted: after.submitted - before.submitted, pushed: after.pushed - before.pushed }
+			: null;
+	const { serverCpuSeconds, measuredSeconds } = cpu;
+	const perDelivery = (serverCpuSeconds / Math.max(1, result.delivered)) * 1e6;
+	const callText = calls
+		? `room calls/s ${(calls.submitted / stepSeconds).toFixed(1)} in, ${(calls.pushed / stepSeconds).toFixed(1)} out`
+		: "room re-created";
+	const flag = result.loadCpu > 0.7 ? " (load generator above 70% of its core)" : "";
+	log(
+		`  ${server.label.padEnd(26)} ${String(rate).padStart(3)} msg/s -> ${Math.round(result.deliveriesPerSecond).toString().padStart(6)} deliveries/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  lost ${result.lost}  dup ${result.duplicates}  server cpu ${serverCpuSeconds.toFixed(2)} s (${perDelivery.toFixed(2)} s per million)  ${callText}${flag}`,
+	);
+	return {
+		...result,
+		server: server.label,
+		objects: server.objects,
+		round,
+		rate,
+		serverCpuSeconds,
+		measuredSeconds,
+		calls,
+	};
+}
+
+/**
+ * One room of `members` plain clients on one object against the same room over several (the
+ * room's own object and shards), on two workerd processes that differ only in `SHARD_SIZE`.
+ * Round by round, each server in turn (A B A B ...) opens its room 50 connections at a time
+ * (the first of every members/4 a sender, so the sharded room has one sender in each object),
+ * runs every rate, and closes it. All objects of a process share its one thread, so compare
+ * CPU per delivery, not speed.
+ */
+export async function shardComparison(
+	load: LoadGenerator,
+	servers: readonly ShardServer[],
+	options: ShardOptions,
+): Promise<ShardComparison> {
+	const { members, rates, stepSeconds, rounds } = options;
+	const senderEvery = members / SHARD_OBJECTS;
+	log(
+		`\nshards: one room of ${members} plain clients (${SHARD_OBJECTS} of them sending, one per ${senderEvery} connections), ${servers.map((s) => s.label).join(" against ")}`,
+	);
+	const setup: ShardSetup[] = [];
+	const steps: ShardStep[] = [];
+	for (let round = 1; round <= rounds; round++) {
+		for (const server of servers) {
+			const { workerd, pid } = server;
+			const room = `shards-${server.objects}-${round}-${Date.now()}`;
+			const rss = rssKiB(pid);
+			const opened = await load.run<{ setupSeconds: number; connectionsPerSecond: number }>({
+				kind: "crowdOpen",
+				url: socketUrl(workerd.port),
+				room,
+				members,
+				senderEvery,
+				parallel: 50,
+			});
+			const kibPerConnection = (rssKiB(pid) - rss) / members;
+			const parts = (await workerd.ask(room, "stats")).shards.map((part) => part.connections);
+			log(
+				`  ${server.label.padEnd(26)} round ${round}: ${members} connections in ${opened.setupSeconds.toFixed(1)} s (${Math.round(opened.connectionsPerSecond)}/s), +${kibPerConnection.toFixed(1)} KiB resident per connection; per object ${parts.join(" / ")}`,
+			);
+			for (const rate of rates) steps.push(await shardStep(load, server, room, round, rate, stepSeconds));
+			const closedAt = performance.now();
+			await load.run({ kind: "crowdClose", room });
+			await until(async () => (await workerd.ask(room, "stats")).connections === 0, 120_000, `${room} to empty`);
+			const emptiedSeconds = (performance.now() - closedAt) / 1000;
+			setup.push({
+				server: server.label,
+				objects: server.objects,
+				round,
+				...opened,
+				kibPerConnection,
+				parts,
+				emptiedSeconds,
+			});
+		}
+	}
+	return { members, senders: SHARD_OBJECTS, stepSeconds, setup, steps };
 }
 
 /**
@@ -359,6 +538,9 @@ export async function runScenarios(
 	const hibernated = !quick && (!only || only === "hibernation") ? await hibernation(load, workerd) : undefined;
 	if (only) return undefined;
 
+	// 9. One big room on one object against the same room over four.
+	const shards = await shardComparison(load, lineup.shards.servers, lineup.shards.options);
+
 	return {
 		memory,
 		fanout,
@@ -369,5 +551,6 @@ export async function runScenarios(
 		slowConsumer: stalled,
 		storm: storms,
 		...(hibernated ? { hibernation: hibernated } : {}),
+		shards,
 	};
 }

@@ -212,6 +212,10 @@ export interface RoomInspector {
 	connectionCount(): Promise<number>;
 	memberNames(): Promise<string[]>;
 	storedMessageCount(): Promise<number>;
+	/** Calls received from shards and pushes made to them since this instance started. */
+	shardCalls(): Promise<{ submitted: number; pushed: number }>;
+	/** The room's size, as `GET /api/rooms/NAME` answers it (the room's own object first in `shards`). */
+	stats(): Promise<{ connections: number; members: number; latestId: number; shards: { connections: number }[] }>;
 }
 
 /** Reaches a room's Durable Object in a miniflare server over RPC (for reading it only). */

@@ -65,6 +65,12 @@ describe("npm run bench -- --quick", () => {
 		expect(results.slowConsumer).toHaveLength(3);
 		expect(slow).toMatchObject({ stalledClose: 1013, worstReaderShortBy: 0 });
 		expect(slow.addressedBytes).toBe(5 * 50 * 4 * 16_384);
+		// One room on one object against the same room over four (the room's own and 3 shards):
+		// each part holds its quarter, and every member got every message once.
+		expect(results.shards.setup.map((s: { parts: number[] }) => s.parts)).toEqual([[400], [100, 100, 100, 100]]);
+		expect(results.shards.steps).toHaveLength(2);
+		for (const step of results.shards.steps) expect(step).toMatchObject({ lost: 0, duplicates: 0 });
+		expect(stdout).toMatch(/\| edgechat plain \(4 objects\) \| [\d,]+ \| [\d.]+ \| [\d.]+x \|/);
 		expect(existsSync(path.join(out, "results.svg"))).toBe(true);
 		expect(readFileSync(path.join(out, "results.svg"), "utf8")).toMatch(/<svg[^>]*>[\s\S]*edgechat rich \(workerd\)/);
 	}, 240_000);
