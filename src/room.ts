@@ -19,7 +19,7 @@ import { MessageLog } from "./message-log.ts";
 import { Presence } from "./presence.ts";
 import { type ErrorEvent, type LogEntry, TYPING_INTERVAL_MS, WELCOME_MEMBERS } from "./protocol.ts";
 import { ShardDirectory } from "./shard/directory.ts";
-import { ROOM_HEADER, SHARD_HEADER, shardObjectName, USE_SHARD_STATUS } from "./shard/placement.ts";
+import { ROOM_HEADER, SHARD_FULL_HEADER, SHARD_HEADER, shardObjectName, USE_SHARD_STATUS } from "./shard/placement.ts";
 import type { RoomShard } from "./shard/shard.ts";
 
 /** Room instances created in this isolate so far (each wake from eviction creates one). */
@@ -126,6 +126,8 @@ export class Room extends HubHost {
 		}
 		this.#rememberName(request);
 		if (this.hub.size < this.config.shardSize) return this.upgrade(request, "");
+		const full = Number(request.headers.get(SHARD_FULL_HEADER));
+		if (full > 0) this.#shards.report(full, this.config.shardSize);
 		const shard = this.#shards.place(this.config.shardSize);
 		return new Response(null, { status: USE_SHARD_STATUS, headers: { [SHARD_HEADER]: String(shard) } });
 	}

@@ -24,7 +24,14 @@ import { logEvent } from "./log-event.ts";
 import { checkOrigin } from "./origin.ts";
 import { checkRoomName } from "./room-name.ts";
 
-import { ROOM_HEADER, SHARD_HEADER, shardObjectName, USE_SHARD_STATUS } from "./shard/placement.ts";
+import {
+	PLACEMENT_ATTEMPTS,
+	ROOM_HEADER,
+	SHARD_FULL_HEADER,
+	SHARD_HEADER,
+	shardObjectName,
+	USE_SHARD_STATUS,
+} from "./shard/placement.ts";
 
 export { Room } from "./room.ts";
 export { RoomShard } from "./shard/shard.ts";
@@ -101,16 +108,26 @@ export default {
 		const headers = new Headers(request.headers);
 		headers.set(ROOM_HEADER, room.name);
 		headers.delete(SHARD_HEADER);
+		headers.delete(SHARD_FULL_HEADER);
 		headers.delete(IDENTITY_HEADER);
 		if (identity) headers.set(IDENTITY_HEADER, JSON.stringify(identity));
 		const upgrade = new Request(request, { headers });
-		const answer = await stub.fetch(upgrade);
-		const shard = answer.headers.get(SHARD_HEADER);
-		if (answer.status !== USE_SHARD_STATUS || shard === null) return answer;
-		// The room is past its own object's size: the upgrade goes to the shard it named
-		// (src/shard/placement.ts), and the room object is out of this socket's path.
-		headers.set(SHARD_HEADER, shard);
-		const shardStub = env.SHARDS.get(env.SHARDS.idFromName(shardObjectName(room.name, Number(shard))));
-		return shardStub.fetch(new Request(request, { headers }));
+		let answer = await stub.fetch(upgrade);
+		for (let attempt = 1; ; attempt++) {
+			const shard = answer.headers.get(SHARD_HEADER);
+			if (answer.status !== USE_SHARD_STATUS || shard === null) return answer;
+			// The room is past its own object's size: the upgrade goes to the shard it named
+			// (src/shard/placement.ts), and the room object is out of this socket's path.
+			const toShard = new Headers(headers);
+			toShard.set(SHARD_HEADER, shard);
+			const shardStub = env.SHARDS.get(env.SHARDS.idFromName(shardObjectName(room.name, Number(shard))));
+			const taken = await shardStub.fetch(new Request(request, { headers: toShard }));
+			const full = taken.headers.get(SHARD_FULL_HEADER);
+			if (full === null || attempt === PLACEMENT_ATTEMPTS) return taken;
+			// That shard filled up before the room knew: the room places the upgrade again.
+			const again = new Headers(headers);
+			again.set(SHARD_FULL_HEADER, full);
+			answer = await stub.fetch(new Request(request, { headers: again }));
+		}
 	},
 } satisfies ExportedHandler<Env>;

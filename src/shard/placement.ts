@@ -16,6 +16,15 @@ export const ROOM_HEADER = "Edgechat-Room";
 export const SHARD_HEADER = "Edgechat-Shard";
 /** The status of the room object's answer "use a shard" (never seen by clients). */
 export const USE_SHARD_STATUS = 421;
+/**
+ * On a shard's 503 when it is full, and then on the upgrade the Worker sends the room's object
+ * again: that shard's number. The room counts places it handed out until a shard reports its
+ * size, but a shard's report can come before upgrades already on their way to it; the room then
+ * takes that shard as full and places the upgrade elsewhere. The Worker asks again at most
+ * `PLACEMENT_ATTEMPTS` times.
+ */
+export const SHARD_FULL_HEADER = "Edgechat-Shard-Full";
+export const PLACEMENT_ATTEMPTS = 3;
 
 /** The name of shard `shard`'s object (in the SHARDS namespace) for room `room`. */
 export function shardObjectName(room: string, shard: number): string {

@@ -2,7 +2,7 @@ import type { Batch, Push, Submission } from "../delivery.ts";
 import { HubHost } from "../hub-host.ts";
 import { logEvent } from "../log-event.ts";
 import type { Room } from "../room.ts";
-import { readPlacement } from "./placement.ts";
+import { readPlacement, SHARD_FULL_HEADER } from "./placement.ts";
 
 /** How long a shard waits before it tries the room again after a call to it failed. */
 const RETRY_SUBMIT_MS = 1_000;
@@ -72,7 +72,7 @@ export class RoomShard extends HubHost {
 		if (this.hub.size >= this.config.shardSize) {
 			return new Response("this part of the room is full; try again\n", {
 				status: 503,
-				headers: { "Retry-After": "1" },
+				headers: { "Retry-After": "1", [SHARD_FULL_HEADER]: String(this.#home.shard) },
 			});
 		}
 		return this.upgrade(request, `${this.#home.shard}/`);

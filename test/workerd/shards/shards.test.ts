@@ -74,6 +74,17 @@ describe("placement", () => {
 		expect(await response.text()).toBe("room is full (12 connections); try again later\n");
 	});
 
+	it("places an upgrade elsewhere when its shard filled up before the room knew", async () => {
+		const room = freshRoom("race");
+		for (let i = 0; i < 6; i++) await connect(room); // the room's object and shard 1 are full
+		// Shard 1's report that it holds nothing, as if it came before upgrades on their way to it.
+		await runInDurableObject(stubFor(room), (r) => r.submit({ shard: 1, connections: 0, submissions: [] }));
+		expect((await statsOf(room)).shards[1]).toEqual({ connections: 0 });
+		// The room sends the next upgrade to shard 1, which is full: it is placed again, in shard 2.
+		await connect(room);
+		expect((await statsOf(room)).shards).toEqual([{ connections: 3 }, { connections: 3 }, { connections: 1 }]);
+	});
+
 	it("never lets a client pick its shard: a forged shard header is ignored", async () => {
 		const room = freshRoom("forged");
 		const response = await exports.default.fetch(`http://chat.test/api/rooms/${room}/websocket`, {
