@@ -166,8 +166,12 @@ export class MessageLog {
 	 * Writes every staged message, and applies retention, in one transaction. If that fails,
 	 * nothing of it is written, the staged messages are forgotten (their ids will be given
 	 * again) and the error is thrown: the room tells their senders.
+	 *
+	 * Retention keeps the newest `retention` entries up to `keepUpTo`: a client that said hello
+	 * in this burst, when the newest id was `keepUpTo`, is replayed the log as it stood then, so
+	 * entries staged after its hello must not push out ones it is owed (they reach it live).
 	 */
-	commit(): void {
+	commit(keepUpTo = this.#latestId): void {
 		const staged = this.#staged;
 		if (staged.length === 0) return;
 		this.#staged = [];
@@ -189,8 +193,9 @@ export class MessageLog {
 						entry.ts,
 					);
 				}
-				if (this.#latestId > this.#retention) {
-					this.#sql.exec("DELETE FROM messages WHERE id <= ?", this.#latestId - this.#retention);
+				const newest = Math.min(keepUpTo, this.#latestId);
+				if (newest > this.#retention) {
+					this.#sql.exec("DELETE FROM messages WHERE id <= ?", newest - this.#retention);
 				}
 			});
 		} catch (error) {

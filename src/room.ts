@@ -358,14 +358,15 @@ export class Room extends HubHost {
 		const burst = this.#burst;
 		this.#burst = [];
 		const after = this.#log.storedId;
+		const welcomes = burst.filter((item) => item.kind === "welcome");
 		let stored = true;
 		try {
-			this.#log.commit();
+			// A welcome of this burst is owed the log as it stood at its hello.
+			this.#log.commit(Math.min(...welcomes.map((welcome) => welcome.upTo)));
 		} catch (error) {
 			logEvent("storage_failed", { during: "commit", items: burst.length, error: String(error) });
 			stored = false;
 		}
-		const welcomes = burst.filter((item) => item.kind === "welcome");
 		const replays = this.#log.replayAll(welcomes, this.config.historyReplay);
 		const deliveries = deliveriesOf(burst, stored, replays);
 		this.hub.deliver(deliveries);

@@ -117,6 +117,21 @@ describe("MessageLog", () => {
 		expect(between.lost).toMatchObject({ gap: true, messages: [{ id: 3 }, { id: 4 }] });
 	});
 
+	it("keeps what a welcome of the burst is owed when later entries of the burst pass the retention", async () => {
+		const kept = await withLog(3, (log) => {
+			for (let i = 1; i <= 3; i++) log.stage("ann", `m${i}`, null, i);
+			log.commit();
+			// A client says hello with since 0 when the newest id is 3; then two more messages come.
+			const upTo = log.latestId;
+			log.stage("ann", "m4", null, 4);
+			log.stage("ann", "m5", null, 5);
+			log.commit(upTo);
+			const [replay] = log.replayAll([{ since: 0, upTo }], 10);
+			return { replayed: replay?.messages.map((m) => m.id), stored: log.count() };
+		});
+		expect(kept).toEqual({ replayed: [1, 2, 3], stored: 5 });
+	});
+
 	it("writes nothing of a failed commit and gives its ids again", async () => {
 		const outcome = await withLog(100, (log, storage) => {
 			log.stage("ann", "kept", null, 1);
