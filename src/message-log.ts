@@ -217,23 +217,27 @@ export class MessageLog {
 	replayAll(requests: readonly { since: number | undefined; upTo: number }[], limit: number): Replay[] {
 		if (requests.length === 0) return [];
 		const stored = this.#storedId;
-		const fromOf = ({ since, upTo }: { since: number | undefined; upTo: number }) =>
-			since === undefined || since > stored ? Math.max(0, Math.min(upTo, stored) - limit) : since;
-		const lowest = Math.min(...requests.map(fromOf));
-		const highest = Math.min(stored, Math.max(...requests.map((request) => request.upTo)));
-		const messages = this.#sql
+		// What each is owed: the entries after `from` up to its `latestId`, of those retained when
+		// it said hello (the newest `retention` up to then; storage may briefly hold more).
+		const windows = requests.map(({ since, upTo }) => {
+			const latestId = Math.min(upTo, stored);
+			const floor = Math.max(0, latestId - this.#retention);
+			const lost = since !== undefined && since > stored;
+			const from = since === undefined || lost ? Math.max(floor, latestId - limit) : Math.max(since, floor);
+			const gap = lost || (since !== undefined && since < floor);
+			return { from, latestId, gap };
+		});
+		const lowest = Math.min(...windows.map((window) => window.from));
+		const highest = Math.max(...windows.map((window) => window.latestId));
+		const entries = this.#sql
 			.exec<Row>(`SELECT ${COLUMNS} FROM messages WHERE id > ? AND id <= ? ORDER BY id`, lowest, highest)
 			.toArray()
 			.map(toEntry);
-		return requests.map((request) => {
-			const latestId = Math.min(request.upTo, stored);
-			const lost = request.since !== undefined && request.since > stored;
-			const from = fromOf(request);
-			const slice = messages.slice(firstAfter(messages, from), firstAfter(messages, latestId));
-			const oldest = slice[0]?.id ?? Number.POSITIVE_INFINITY;
-			const gap = lost || (request.since !== undefined && request.since < latestId && oldest > request.since + 1);
-			return { messages: slice, gap, latestId };
-		});
+		return windows.map(({ from, latestId, gap }) => ({
+			messages: entries.slice(firstAfter(entries, from), firstAfter(entries, latestId)),
+			gap,
+			latestId,
+		}));
 	}
 
 	/**

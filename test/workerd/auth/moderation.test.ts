@@ -91,13 +91,17 @@ describe("edits and deletes", () => {
 		expect(await ann.nextOf("error")).toMatchObject({ code: "not_found" });
 	});
 
-	it("lets a moderator delete anyone's message", async () => {
+	it("lets a moderator delete anyone's message, and every part of the room sees it", async () => {
 		const room = freshRoom();
 		const ann = await signedIn(room, "u-ann");
 		const mod = await signedIn(room, "u-mod", "moderator");
+		await signedIn(room, "u-x1");
+		const onShard = await signedIn(room, "u-cat"); // the fourth connection: shard 1
 		const said = await ann.say("spam spam");
 		mod.send({ type: "delete", id: said.id });
-		expect(await ann.nextOf("delete")).toMatchObject({ target: said.id, userId: "u-mod", name: "mod" });
+		for (const client of [ann, onShard]) {
+			expect(await client.nextOf("delete")).toMatchObject({ target: said.id, userId: "u-mod", name: "mod" });
+		}
 	});
 
 	it("replays edits and deletes, in order, to a late joiner and to a client resuming", async () => {
