@@ -184,11 +184,15 @@ export interface Replay {
 /**
  * One burst's deliveries for one shard: the ones for everyone and the ones for its own
  * connections. `after` is the newest message id the room had committed before this burst: a
- * shard that has delivered less than that missed a push (a broken stub, a reset) and fetches
- * the rest from the room before it delivers this one.
+ * shard that has delivered less than that missed messages (a broken stub, the room reset after
+ * a commit) and fetches them from the room before it delivers this one. `sender` (one per
+ * instance of the room's object) and `seq` (1, 2, 3, ... per shard) tell a shard that a push of
+ * the same instance was lost, whatever it carried.
  */
 export interface Push {
 	readonly after: number;
+	readonly sender: string;
+	readonly seq: number;
 	readonly deliveries: readonly Delivery[];
 }
 

@@ -193,6 +193,16 @@ export class MessageLog {
 						entry.ts,
 					);
 				}
+				// A deleted message's words leave the log with it (its edits' too): history keeps the
+				// entry, emptied, so ids and order stay as they were.
+				for (const entry of staged) {
+					if (!("kind" in entry) || entry.kind !== "delete") continue;
+					this.#sql.exec(
+						"UPDATE messages SET text = '' WHERE (id = ? AND kind = 'message') OR (kind = 'edit' AND target = ?)",
+						entry.target,
+						entry.target,
+					);
+				}
 				const newest = Math.min(keepUpTo, this.#latestId);
 				if (newest > this.#retention) {
 					this.#sql.exec("DELETE FROM messages WHERE id <= ?", newest - this.#retention);
@@ -227,8 +237,13 @@ export class MessageLog {
 			const gap = lost || (since !== undefined && since < floor);
 			return { from, latestId, gap };
 		});
-		const lowest = Math.min(...windows.map((window) => window.from));
-		const highest = Math.max(...windows.map((window) => window.latestId));
+		// Loops, not Math.min(...spread): a reconnect storm may bring more welcomes than a call's arguments.
+		let lowest = Number.POSITIVE_INFINITY;
+		let highest = 0;
+		for (const { from, latestId } of windows) {
+			lowest = Math.min(lowest, from);
+			highest = Math.max(highest, latestId);
+		}
 		const entries = this.#sql
 			.exec<Row>(`SELECT ${COLUMNS} FROM messages WHERE id > ? AND id <= ? ORDER BY id`, lowest, highest)
 			.toArray()

@@ -8,7 +8,7 @@ import {
 	type Delivery,
 	deliveriesOf,
 	memberKeyOf,
-	type Push,
+	type Replay,
 	type Staged,
 	type Submission,
 	shardOf,
@@ -82,6 +82,9 @@ export class Room extends HubHost {
 	readonly #shardStubs = new Map<number, DurableObjectStub<RoomShard>>();
 	/** Shards a push to failed, waiting for the retry timer. */
 	readonly #unreached = new Set<number>();
+	/** Names this instance's pushes (`Push.sender`), and the last push number sent to each shard. */
+	readonly #sender = crypto.randomUUID();
+	readonly #pushSeq = new Map<number, number>();
 	/** Names whose typing was passed on in the current typing interval, and when it began. */
 	#typists = new Set<string>();
 	#typingSince = 0;
@@ -359,15 +362,24 @@ export class Room extends HubHost {
 		this.#burst = [];
 		const after = this.#log.storedId;
 		const welcomes = burst.filter((item) => item.kind === "welcome");
+		let oldestWelcome = Number.POSITIVE_INFINITY;
+		for (const welcome of welcomes) oldestWelcome = Math.min(oldestWelcome, welcome.upTo);
 		let stored = true;
 		try {
 			// A welcome of this burst is owed the log as it stood at its hello.
-			this.#log.commit(Math.min(...welcomes.map((welcome) => welcome.upTo)));
+			this.#log.commit(oldestWelcome);
 		} catch (error) {
 			logEvent("storage_failed", { during: "commit", items: burst.length, error: String(error) });
 			stored = false;
 		}
-		const replays = this.#log.replayAll(welcomes, this.config.historyReplay);
+		let replays: Replay[];
+		try {
+			replays = this.#log.replayAll(welcomes, this.config.historyReplay);
+		} catch (error) {
+			// History could not be read: the newcomers are welcomed all the same, told it is missing.
+			logEvent("storage_failed", { during: "replay", items: welcomes.length, error: String(error) });
+			replays = welcomes.map(({ upTo }) => ({ messages: [], gap: true, latestId: upTo }));
+		}
 		const deliveries = deliveriesOf(burst, stored, replays);
 		this.hub.deliver(deliveries);
 		this.#push(after, deliveries);
@@ -385,30 +397,40 @@ export class Room extends HubHost {
 				const to = addresseeOf(delivery);
 				return to === null || shardOf(to) === shard;
 			});
-			if (own.length > 0) this.#pushTo(shard, { after, deliveries: own });
+			if (own.length > 0) this.#pushTo(shard, after, own);
 		}
 	}
 
-	#pushTo(shard: number, push: Push): void {
+	/**
+	 * Sends one push. The shard answers with how many connections it holds, which corrects the
+	 * room's count (places handed out for upgrades that never arrived included).
+	 */
+	#pushTo(shard: number, after: number, deliveries: readonly Delivery[]): void {
 		const stub = this.#shardStub(shard);
 		if (!stub) return;
 		this.#calls.pushed++;
-		stub.deliver(push).catch((error: unknown) => {
-			logEvent("shard_unreachable", { shard, error: String(error) });
-			this.#shardStubs.delete(shard);
-			if (this.#unreached.size === 0) setTimeout(() => this.#retryPushes(), RETRY_PUSH_MS);
-			this.#unreached.add(shard);
-		});
+		const seq = (this.#pushSeq.get(shard) ?? 0) + 1;
+		this.#pushSeq.set(shard, seq);
+		stub.deliver({ after, sender: this.#sender, seq, deliveries }).then(
+			(connections) => this.#shards.report(shard, connections),
+			(error: unknown) => {
+				logEvent("shard_unreachable", { shard, error: String(error) });
+				this.#shardStubs.delete(shard);
+				if (this.#unreached.size === 0) setTimeout(() => this.#retryPushes(), RETRY_PUSH_MS);
+				this.#unreached.add(shard);
+			},
+		);
 	}
 
-	/** Shards a push failed to reach get an empty one: they fetch what they missed themselves. */
+	/**
+	 * Shards a push failed to reach get an empty one: its number tells them one was lost, and
+	 * they recover by themselves (`RoomShard.deliver`).
+	 */
 	#retryPushes(): void {
 		const shards = [...this.#unreached];
 		this.#unreached.clear();
 		const occupied = new Set(this.#shards.occupied());
-		for (const shard of shards) {
-			if (occupied.has(shard)) this.#pushTo(shard, { after: this.#log.storedId, deliveries: [] });
-		}
+		for (const shard of shards) if (occupied.has(shard)) this.#pushTo(shard, this.#log.storedId, []);
 	}
 
 	#shardStub(shard: number): DurableObjectStub<RoomShard> | null {

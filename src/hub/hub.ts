@@ -541,6 +541,9 @@ export class Hub {
 	}
 
 	#close(connection: Connection, code: number, reason: string): void {
+		// Answers held for a welcome that will not come now go out before the Close.
+		for (const frame of connection.beforeWelcome ?? []) this.#outbox.unicast(connection, frame);
+		connection.beforeWelcome = null;
 		this.#outbox.flushOne(connection);
 		this.#leave(connection);
 		closeSocket(connection.ws, code, reason);

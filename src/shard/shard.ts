@@ -34,6 +34,8 @@ export class RoomShard extends HubHost {
 	#home: Home | null;
 	/** The newest message id delivered here (null: none yet; the first push sets it). */
 	#lastId: number | null;
+	/** The last push taken: which instance of the room's object sent it, and its number. */
+	#lastPush: { sender: string; seq: number } | null = null;
 	/** The stub every call to the room goes through (one stub keeps calls in order). */
 	#room: DurableObjectStub<Room> | null = null;
 	/** What its clients did this burst, for the room. */
@@ -69,6 +71,9 @@ export class RoomShard extends HubHost {
 			this.#home = placement;
 			this.ctx.storage.kv.put("home", placement);
 		}
+		// An empty shard gets no pushes, so what it delivered last is stale: a newcomer's history
+		// comes with its welcome, and the next push sets where delivery goes on from.
+		if (this.hub.size === 0) this.#setLastId(null);
 		if (this.hub.size >= this.config.shardSize) {
 			return new Response("this part of the room is full; try again\n", {
 				status: 503,
@@ -151,11 +156,28 @@ export class RoomShard extends HubHost {
 	// -- from the room ---------------------------------------------------------------------------
 
 	/**
-	 * One burst's outcome from the room, for this shard's connections. If it starts past what was
-	 * delivered here, the missing messages are fetched and delivered first; messages delivered
-	 * already (a push retried) are skipped.
+	 * One burst's outcome from the room, for this shard's connections; answers how many
+	 * connections the shard holds (the room's count of it). If a push of the same room instance
+	 * was lost, what it carried (welcomes, presence, kicks as well as messages) cannot be fetched:
+	 * every client here is closed with 1012 to reconnect and resume, which gives each exactly what
+	 * it missed. If it starts past the messages delivered here (the room's object restarted after
+	 * a commit), the missing messages are fetched and delivered first; messages delivered already
+	 * are skipped.
 	 */
-	async deliver(push: Push): Promise<void> {
+	async deliver(push: Push): Promise<number> {
+		const lost =
+			this.#lastPush !== null && this.#lastPush.sender === push.sender && push.seq !== this.#lastPush.seq + 1;
+		this.#lastPush = { sender: push.sender, seq: push.seq };
+		if (lost && this.hub.size > 0) {
+			logEvent("room_unreachable", { shard: this.#home?.shard, during: "push", lostBefore: push.seq });
+			this.hub.closeAll(1012, "missed updates; reconnect and resume");
+		}
+		if (this.hub.size === 0) {
+			// Nobody to deliver to: only where delivery goes on from.
+			this.#setLastId(Math.max(push.after, ...messageIdsOf(push)));
+			this.afterEvent();
+			return 0;
+		}
 		if (this.#lastId !== null && this.#lastId < push.after) {
 			const from = this.#lastId;
 			await this.ctx.blockConcurrencyWhile(() => this.#catchUp(from, push.after));
@@ -171,6 +193,7 @@ export class RoomShard extends HubHost {
 		this.hub.deliver(fresh);
 		this.#setLastId(newest);
 		this.afterEvent();
+		return this.hub.size;
 	}
 
 	/**
@@ -193,9 +216,15 @@ export class RoomShard extends HubHost {
 		this.#setLastId(upTo);
 	}
 
-	#setLastId(id: number): void {
+	#setLastId(id: number | null): void {
 		if (id === this.#lastId) return;
 		this.#lastId = id;
-		this.ctx.storage.kv.put("lastId", id);
+		if (id === null) this.ctx.storage.kv.delete("lastId");
+		else this.ctx.storage.kv.put("lastId", id);
 	}
+}
+
+/** The ids of the log entries a push carries. */
+function messageIdsOf(push: Push): number[] {
+	return push.deliveries.flatMap((delivery) => (delivery.kind === "message" ? [delivery.message.id] : []));
 }

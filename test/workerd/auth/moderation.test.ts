@@ -115,9 +115,10 @@ describe("edits and deletes", () => {
 		ann.send({ type: "delete", id: two.id });
 		await ann.nextOf("delete");
 		const back = await signedIn(room, "u-bob", "member", one.id);
+		// A deleted message's words are gone from the log; its entry and id stay.
 		expect(back.welcome.history.map((entry) => ["kind" in entry ? entry.kind : "message", textOf(entry)])).toEqual([
 			["edit", "one, edited"],
-			["message", "two"],
+			["message", ""],
 			["delete", null],
 		]);
 		const late = await signedIn(room, "u-cat");

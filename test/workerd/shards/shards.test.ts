@@ -206,6 +206,52 @@ describe("resume and resend through any shard", () => {
 	});
 });
 
+describe("shards that empty", () => {
+	it("gives a client of a shard that emptied and filled again nothing it did not ask for", async () => {
+		const room = freshRoom("refill");
+		const here = [];
+		for (let i = 0; i < 3; i++) here.push(await connect(room));
+		const away = [];
+		for (let i = 0; i < 3; i++) away.push(await connect(room)); // shard 1
+		for (const client of away) {
+			client.socket.close(1000);
+			await client.closed;
+		}
+		// Shard 1 has told the room it is empty once the room pushes nothing more to it.
+		await expect.poll(async () => (await statsOf(room)).shards[1]).toEqual({ connections: 0 });
+		for (let i = 0; i < 3; i++) here[0]?.socket.send(`while shard 1 was empty ${i}`);
+		for (let i = 0; i < 3; i++) await here[1]?.next();
+		const newcomer = await connect(room); // shard 1 again
+		here[0]?.socket.send("after the newcomer came");
+		expect(await newcomer.next()).toBe("after the newcomer came");
+	});
+
+	it("corrects the room's count of a shard from the shard's answer to a push (a place handed out, never taken)", async () => {
+		const room = freshRoom("ghost");
+		const clients = [];
+		for (let i = 0; i < 4; i++) clients.push(await connect(room));
+		// As if an upgrade had been sent to shard 2 and never arrived.
+		await runInDurableObject(stubFor(room), (r) => r.submit({ shard: 2, connections: 1, submissions: [] }));
+		expect((await statsOf(room)).shards[2]).toEqual({ connections: 1 });
+		clients[0]?.socket.send("a push to every shard");
+		await clients[3]?.next();
+		await expect.poll(async () => (await statsOf(room)).shards[2]).toEqual({ connections: 0 });
+	});
+
+	it("closes a shard's clients with 1012 when a push of the room was lost, so they resume", async () => {
+		const room = freshRoom("lost-push");
+		await joinAll(room, ["ann", "bob", "cat"]);
+		const dan = await connectRich(room, "dan"); // shard 1
+		const push = (seq: number) =>
+			runInDurableObject(shardStub(room, 1), (shard: RoomShard) =>
+				shard.deliver({ after: 0, sender: "a-test", seq, deliveries: [] }),
+			);
+		expect(await push(1)).toBe(1);
+		expect(await push(3)).toBe(0);
+		expect(await dan.raw.closed).toMatchObject({ code: 1012, reason: "missed updates; reconnect and resume" });
+	});
+});
+
 describe("faults", () => {
 	it("a shard evicted mid-conversation keeps its sockets and its clients miss nothing", async () => {
 		const room = freshRoom("shard-evicted");
