@@ -1,15 +1,22 @@
 /**
  * Who is banned from a room, and until when (signed mode: PROTOCOL.md, "Commands"). Kept in the
- * room's SQLite database, so a ban outlives evictions, restarts and deploys; a ban that has
- * ended is simply past, and is dropped the next time that user is banned or let in.
+ * room's SQLite database, so a ban outlives evictions, restarts and deploys, and in memory, so
+ * the room can check every submission of a user against it for nothing (a ban that reached a
+ * shard late, after a lost push, still stops the user there). A ban that has ended is dropped
+ * the next time that user is checked.
  */
 export class Bans {
 	readonly #sql: SqlStorage;
+	/** Until when each banned user is banned, ms since the epoch. */
+	readonly #until = new Map<string, number>();
 
-	/** Opens (creating if needed) the room's bans table. */
+	/** Opens (creating if needed) the room's bans table, and reads it. */
 	constructor(sql: SqlStorage) {
 		this.#sql = sql;
 		sql.exec("CREATE TABLE IF NOT EXISTS bans (user_id TEXT PRIMARY KEY, until INTEGER NOT NULL)");
+		for (const row of sql.exec<{ user_id: string; until: number }>("SELECT user_id, until FROM bans")) {
+			this.#until.set(row.user_id, row.until);
+		}
 	}
 
 	/** Bans `userId` until `until` (ms since the epoch), replacing any ban it had. */
@@ -19,13 +26,15 @@ export class Bans {
 			userId,
 			until,
 		);
+		this.#until.set(userId, until);
 	}
 
 	/** Until when `userId` is banned at `now`, or `null` when it is not. */
 	bannedUntil(userId: string, now: number): number | null {
-		const row = this.#sql.exec<{ until: number }>("SELECT until FROM bans WHERE user_id = ?", userId).toArray()[0];
-		if (!row) return null;
-		if (row.until > now) return row.until;
+		const until = this.#until.get(userId);
+		if (until === undefined) return null;
+		if (until > now) return until;
+		this.#until.delete(userId);
 		this.#sql.exec("DELETE FROM bans WHERE user_id = ?", userId);
 		return null;
 	}

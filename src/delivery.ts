@@ -128,7 +128,8 @@ export type Delivery =
 			readonly userId: string;
 			readonly code: number;
 			readonly reason: string;
-			readonly notice: RemovedEvent;
+			/** What everyone is told; `null` when they were told already (a ban enforced again). */
+			readonly notice: RemovedEvent | null;
 	  }
 	| { readonly kind: "join" | "leave"; readonly name: string; readonly userId: string | null }
 	| { readonly kind: "typing"; readonly name: string; readonly from: ConnectionId }

@@ -114,7 +114,7 @@ export class Room extends HubHost {
 		const identity = identityOf(request);
 		const bannedUntil = identity && this.#bans.bannedUntil(identity.userId, Date.now());
 		if (bannedUntil) {
-			return new Response(`banned until ${new Date(bannedUntil).toISOString()}\n`, { status: 403 });
+			return new Response(`${bannedReason(bannedUntil)}\n`, { status: 403 });
 		}
 		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
 			return new Response("expected Upgrade: websocket\n", { status: 426, headers: { Upgrade: "websocket" } });
@@ -171,6 +171,7 @@ export class Room extends HubHost {
 	 * already in the shard's report of its members.
 	 */
 	#takeFrom(shard: number, submission: Submission, counted: boolean): void {
+		if (this.#stillBanned(submission)) return;
 		switch (submission.kind) {
 			case "arrive":
 				if (!counted) this.#arrive(shard, memberOf(submission), 1);
@@ -210,6 +211,20 @@ export class Room extends HubHost {
 				if (!counted) this.#depart(shard, memberOf(submission), 1);
 				break;
 		}
+	}
+
+	/**
+	 * Whether what a connection did comes from a user banned meanwhile (a ban reaches every part
+	 * of the room, but a push can be lost): then it is dropped and that user's connections are
+	 * closed again, the others not told twice. A departure is still counted.
+	 */
+	#stillBanned(submission: Submission): boolean {
+		if (submission.kind === "depart" || submission.kind === "frame" || !("role" in submission)) return false;
+		const { userId } = submission;
+		const until = userId === null ? null : this.#bans.bannedUntil(userId, Date.now());
+		if (userId === null || until === null) return false;
+		this.#burst.push({ kind: "remove", userId, code: BANNED_CLOSE_CODE, reason: bannedReason(until), notice: null });
+		return true;
 	}
 
 	/**
@@ -302,7 +317,7 @@ export class Room extends HubHost {
 			kind: "remove",
 			userId,
 			code: BANNED_CLOSE_CODE,
-			reason: `banned until ${new Date(until).toISOString()}`,
+			reason: bannedReason(until),
 			notice: { type: "removed", userId, ...named, by, until },
 		});
 	}
@@ -499,4 +514,9 @@ interface Member {
 
 function memberOf(actor: Actor): Member {
 	return { key: memberKeyOf(actor), name: actor.name };
+}
+
+/** What a banned user is told, at the door and in the Close (PROTOCOL.md). */
+function bannedReason(until: number): string {
+	return `banned until ${new Date(until).toISOString()}`;
 }

@@ -381,7 +381,7 @@ export class Hub {
 					break;
 				}
 				case "remove":
-					this.#broadcast(delivery.notice, null);
+					if (delivery.notice) this.#broadcast(delivery.notice, null);
 					this.#closeUser(delivery.userId, delivery.code, delivery.reason);
 					break;
 				case "join":

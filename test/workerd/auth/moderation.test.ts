@@ -179,6 +179,36 @@ describe("kicks and bans", () => {
 		expect((await signedIn(room, "u-dan")).welcome.name).toBe("dan");
 	});
 
+	it("drops what a banned user still sends through a shard that missed the ban, and closes it again", async () => {
+		const room = freshRoom();
+		const mod = await signedIn(room, "u-mod", "moderator");
+		mod.send({ type: "ban", userId: "u-eve", seconds: 60 });
+		await mod.nextOf("removed");
+		// As if shard 1 had not heard of the ban (its push lost) and eve sent a message through it.
+		await inRoom(room, (r) =>
+			r.submit({
+				shard: 1,
+				connections: 1,
+				submissions: [
+					{
+						kind: "send",
+						from: "1/eve",
+						name: "eve",
+						userId: "u-eve",
+						role: "member",
+						text: "still here",
+						clientId: "e1",
+					},
+				],
+			}),
+		);
+		const said = await mod.say("after");
+		expect(said.id).toBe(1);
+		expect(await inRoom(room, (r) => r.storedMessageCount())).toBe(1);
+		// Everyone was told of the ban once, not again.
+		expect(mod.raw.received.filter((frame) => String(frame).includes('"removed"'))).toHaveLength(1);
+	});
+
 	it("bans a user who is not connected", async () => {
 		const room = freshRoom();
 		const mod = await signedIn(room, "u-mod", "moderator");
