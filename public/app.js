@@ -28,6 +28,8 @@ const room = new URLSearchParams(location.search).get("room") ?? "lobby";
 const token = takeToken(room);
 
 /** Where the display name is remembered. */
+/** How long the page waits before resending a message the room could not store (`server_error`). */
+const SERVER_ERROR_RETRY_MS = 2_000;
 const NAME_KEY = "edgechat.name";
 /** Someone's typing indicator is cleared after this long without news (PROTOCOL.md). */
 const TYPING_SHOW_MS = 5_000;
@@ -407,9 +409,11 @@ class ChatPage {
 				if (event.code === "bad_name") {
 					localStorage.removeItem(NAME_KEY);
 					this.#askName(event.message);
-				} else if (event.code === "rate_limited" && event.clientId) {
-					// Still pending: send what is pending again, in order, once the room will take it.
-					this.#scheduleResend(event.retryAfterMs ?? 1_000);
+				} else if ((event.code === "rate_limited" || event.code === "server_error") && event.clientId) {
+					// Still pending: send what is pending again, in order, once the room will take it
+					// (a storage failure, or a shard that could not reach the room: PROTOCOL.md says
+					// retry later with the same clientId, which the room stores once).
+					this.#scheduleResend(event.retryAfterMs ?? SERVER_ERROR_RETRY_MS);
 				} else if (event.clientId) {
 					this.#unconfirmed.delete(event.clientId);
 					this.#timeline.markFailed(event.clientId, event.message);

@@ -27,6 +27,15 @@ export const MAX_ROOM_NAME_LENGTH = 64;
 export const ROOM_NAME_CHARACTERS = /^[A-Za-z0-9_-]+$/;
 
 /**
+ * Signed mode: seconds of clock difference tolerated for a token's `exp` and `nbf` either way.
+ * The Worker enforces it; the page uses it only to say a link has expired without trying it.
+ */
+export const TOKEN_CLOCK_TOLERANCE_SECONDS = 30;
+
+/** Signed mode: what a token's `role` may be (PROTOCOL.md, "The token"). */
+export const ROLES = /** @type {const} */ (["member", "moderator", "readonly"]);
+
+/**
  * Close code (signed mode): a moderator kicked this user, every connection of it. The user may
  * come back, but the page does not reconnect by itself.
  */

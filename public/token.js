@@ -11,10 +11,10 @@
  * notice an expired link; it never trusts them. The Worker verifies the token.
  */
 
+import { TOKEN_CLOCK_TOLERANCE_SECONDS } from "./contract.js";
+
 /** `sessionStorage` key prefix; the room name follows. */
 const KEY_PREFIX = "edgechat.token.";
-/** Clock difference the Worker tolerates for `exp` (PROTOCOL.md), in milliseconds. */
-const CLOCK_TOLERANCE_MS = 30_000;
 
 /**
  * What the page reads from a token, unverified.
@@ -74,5 +74,5 @@ export function readClaims(token) {
  * @param {number} [now] milliseconds since the epoch
  */
 export function isExpired(claims, now = Date.now()) {
-	return claims.exp !== null && claims.exp * 1000 + CLOCK_TOLERANCE_MS < now;
+	return claims.exp !== null && (claims.exp + TOKEN_CLOCK_TOLERANCE_SECONDS) * 1000 < now;
 }

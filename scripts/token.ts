@@ -9,8 +9,8 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
+import { MAX_ROOM_NAME_LENGTH, ROLES, ROOM_NAME_CHARACTERS } from "../public/contract.js";
 
-const ROLES = ["member", "moderator", "readonly"] as const;
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400 };
 
 const HELP = `Usage: npm run token -- --sub ID --name NAME [options]
@@ -69,9 +69,9 @@ async function mint(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promis
 	if (!(ROLES as readonly string[]).includes(role)) {
 		throw new UsageError(`--role must be one of ${ROLES.join(", ")} (got ${JSON.stringify(role)})`);
 	}
-	if (room !== "*" && !/^[A-Za-z0-9_-]{1,64}$/.test(room)) {
+	if (room !== "*" && (room.length > MAX_ROOM_NAME_LENGTH || !ROOM_NAME_CHARACTERS.test(room))) {
 		throw new UsageError(
-			`--room must be a room name (1 to 64 of A-Z a-z 0-9 _ -) or "*" (got ${JSON.stringify(room)})`,
+			`--room must be a room name (1 to ${MAX_ROOM_NAME_LENGTH} of A-Z a-z 0-9 _ -) or "*" (got ${JSON.stringify(room)})`,
 		);
 	}
 	let chat: URL;

@@ -11,6 +11,8 @@
 // The values the page shares with the server live in one module that both load.
 export { PING, PING_INTERVAL_MS, PONG, SUBPROTOCOL, TYPING_INTERVAL_MS } from "../public/contract.js";
 
+import type { ROLES } from "../public/contract.js";
+
 /** The name plain-mode clients (no subprotocol) appear under in presence and history. */
 export const PLAIN_NAME = "guest";
 
@@ -76,7 +78,7 @@ export interface BanCommand {
 export type ClientEvent = HelloEvent | SendEvent | TypingEvent | EditCommand | DeleteCommand | KickCommand | BanCommand;
 
 /** What a signed token lets its holder do (PROTOCOL.md, "Signed identity and moderation"). */
-export type Role = "member" | "moderator" | "readonly";
+export type Role = (typeof ROLES)[number];
 
 /** Longest user id (a token's `sub`), in characters. */
 export const MAX_USER_ID_LENGTH = 128;

@@ -5,13 +5,9 @@
  * refusal is a status and one line saying why.
  */
 import { errors, jwtVerify } from "jose";
+import { ROLES, TOKEN_CLOCK_TOLERANCE_SECONDS } from "../../public/contract.js";
 import { checkName, MAX_USER_ID_LENGTH, type Role } from "../protocol.ts";
 import type { Identity } from "./identity.ts";
-
-/** Seconds of clock difference tolerated for `exp` and `nbf` either way. */
-const CLOCK_TOLERANCE_SECONDS = 30;
-
-const ROLES: readonly Role[] = ["member", "moderator", "readonly"];
 
 /** A verified identity, or why not (401: who are you?; 403: you may not). */
 export type TokenCheck =
@@ -37,7 +33,7 @@ export async function checkToken(request: Request, secret: string, room: string)
 	try {
 		({ payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
 			algorithms: ["HS256"],
-			clockTolerance: CLOCK_TOLERANCE_SECONDS,
+			clockTolerance: TOKEN_CLOCK_TOLERANCE_SECONDS,
 			requiredClaims: ["exp"],
 		}));
 	} catch (error) {
@@ -52,7 +48,7 @@ export async function checkToken(request: Request, secret: string, room: string)
 	if (typeof allowed !== "string" || allowed.length === 0) {
 		return refuse(401, 'bad claims: room must be a room name or "*"');
 	}
-	if (typeof role !== "string" || !ROLES.includes(role as Role)) {
+	if (typeof role !== "string" || !(ROLES as readonly string[]).includes(role)) {
 		return refuse(401, `bad claims: role must be one of ${ROLES.join(", ")}`);
 	}
 	if (allowed !== "*" && allowed !== room) return refuse(403, "token is not for this room");
