@@ -7,6 +7,7 @@ import {
 	type Batch,
 	type Delivery,
 	deliveriesOf,
+	type MemberCounts,
 	memberKeyOf,
 	type Replay,
 	type Staged,
@@ -98,8 +99,24 @@ export class Room extends HubHost {
 		this.#log = new MessageLog(ctx.storage, this.config.historyRetention);
 		this.#shards = new ShardDirectory(ctx.storage.sql);
 		this.#bans = new Bans(ctx.storage.sql);
-		for (const [key, name, count] of this.hub.members()) this.#presence.add(key, name, count);
-		for (const [key, name, count] of this.#shards.allMembers()) this.#presence.add(key, name, count);
+		const here = this.hub.members();
+		for (const [key, name, count] of here) this.#presence.add(key, name, count);
+		for (const [key, name, count] of this.#shards.shardMembers()) this.#presence.add(key, name, count);
+		this.#forgetLostMembers(here);
+	}
+
+	/**
+	 * This object's own members are recorded too (as part 0), though its sockets say who they
+	 * are: if it was reset, its sockets are gone, and only the record says who left with them.
+	 * They leave now, for everyone held by shards (after an eviction nothing has changed).
+	 */
+	#forgetLostMembers(here: MemberCounts): void {
+		const { removed } = this.#shards.replace(0, here);
+		for (const [key, name] of removed) {
+			if (this.#presence.nameOf(key) === undefined)
+				this.#burst.push({ kind: "leave", name, userId: this.#userIdOf(key) });
+		}
+		this.setEndOfBurst();
 	}
 
 	// -- accept ----------------------------------------------------------------------------------
@@ -153,8 +170,8 @@ export class Room extends HubHost {
 		if (batch.members) {
 			// Already recorded for the shard by `replace`: only presence changes.
 			const { added, removed } = this.#shards.replace(batch.shard, batch.members);
-			for (const [key, name, count] of added) this.#arrive(0, { key, name }, count);
-			for (const [key, name, count] of removed) this.#depart(0, { key, name }, count);
+			for (const [key, name, count] of added) this.#arrive(null, { key, name }, count);
+			for (const [key, name, count] of removed) this.#depart(null, { key, name }, count);
 		}
 		const counted = batch.members !== undefined;
 		for (const submission of batch.submissions) this.#takeFrom(batch.shard, submission, counted);
@@ -242,15 +259,18 @@ export class Room extends HubHost {
 		return true;
 	}
 
-	/** Connections of a member arrived in part `shard` (0: here, or already recorded); a new member is news. */
-	#arrive(shard: number, { key, name }: Member, count: number): void {
-		if (shard > 0) this.#shards.arrive(shard, key, name);
+	/**
+	 * Connections of a member arrived in part `shard` (0: this object; `null`: already recorded);
+	 * a new member is news.
+	 */
+	#arrive(shard: number | null, { key, name }: Member, count: number): void {
+		if (shard !== null) this.#shards.arrive(shard, key, name);
 		if (this.#presence.add(key, name, count)) this.#burst.push({ kind: "join", name, userId: this.#userIdOf(key) });
 	}
 
 	/** Connections of a member left part `shard`; a member's last one is news. */
-	#depart(shard: number, { key, name }: Member, count: number): void {
-		if (shard > 0) this.#shards.depart(shard, key);
+	#depart(shard: number | null, { key, name }: Member, count: number): void {
+		if (shard !== null) this.#shards.depart(shard, key);
 		if (this.#presence.remove(key, count)) this.#burst.push({ kind: "leave", name, userId: this.#userIdOf(key) });
 	}
 

@@ -98,8 +98,9 @@ export class ShardDirectory {
 	}
 
 	/**
-	 * A shard reports every member it holds (after it woke, was reset, or could not reach the
-	 * room for a while): its record is replaced, and the difference returned for presence.
+	 * A part of the room reports every member it holds (a shard after it woke, was reset, or
+	 * could not reach the room; the room's own object, part 0, when it starts): its record is
+	 * replaced, writing only what changed, and the difference returned for presence.
 	 */
 	replace(shard: number, members: MemberCounts): MemberChanges {
 		const before = new Map(this.membersOf(shard).map((member) => [member[0], member]));
@@ -108,19 +109,22 @@ export class ShardDirectory {
 		const removed: [string, string, number][] = [];
 		for (const [key, name, count] of after.values()) {
 			const difference = count - (before.get(key)?.[2] ?? 0);
+			if (difference === 0) continue;
 			if (difference > 0) added.push([key, name, difference]);
-			if (difference < 0) removed.push([key, name, -difference]);
-		}
-		for (const [key, name, count] of before.values()) if (!after.has(key)) removed.push([key, name, count]);
-		this.#sql.exec("DELETE FROM shard_members WHERE shard = ?", shard);
-		for (const [key, name, count] of after.values()) {
+			else removed.push([key, name, -difference]);
 			this.#sql.exec(
-				"INSERT INTO shard_members (shard, key, name, connections) VALUES (?, ?, ?, ?)",
+				`INSERT INTO shard_members (shard, key, name, connections) VALUES (?, ?, ?, ?)
+				 ON CONFLICT (shard, key) DO UPDATE SET connections = excluded.connections`,
 				shard,
 				key,
 				name,
 				count,
 			);
+		}
+		for (const [key, name, count] of before.values()) {
+			if (after.has(key)) continue;
+			removed.push([key, name, count]);
+			this.#sql.exec("DELETE FROM shard_members WHERE shard = ? AND key = ?", shard, key);
 		}
 		return { added, removed };
 	}
@@ -130,9 +134,9 @@ export class ShardDirectory {
 		return rows(this.#sql.exec<Member>("SELECT key, name, connections FROM shard_members WHERE shard = ?", shard));
 	}
 
-	/** Every member held by any shard, with its connection count there (to rebuild presence). */
-	allMembers(): MemberCounts {
-		return rows(this.#sql.exec<Member>("SELECT key, name, connections FROM shard_members"));
+	/** Every member held by the shards (not the room's own object), with its count there (to rebuild presence). */
+	shardMembers(): MemberCounts {
+		return rows(this.#sql.exec<Member>("SELECT key, name, connections FROM shard_members WHERE shard > 0"));
 	}
 }
 

@@ -35,7 +35,7 @@ describe("ShardDirectory", () => {
 			directory.arrive(1, "u-bob", "Bob");
 			directory.arrive(2, "u-cat", "Cat");
 			directory.depart(1, "u-bob");
-			const kept = reopen().allMembers();
+			const kept = reopen().shardMembers();
 			const changes = directory.replace(1, [
 				["u-ann", "Ann", 1],
 				["u-dan", "Dan", 2],

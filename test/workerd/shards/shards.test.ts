@@ -323,5 +323,15 @@ describe("faults", () => {
 		expect(await runInDurableObject(stubFor(room), (r) => r.storedMessageCount())).toBe(2);
 		// The room heard from the shard again, names and all: dan is present, ann's tab is gone.
 		expect(await runInDurableObject(stubFor(room), (r) => r.memberNames())).toEqual(["dan"]);
+		// And dan was told that everyone the room's object held left with its sockets (with the
+		// room's first push after it started again, before the message above).
+		const left = dan.raw.received
+			.flatMap((frame) => {
+				const event = JSON.parse(String(frame));
+				return event.type === "batch" ? event.events : [event];
+			})
+			.filter((event) => event.type === "leave")
+			.map((event) => event.name);
+		expect(left.sort()).toEqual(["ann", "bob", "cat"]);
 	});
 });
