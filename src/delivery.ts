@@ -49,7 +49,7 @@ export type Submission =
 	| ({ readonly kind: "hello"; readonly since: number | undefined } & Actor)
 	| ({ readonly kind: "send"; readonly text: string; readonly clientId: string | null } & Actor)
 	| ({ readonly kind: "typing" } & Actor)
-	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer }
+	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer; readonly from: ConnectionId }
 	| ({ readonly kind: "edit"; readonly id: number; readonly text: string } & Actor)
 	| ({ readonly kind: "delete"; readonly id: number } & Actor)
 	| ({ readonly kind: "kick"; readonly userId: string; readonly by: string } & Pick<Actor, "from">)

@@ -102,7 +102,7 @@ export abstract class HubHost extends DurableObject<Env> {
 		} catch (error) {
 			// Nothing a client sends should get here; if something does, only its sender is dropped.
 			logEvent("frame_failed", { error: String(error) });
-			this.#close(ws, 1011, "internal error");
+			this.closeConnection(ws, 1011, "internal error");
 		}
 		this.afterEvent();
 	}
@@ -110,7 +110,7 @@ export abstract class HubHost extends DurableObject<Env> {
 	#act(received: Received): void {
 		switch (received.kind) {
 			case "close":
-				this.#close(received.from.ws, received.code, received.reason);
+				this.closeConnection(received.from.ws, received.code, received.reason);
 				break;
 			case "held":
 				this.#setRelease(received.releaseInMs);
@@ -177,7 +177,7 @@ export abstract class HubHost extends DurableObject<Env> {
 	 */
 	override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
 		this.#takeHeld(ws);
-		this.#close(ws, code, reason);
+		this.closeConnection(ws, code, reason);
 		this.afterEvent();
 	}
 
@@ -193,8 +193,11 @@ export abstract class HubHost extends DurableObject<Env> {
 		for (const received of this.hub.takeHeld(ws)) this.#act(received);
 	}
 
-	/** Closes one connection, the burst settled first so what it holds for it goes out ahead. */
-	#close(ws: WebSocket, code: number, reason: string): void {
+	/**
+	 * Closes one connection (the client's Close answered, or the hub's decision), the burst settled
+	 * first so what it holds for it goes out ahead of the Close.
+	 */
+	protected closeConnection(ws: WebSocket, code: number, reason: string): void {
 		this.settle();
 		this.hub.close(ws, code, reason);
 	}

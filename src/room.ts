@@ -214,7 +214,7 @@ export class Room extends HubHost {
 				if (this.#passesTyping(submission.name)) this.#burst.push(submission);
 				break;
 			case "frame":
-				this.#burst.push(submission);
+				this.#burst.push({ kind: "frame", frame: submission.frame });
 				break;
 			case "edit":
 			case "delete":

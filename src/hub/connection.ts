@@ -47,6 +47,8 @@ export class Connection {
 	 * `null` when it is not waiting.
 	 */
 	beforeWelcome: string[] | null = null;
+	/** Whether it is being closed: its owner waits to send it what it is owed first; its frames are not read. */
+	closing = false;
 
 	/** Wraps a socket and its session (new, or read back from the attachment on wake). */
 	constructor(ws: WebSocket, session: Session) {

@@ -144,7 +144,7 @@ export class Hub {
 	 */
 	receive(ws: WebSocket, frame: string | ArrayBuffer): Received | null {
 		const connection = this.#connections.get(ws);
-		if (!connection) return null;
+		if (!connection || connection.closing) return null;
 		connection.lastFrameAt = Date.now();
 		const max = this.#config.maxFrameBytes;
 		const tooBig = typeof frame === "string" ? exceedsUtf8Bytes(frame, max) : frame.byteLength > max;
@@ -252,7 +252,7 @@ export class Hub {
 	 */
 	#receivePlain(connection: Connection, frame: string | ArrayBuffer): Received {
 		const text = typeof frame === "string" ? capText(frame, this.#config.messageCap) : frame;
-		if (typeof text !== "string" || text.length === 0) return { kind: "frame", frame: text };
+		if (typeof text !== "string" || text.length === 0) return { kind: "frame", frame: text, from: connection.id };
 		return { kind: "send", ...connection.actor, text, clientId: null };
 	}
 
@@ -547,6 +547,21 @@ export class Hub {
 		this.#outbox.flushOne(connection);
 		this.#leave(connection);
 		closeSocket(connection.ws, code, reason);
+	}
+
+	/**
+	 * Stops reading a connection that is to be closed once what it is owed has come (its owner
+	 * decides when; a shard waits for the room's answer to what it sent). Returns its id.
+	 */
+	stopReading(ws: WebSocket): string | undefined {
+		const connection = this.#connections.get(ws);
+		if (!connection) return undefined;
+		connection.closing = true;
+		// Plain frames still held go with the connection, as when it is closed at once (a client's
+		// own Close hands them over first: HubHost.webSocketClose).
+		this.#holding.delete(connection);
+		connection.held = [];
+		return connection.id;
 	}
 
 	/** Closes the connection with this id, if the hub holds it (the room could not take its hello). */

@@ -6,6 +6,11 @@ import { readPlacement, SHARD_FULL_HEADER } from "./placement.ts";
 
 /** How long a shard waits before it tries the room again after a call to it failed. */
 const RETRY_SUBMIT_MS = 1_000;
+/**
+ * The longest a closing connection waits for the room's answer to what it sent last (it is
+ * closed then all the same: a quiet room may push nothing more for a while).
+ */
+const CLOSE_WAIT_MS = 2_000;
 
 /** Where a shard belongs: its room's name and its own number there (kept in its storage). */
 interface Home {
@@ -49,6 +54,15 @@ export class RoomShard extends HubHost {
 	#resync = true;
 	/** Whether a retry after a failed call is pending. */
 	#retrying = false;
+	/** Batches sent to the room so far, and how many of them it has taken (answered). */
+	#batchesSent = 0;
+	#batchesTaken = 0;
+	/** The highest batch whose outcome has been delivered here (taken before a push came). */
+	#batchesDelivered = 0;
+	/** The last batch that carried something from each connection, by connection id. */
+	readonly #lastBatchOf = new Map<string, number>();
+	/** Connections to close once the outcome of their last batch is delivered, by id. */
+	readonly #closing = new Map<string, { ws: WebSocket; code: number; reason: string; batch: number }>();
 
 	/** Runs on first use and again each time the object wakes from hibernation or eviction. */
 	constructor(ctx: DurableObjectState, env: Env) {
@@ -96,6 +110,43 @@ export class RoomShard extends HubHost {
 	/** Nothing to settle here before a close: the room stores; its answer comes when it comes. */
 	protected override settle(): void {}
 
+	/**
+	 * On the room's own object, a connection is closed after the burst is settled, so it gets
+	 * what it is owed (the echo of what it sent just before, a plain client's own text) ahead of
+	 * the Close. Here the room answers in a later call: a connection whose last submission is
+	 * still unanswered stops being read and is closed once that answer is delivered (or after
+	 * `CLOSE_WAIT_MS`, or at once if the room cannot be reached).
+	 */
+	protected override closeConnection(ws: WebSocket, code: number, reason: string): void {
+		const id = this.hub.stopReading(ws);
+		// Closing already (the room decided first, then the client closed too): the first code stands.
+		if (id !== undefined && this.#closing.has(id)) return;
+		const pending = this.#submissions.some((submission) => answersSender(submission) && submission.from === id);
+		const batch = pending ? this.#batchesSent + 1 : (id && this.#lastBatchOf.get(id)) || 0;
+		if (id === undefined || batch <= this.#batchesDelivered) {
+			this.#closeNow(id, ws, code, reason);
+			return;
+		}
+		this.#closing.set(id, { ws, code, reason, batch });
+		setTimeout(() => this.#closeWaiting(Number.POSITIVE_INFINITY), CLOSE_WAIT_MS);
+	}
+
+	/** Closes the waiting connections whose last batch is at most `batch`. */
+	#closeWaiting(batch: number): void {
+		for (const [id, closing] of this.#closing) {
+			if (closing.batch <= batch) this.#closeNow(id, closing.ws, closing.code, closing.reason);
+		}
+		this.afterEvent();
+	}
+
+	#closeNow(id: string | undefined, ws: WebSocket, code: number, reason: string): void {
+		if (id !== undefined) {
+			this.#closing.delete(id);
+			this.#lastBatchOf.delete(id);
+		}
+		this.hub.close(ws, code, reason);
+	}
+
 	protected override endBurst(): void {
 		this.#submit();
 	}
@@ -115,9 +166,18 @@ export class RoomShard extends HubHost {
 		this.#submissions = [];
 		this.#reported = batch.connections;
 		this.#resync = false;
+		const number = ++this.#batchesSent;
+		for (const submission of batch.submissions) {
+			if (answersSender(submission)) this.#lastBatchOf.set(submission.from, number);
+		}
 		this.#roomStub()
 			.submit(batch)
-			.catch((error: unknown) => this.#unreachable(batch, error));
+			.then(
+				() => {
+					this.#batchesTaken = Math.max(this.#batchesTaken, number);
+				},
+				(error: unknown) => this.#unreachable(batch, number, error),
+			);
 	}
 
 	/**
@@ -126,7 +186,7 @@ export class RoomShard extends HubHost {
 	 * `clientId`, which the room stores once); connections that were saying hello are closed
 	 * with 1013 to try again; the room gets every name held here on the next call, a moment later.
 	 */
-	#unreachable(batch: Batch, error: unknown): void {
+	#unreachable(batch: Batch, number: number, error: unknown): void {
 		logEvent("room_unreachable", { shard: batch.shard, submissions: batch.submissions.length, error: String(error) });
 		this.#room = null;
 		this.#resync = true;
@@ -137,6 +197,8 @@ export class RoomShard extends HubHost {
 				this.hub.closeById(submission.from, 1013, "the room could not be reached; try again");
 			}
 		}
+		// Nothing more will come for this batch: who waited on it to close is closed now.
+		this.#closeWaiting(number);
 		this.#retrying = true;
 		setTimeout(() => {
 			this.#retrying = false;
@@ -165,6 +227,8 @@ export class RoomShard extends HubHost {
 	 * are skipped.
 	 */
 	async deliver(push: Push): Promise<number> {
+		// The room answered these batches before it sent this push, so the push carries their outcome.
+		const answered = this.#batchesTaken;
 		const lost =
 			this.#lastPush !== null && this.#lastPush.sender === push.sender && push.seq !== this.#lastPush.seq + 1;
 		this.#lastPush = { sender: push.sender, seq: push.seq };
@@ -192,6 +256,8 @@ export class RoomShard extends HubHost {
 		});
 		this.hub.deliver(fresh);
 		this.#setLastId(newest);
+		this.#batchesDelivered = answered;
+		if (this.#closing.size > 0) this.#closeWaiting(answered);
 		this.afterEvent();
 		return this.hub.size;
 	}
@@ -227,4 +293,14 @@ export class RoomShard extends HubHost {
 /** The ids of the log entries a push carries. */
 function messageIdsOf(push: Push): number[] {
 	return push.deliveries.flatMap((delivery) => (delivery.kind === "message" ? [delivery.message.id] : []));
+}
+
+/**
+ * Whether the room's answer to a submission goes back to its sender (a welcome, an echo or a
+ * plain client's own text or binary frame, a refusal), which a closing connection waits for.
+ */
+function answersSender(
+	submission: Submission,
+): submission is Extract<Submission, { kind: "hello" | "send" | "frame" | "edit" | "delete" }> {
+	return ["hello", "send", "frame", "edit", "delete"].includes(submission.kind);
 }

@@ -1,20 +1,26 @@
 /**
- * `npm run fuzz -- --cases N --seed S [--path P]`: thousands of cases against one room, the
+ * `npm run fuzz -- --cases N --seed S [--shard-size K] [--path P]`: thousands of cases against one room, the
  * figures printed at the end; exits non-zero when anything went against PROTOCOL.md.
  */
 import { parseArgs } from "node:util";
 import { fuzzRoom, replayCommand } from "./run.ts";
 
 const { values } = parseArgs({
-	options: { cases: { type: "string", default: "1000" }, seed: { type: "string" }, path: { type: "string" } },
+	options: {
+		cases: { type: "string", default: "1000" },
+		seed: { type: "string" },
+		path: { type: "string" },
+		"shard-size": { type: "string" },
+	},
 });
 const options = {
 	cases: Number(values.cases),
 	seed: values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed),
 	...(values.path ? { path: values.path } : {}),
+	...(values["shard-size"] ? { shardSize: Number(values["shard-size"]) } : {}),
 };
 if (!Number.isInteger(options.cases) || options.cases < 1 || !Number.isInteger(options.seed)) {
-	console.error("usage: npm run fuzz -- --cases N --seed S [--path P]");
+	console.error("usage: npm run fuzz -- --cases N --seed S [--shard-size K] [--path P]");
 	process.exit(2);
 }
 console.log(`fuzzing one room: ${replayCommand(options)}`);

@@ -15,6 +15,11 @@ export interface FuzzOptions {
 	readonly seed: number;
 	/** fast-check's path to one (shrunk) case, to replay only that. */
 	readonly path?: string;
+	/**
+	 * `SHARD_SIZE` for the room: small, and the observers and the cases' connections are spread
+	 * over the room's object and its shards (README.md, "One room, many objects").
+	 */
+	readonly shardSize?: number;
 }
 
 /** What a run found. */
@@ -30,14 +35,16 @@ export interface FuzzReport {
 
 /** The command that runs `options` again. */
 export function replayCommand(options: FuzzOptions): string {
-	return `npm run fuzz -- --cases ${options.cases} --seed ${options.seed}${options.path ? ` --path ${options.path}` : ""}`;
+	const shards = options.shardSize === undefined ? "" : ` --shard-size ${options.shardSize}`;
+	return `npm run fuzz -- --cases ${options.cases} --seed ${options.seed}${shards}${options.path ? ` --path ${options.path}` : ""}`;
 }
 
 /** Runs the fuzz suite once. */
 export async function fuzzRoom(options: FuzzOptions): Promise<FuzzReport> {
 	const started = Date.now();
 	const lines: { level: string; message: string }[] = [];
-	const server = await startMiniflare({ onLog: (line) => lines.push(line) });
+	const vars: Record<string, string> = options.shardSize === undefined ? {} : { SHARD_SIZE: String(options.shardSize) };
+	const server = await startMiniflare({ vars, onLog: (line) => lines.push(line) });
 	const problems: string[] = [];
 	try {
 		const room = await RoomUnderFuzz.open(server, freshRoom("fuzz"));

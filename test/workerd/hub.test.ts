@@ -108,7 +108,7 @@ describe("Hub", () => {
 			clientId: null,
 		});
 		const bytes = new Uint8Array([1, 2]).buffer;
-		expect(hub.receive(plain.server, bytes)).toEqual({ kind: "frame", frame: bytes });
+		expect(hub.receive(plain.server, bytes)).toEqual({ kind: "frame", frame: bytes, from: plain.id });
 	});
 
 	it("asks for a frame over MAX_FRAME_BYTES to be closed with 1009, and closes it when told", async () => {
