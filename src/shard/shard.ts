@@ -127,8 +127,14 @@ export class RoomShard extends HubHost {
 			this.#closeNow(id, ws, code, reason);
 			return;
 		}
-		this.#closing.set(id, { ws, code, reason, batch });
-		setTimeout(() => this.#closeWaiting(Number.POSITIVE_INFINITY), CLOSE_WAIT_MS);
+		const closing = { ws, code, reason, batch };
+		this.#closing.set(id, closing);
+		setTimeout(() => {
+			// Only this one, if it still waits: others have waits of their own.
+			if (this.#closing.get(id) !== closing) return;
+			this.#closeNow(id, ws, code, reason);
+			this.afterEvent();
+		}, CLOSE_WAIT_MS);
 	}
 
 	/** Closes the waiting connections whose last batch is at most `batch`. */

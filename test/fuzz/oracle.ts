@@ -192,7 +192,10 @@ export function checkRich(
 		}
 	}
 	if (next !== answers.length) problems.push(`unexpected answers: ${describe(answers.slice(next))}`);
-	if (pongs !== expectedPongs) problems.push(`${pongs} pongs for ${expectedPongs} pings`);
+	// The runtime answers pings itself until the Close is sent, so one sent after a frame that
+	// closes the connection may be answered too (on a shard, the Close waits for the room): at
+	// least one pong per ping the room took, never fewer (PROTOCOL.md, "Closing").
+	if (pongs < expectedPongs) problems.push(`${pongs} pongs for ${expectedPongs} pings`);
 	checkClose(problems, observed, closeBy);
 	checkEchoes(sends, echoes, outcome);
 	for (const { welcome } of outcome.welcomes) checkWelcomeShape(problems, welcome);
