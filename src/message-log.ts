@@ -98,6 +98,8 @@ export class MessageLog {
 			sql.exec("ALTER TABLE messages ADD COLUMN target INTEGER");
 			sql.exec("ALTER TABLE messages ADD COLUMN user_id TEXT");
 		}
+		// An edit or a delete looks up whether its message was deleted: by target, not by a scan.
+		sql.exec("CREATE INDEX IF NOT EXISTS messages_target ON messages (target) WHERE target IS NOT NULL");
 		// Ids only grow and retention always keeps the newest, so max(id) is the last id ever given.
 		this.#storedId = sql.exec<{ latest: number | null }>("SELECT max(id) AS latest FROM messages").one().latest ?? 0;
 		this.#latestId = this.#storedId;

@@ -125,7 +125,12 @@ export default {
 			const shardStub = env.SHARDS.get(env.SHARDS.idFromName(shardObjectName(room.name, Number(shard))));
 			const taken = await shardStub.fetch(new Request(request, { headers: toShard }));
 			const full = taken.headers.get(SHARD_FULL_HEADER);
-			if (full === null || attempt === PLACEMENT_ATTEMPTS) return taken;
+			if (full === null) return taken;
+			if (attempt === PLACEMENT_ATTEMPTS) {
+				// The room keeps filling faster than it hears of it: the client is told to come back,
+				// without the shards' internal header.
+				return refuse(503, "room is busy filling; try again shortly", { "Retry-After": "1" });
+			}
 			// That shard filled up before the room knew: the room places the upgrade again.
 			const again = new Headers(headers);
 			again.set(SHARD_FULL_HEADER, full);

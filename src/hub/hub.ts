@@ -476,15 +476,16 @@ export class Hub {
 	 * closed with 1011.
 	 */
 	#refuseUnstored(connection: Connection, clientId: string | null): void {
-		if (connection.session.mode === "plain" || clientId === null) {
+		if (connection.session.mode === "plain") {
 			this.#close(connection, 1011, "could not store the message");
 			return;
 		}
+		// An edit or a delete has no clientId: it is refused all the same, without one.
 		this.#sendTo(connection, {
 			type: "error",
 			code: "server_error",
-			message: "the room could not store the message; retry later",
-			clientId,
+			message: "the room could not store that; retry later",
+			...(clientId === null ? {} : { clientId }),
 		});
 	}
 

@@ -33,8 +33,8 @@ export function trySend(ws: WebSocket, frame: string | ArrayBuffer): boolean {
 }
 
 /**
- * Answers or starts a close handshake, whatever the code the client used. The room answers a
- * client's Close itself (`web_socket_manual_reply_to_close` in wrangler.toml), echoing its code;
+ * Answers or starts a close handshake, whatever the code the client used. The object holding
+ * the socket (the room's, or a shard) answers a client's Close itself (`web_socket_manual_reply_to_close` in wrangler.toml), echoing its code;
  * were the runtime to answer (`web_socket_auto_reply_to_close`), the socket would be closed by
  * now and this would do nothing.
  */

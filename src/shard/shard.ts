@@ -197,8 +197,16 @@ export class RoomShard extends HubHost {
 		this.#room = null;
 		this.#resync = true;
 		for (const submission of batch.submissions) {
-			if (submission.kind === "send") {
-				this.hub.deliver([{ kind: "refused", clientId: submission.clientId, to: submission.from }]);
+			if (submission.kind === "send" || submission.kind === "edit" || submission.kind === "delete") {
+				const clientId = submission.kind === "send" ? submission.clientId : null;
+				this.hub.deliver([{ kind: "refused", clientId, to: submission.from }]);
+			} else if (submission.kind === "kick" || submission.kind === "ban") {
+				const error = {
+					type: "error",
+					code: "server_error",
+					message: `the room could not be reached: ${submission.kind} again`,
+				} as const;
+				this.hub.deliver([{ kind: "error", to: submission.from, error }]);
 			} else if (submission.kind === "hello") {
 				this.hub.closeById(submission.from, 1013, "the room could not be reached; try again");
 			}
