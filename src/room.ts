@@ -77,6 +77,8 @@ export class Room extends HubHost {
 	readonly #shards: ShardDirectory;
 	/** Who may not come in, until when. */
 	readonly #bans: Bans;
+	/** The room's name, once the Worker has said it (kept in storage: shards are named after it). */
+	#name: string | undefined;
 	/** This burst's work, in the order it came, until the burst ends. */
 	#burst: Staged[] = [];
 	/** One stub per shard, kept so calls to it arrive in order (E-order); dropped when broken. */
@@ -99,6 +101,7 @@ export class Room extends HubHost {
 		this.#log = new MessageLog(ctx.storage, this.config.historyRetention);
 		this.#shards = new ShardDirectory(ctx.storage.sql);
 		this.#bans = new Bans(ctx.storage.sql);
+		this.#name = ctx.storage.kv.get<string>("name");
 		const here = this.hub.members();
 		for (const [key, name, count] of here) this.#presence.add(key, name, count);
 		for (const [key, name, count] of this.#shards.shardMembers()) this.#presence.add(key, name, count);
@@ -155,7 +158,9 @@ export class Room extends HubHost {
 	/** The room's name (its shards are named after it), from the Worker's header, kept once. */
 	#rememberName(request: Request): void {
 		const name = request.headers.get(ROOM_HEADER);
-		if (name && this.ctx.storage.kv.get("name") === undefined) this.ctx.storage.kv.put("name", name);
+		if (!name || this.#name !== undefined) return;
+		this.#name = name;
+		this.ctx.storage.kv.put("name", name);
 	}
 
 	// -- what clients did ------------------------------------------------------------------------
@@ -422,16 +427,20 @@ export class Room extends HubHost {
 
 	/**
 	 * Sends each shard holding connections its part of a burst: everything for everyone, and what
-	 * is addressed to its own connections. Not awaited: calls on one stub arrive in order. A
-	 * failed call breaks the stub; the shard is tried again shortly with an empty push, and a
-	 * shard that finds it missed messages fetches them (`messagesBetween`) before it delivers on.
+	 * is addressed to its own connections (a burst of broadcasts alone, the usual one, goes to
+	 * every shard as it is). Not awaited: calls on one stub arrive in order. A failed call breaks
+	 * the stub; the shard gets the next push shortly, finds one was lost and recovers
+	 * (`RoomShard.deliver`).
 	 */
 	#push(after: number, deliveries: readonly Delivery[]): void {
+		const addressed = deliveries.some((delivery) => addresseeOf(delivery) !== null);
 		for (const shard of this.#shards.occupied()) {
-			const own = deliveries.filter((delivery) => {
-				const to = addresseeOf(delivery);
-				return to === null || shardOf(to) === shard;
-			});
+			const own = !addressed
+				? deliveries
+				: deliveries.filter((delivery) => {
+						const to = addresseeOf(delivery);
+						return to === null || shardOf(to) === shard;
+					});
 			if (own.length > 0) this.#pushTo(shard, after, own);
 		}
 	}
@@ -471,9 +480,8 @@ export class Room extends HubHost {
 	#shardStub(shard: number): DurableObjectStub<RoomShard> | null {
 		let stub = this.#shardStubs.get(shard);
 		if (stub) return stub;
-		const room = this.ctx.storage.kv.get<string>("name");
-		if (room === undefined) return null;
-		stub = this.env.SHARDS.get(this.env.SHARDS.idFromName(shardObjectName(room, shard)));
+		if (this.#name === undefined) return null;
+		stub = this.env.SHARDS.get(this.env.SHARDS.idFromName(shardObjectName(this.#name, shard)));
 		this.#shardStubs.set(shard, stub);
 		return stub;
 	}

@@ -20,6 +20,7 @@ import {
 	type ClientEvent,
 	type ErrorCode,
 	type LogEntry,
+	type ParseLimits,
 	PLAIN_NAME,
 	parseClientEvent,
 	type SingleServerEvent,
@@ -84,6 +85,9 @@ export class Hub {
 	readonly #holding = new Set<Connection>();
 	/** Whether plain sockets were checked for slowness in this burst (before its first plain frame). */
 	#plainChecked = false;
+	/** What the parser checks, for open and for signed connections (built once, not per frame). */
+	readonly #openLimits: ParseLimits;
+	readonly #signedLimits: ParseLimits;
 	/** Named connections that came or went since the owner last asked (`takePresenceChanges`). */
 	#presenceChanges: Submission[] = [];
 
@@ -95,6 +99,8 @@ export class Hub {
 		this.#config = config;
 		this.#state = state;
 		this.#liveness = new Liveness(state.storage, config.heartbeatTimeoutSeconds);
+		this.#openLimits = { messageCap: config.messageCap };
+		this.#signedLimits = { messageCap: config.messageCap, signed: true };
 		for (const ws of state.getWebSockets()) {
 			const connection = Connection.restore(ws);
 			if (connection) this.#connections.add(connection);
@@ -265,10 +271,8 @@ export class Hub {
 	#receiveRich(connection: Connection, frame: string | ArrayBuffer): Received | null {
 		const { session } = connection;
 		const { identity } = session;
-		const parsed =
-			typeof frame === "string"
-				? parseClientEvent(frame, { messageCap: this.#config.messageCap, signed: identity !== null })
-				: null;
+		const limits = identity === null ? this.#openLimits : this.#signedLimits;
+		const parsed = typeof frame === "string" ? parseClientEvent(frame, limits) : null;
 		const event = parsed?.ok ? parsed.event : null;
 		if (event?.type === "typing" && session.name !== null && identity?.role !== "readonly") {
 			return this.#onTyping(connection);

@@ -252,7 +252,7 @@ export class RoomShard extends HubHost {
 		}
 		if (this.hub.size === 0) {
 			// Nobody to deliver to: only where delivery goes on from.
-			this.#setLastId(Math.max(push.after, ...messageIdsOf(push)));
+			this.#setLastId(newestIdIn(push));
 			this.afterEvent();
 			return 0;
 		}
@@ -304,9 +304,12 @@ export class RoomShard extends HubHost {
 	}
 }
 
-/** The ids of the log entries a push carries. */
-function messageIdsOf(push: Push): number[] {
-	return push.deliveries.flatMap((delivery) => (delivery.kind === "message" ? [delivery.message.id] : []));
+/** The newest log id a push carries, or what it comes after. */
+function newestIdIn(push: Push): number {
+	let newest = push.after;
+	for (const delivery of push.deliveries)
+		if (delivery.kind === "message") newest = Math.max(newest, delivery.message.id);
+	return newest;
 }
 
 /**
