@@ -21,7 +21,7 @@ import { MessageActions } from "./moderation.js";
 import { Timeline } from "./timeline.js";
 import { forgetToken, isExpired, readClaims, takeToken } from "./token.js";
 
-/** @import { ChatMessage, ClientEvent, RemovedEvent, Role, ServerEvent, SingleServerEvent } from "../src/protocol.ts" */
+/** @import { ChatMessage, ClientEvent, RemovedEvent, Role, ServerEvent, SingleServerEvent } from "../src/wire/protocol.ts" */
 
 const room = new URLSearchParams(location.search).get("room") ?? "lobby";
 // First of all: a token in the address bar leaves it before anything else happens.

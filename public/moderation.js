@@ -9,7 +9,7 @@
  * and focus goes back to the message's actions button.
  */
 
-/** @import { ChatMessage, Role } from "../src/protocol.ts" */
+/** @import { ChatMessage, Role } from "../src/wire/protocol.ts" */
 
 /** @typedef {"edit" | "delete" | "kick" | "ban"} Action */
 

@@ -7,7 +7,7 @@
  * message is text, never markup.
  */
 
-/** @import { ChatMessage, LogEntry } from "../src/protocol.ts" */
+/** @import { ChatMessage, LogEntry } from "../src/wire/protocol.ts" */
 
 /**
  * Called for each stored message as it is first shown, to add what the viewer may do with it.

@@ -1,11 +1,13 @@
 /**
  * One record per connection a hub holds: the socket, what survives hibernation with it (its
  * session, kept as the socket's attachment), and what only matters while the object is in
- * memory (events waiting in the outbox, typing throttle, last frame). `Connections` holds them
- * all and the groups the hub fans out to.
+ * memory (typing throttle, last frame, held plain frames, answers waiting for its welcome, a
+ * close waiting for what it is owed). Its state is private behind methods, so what changes it
+ * is named; `Connections` holds them all and the groups the hub fans out to.
  */
-import type { Identity } from "../auth/identity.ts";
-import type { Actor } from "../delivery.ts";
+import type { Close } from "../wire/close-codes.ts";
+import type { Identity } from "../wire/identity.ts";
+import type { Actor } from "../wire/rpc.ts";
 import type { BucketState } from "./flood-control.ts";
 
 /** What a connection remembers across hibernation and eviction (the socket's attachment). */
@@ -16,6 +18,8 @@ export interface Session {
 	readonly mode: "plain" | "rich";
 	/** Display name; `null` for a rich connection that has not said `hello` yet. */
 	name: string | null;
+	/** True from its `hello` until its welcome is delivered (absent otherwise). */
+	awaitingWelcome?: true;
 	/** Signed mode: who the token says it is (`null` in open mode). */
 	readonly identity: Identity | null;
 	/** When the connection was accepted, in ms since the epoch. */
@@ -28,54 +32,179 @@ export interface Session {
 export class Connection {
 	/** The server side of the socket. */
 	readonly ws: WebSocket;
-	/** Its state that outlives the object's memory (saved with {@link save}). */
-	readonly session: Session;
-	/** Encoded events waiting for the end of the burst (the outbox sends them as one frame). */
-	outgoing: string[] = [];
+	readonly #session: Session;
+	/** Where it goes when its session changes, to be saved at the end of the burst (the hub's). */
+	readonly #unsaved: Set<Connection>;
 	/** When it last sent a frame (ms; in memory: after eviction the bucket and pongs tell). */
-	lastFrameAt = 0;
+	#lastFrameAt = 0;
 	/** When its last typing notice was passed on (ms; typing is ephemeral, so memory only). */
-	lastTypingAt = 0;
-	/**
-	 * A plain client's frames over its allowance, oldest first, held until tokens come back. In
-	 * memory only: the release timer keeps the object from hibernating while any are held.
-	 */
-	held: (string | ArrayBuffer)[] = [];
-	/**
-	 * While its hello waits for the room's welcome: the answers to what it sent after the hello
-	 * (refusals the hub gives at once), kept so that they reach it after the welcome, in order.
-	 * `null` when it is not waiting.
-	 */
-	beforeWelcome: string[] | null = null;
-	/** Whether it is being closed: its owner waits to send it what it is owed first; its frames are not read. */
-	closing = false;
+	#lastTypingAt = 0;
+	/** A plain client's frames over its allowance, oldest first (the release timer keeps the object awake). */
+	#held: (string | ArrayBuffer)[] = [];
+	/** While it waits for its welcome: the answers to what it sent meanwhile, to follow the welcome. */
+	#beforeWelcome: string[] | null = null;
+	/** The close it waits for, once its owner has decided it (its frames are no longer read). */
+	#closing: Close | null = null;
+	/** A shard's number of the last batch that carried something from it needing an answer (0: none). */
+	#lastBatch = 0;
 
-	/** Wraps a socket and its session (new, or read back from the attachment on wake). */
-	constructor(ws: WebSocket, session: Session) {
+	/**
+	 * Wraps a socket and its session (new, or read back from the attachment on wake); `unsaved`
+	 * collects connections whose session changed, for the hub to save once per burst.
+	 */
+	constructor(ws: WebSocket, session: Session, unsaved: Set<Connection>) {
 		this.ws = ws;
-		this.session = session;
+		this.#session = session;
+		this.#unsaved = unsaved;
+		// Restored while its welcome was still to come (the object was evicted meanwhile): it still waits.
+		if (session.awaitingWelcome) this.#beforeWelcome = [];
 	}
 
 	/** Reads the session a socket carries; `null` for a socket the room never took on. */
-	static restore(ws: WebSocket): Connection | null {
+	static restore(ws: WebSocket, unsaved: Set<Connection>): Connection | null {
 		const session = ws.deserializeAttachment() as Session | null;
-		return session ? new Connection(ws, session) : null;
+		return session ? new Connection(ws, session, unsaved) : null;
 	}
 
 	/** Its id, for addressing deliveries to it. */
 	get id(): string {
-		return this.session.id;
+		return this.#session.id;
+	}
+
+	get mode(): Session["mode"] {
+		return this.#session.mode;
+	}
+
+	/** The name it shows; `null` before a rich connection's hello. */
+	get name(): string | null {
+		return this.#session.name;
+	}
+
+	get identity(): Identity | null {
+		return this.#session.identity;
+	}
+
+	get connectedAt(): number {
+		return this.#session.connectedAt;
+	}
+
+	/** Its flood-control bucket; whoever changes it calls `changed()`. */
+	get bucket(): BucketState {
+		return this.#session.bucket;
 	}
 
 	/** Who it is, for what it submits to the room (once it has a name). */
 	get actor(): Actor {
-		const { id, name, identity } = this.session;
+		const { id, name, identity } = this.#session;
 		return { from: id, name: name ?? "", userId: identity?.userId ?? null, role: identity?.role ?? null };
+	}
+
+	// -- the session, saved once per burst --------------------------------------------------------
+
+	/** The session changed (its bucket, say): it is written at the end of the burst (`save`). */
+	changed(): void {
+		this.#unsaved.add(this);
 	}
 
 	/** Writes the session to the socket's attachment, so hibernation keeps it. */
 	save(): void {
-		this.ws.serializeAttachment(this.session);
+		this.#unsaved.delete(this);
+		this.ws.serializeAttachment(this.#session);
+	}
+
+	// -- joining ---------------------------------------------------------------------------------
+
+	/** Its hello: named from now on, and waiting for its welcome (saved at once: it must survive eviction). */
+	join(name: string): void {
+		this.#session.name = name;
+		this.#session.awaitingWelcome = true;
+		this.#beforeWelcome = [];
+		this.save();
+	}
+
+	/** Whether it said hello and its welcome has not come yet. */
+	get awaitingWelcome(): boolean {
+		return this.#beforeWelcome !== null;
+	}
+
+	/** Keeps an answer for after its welcome. */
+	holdForWelcome(frame: string): void {
+		this.#beforeWelcome?.push(frame);
+	}
+
+	/** Its welcome has come (or never will): returns the answers kept for after it. */
+	welcomed(): string[] {
+		const waiting = this.#beforeWelcome ?? [];
+		this.#beforeWelcome = null;
+		if (this.#session.awaitingWelcome) {
+			delete this.#session.awaitingWelcome;
+			this.changed();
+		}
+		return waiting;
+	}
+
+	// -- what it sends ---------------------------------------------------------------------------
+
+	/** It sent a frame at `now`. */
+	heard(now: number): void {
+		this.#lastFrameAt = now;
+	}
+
+	/** When it last sent a frame (ms; 0 since this instance started). */
+	get lastFrameAt(): number {
+		return this.#lastFrameAt;
+	}
+
+	/** Whether a typing notice of it goes on at `now` (at most once per `interval`); if so, counted. */
+	mayType(now: number, interval: number): boolean {
+		if (now - this.#lastTypingAt < interval) return false;
+		this.#lastTypingAt = now;
+		return true;
+	}
+
+	/** How many plain frames are held. */
+	get heldCount(): number {
+		return this.#held.length;
+	}
+
+	/** Holds a plain frame over its allowance, behind those held before it. */
+	hold(frame: string | ArrayBuffer): void {
+		this.#held.push(frame);
+	}
+
+	/** The oldest held frame, taken. */
+	nextHeld(): string | ArrayBuffer | undefined {
+		return this.#held.shift();
+	}
+
+	/** Every held frame, taken. */
+	takeHeld(): (string | ArrayBuffer)[] {
+		const held = this.#held;
+		this.#held = [];
+		return held;
+	}
+
+	// -- closing ---------------------------------------------------------------------------------
+
+	/** The close it waits for (the first decided stands), or `null`. */
+	get closing(): Close | null {
+		return this.#closing;
+	}
+
+	/** Its owner decided to close it with `close` once it has what it is owed; false if one was decided already. */
+	startClosing(close: Close): boolean {
+		if (this.#closing) return false;
+		this.#closing = close;
+		return true;
+	}
+
+	/** The last batch (a shard's number) carrying something from it that the room answers. */
+	get lastBatch(): number {
+		return this.#lastBatch;
+	}
+
+	set lastBatch(batch: number) {
+		this.#lastBatch = batch;
 	}
 }
 
@@ -89,7 +218,7 @@ export class Connections {
 	readonly #byId = new Map<string, Connection>();
 	/** Plain connections: they receive raw text (and binary). */
 	readonly plain = new Set<Connection>();
-	/** Rich connections that have said `hello`: they receive JSON events. */
+	/** Rich connections that have been welcomed: they receive JSON events. */
 	readonly joined = new Set<Connection>();
 
 	/** How many connections there are. */
@@ -116,8 +245,8 @@ export class Connections {
 	add(connection: Connection): void {
 		this.#bySocket.set(connection.ws, connection);
 		this.#byId.set(connection.id, connection);
-		if (connection.session.mode === "plain") this.plain.add(connection);
-		else if (connection.session.name !== null) this.joined.add(connection);
+		if (connection.mode === "plain") this.plain.add(connection);
+		else if (connection.name !== null && !connection.awaitingWelcome) this.joined.add(connection);
 	}
 
 	/** Stops holding a connection. Returns false if it was not held. */

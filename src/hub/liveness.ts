@@ -43,9 +43,8 @@ export class Liveness {
 	 * to its ping, which records heartbeats answered while the room hibernated.
 	 */
 	isSilent(connection: Connection, lastPong: number, now: number): boolean {
-		if (this.#timeoutMs === 0 || connection.session.mode !== "rich") return false;
-		const { connectedAt, bucket } = connection.session;
-		const heardFrom = Math.max(connectedAt, bucket.updatedAt, connection.lastFrameAt, lastPong);
+		if (this.#timeoutMs === 0 || connection.mode !== "rich") return false;
+		const heardFrom = Math.max(connection.connectedAt, connection.bucket.updatedAt, connection.lastFrameAt, lastPong);
 		return now - heardFrom > this.#timeoutMs;
 	}
 }

@@ -1,8 +1,10 @@
-import type { Batch, Push, Submission } from "../delivery.ts";
-import { HubHost } from "../hub-host.ts";
+import type { Connection } from "../hub/connection.ts";
+import { HubHost } from "../hub/host.ts";
 import { logEvent } from "../log-event.ts";
-import type { Room } from "../room.ts";
-import { readPlacement, SHARD_FULL_HEADER } from "./placement.ts";
+import { type Close, closeFor } from "../wire/close-codes.ts";
+import { isWebSocketUpgrade, refuse, upgradeRequired } from "../wire/http.ts";
+import { readPlacement, SHARD_FULL_HEADER } from "../wire/placement.ts";
+import type { Batch, Delivery, Push, Submission } from "../wire/rpc.ts";
 
 /** How long a shard waits before it tries the room again after a call to it failed. */
 const RETRY_SUBMIT_MS = 1_000;
@@ -11,6 +13,12 @@ const RETRY_SUBMIT_MS = 1_000;
  * closed then all the same: a quiet room may push nothing more for a while).
  */
 const CLOSE_WAIT_MS = 2_000;
+/**
+ * The longest a shard waits for the room's object to hand over what it missed. Pushes wait
+ * behind a catch-up (they must be delivered in order), but sockets do not: frames are still
+ * read and answered meanwhile. Past this the shard gives up and its clients resume (1012).
+ */
+export const CATCH_UP_TIMEOUT_MS = 3_000;
 
 /** Where a shard belongs: its room's name and its own number there (kept in its storage). */
 interface Home {
@@ -19,79 +27,90 @@ interface Home {
 }
 
 /**
- * A shard: one more object of a room that has outgrown its own object (src/shard/placement.ts
- * says how sockets get here). It is the hub part of the room (src/hub-host.ts: sockets, checks,
- * flood control, outbox, fan-out, liveness) without the log or presence, which stay with the
- * room's object. Read as a story:
+ * What a shard has delivered (kept in its storage, so an eviction keeps it): the newest message
+ * id (`null`: none yet, the first push sets it) and the last push, by the room instance that
+ * sent it and its number.
+ */
+interface Delivered {
+	readonly lastId: number | null;
+	readonly sender: string | null;
+	readonly seq: number;
+}
+
+/**
+ * A shard: one more object of a room that has outgrown its own object (src/wire/placement.ts
+ * says how sockets get here). It is the hub part of the room (src/hub/: sockets, checks, flood
+ * control, outbox, fan-out, liveness) without the log or presence, which stay with the room's
+ * object. Read as a story:
  *
  * 1. a client's frames are checked here and what needs the room is kept, in order (`take`);
  * 2. at the end of the burst it goes to the room in one call (`#submit`); the room orders,
  *    deduplicates and stores it with everything else;
  * 3. the room sends each burst's outcome back in one call (`deliver`), and the shard fans it out.
  *
- * The room's calls arrive in order, but a broken stub loses some: every push says the newest id
- * the room had stored before it (`Push.after`), the shard remembers the newest it delivered
- * (`lastId`, in storage so eviction keeps it), and on a jump it fetches what it missed before it
- * delivers on. A shard that cannot reach the room tells its clients; nothing is dropped unsaid.
+ * The room's calls arrive in order, but a failed call breaks the stub and loses one: pushes are
+ * numbered per room instance, the shard keeps the last number it delivered (in storage), and on
+ * a jump it fetches the missed pushes from the room's ring (`Room.missedPushes`); a push from a
+ * new room instance that starts past the newest message delivered here fetches those messages
+ * (`Room.messagesBetween`). A shard that cannot reach the room tells its clients; nothing is
+ * dropped unsaid.
  */
 export class RoomShard extends HubHost {
 	/** Its room and number, once the first upgrade has said them. */
 	#home: Home | null;
-	/** The newest message id delivered here (null: none yet; the first push sets it). */
-	#lastId: number | null;
-	/** The last push taken: which instance of the room's object sent it, and its number. */
-	#lastPush: { sender: string; seq: number } | null = null;
+	/** What it has delivered (in storage too). */
+	#delivered: Delivered;
+	/** Pushes wait here for the ones before them (a catch-up awaits the room). */
+	#pushes: Promise<unknown> = Promise.resolve();
 	/** The stub every call to the room goes through (one stub keeps calls in order). */
-	#room: DurableObjectStub<Room> | null = null;
+	#room: ReturnType<Env["ROOMS"]["get"]> | null = null;
 	/** What its clients did this burst, for the room. */
 	#submissions: Submission[] = [];
 	/** The connection count last told to the room. */
-	#reported = -1;
-	/**
-	 * Whether the room must be told every name held here: true when the object starts (it may
-	 * have been reset, its sockets lost, and the room not know) and after a call failed.
-	 */
-	#resync = true;
+	#reported: number;
+	/** Whether the room must be told every name held here (after a reset or a failed call). */
+	#resync: boolean;
 	/** Whether a retry after a failed call is pending. */
 	#retrying = false;
-	/** Batches sent to the room so far, and how many of them it has taken (answered). */
+	/** Batches sent to the room so far, how many it has taken (answered), and delivered here. */
 	#batchesSent = 0;
 	#batchesTaken = 0;
-	/** The highest batch whose outcome has been delivered here (taken before a push came). */
 	#batchesDelivered = 0;
-	/** The last batch that carried something from each connection, by connection id. */
-	readonly #lastBatchOf = new Map<string, number>();
-	/** Connections to close once the outcome of their last batch is delivered, by id. */
-	readonly #closing = new Map<string, { ws: WebSocket; code: number; reason: string; batch: number }>();
 
-	/** Runs on first use and again each time the object wakes from hibernation or eviction. */
+	/**
+	 * Runs on first use and again each time the object wakes from hibernation or eviction. An
+	 * eviction keeps every socket, and the room's record of them is right: nothing is sent to
+	 * the room for it (a liveness alarm waking an idle shard costs the room nothing). A reset
+	 * loses every socket: a shard that starts with none tells the room, which may still count
+	 * some here.
+	 */
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.#home = ctx.storage.kv.get<Home>("home") ?? null;
-		this.#lastId = ctx.storage.kv.get<number>("lastId") ?? null;
-		// Tell the room what this object holds now, before anything else.
-		if (this.#home) this.setEndOfBurst();
+		this.#delivered = ctx.storage.kv.get<Delivered>("delivered") ?? { lastId: null, sender: null, seq: 0 };
+		this.#reported = this.hub.size;
+		this.#resync = this.hub.size === 0;
+		if (this.#home && this.#resync) this.setEndOfBurst();
 	}
 
 	// -- accept ----------------------------------------------------------------------------------
 
-	/** An upgrade the Worker forwarded here on the room object's word. */
+	/** An upgrade the Worker forwarded here on the room object's word (only the Worker sends these). */
 	override async fetch(request: Request): Promise<Response> {
+		if (!isWebSocketUpgrade(request)) return upgradeRequired();
 		const placement = readPlacement(request);
-		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !placement) {
-			return new Response("a shard only takes upgrades forwarded by the Worker\n", { status: 400 });
-		}
+		if (!placement) return refuse(400, "a shard only takes upgrades forwarded by the Worker");
 		if (!this.#home) {
 			this.#home = placement;
 			this.ctx.storage.kv.put("home", placement);
 		}
 		// An empty shard gets no pushes, so what it delivered last is stale: a newcomer's history
 		// comes with its welcome, and the next push sets where delivery goes on from.
-		if (this.hub.size === 0) this.#setLastId(null);
+		if (this.hub.size === 0) this.#setDelivered({ ...this.#delivered, lastId: null });
 		if (this.hub.size >= this.config.shardSize) {
-			return new Response("this part of the room is full; try again\n", {
-				status: 503,
-				headers: { "Retry-After": "1", [SHARD_FULL_HEADER]: String(this.#home.shard) },
+			return refuse(503, "this part of the room is full; try again", {
+				"Retry-After": "1",
+				[SHARD_FULL_HEADER]: String(this.#home.shard),
 			});
 		}
 		return this.upgrade(request, `${this.#home.shard}/`);
@@ -107,50 +126,28 @@ export class RoomShard extends HubHost {
 		return this.#submissions.length > 0 || this.hub.size !== this.#reported || (this.#resync && !this.#retrying);
 	}
 
-	/** Nothing to settle here before a close: the room stores; its answer comes when it comes. */
-	protected override settle(): void {}
+	protected override get answeredBatch(): number {
+		return this.#batchesDelivered;
+	}
 
 	/**
-	 * On the room's own object, a connection is closed after the burst is settled, so it gets
-	 * what it is owed (the echo of what it sent just before, a plain client's own text) ahead of
-	 * the Close. Here the room answers in a later call: a connection whose last submission is
-	 * still unanswered stops being read and is closed once that answer is delivered (or after
-	 * `CLOSE_WAIT_MS`, or at once if the room cannot be reached).
+	 * On the room's own object, a closing connection gets the burst's answers before its Close.
+	 * Here the room answers in a later call: a connection whose last submission is unanswered is
+	 * closed once that answer is delivered (`deliver`), or after `CLOSE_WAIT_MS`, or at once if
+	 * the room cannot be reached.
 	 */
-	protected override closeConnection(ws: WebSocket, code: number, reason: string): void {
-		const id = this.hub.stopReading(ws);
-		// Closing already (the room decided first, then the client closed too): the first code stands.
-		if (id !== undefined && this.#closing.has(id)) return;
-		const pending = this.#submissions.some((submission) => answersSender(submission) && submission.from === id);
-		const batch = pending ? this.#batchesSent + 1 : (id && this.#lastBatchOf.get(id)) || 0;
-		if (id === undefined || batch <= this.#batchesDelivered) {
-			this.#closeNow(id, ws, code, reason);
-			return;
+	protected override closeConnection(ws: WebSocket, close: Close): Connection | undefined {
+		const connection = super.closeConnection(ws, close);
+		if (!connection) return undefined;
+		const pending = this.#submissions.some((item) => answersSender(item) && item.from === connection.id);
+		if (pending) connection.lastBatch = this.#batchesSent + 1;
+		if (connection.lastBatch > this.#batchesDelivered) {
+			setTimeout(() => {
+				this.hub.closeNow(connection);
+				this.afterEvent();
+			}, CLOSE_WAIT_MS);
 		}
-		const closing = { ws, code, reason, batch };
-		this.#closing.set(id, closing);
-		setTimeout(() => {
-			// Only this one, if it still waits: others have waits of their own.
-			if (this.#closing.get(id) !== closing) return;
-			this.#closeNow(id, ws, code, reason);
-			this.afterEvent();
-		}, CLOSE_WAIT_MS);
-	}
-
-	/** Closes the waiting connections whose last batch is at most `batch`. */
-	#closeWaiting(batch: number): void {
-		for (const [id, closing] of this.#closing) {
-			if (closing.batch <= batch) this.#closeNow(id, closing.ws, closing.code, closing.reason);
-		}
-		this.afterEvent();
-	}
-
-	#closeNow(id: string | undefined, ws: WebSocket, code: number, reason: string): void {
-		if (id !== undefined) {
-			this.#closing.delete(id);
-			this.#lastBatchOf.delete(id);
-		}
-		this.hub.close(ws, code, reason);
+		return connection;
 	}
 
 	protected override endBurst(): void {
@@ -174,7 +171,7 @@ export class RoomShard extends HubHost {
 		this.#resync = false;
 		const number = ++this.#batchesSent;
 		for (const submission of batch.submissions) {
-			if (answersSender(submission)) this.#lastBatchOf.set(submission.from, number);
+			if (answersSender(submission)) this.hub.awaitAnswer(submission.from, number);
 		}
 		this.#roomStub()
 			.submit(batch)
@@ -196,23 +193,21 @@ export class RoomShard extends HubHost {
 		logEvent("room_unreachable", { shard: batch.shard, submissions: batch.submissions.length, error: String(error) });
 		this.#room = null;
 		this.#resync = true;
+		const refusals: Delivery[] = [];
 		for (const submission of batch.submissions) {
 			if (submission.kind === "send" || submission.kind === "edit" || submission.kind === "delete") {
 				const clientId = submission.kind === "send" ? submission.clientId : null;
-				this.hub.deliver([{ kind: "refused", clientId, to: submission.from }]);
+				refusals.push({ kind: "refused", clientId, to: submission.from });
 			} else if (submission.kind === "kick" || submission.kind === "ban") {
-				const error = {
-					type: "error",
-					code: "server_error",
-					message: `the room could not be reached: ${submission.kind} again`,
-				} as const;
-				this.hub.deliver([{ kind: "error", to: submission.from, error }]);
+				const message = `the room could not be reached: ${submission.kind} again`;
+				refusals.push({ kind: "error", to: submission.from, error: { type: "error", code: "server_error", message } });
 			} else if (submission.kind === "hello") {
-				this.hub.closeById(submission.from, 1013, "the room could not be reached; try again");
+				this.hub.closeById(submission.from, closeFor("roomUnreachable"));
 			}
 		}
+		this.hub.deliver(refusals);
 		// Nothing more will come for this batch: who waited on it to close is closed now.
-		this.#closeWaiting(number);
+		this.hub.closeAnswered(number);
 		this.#retrying = true;
 		setTimeout(() => {
 			this.#retrying = false;
@@ -221,7 +216,7 @@ export class RoomShard extends HubHost {
 		this.afterEvent();
 	}
 
-	#roomStub(): DurableObjectStub<Room> {
+	#roomStub(): ReturnType<Env["ROOMS"]["get"]> {
 		if (!this.#room) {
 			const { room } = this.#home as Home;
 			this.#room = this.env.ROOMS.get(this.env.ROOMS.idFromName(room));
@@ -233,83 +228,108 @@ export class RoomShard extends HubHost {
 
 	/**
 	 * One burst's outcome from the room, for this shard's connections; answers how many
-	 * connections the shard holds (the room's count of it). If a push of the same room instance
-	 * was lost, what it carried (welcomes, presence, kicks as well as messages) cannot be fetched:
-	 * every client here is closed with 1012 to reconnect and resume, which gives each exactly what
-	 * it missed. If it starts past the messages delivered here (the room's object restarted after
-	 * a commit), the missing messages are fetched and delivered first; messages delivered already
-	 * are skipped.
+	 * connections the shard holds (the room's count of it). Pushes are delivered one after the
+	 * other, each after any catch-up the one before it needed.
 	 */
-	async deliver(push: Push): Promise<number> {
+	deliver(push: Push): Promise<number> {
 		// The room answered these batches before it sent this push, so the push carries their outcome.
 		const answered = this.#batchesTaken;
-		const lost =
-			this.#lastPush !== null && this.#lastPush.sender === push.sender && push.seq !== this.#lastPush.seq + 1;
-		this.#lastPush = { sender: push.sender, seq: push.seq };
-		if (lost && this.hub.size > 0) {
-			logEvent("room_unreachable", { shard: this.#home?.shard, during: "push", lostBefore: push.seq });
-			this.hub.closeAll(1012, "missed updates; reconnect and resume");
+		const turn = this.#pushes.then(() => this.#take(push, answered));
+		this.#pushes = turn.catch(() => {});
+		return turn;
+	}
+
+	/**
+	 * Delivers one push. A push of the same room instance that is not the next one means some
+	 * were lost: they are fetched from the room's ring and delivered first (if the ring no longer
+	 * has them, every client here is closed with 1012 to reconnect and resume, which gives each
+	 * exactly what it missed). A push from a new instance that starts past the newest message
+	 * delivered here (the room's object restarted after a commit) fetches those messages first.
+	 * Messages delivered already are skipped.
+	 */
+	async #take(push: Push, answered: number): Promise<number> {
+		const { sender, seq } = this.#delivered;
+		if (sender === push.sender && push.seq <= seq) return this.hub.size;
+		if (sender === push.sender && push.seq > seq + 1 && this.hub.size > 0) {
+			const missed = await this.#fromRoom("missed pushes", (room) => room.missedPushes(this.#shard, sender, seq));
+			if (missed) {
+				for (const earlier of missed) if (earlier.seq < push.seq) this.#apply(earlier);
+			} else {
+				// Welcomes, presence and kicks cannot be fetched any other way: the clients resume.
+				this.hub.closeAll(closeFor("missedUpdates"));
+			}
 		}
-		if (this.hub.size === 0) {
-			// Nobody to deliver to: only where delivery goes on from.
-			this.#setLastId(newestIdIn(push));
-			this.afterEvent();
-			return 0;
+		const { lastId } = this.#delivered;
+		if (lastId !== null && lastId < push.after && this.hub.size > 0) {
+			const between = await this.#fromRoom("catch-up", (room) => room.messagesBetween(lastId, push.after));
+			if (between) this.hub.deliver(between.messages.map((message) => ({ kind: "message", message })));
+			if (!between || between.gap) this.hub.closeAll(closeFor("missedMessages"));
+			this.#setDelivered({ ...this.#delivered, lastId: push.after });
 		}
-		if (this.#lastId !== null && this.#lastId < push.after) {
-			const from = this.#lastId;
-			await this.ctx.blockConcurrencyWhile(() => this.#catchUp(from, push.after));
-		}
-		const lastId = this.#lastId ?? push.after;
-		let newest = Math.max(lastId, push.after);
-		const fresh = push.deliveries.filter((delivery) => {
-			if (delivery.kind !== "message") return true;
-			if (delivery.message.id <= lastId) return false;
-			newest = Math.max(newest, delivery.message.id);
-			return true;
-		});
-		this.hub.deliver(fresh);
-		this.#setLastId(newest);
-		this.#batchesDelivered = answered;
-		if (this.#closing.size > 0) this.#closeWaiting(answered);
+		this.#apply(push);
+		this.#batchesDelivered = Math.max(this.#batchesDelivered, answered);
+		this.hub.closeAnswered(this.#batchesDelivered);
 		this.afterEvent();
 		return this.hub.size;
 	}
 
-	/**
-	 * Fetches and delivers the messages stored after `since` up to `upTo`, which a lost push
-	 * carried. Runs with other events held back, so nothing is delivered out of order. If the
-	 * room cannot say, or some are no longer retained, every client here is closed with 1012:
-	 * each reconnects and resumes from the last message it saw, and gets exactly what it missed
-	 * (or is told of the gap).
-	 */
-	async #catchUp(since: number, upTo: number): Promise<void> {
-		try {
-			const { messages, gap } = await this.#roomStub().messagesBetween(since, upTo);
-			this.hub.deliver(messages.map((message) => ({ kind: "message", message })));
-			if (gap) this.hub.closeAll(1012, "missed messages; reconnect and resume");
-		} catch (error) {
-			logEvent("room_unreachable", { shard: this.#home?.shard, during: "catch-up", error: String(error) });
-			this.#room = null;
-			this.hub.closeAll(1012, "missed messages; reconnect and resume");
+	/** Delivers a push's deliveries (those it has not delivered already) and records it. */
+	#apply(push: Push): void {
+		const lastId = this.#delivered.lastId ?? push.after;
+		let newest = Math.max(lastId, push.after);
+		if (this.hub.size > 0) {
+			const fresh = push.deliveries.filter((delivery) => {
+				if (delivery.kind !== "message") return true;
+				if (delivery.message.id <= lastId) return false;
+				newest = Math.max(newest, delivery.message.id);
+				return true;
+			});
+			this.hub.deliver(fresh);
+		} else {
+			// Nobody to deliver to: only where delivery goes on from.
+			for (const delivery of push.deliveries)
+				if (delivery.kind === "message") newest = Math.max(newest, delivery.message.id);
 		}
-		this.#setLastId(upTo);
+		this.#setDelivered({ lastId: newest, sender: push.sender, seq: push.seq });
 	}
 
-	#setLastId(id: number | null): void {
-		if (id === this.#lastId) return;
-		this.#lastId = id;
-		if (id === null) this.ctx.storage.kv.delete("lastId");
-		else this.ctx.storage.kv.put("lastId", id);
+	/**
+	 * Asks the room's object for something, giving up after `CATCH_UP_TIMEOUT_MS` (or if the call
+	 * fails): `null` then, and the stub is replaced.
+	 */
+	async #fromRoom<T>(during: string, ask: (room: ReturnType<Env["ROOMS"]["get"]>) => Promise<T>): Promise<T | null> {
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		const timeout = new Promise<never>((_, reject) => {
+			timer = setTimeout(() => reject(new Error(`no answer in ${CATCH_UP_TIMEOUT_MS} ms`)), CATCH_UP_TIMEOUT_MS);
+		});
+		try {
+			return await Promise.race([ask(this.#roomStub()), timeout]);
+		} catch (error) {
+			logEvent("room_unreachable", { shard: this.#home?.shard, during, error: String(error) });
+			this.#room = null;
+			return null;
+		} finally {
+			if (timer !== undefined) clearTimeout(timer);
+		}
 	}
-}
 
-/** The newest log id a push carries, or what it comes after. */
-function newestIdIn(push: Push): number {
-	let newest = push.after;
-	for (const delivery of push.deliveries)
-		if (delivery.kind === "message") newest = Math.max(newest, delivery.message.id);
-	return newest;
+	get #shard(): number {
+		return this.#home?.shard ?? 0;
+	}
+
+	/**
+	 * Records what was delivered. Written without holding the object's output (`allowUnconfirmed`):
+	 * it matters only after an eviction, which waits for the write, and holding every frame of
+	 * the push until the write is durable would add a storage round trip to each burst's fan-out.
+	 */
+	#setDelivered(delivered: Delivered): void {
+		const before = this.#delivered;
+		this.#delivered = delivered;
+		if (before.lastId === delivered.lastId && before.sender === delivered.sender && before.seq === delivered.seq)
+			return;
+		// A reset object rejects its writes; its sockets are gone with it, and so is the need.
+		this.ctx.storage.put("delivered", delivered, { allowUnconfirmed: true }).catch(() => {});
+	}
 }
 
 /**

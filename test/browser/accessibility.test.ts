@@ -9,7 +9,7 @@ import AxeBuilder from "@axe-core/playwright";
 import type { BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts";
-import type { Role } from "../../src/protocol.ts";
+import type { Role } from "../../src/wire/protocol.ts";
 import { usePageFixture } from "../support/page-fixture.ts";
 import { signToken, TEST_SECRET } from "../support/tokens.ts";
 

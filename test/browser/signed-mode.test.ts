@@ -8,7 +8,7 @@ import type { BrowserContext, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startMiniflare } from "../../scripts/local-server.ts";
-import type { Role } from "../../src/protocol.ts";
+import type { Role } from "../../src/wire/protocol.ts";
 import { usePageFixture } from "../support/page-fixture.ts";
 import { signToken, TEST_SECRET } from "../support/tokens.ts";
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startMiniflare } from "../../scripts/local-server.ts";
-import { SUBPROTOCOL } from "../../src/protocol.ts";
+import { SUBPROTOCOL } from "../../src/wire/protocol.ts";
 import { freshRoom } from "../support/room-names.ts";
 
 type Server = Awaited<ReturnType<typeof startMiniflare>>;

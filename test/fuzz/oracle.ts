@@ -4,7 +4,7 @@
  * frame itself, joined or not; "Errors") and its flood control with the shipped settings: a
  * burst of 5, one more per second, and 1008 once refused more than 20 times in a window.
  */
-import type { ChatMessage, SingleServerEvent, WelcomeEvent } from "../../src/protocol.ts";
+import type { ChatMessage, SingleServerEvent, WelcomeEvent } from "../../src/wire/protocol.ts";
 import { oversize, plainRelay, type Reading, readFrame } from "./spec.ts";
 
 /** Shipped flood control (wrangler.toml). */

@@ -14,7 +14,7 @@ import {
 	type ServerEvent,
 	type SingleServerEvent,
 	type WelcomeEvent,
-} from "../../src/protocol.ts";
+} from "../../src/wire/protocol.ts";
 import { type Client, openClient } from "../support/clients.ts";
 import { closePayload, Opcode, RawWebSocket } from "../support/raw-websocket.ts";
 import { joinRich, type RichClient } from "../support/rich-client.ts";

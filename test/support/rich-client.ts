@@ -2,8 +2,8 @@
  * An edgechat.v1 client for the loopback tests, built on the `ws` package: joins with a name,
  * collects every event (batches unpacked), and waits on events, never on timers.
  */
-import type { ChatMessage, ServerEvent, SingleServerEvent, WelcomeEvent } from "../../src/protocol.ts";
-import { SUBPROTOCOL } from "../../src/protocol.ts";
+import type { ChatMessage, ServerEvent, SingleServerEvent, WelcomeEvent } from "../../src/wire/protocol.ts";
+import { SUBPROTOCOL } from "../../src/wire/protocol.ts";
 import { type Client, conditionWaits, openClient } from "./clients.ts";
 
 /** A joined rich client. */

@@ -3,7 +3,7 @@
  * HS256 with `jose`, the claims of PROTOCOL.md, "The token".
  */
 import { SignJWT } from "jose";
-import type { Role } from "../../src/protocol.ts";
+import type { Role } from "../../src/wire/protocol.ts";
 
 /** The `AUTH_SECRET` the tests' signed servers run with. */
 export const TEST_SECRET = "edgechat-test-secret-0123456789abcdef";

@@ -8,13 +8,13 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { Connection } from "../../src/hub/connection.ts";
-import type { Room } from "../../src/room.ts";
+import type { Room } from "../../src/room/room.ts";
 import { freshRoom, stubFor } from "./rooms.ts";
 import { connect, connectRich, connectRichRaw, textOf } from "./sockets.ts";
 
 /** The room's server-side socket of the connection named `name` (`null`: the one not yet joined). */
 function socketOf(state: DurableObjectState, name: string | null): WebSocket {
-	const ws = state.getWebSockets().find((socket) => Connection.restore(socket)?.session.name === name);
+	const ws = state.getWebSockets().find((socket) => Connection.restore(socket, new Set())?.name === name);
 	if (!ws) throw new Error(`no socket for ${name}`);
 	return ws;
 }

@@ -6,9 +6,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../src/config.ts";
-import type { Delivery } from "../../src/delivery.ts";
 import { Hub } from "../../src/hub/hub.ts";
-import type { ChatMessage } from "../../src/protocol.ts";
+import type { ChatMessage, WelcomeEvent } from "../../src/wire/protocol.ts";
+import type { Delivery } from "../../src/wire/rpc.ts";
 import { type OpenPair, openPair } from "./pairs.ts";
 import { freshRoom, stubFor } from "./rooms.ts";
 
@@ -37,10 +37,17 @@ function join(hub: Hub, mode: "plain" | "rich"): OpenPair & { id: string } {
 
 /** Welcomes a connection with an empty room, as the room would answer its hello. */
 function welcome(hub: Hub, to: string, name: string): void {
-	const replay = { messages: [], gap: false, latestId: 0 };
-	hub.deliver([
-		{ kind: "welcome", to, name, userId: null, role: null, members: [name], memberCount: 1, upTo: 0, replay },
-	]);
+	const event: WelcomeEvent = {
+		type: "welcome",
+		name,
+		members: [name],
+		memberCount: 1,
+		history: [],
+		gap: false,
+		latestId: 0,
+		messageCap: 50,
+	};
+	hub.deliver([{ kind: "welcome", to, event }]);
 }
 
 /** Says hello through `receive` and welcomes with an empty history, as the room would. */
@@ -116,7 +123,8 @@ describe("Hub", () => {
 		const plain = join(hub, "plain");
 		const received = hub.receive(plain.server, "12345");
 		expect(received).toMatchObject({ kind: "close", code: 1009, reason: "frame larger than 4 bytes" });
-		hub.close(plain.server, 1009, "frame larger than 4 bytes");
+		hub.startClosing(plain.server, { code: 1009, reason: "frame larger than 4 bytes" });
+		hub.closeAnswered(0);
 		expect((await plain.closed).code).toBe(1009);
 		expect(hub.size).toBe(0);
 	});
@@ -195,7 +203,8 @@ describe("Hub", () => {
 		const nobody = { userId: null, role: null };
 		expect(hub.takePresenceChanges()).toEqual([{ kind: "arrive", from: plain.id, name: "guest", ...nobody }]);
 		hub.leave(stranger.server);
-		hub.close(ann.server, 1000, "bye");
+		hub.startClosing(ann.server, { code: 1000, reason: "bye" });
+		hub.closeAnswered(0);
 		hub.leave(plain.server);
 		expect(hub.takePresenceChanges()).toEqual([
 			{ kind: "depart", from: ann.id, name: "ann", ...nobody },

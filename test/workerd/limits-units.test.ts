@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, DEFAULTS, readConfig } from "../../src/config.ts";
 import { newBucket, takeToken } from "../../src/hub/flood-control.ts";
-import { checkOrigin } from "../../src/origin.ts";
+import { checkOrigin } from "../../src/worker/origin.ts";
 
 const limits = { ...DEFAULTS, rateLimitMessages: 10, rateLimitWindowSeconds: 10, rateLimitBurst: 5 };
 

@@ -4,7 +4,7 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { MessageLog } from "../../src/message-log.ts";
+import { MessageLog } from "../../src/room/message-log.ts";
 import { freshRoom, stubFor } from "./rooms.ts";
 
 /** Runs `use` on a fresh log (retention `retention`) in a room of its own. */

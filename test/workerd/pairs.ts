@@ -35,14 +35,18 @@ export function openPair(session: Partial<Session> = {}): OpenPair {
 			const check = () => (received.length >= count ? resolve(received.slice(0, count)) : waiters.push(check));
 			check();
 		});
-	const connection = new Connection(server, {
-		id: crypto.randomUUID(),
-		mode: "rich",
-		name: "someone",
-		identity: null,
-		connectedAt: Date.now(),
-		bucket: { tokens: 1, updatedAt: 0, strikes: 0, strikesSince: 0 },
-		...session,
-	});
+	const connection = new Connection(
+		server,
+		{
+			id: crypto.randomUUID(),
+			mode: "rich",
+			name: "someone",
+			identity: null,
+			connectedAt: Date.now(),
+			bucket: { tokens: 1, updatedAt: 0, strikes: 0, strikesSince: 0 },
+			...session,
+		},
+		new Set(),
+	);
 	return { server, client, connection, received, frames, closed };
 }

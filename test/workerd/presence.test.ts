@@ -1,6 +1,6 @@
 /** Presence (src/presence.ts) on its own: names counted over every object of a room. */
 import { describe, expect, it } from "vitest";
-import { Presence } from "../../src/presence.ts";
+import { Presence } from "../../src/room/presence.ts";
 
 describe("Presence", () => {
 	it("says a member joined with its first connection and left with its last, counting several at once", () => {

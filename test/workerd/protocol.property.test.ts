@@ -11,7 +11,7 @@ import {
 	MAX_NAME_LENGTH,
 	type ParseResult,
 	parseClientEvent,
-} from "../../src/protocol.ts";
+} from "../../src/wire/protocol.ts";
 
 const LIMITS = { messageCap: 50 };
 const DOCUMENTED: readonly ErrorCode[] = [

@@ -1,6 +1,6 @@
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { PING, PONG, SUBPROTOCOL, WELCOME_MEMBERS } from "../../src/protocol.ts";
+import { PING, PONG, SUBPROTOCOL, WELCOME_MEMBERS } from "../../src/wire/protocol.ts";
 import { freshRoom, inRoom, stubFor } from "./rooms.ts";
 import { connect, connectRich, connectRichRaw, textOf } from "./sockets.ts";
 

@@ -1,7 +1,7 @@
 /** Room names and stubs for the workerd tests. */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import type { Room } from "../../src/room.ts";
+import type { Room } from "../../src/room/room.ts";
 
 export { freshRoom } from "../support/room-names.ts";
 

@@ -10,7 +10,7 @@ import {
 	type SingleServerEvent,
 	SUBPROTOCOL,
 	type WelcomeEvent,
-} from "../../src/protocol.ts";
+} from "../../src/wire/protocol.ts";
 
 /** The text of a history entry (a message or an edit; a delete has none). */
 export function textOf(entry: LogEntry): string | null {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { capText } from "../../src/text.ts";
+import { capText } from "../../src/hub/text.ts";
 
 describe("capText", () => {
 	it("leaves text at or under the cap untouched", () => {

@@ -7,7 +7,7 @@
 import { evictDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Role } from "../../../src/protocol.ts";
+import type { Role } from "../../../src/wire/protocol.ts";
 import { freshRoom, inRoom, stubFor } from "../rooms.ts";
 import { connect, connectRich, type RichClient, textOf } from "../sockets.ts";
 import { tokenFor } from "./tokens.ts";

@@ -1,7 +1,7 @@
 /** Tokens for the signed-mode tests, minted as a site's backend would (jose, HS256). */
 import { env } from "cloudflare:workers";
 import { SignJWT } from "jose";
-import type { Role } from "../../../src/protocol.ts";
+import type { Role } from "../../../src/wire/protocol.ts";
 
 /** The secret the workerd-auth project runs with (vitest.config.ts). */
 export const SECRET = (env as unknown as { AUTH_SECRET: string }).AUTH_SECRET;

@@ -1,7 +1,7 @@
 /** The room's record of its shards (src/shard/directory.ts) on a real Durable Object's SQLite. */
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ShardDirectory } from "../../../src/shard/directory.ts";
+import { ShardDirectory } from "../../../src/room/shard-directory.ts";
 import { freshRoom, stubFor } from "../rooms.ts";
 
 /** Runs `use` on the directory of a room no other test uses, and on a second one opened after it. */

@@ -9,9 +9,9 @@
  */
 
 // The values the page shares with the server live in one module that both load.
-export { PING, PING_INTERVAL_MS, PONG, SUBPROTOCOL, TYPING_INTERVAL_MS } from "../public/contract.js";
+export { PING, PING_INTERVAL_MS, PONG, SUBPROTOCOL, TYPING_INTERVAL_MS } from "../../public/contract.js";
 
-import type { ROLES } from "../public/contract.js";
+import type { ROLES } from "../../public/contract.js";
 
 /** The name plain-mode clients (no subprotocol) appear under in presence and history. */
 export const PLAIN_NAME = "guest";

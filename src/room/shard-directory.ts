@@ -4,7 +4,7 @@
  * object's eviction: its own connections are rebuilt from its sockets, a shard's only from
  * here). Kept in the room's SQLite database, written as shards report.
  */
-import type { MemberCounts } from "../delivery.ts";
+import type { MemberCounts } from "../wire/rpc.ts";
 
 /** How the members of one shard changed when it reported the whole of them (`replace`). */
 export interface MemberChanges {
@@ -127,6 +127,15 @@ export class ShardDirectory {
 			this.#sql.exec("DELETE FROM shard_members WHERE shard = ? AND key = ?", shard, key);
 		}
 		return { added, removed };
+	}
+
+	/** How many connections of members the record says part `shard` holds (one aggregate, no rows read out). */
+	connectionsOfMembers(shard: number): number {
+		return (
+			this.#sql
+				.exec<{ total: number | null }>("SELECT sum(connections) AS total FROM shard_members WHERE shard = ?", shard)
+				.one().total ?? 0
+		);
 	}
 
 	/** The members one shard holds, with their connection counts. */

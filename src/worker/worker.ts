@@ -17,13 +17,10 @@
  * | signed mode: a token for another room, a ban     | 403                          |
  * | anything else                                    | 404                          |
  */
-import { IDENTITY_HEADER, type Identity } from "./auth/identity.ts";
-import { checkToken } from "./auth/token.ts";
-import { type Config, ConfigError, readConfig } from "./config.ts";
-import { logEvent } from "./log-event.ts";
-import { checkOrigin } from "./origin.ts";
-import { checkRoomName } from "./room-name.ts";
 
+import { type Config, ConfigError, readConfig } from "../config.ts";
+import { logEvent } from "../log-event.ts";
+import { IDENTITY_HEADER, type Identity } from "../wire/identity.ts";
 import {
 	PLACEMENT_ATTEMPTS,
 	ROOM_HEADER,
@@ -31,10 +28,10 @@ import {
 	SHARD_HEADER,
 	shardObjectName,
 	USE_SHARD_STATUS,
-} from "./shard/placement.ts";
-
-export { Room } from "./room.ts";
-export { RoomShard } from "./shard/shard.ts";
+} from "../wire/placement.ts";
+import { checkOrigin } from "./origin.ts";
+import { checkRoomName } from "./room-name.ts";
+import { checkToken } from "./token.ts";
 
 /** `/api/rooms/NAME/websocket`; NAME is captured raw (even with slashes) so it can be judged. */
 const ROOM_SOCKET_PATH = /^\/api\/rooms\/(.*)\/websocket$/;

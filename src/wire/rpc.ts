@@ -1,13 +1,14 @@
 /**
- * The seam between the log and the hubs. A hub's owner turns what its clients do into
- * `Submission`s; the room turns them into a burst of `Staged` work; once the log has committed
- * the burst, every hub is handed the `Delivery`s it comes to, in order. A hub in another Durable
- * Object (a shard, src/shard/) gets them in a `Push`, one call per burst.
+ * What crosses between the room's object and the hubs (its own and its shards'): a hub's owner
+ * turns what its clients do into `Submission`s (a shard sends them in a `Batch`, one call per
+ * burst: `Room.submit`); once the room's log has committed a burst, every hub is handed the
+ * `Delivery`s it comes to, in order (a shard gets them in a `Push`, one call per burst:
+ * `RoomShard.deliver`).
  *
  * Everything here is plain, structured-clonable data that names connections by id, never by
  * socket, so it crosses Durable Object RPC unchanged.
  */
-import type { ChatMessage, ErrorEvent, LogEntry, RemovedEvent, Role } from "./protocol.ts";
+import type { ChatMessage, ErrorEvent, LogEntry, RemovedEvent, Role, WelcomeEvent } from "./protocol.ts";
 
 /**
  * A connection, as the room knows it: the hub's `Connection.id`. The room's own connections have
@@ -41,7 +42,8 @@ export interface Actor {
  * - `typing`: a joined connection is typing (already throttled by its hub);
  * - `frame`: a plain binary or empty frame, relayed in order but never stored;
  * - `edit`, `delete`: signed mode, a change to message `id` (the room checks who may);
- * - `kick`, `ban`: signed mode, a moderator's (the hub checked the role) removal of `userId`;
+ * - `kick`, `ban`: signed mode, a moderator (the actor; the hub checked the role) removes user
+ *   `target` (the room checks the moderator is not banned meanwhile);
  * - `depart`: a named connection has gone.
  */
 export type Submission =
@@ -52,58 +54,13 @@ export type Submission =
 	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer; readonly from: ConnectionId }
 	| ({ readonly kind: "edit"; readonly id: number; readonly text: string } & Actor)
 	| ({ readonly kind: "delete"; readonly id: number } & Actor)
-	| ({ readonly kind: "kick"; readonly userId: string; readonly by: string } & Pick<Actor, "from">)
-	| ({ readonly kind: "ban"; readonly userId: string; readonly by: string; readonly seconds: number } & Pick<
-			Actor,
-			"from"
-	  >)
+	| ({ readonly kind: "kick"; readonly target: string } & Actor)
+	| ({ readonly kind: "ban"; readonly target: string; readonly seconds: number } & Actor)
 	| ({ readonly kind: "depart" } & Actor);
 
 /** The key presence counts an actor under: its user in signed mode, its name in open mode. */
 export function memberKeyOf(actor: Pick<Actor, "name" | "userId">): string {
 	return actor.userId ?? actor.name;
-}
-
-/**
- * One thing a burst holds, in the order it came, until the burst's messages are committed:
- * - `new`: a message staged in the log now, sent by `from`;
- * - `repeat`: a retried send whose `clientId` the log already had (stored before, or `staged`
- *   earlier in this same burst); only the connection that retried it hears of it again;
- * - `frame`: a plain client's binary or empty frame, relayed to plain sockets, never stored;
- * - `unreadable`: a message the log could not even check (its storage failed to read); its
- *   sender is told in turn;
- * - `change`: an edit or a delete (signed mode) given its log id now, made by `from`;
- * - `error`: a refusal the room decided (who may edit what), for `to` alone;
- * - `remove`: a moderator kicked or banned a user: its connections close everywhere;
- * - `join`, `leave`: a member's first connection in the room arrived, its last one went;
- * - `typing`: someone is typing, for everyone but `from`;
- * - `welcome`: the answer to a `hello`: the members as they were then (`members`, at most
- *   `WELCOME_MEMBERS` of `memberCount`) and the history after `since` up to `upTo`, the newest
- *   id given when it said hello (later messages reach it live).
- */
-export type Staged =
-	| { readonly kind: "new"; readonly message: ChatMessage; readonly from: ConnectionId }
-	| { readonly kind: "repeat"; readonly message: ChatMessage; readonly to: ConnectionId; readonly staged: boolean }
-	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer }
-	| { readonly kind: "unreadable"; readonly clientId: string | null; readonly from: ConnectionId }
-	| { readonly kind: "change"; readonly entry: LogEntry; readonly from: ConnectionId }
-	| Extract<Delivery, { kind: "error" | "remove" }>
-	| { readonly kind: "join" | "leave"; readonly name: string; readonly userId: string | null }
-	| { readonly kind: "typing"; readonly name: string; readonly from: ConnectionId }
-	| ({ readonly kind: "welcome"; readonly to: ConnectionId; readonly since: number | undefined } & WelcomeHeader);
-
-/** What a welcome says besides its history. */
-export interface WelcomeHeader {
-	readonly name: string;
-	/** Signed mode: the user's id and role. */
-	readonly userId: string | null;
-	readonly role: Role | null;
-	/** Names present, sorted: all of them, or the first `WELCOME_MEMBERS` to have arrived. */
-	readonly members: string[];
-	/** How many names are present. */
-	readonly memberCount: number;
-	/** The newest id given when the client said hello. */
-	readonly upTo: number;
 }
 
 /**
@@ -115,7 +72,7 @@ export interface WelcomeHeader {
  * - `error`: a refusal, for `to` alone;
  * - `remove`: close every connection of `userId` with `code` and `reason`, after telling everyone;
  * - `join`, `leave`, `typing`: presence news, for joined rich connections (`typing` not to `from`);
- * - `welcome`: the answer to one connection's `hello`, its history included.
+ * - `welcome`: the answer to one connection's `hello`, whole (src/room/welcome.ts builds it).
  */
 export type Delivery =
 	| { readonly kind: "message"; readonly message: LogEntry }
@@ -133,43 +90,11 @@ export type Delivery =
 	  }
 	| { readonly kind: "join" | "leave"; readonly name: string; readonly userId: string | null }
 	| { readonly kind: "typing"; readonly name: string; readonly from: ConnectionId }
-	| ({ readonly kind: "welcome"; readonly to: ConnectionId; readonly replay: Replay } & WelcomeHeader);
+	| { readonly kind: "welcome"; readonly to: ConnectionId; readonly event: WelcomeEvent };
 
 /** Whom a delivery is for: one connection (`to`), or everyone. */
 export function addresseeOf(delivery: Delivery): ConnectionId | null {
 	return "to" in delivery ? delivery.to : null;
-}
-
-/**
- * What a burst comes to once its commit has succeeded (`stored`) or failed. A failed commit
- * stores none of the burst's new messages, so they reach nobody and each sender is refused; a
- * repeat of a message stored in an earlier burst is still good. `replays` holds the history of
- * each welcome, in the burst's order of welcomes.
- */
-export function deliveriesOf(burst: readonly Staged[], stored: boolean, replays: readonly Replay[]): Delivery[] {
-	let welcomes = 0;
-	return burst.map((item): Delivery => {
-		switch (item.kind) {
-			case "new":
-				return stored
-					? { kind: "message", message: item.message }
-					: { kind: "refused", clientId: item.message.clientId, to: item.from };
-			case "repeat":
-				return stored || !item.staged
-					? { kind: "echo", message: item.message, to: item.to }
-					: { kind: "refused", clientId: item.message.clientId, to: item.to };
-			case "unreadable":
-				return { kind: "refused", clientId: item.clientId, to: item.from };
-			case "change":
-				return stored ? { kind: "message", message: item.entry } : { kind: "refused", clientId: null, to: item.from };
-			case "welcome": {
-				const { since: _since, ...header } = item;
-				return { ...header, replay: replays[welcomes++] as Replay };
-			}
-			default:
-				return item;
-		}
-	});
 }
 
 /** What a joining client is replayed, and whether some of what it missed is gone. */

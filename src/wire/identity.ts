@@ -4,7 +4,7 @@
  * upgrade. Only the Worker reaches the objects, and it always replaces this header, so the
  * objects can trust it. In open mode there is none.
  */
-import type { Role } from "../protocol.ts";
+import type { Role } from "./protocol.ts";
 
 /** The verified claims a connection acts under. */
 export interface Identity {

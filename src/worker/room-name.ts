@@ -4,7 +4,7 @@
  * same rule the page applies before it connects (both read `public/contract.js`); one name is
  * one Durable Object.
  */
-import { MAX_ROOM_NAME_LENGTH, ROOM_NAME_CHARACTERS } from "../public/contract.js";
+import { MAX_ROOM_NAME_LENGTH, ROOM_NAME_CHARACTERS } from "../../public/contract.js";
 
 export { MAX_ROOM_NAME_LENGTH };
 

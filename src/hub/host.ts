@@ -1,10 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
-import { identityOf } from "./auth/identity.ts";
-import { type Config, readConfig } from "./config.ts";
-import type { Submission } from "./delivery.ts";
-import { Hub, type Received } from "./hub/hub.ts";
-import { logEvent } from "./log-event.ts";
-import { PING, PONG, SUBPROTOCOL } from "./protocol.ts";
+import { type Config, readConfig } from "../config.ts";
+import { logEvent } from "../log-event.ts";
+import { type Close, closeFor } from "../wire/close-codes.ts";
+import { identityOf } from "../wire/identity.ts";
+import { PING, PONG, SUBPROTOCOL } from "../wire/protocol.ts";
+import type { Submission } from "../wire/rpc.ts";
+import type { Connection } from "./connection.ts";
+import { Hub, type Received } from "./hub.ts";
 
 /**
  * What the room puts in `Sec-WebSocket-Extensions` to turn compression down: any value the
@@ -41,6 +43,8 @@ export abstract class HubHost extends DurableObject<Env> {
 	protected readonly hub: Hub;
 	/** Whether the timer that ends the burst is set. */
 	#endOfBurstSet = false;
+	/** Whether a close was decided since the burst's end (closes happen there, once answered). */
+	#closeDue = false;
 	/** When the timer that releases held plain frames fires (infinity: not set), and the timer. */
 	#releaseAt = Number.POSITIVE_INFINITY;
 	#releaseTimer: ReturnType<typeof setTimeout> | null = null;
@@ -60,11 +64,15 @@ export abstract class HubHost extends DurableObject<Env> {
 	/** Whether the burst holds anything to settle. */
 	protected abstract get hasWork(): boolean;
 
-	/** Settles the burst so far (before a connection is closed, what it holds for it goes first). */
-	protected abstract settle(): void;
-
-	/** The burst is over: it is settled, and then the hub sends what waits. */
+	/** The burst is over: it is settled (the room stores and delivers, a shard submits), and then the hub sends what waits. */
 	protected abstract endBurst(): void;
+
+	/**
+	 * The newest batch whose answers have been delivered here: a closing connection whose last
+	 * batch is at most this is closed at the end of the burst. The room's own object answers its
+	 * clients within the burst (infinity); a shard counts the room's answers to its batches.
+	 */
+	protected abstract get answeredBatch(): number;
 
 	// -- accept ----------------------------------------------------------------------------------
 
@@ -102,7 +110,7 @@ export abstract class HubHost extends DurableObject<Env> {
 		} catch (error) {
 			// Nothing a client sends should get here; if something does, only its sender is dropped.
 			logEvent("frame_failed", { error: String(error) });
-			this.closeConnection(ws, 1011, "internal error");
+			this.closeConnection(ws, closeFor("internalError"));
 		}
 		this.afterEvent();
 	}
@@ -110,7 +118,7 @@ export abstract class HubHost extends DurableObject<Env> {
 	#act(received: Received): void {
 		switch (received.kind) {
 			case "close":
-				this.closeConnection(received.from.ws, received.code, received.reason);
+				this.closeConnection(received.from.ws, received);
 				break;
 			case "held":
 				this.#setRelease(received.releaseInMs);
@@ -155,11 +163,14 @@ export abstract class HubHost extends DurableObject<Env> {
 
 	/** Sets the timer that ends the burst, once, when the burst or the hub has anything waiting. */
 	protected setEndOfBurst(): void {
-		if (this.#endOfBurstSet || (!this.hasWork && !this.hub.hasQueued)) return;
+		if (this.#endOfBurstSet || (!this.hasWork && !this.hub.hasQueued && !this.#closeDue)) return;
 		this.#endOfBurstSet = true;
 		setTimeout(() => {
 			this.#endOfBurstSet = false;
+			this.#closeDue = false;
 			this.endBurst();
+			// Connections to close get what this burst brought them first (src/hub/hub.ts `startClosing`).
+			this.hub.closeAnswered(this.answeredBatch);
 			this.hub.flush();
 			// Sockets found gone while sending have left, and that is news for the others.
 			this.afterEvent();
@@ -171,13 +182,12 @@ export abstract class HubHost extends DurableObject<Env> {
 	/**
 	 * The client closed. Plain frames it still had held by flood control go into the burst first
 	 * (they were accepted). The object answers its Close itself (`web_socket_manual_reply_to_close`
-	 * in wrangler.toml), with the client's own code, once the burst so far is settled: on the
-	 * room's own object that means the echo of a message sent just before the Close goes out
-	 * ahead of the reply.
+	 * in wrangler.toml), with the client's own code, once what it is owed has gone: the echo of a
+	 * message sent just before the Close goes out ahead of the reply.
 	 */
 	override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
 		this.#takeHeld(ws);
-		this.closeConnection(ws, code, reason);
+		this.closeConnection(ws, { code, reason });
 		this.afterEvent();
 	}
 
@@ -194,12 +204,14 @@ export abstract class HubHost extends DurableObject<Env> {
 	}
 
 	/**
-	 * Closes one connection (the client's Close answered, or the hub's decision), the burst settled
-	 * first so what it holds for it goes out ahead of the Close.
+	 * Closes one connection (the client's Close answered, or a decision of the hub's) once what
+	 * it is owed has gone: it stops being read now and is closed at the end of the burst, after
+	 * that burst's answers (`answeredBatch`). However many Closes arrive together, the burst
+	 * ends once: a storm of Closes costs one commit and one push per shard, not one each.
 	 */
-	protected closeConnection(ws: WebSocket, code: number, reason: string): void {
-		this.settle();
-		this.hub.close(ws, code, reason);
+	protected closeConnection(ws: WebSocket, close: Close): Connection | undefined {
+		this.#closeDue = true;
+		return this.hub.startClosing(ws, close);
 	}
 
 	/**
@@ -217,7 +229,6 @@ export abstract class HubHost extends DurableObject<Env> {
 	 * `now`; the alarm's work, public so tests can move the clock. Returns how many were closed.
 	 */
 	sweepSilent(now: number): number {
-		this.settle();
 		const closed = this.hub.sweepSilent(now);
 		this.afterEvent();
 		return closed;

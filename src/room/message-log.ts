@@ -17,8 +17,9 @@
  * every frame sent after a write until that write is committed, so nobody ever sees a message
  * that is not stored.
  */
-import type { Replay } from "./delivery.ts";
-import type { ChatMessage, LogEntry } from "./protocol.ts";
+
+import type { ChatMessage, LogEntry } from "../wire/protocol.ts";
+import type { Replay } from "../wire/rpc.ts";
 
 /**
  * The result of staging a message: the message with its id, and where it stands. `new`: staged

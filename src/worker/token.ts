@@ -6,8 +6,8 @@
  */
 import { errors, jwtVerify } from "jose";
 import { ROLES, TOKEN_CLOCK_TOLERANCE_SECONDS } from "../../public/contract.js";
-import { checkName, MAX_USER_ID_LENGTH, type Role } from "../protocol.ts";
-import type { Identity } from "./identity.ts";
+import type { Identity } from "../wire/identity.ts";
+import { checkName, MAX_USER_ID_LENGTH, type Role } from "../wire/protocol.ts";
 
 /** A verified identity, or why not (401: who are you?; 403: you may not). */
 export type TokenCheck =

@@ -1,0 +1,170 @@
+/**
+ * Intake: every frame a hub's clients send, checked before anything else looks at it. Size
+ * first, then (rich mode) the protocol and flood control, then who may do what as far as the
+ * connection's session alone tells (a read-only token, a moderator's role, open mode). What it
+ * refuses it answers to the sender alone (through fan-out); what needs the room comes back as a
+ * `Received` for the hub's owner to act on. Plain frames go to pacing (src/hub/plain-pacing.ts).
+ */
+import type { Config } from "../config.ts";
+import { logEvent } from "../log-event.ts";
+import { closeFor } from "../wire/close-codes.ts";
+import {
+	type ClientEvent,
+	type ErrorCode,
+	type ParseLimits,
+	parseClientEvent,
+	TYPING_INTERVAL_MS,
+} from "../wire/protocol.ts";
+import type { Submission } from "../wire/rpc.ts";
+import type { Connection } from "./connection.ts";
+import type { Fanout } from "./fanout.ts";
+import { takeToken } from "./flood-control.ts";
+import { exceedsUtf8Bytes } from "./text.ts";
+
+/**
+ * What a frame comes to once the hub has checked it, when its owner has to act (a frame the hub
+ * answered itself, such as a refusal, comes to `null`):
+ * - `hello`, `send`, `typing`, `frame`, `edit`, `delete`, `kick`, `ban`: a `Submission` for the
+ *   room (src/wire/rpc.ts);
+ * - `close`: the connection must be closed (too big, flooding), once what it is owed has gone;
+ * - `held`: a plain client went over its allowance and its frame waits; the owner is to call
+ *   `Hub.releaseHeld` in `releaseInMs`.
+ */
+export type Received =
+	| Extract<Submission, { kind: "hello" | "send" | "typing" | "frame" | "edit" | "delete" | "kick" | "ban" }>
+	| { readonly kind: "close"; readonly from: Connection; readonly code: number; readonly reason: string }
+	| { readonly kind: "held"; readonly releaseInMs: number };
+
+/** What a frame from a connection that floods comes to. */
+export function flooding(connection: Connection, config: Config): Received {
+	logEvent("flood_closed", { mode: connection.mode, limit: config.rateLimitMessages });
+	return { kind: "close", from: connection, ...closeFor("flooding") };
+}
+
+/** The checks of every frame. */
+export class Intake {
+	readonly #config: Config;
+	readonly #fanout: Fanout;
+	/** What the parser checks, for open and for signed connections (built once, not per frame). */
+	readonly #openLimits: ParseLimits;
+	readonly #signedLimits: ParseLimits;
+
+	constructor(config: Config, fanout: Fanout) {
+		this.#config = config;
+		this.#fanout = fanout;
+		this.#openLimits = { messageCap: config.messageCap };
+		this.#signedLimits = { messageCap: config.messageCap, signed: true };
+	}
+
+	/** A frame over `MAX_FRAME_BYTES` closes its connection with 1009; `null` when it is not too big. */
+	tooBig(connection: Connection, frame: string | ArrayBuffer): Received | null {
+		const max = this.#config.maxFrameBytes;
+		const big = typeof frame === "string" ? exceedsUtf8Bytes(frame, max) : frame.byteLength > max;
+		return big ? { kind: "close", from: connection, ...closeFor("frameTooBig", max) } : null;
+	}
+
+	/**
+	 * Rich mode: one JSON event per frame, answered with an error event when it is not valid.
+	 * Every frame counts against flood control except a connection's one valid `hello` and
+	 * `typing`, which are throttled by themselves: joining and typing never eat into a client's
+	 * message allowance.
+	 */
+	rich(connection: Connection, frame: string | ArrayBuffer): Received | null {
+		const { identity } = connection;
+		const limits = identity === null ? this.#openLimits : this.#signedLimits;
+		const parsed = typeof frame === "string" ? parseClientEvent(frame, limits) : null;
+		const event = parsed?.ok ? parsed.event : null;
+		if (event?.type === "typing" && connection.name !== null && identity?.role !== "readonly") {
+			return connection.mayType(Date.now(), TYPING_INTERVAL_MS) ? { kind: "typing", ...connection.actor } : null;
+		}
+		const free = event?.type === "hello" && connection.name === null;
+		if (!free) {
+			const admitted = this.#admit(connection, event?.type === "send" ? event.clientId : undefined);
+			if (admitted !== "go") return admitted === "flooding" ? flooding(connection, this.#config) : null;
+		}
+		if (parsed === null) {
+			this.#sendError(connection, "binary_unsupported", "edgechat.v1 takes JSON text frames only");
+		} else if (!parsed.ok) {
+			this.#fanout.sendTo(connection, parsed.error);
+		} else if (parsed.event.type === "hello") {
+			if (connection.name === null) {
+				// Named from now on (so what it sends next in this burst is taken), welcomed when the
+				// room answers. In signed mode the name is the token's, whatever the hello says.
+				connection.join(identity?.name ?? parsed.event.name);
+				return { kind: "hello", ...connection.actor, since: parsed.event.since };
+			}
+			this.#sendError(connection, "already_joined", "this connection has already said hello");
+		} else if (connection.name === null) {
+			const clientId = parsed.event.type === "send" ? parsed.event.clientId : undefined;
+			this.#sendError(connection, "not_joined", "say hello (with a name) first", clientId);
+		} else {
+			return this.#command(connection, parsed.event);
+		}
+		return null;
+	}
+
+	/**
+	 * Rich flood control: whether this frame may go on (`go`), was refused (the client is told
+	 * when to retry, with the refused send's `clientId`), or comes from a client that keeps
+	 * flooding and is to be closed with 1008. The bucket is kept in the session, saved once per
+	 * burst, so hibernation refills nothing early.
+	 */
+	#admit(connection: Connection, clientId?: string): "go" | "refused" | "flooding" {
+		if (this.#config.rateLimitMessages === 0) return "go";
+		const verdict = takeToken(connection.bucket, this.#config, Date.now());
+		if (verdict.kind === "close") return "flooding";
+		connection.changed();
+		if (verdict.kind === "allow") return "go";
+		this.#fanout.sendTo(connection, {
+			type: "error",
+			code: "rate_limited",
+			message: `too many messages: wait ${verdict.retryAfterMs} ms`,
+			retryAfterMs: verdict.retryAfterMs,
+			...(clientId === undefined ? {} : { clientId }),
+		});
+		return "refused";
+	}
+
+	/**
+	 * What a joined rich connection asks, once parsed: what the room must act on, or `null` when
+	 * it has been answered (a refusal).
+	 */
+	#command(connection: Connection, event: ClientEvent): Received | null {
+		const { identity } = connection;
+		if (event.type === "hello" || event.type === "typing") {
+			// A second hello was answered above; a read-only connection's typing is refused here.
+			return this.#forbid(connection, "this token is read-only: it cannot send");
+		}
+		const clientId = event.type === "send" ? event.clientId : undefined;
+		if (identity?.role === "readonly")
+			return this.#forbid(connection, "this token is read-only: it cannot send", clientId);
+		if (event.type === "send") {
+			// The typing throttle is not reset here: typing reaches the others at most once per
+			// interval per connection, messages or not (PROTOCOL.md); clients clear it on a message.
+			return { kind: "send", ...connection.actor, text: event.text, clientId: event.clientId };
+		}
+		if (identity === null) return this.#forbid(connection, `'${event.type}' needs signed identity (AUTH_SECRET)`);
+		switch (event.type) {
+			case "edit":
+				return { kind: "edit", ...connection.actor, id: event.id, text: event.text };
+			case "delete":
+				return { kind: "delete", ...connection.actor, id: event.id };
+			default:
+				if (identity.role !== "moderator") return this.#forbid(connection, `only moderators may ${event.type}`);
+				return event.type === "kick"
+					? { kind: "kick", ...connection.actor, target: event.userId }
+					: { kind: "ban", ...connection.actor, target: event.userId, seconds: event.seconds };
+		}
+	}
+
+	/** Refuses what a connection asked with `forbidden`. */
+	#forbid(connection: Connection, message: string, clientId?: string): null {
+		this.#sendError(connection, "forbidden", message, clientId);
+		return null;
+	}
+
+	/** Sends one error event; a refused `send` carries its `clientId` (PROTOCOL.md). */
+	#sendError(connection: Connection, code: ErrorCode, message: string, clientId?: string): void {
+		this.#fanout.sendTo(connection, { type: "error", code, message, ...(clientId === undefined ? {} : { clientId }) });
+	}
+}

@@ -1,0 +1,72 @@
+/**
+ * A burst: everything the room's object is asked between two ends of a burst, in the order it
+ * came (`Staged`), and what it comes to once the log has committed it (`deliveriesOf`), for every
+ * hub of the room. The room owns the burst (src/room/room.ts decides when one ends); this file
+ * only says what a burst holds and how a commit's outcome turns it into deliveries.
+ */
+import type { ChatMessage, LogEntry } from "../wire/protocol.ts";
+import type { ConnectionId, Delivery, Replay } from "../wire/rpc.ts";
+import { type WelcomeRequest, welcomeOf } from "./welcome.ts";
+
+/**
+ * One thing a burst holds, in the order it came, until the burst's messages are committed:
+ * - `new`: a message staged in the log now, sent by `from`;
+ * - `repeat`: a retried send whose `clientId` the log already had (stored before, or `staged`
+ *   earlier in this same burst); only the connection that retried it hears of it again;
+ * - `frame`: a plain client's binary or empty frame, relayed to plain sockets, never stored;
+ * - `unreadable`: a message the log could not even check (its storage failed to read); its
+ *   sender is told in turn;
+ * - `change`: an edit or a delete (signed mode) given its log id now, made by `from`;
+ * - `error`: a refusal the room decided (who may edit what), for `to` alone;
+ * - `remove`: a moderator kicked or banned a user: its connections close everywhere;
+ * - `join`, `leave`: a member's first connection in the room arrived, its last one went;
+ * - `typing`: someone is typing, for everyone but `from`;
+ * - `welcome`: the answer to a `hello`, completed with its history at the commit.
+ */
+export type Staged =
+	| { readonly kind: "new"; readonly message: ChatMessage; readonly from: ConnectionId }
+	| { readonly kind: "repeat"; readonly message: ChatMessage; readonly to: ConnectionId; readonly staged: boolean }
+	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer }
+	| { readonly kind: "unreadable"; readonly clientId: string | null; readonly from: ConnectionId }
+	| { readonly kind: "change"; readonly entry: LogEntry; readonly from: ConnectionId }
+	| Extract<Delivery, { kind: "error" | "remove" | "join" | "leave" | "typing" }>
+	| { readonly kind: "welcome"; readonly to: ConnectionId; readonly request: WelcomeRequest };
+
+/**
+ * What a burst comes to once its commit has succeeded (`stored`) or failed. A failed commit
+ * stores none of the burst's new messages, so they reach nobody and each sender is refused; a
+ * repeat of a message stored in an earlier burst is still good. `replays` holds the history of
+ * each welcome, in the burst's order of welcomes.
+ */
+export function deliveriesOf(
+	burst: readonly Staged[],
+	stored: boolean,
+	replays: readonly Replay[],
+	messageCap: number,
+): Delivery[] {
+	let welcomes = 0;
+	return burst.map((item): Delivery => {
+		switch (item.kind) {
+			case "new":
+				return stored
+					? { kind: "message", message: item.message }
+					: { kind: "refused", clientId: item.message.clientId, to: item.from };
+			case "repeat":
+				return stored || !item.staged
+					? { kind: "echo", message: item.message, to: item.to }
+					: { kind: "refused", clientId: item.message.clientId, to: item.to };
+			case "unreadable":
+				return { kind: "refused", clientId: item.clientId, to: item.from };
+			case "change":
+				return stored ? { kind: "message", message: item.entry } : { kind: "refused", clientId: null, to: item.from };
+			case "welcome":
+				return {
+					kind: "welcome",
+					to: item.to,
+					event: welcomeOf(item.request, replays[welcomes++] as Replay, messageCap),
+				};
+			default:
+				return item;
+		}
+	});
+}

@@ -1,0 +1,89 @@
+/**
+ * Who is in the room and in which part of it: the room's presence (src/room/presence.ts, each
+ * member once however many tabs) kept together with the directory's record of which part holds
+ * which member (src/room/shard-directory.ts, in SQLite, so the room's eviction forgets nobody).
+ * It turns arrivals and departures, wherever they happen, into the `join` and `leave` the burst
+ * carries: a member's first connection in the whole room joins, its last one leaves.
+ */
+import type { Actor, MemberCounts } from "../wire/rpc.ts";
+import { memberKeyOf } from "../wire/rpc.ts";
+import type { Staged } from "./burst.ts";
+import { Presence } from "./presence.ts";
+import type { ShardDirectory } from "./shard-directory.ts";
+
+/** A `join` or a `leave` for the burst. */
+type News = Extract<Staged, { kind: "join" | "leave" }>;
+
+/** The room's members, over all its parts. */
+export class Members {
+	readonly #presence = new Presence();
+	readonly #directory: ShardDirectory;
+	/** Signed mode: a member's key is its user id (and events carry it); open mode: its name. */
+	readonly #signed: boolean;
+
+	/**
+	 * Rebuilds presence from this object's own members (`here`, from its sockets) and the
+	 * record of the shards'. Returns the leaves of members the record had on this object but
+	 * whose sockets are gone (the object was reset). After an eviction every socket is still here
+	 * and the record is right, so it is not read row by row again: one aggregate compares it.
+	 */
+	constructor(directory: ShardDirectory, signed: boolean, here: MemberCounts, lost: (news: News) => void) {
+		this.#directory = directory;
+		this.#signed = signed;
+		for (const [key, name, count] of here) this.#presence.add(key, name, count);
+		for (const [key, name, count] of directory.shardMembers()) this.#presence.add(key, name, count);
+		let held = 0;
+		for (const [, , count] of here) held += count;
+		if (held === directory.connectionsOfMembers(0)) return;
+		for (const [key, name] of directory.replace(0, here).removed) {
+			if (this.#presence.nameOf(key) === undefined) lost(this.#news("leave", key, name));
+		}
+	}
+
+	/** How many members are present. */
+	get size(): number {
+		return this.#presence.size;
+	}
+
+	/** The name a member shows, if present. */
+	nameOf(key: string): string | undefined {
+		return this.#presence.nameOf(key);
+	}
+
+	/** The first `limit` names to have arrived, sorted (a welcome's `members`). */
+	sample(limit: number): string[] {
+		return this.#presence.sample(limit);
+	}
+
+	/** A connection of `actor` arrived in part `part`; its member's first in the room is news. */
+	arrive(part: number, actor: Actor): News | null {
+		const key = memberKeyOf(actor);
+		this.#directory.arrive(part, key, actor.name);
+		return this.#presence.add(key, actor.name) ? this.#news("join", key, actor.name) : null;
+	}
+
+	/** A connection of `actor` left part `part`; its member's last in the room is news. */
+	depart(part: number, actor: Actor): News | null {
+		const key = memberKeyOf(actor);
+		this.#directory.depart(part, key);
+		return this.#presence.remove(key) ? this.#news("leave", key, actor.name) : null;
+	}
+
+	/**
+	 * A shard reported every member it holds (it was reset, or a call of it failed): its record
+	 * is replaced, and the difference is news.
+	 */
+	replace(shard: number, members: MemberCounts): News[] {
+		const news: News[] = [];
+		const { added, removed } = this.#directory.replace(shard, members);
+		for (const [key, name, count] of added)
+			if (this.#presence.add(key, name, count)) news.push(this.#news("join", key, name));
+		for (const [key, name, count] of removed)
+			if (this.#presence.remove(key, count)) news.push(this.#news("leave", key, name));
+		return news;
+	}
+
+	#news(kind: "join" | "leave", key: string, name: string): News {
+		return { kind, name, userId: this.#signed ? key : null };
+	}
+}

@@ -1,0 +1,328 @@
+import { HubHost } from "../hub/host.ts";
+import { logEvent } from "../log-event.ts";
+import { bannedReason } from "../wire/close-codes.ts";
+import { isWebSocketUpgrade, refuse, upgradeRequired } from "../wire/http.ts";
+import { identityOf } from "../wire/identity.ts";
+import { ROOM_HEADER, SHARD_FULL_HEADER, SHARD_HEADER, USE_SHARD_STATUS } from "../wire/placement.ts";
+import { type LogEntry, WELCOME_MEMBERS } from "../wire/protocol.ts";
+import type { Batch, Push, Submission } from "../wire/rpc.ts";
+import { deliveriesOf, type Staged } from "./burst.ts";
+import { Members } from "./members.ts";
+import { MessageLog } from "./message-log.ts";
+import { Moderation } from "./moderation.ts";
+import { ShardDirectory } from "./shard-directory.ts";
+import { type ShardCalls, ShardLinks } from "./shard-links.ts";
+import { TypingLimit } from "./typing-limit.ts";
+
+/** Room instances created in this isolate so far (each wake from eviction creates one). */
+let instancesCreated = 0;
+
+/** What `GET /api/rooms/NAME` answers: the room's size (README.md, "The contract"). */
+export interface RoomStats {
+	/** Connections in the whole room. */
+	connections: number;
+	/** Names present (each once). */
+	members: number;
+	/** The newest message id (0 when there is none). */
+	latestId: number;
+	/** Connections per part of the room: the room's own object first, then shards 1, 2, ... */
+	shards: { connections: number }[];
+}
+
+/**
+ * One chat room. This Durable Object is the room's one authority, over parts that each own one
+ * decision (each file's header says what it owns):
+ *
+ * - the log (src/room/message-log.ts): the one order of ids, `clientId` dedupe, what is stored;
+ * - presence (src/room/presence.ts) and the shard directory (src/room/shard-directory.ts): who
+ *   is in the room, and in which part of it;
+ * - moderation (src/room/moderation.ts): who may change or remove what, and the bans;
+ * - the typing limit (src/room/typing-limit.ts), and the welcome (src/room/welcome.ts);
+ * - the links to its shards (src/room/shard-links.ts): how a burst's outcome reaches them.
+ *
+ * It holds the first `SHARD_SIZE` connections itself through its hub (src/hub/); past that, new
+ * sockets go to shard objects (src/shard/shard.ts), which send what their clients do here in
+ * one call per burst (`submit`) and get the outcome back in one call per burst.
+ *
+ * Read top to bottom: rehydrate, admit, what clients did (hello, send, ...), end of burst
+ * (commit, deliver here and push to the shards), inspection. Closing is the hub's (src/hub/host.ts).
+ */
+export class Room extends HubHost {
+	readonly #instance = ++instancesCreated;
+	readonly #log: MessageLog;
+	readonly #directory: ShardDirectory;
+	readonly #members: Members;
+	readonly #moderation: Moderation;
+	readonly #typing = new TypingLimit();
+	readonly #links: ShardLinks;
+	/** The room's name, once the Worker has said it (kept in storage: shards are named after it). */
+	#name: string | undefined;
+	/** This burst's work, in the order it came, until the burst ends. */
+	#burst: Staged[] = [];
+
+	// -- rehydrate -------------------------------------------------------------------------------
+
+	/** Runs on first use and again each time the object wakes from hibernation or eviction. */
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		this.#log = new MessageLog(ctx.storage, this.config.historyRetention);
+		this.#directory = new ShardDirectory(ctx.storage.sql);
+		this.#moderation = new Moderation(ctx.storage.sql, this.#log);
+		this.#links = new ShardLinks(env.SHARDS, this.#directory, () => this.#log.storedId);
+		this.#name = ctx.storage.kv.get<string>("name");
+		if (this.#name !== undefined) this.#links.roomName = this.#name;
+		// Members this object held before a reset leave, for everyone held by shards.
+		const signed = this.config.authSecret !== null;
+		this.#members = new Members(this.#directory, signed, this.hub.members(), (leave) => this.#burst.push(leave));
+		this.setEndOfBurst();
+	}
+
+	// -- admit -----------------------------------------------------------------------------------
+
+	/**
+	 * An upgrade forwarded by the Worker (which has checked the token in signed mode). A banned
+	 * user gets 403 and a full room (`MAX_CONNECTIONS` in all its parts) 503. This object takes
+	 * the socket itself while it holds fewer than `SHARD_SIZE`; past that it tells the Worker
+	 * which shard to send it to (src/wire/placement.ts).
+	 */
+	override async fetch(request: Request): Promise<Response> {
+		const identity = identityOf(request);
+		const bannedUntil = identity && this.#moderation.bannedUntil(identity.userId, Date.now());
+		if (bannedUntil) return refuse(403, bannedReason(bannedUntil));
+		if (!isWebSocketUpgrade(request)) return upgradeRequired();
+		const connections = this.hub.size + this.#directory.connections;
+		if (connections >= this.config.maxConnections) {
+			logEvent("room_full", { connections });
+			const reason = `room is full (${this.config.maxConnections} connections); try again later`;
+			return refuse(503, reason, { "Retry-After": "30" });
+		}
+		this.#rememberName(request);
+		if (this.hub.size < this.config.shardSize) return this.upgrade(request, "");
+		const full = Number(request.headers.get(SHARD_FULL_HEADER));
+		if (full > 0) this.#directory.report(full, this.config.shardSize);
+		const shard = this.#directory.place(this.config.shardSize);
+		return new Response(null, { status: USE_SHARD_STATUS, headers: { [SHARD_HEADER]: String(shard) } });
+	}
+
+	/** The room's name (its shards are named after it), from the Worker's header, kept once. */
+	#rememberName(request: Request): void {
+		const name = request.headers.get(ROOM_HEADER);
+		if (!name || this.#name !== undefined) return;
+		this.#name = name;
+		this.#links.roomName = name;
+		this.ctx.storage.kv.put("name", name);
+	}
+
+	// -- what clients did ------------------------------------------------------------------------
+
+	/**
+	 * A shard's burst (one call per burst, in order: E-order on the shard's stub). Its
+	 * submissions join this burst as if this object's own clients had made them. A batch with
+	 * `members` replaces the room's record of that shard (it woke from a reset or a failed call).
+	 */
+	submit(batch: Batch): void {
+		this.#links.calls.submitted++;
+		this.#directory.report(batch.shard, batch.connections);
+		if (batch.members) this.#burst.push(...this.#members.replace(batch.shard, batch.members));
+		const counted = batch.members !== undefined;
+		for (const submission of batch.submissions) this.#takeFrom(batch.shard, submission, counted);
+		this.setEndOfBurst();
+	}
+
+	/** What one of this object's own clients did. */
+	protected override take(submission: Submission): void {
+		this.#takeFrom(0, submission, false);
+	}
+
+	/**
+	 * What a client of part `shard` did joins the burst. `counted`: its arrival or departure is
+	 * already in the shard's report of its members.
+	 */
+	#takeFrom(shard: number, submission: Submission, counted: boolean): void {
+		const now = Date.now();
+		const banned = this.#moderation.enforceBan(submission, now);
+		if (banned) {
+			this.#burst.push(banned);
+			return;
+		}
+		switch (submission.kind) {
+			case "arrive":
+				if (!counted) this.#news(this.#members.arrive(shard, submission));
+				break;
+			case "hello":
+				if (!counted) this.#news(this.#members.arrive(shard, submission));
+				this.#hello(submission);
+				break;
+			case "send":
+				this.#stage(submission, now);
+				break;
+			case "typing":
+				if (this.#typing.passes(submission.name, now)) this.#burst.push(submission);
+				break;
+			case "frame":
+				this.#burst.push({ kind: "frame", frame: submission.frame });
+				break;
+			case "edit":
+			case "delete":
+				this.#guard(submission.from, null, () => this.#moderation.change(submission, now));
+				break;
+			case "kick":
+			case "ban":
+				this.#burst.push(this.#moderation.remove(submission, this.#members.nameOf(submission.target), now));
+				break;
+			case "depart":
+				if (!counted) this.#news(this.#members.depart(shard, submission));
+				break;
+		}
+	}
+
+	/** A rich client joins: its welcome is the room as it stands now, its history added at the commit. */
+	#hello({ from, name, userId, role, since }: Extract<Submission, { kind: "hello" }>): void {
+		const members = this.#members.sample(WELCOME_MEMBERS);
+		const upTo = this.#log.latestId;
+		const request = { name, userId, role, since, upTo, members, memberCount: this.#members.size };
+		this.#burst.push({ kind: "welcome", to: from, request });
+	}
+
+	/**
+	 * A chat message gets its id now and joins the burst. A retried send (its `clientId` known)
+	 * is not stored again, whichever part of the room it comes through; the original broadcast
+	 * may have been lost with the sender's old connection, so the message is repeated to the
+	 * sender, in turn.
+	 */
+	#stage({ from, name, text, clientId, userId }: Extract<Submission, { kind: "send" }>, now: number): void {
+		this.#guard(from, clientId, () => {
+			const { message, status } = this.#log.stage(name, text, clientId, now, userId);
+			return status === "new"
+				? { kind: "new", message, from }
+				: { kind: "repeat", message, to: from, staged: status === "staged" };
+		});
+	}
+
+	/**
+	 * Runs a step that reads the log and adds what it returns to the burst; if storage cannot even
+	 * be read, the sender is told instead (a send carries its `clientId`, to retry with).
+	 */
+	#guard(from: string, clientId: string | null, step: () => Staged): void {
+		try {
+			this.#burst.push(step());
+		} catch (error) {
+			logEvent("storage_failed", { during: "stage", error: String(error) });
+			this.#burst.push({ kind: "unreadable", clientId, from });
+		}
+	}
+
+	/** A join or a leave, if presence changed. */
+	#news(news: Staged | null): void {
+		if (news) this.#burst.push(news);
+	}
+
+	// -- end of burst ----------------------------------------------------------------------------
+
+	protected override get hasWork(): boolean {
+		return this.#burst.length > 0;
+	}
+
+	protected override endBurst(): void {
+		this.#commitBurst();
+	}
+
+	/** This object's own clients are answered within the burst, so a closing one is closed at its end. */
+	protected override get answeredBatch(): number {
+		return Number.POSITIVE_INFINITY;
+	}
+
+	/**
+	 * Stores the burst's messages in one transaction and hands every part of the room what they
+	 * come to, in the order they came: this object's hub now (queued, sent when the burst ends),
+	 * each shard in one call. If storage fails, none of them was stored or is shown to anyone:
+	 * each sender is refused, and the rest of the burst still goes out. Welcomes get their
+	 * history here, all from one query.
+	 *
+	 * Nobody sees a message before it is stored, here or through a shard: the object's output
+	 * gate holds every frame it sends and every call it makes after a storage write until that
+	 * write is durable, so a push cannot leave before the commit it carries.
+	 */
+	#commitBurst(): void {
+		if (this.#burst.length === 0) return;
+		const burst = this.#burst;
+		this.#burst = [];
+		const after = this.#log.storedId;
+		const welcomes = [];
+		for (const item of burst) if (item.kind === "welcome") welcomes.push(item.request);
+		let oldestWelcome = Number.POSITIVE_INFINITY;
+		for (const welcome of welcomes) oldestWelcome = Math.min(oldestWelcome, welcome.upTo);
+		let stored = true;
+		try {
+			// A welcome of this burst is owed the log as it stood at its hello.
+			this.#log.commit(oldestWelcome);
+		} catch (error) {
+			logEvent("storage_failed", { during: "commit", items: burst.length, error: String(error) });
+			stored = false;
+		}
+		let replays: ReturnType<MessageLog["replayAll"]>;
+		try {
+			replays = this.#log.replayAll(welcomes, this.config.historyReplay);
+		} catch (error) {
+			// History could not be read: the newcomers are welcomed all the same, told it is missing.
+			logEvent("storage_failed", { during: "replay", items: welcomes.length, error: String(error) });
+			replays = welcomes.map(({ upTo }) => ({ messages: [], gap: true, latestId: upTo }));
+		}
+		const deliveries = deliveriesOf(burst, stored, replays, this.config.messageCap);
+		this.hub.deliver(deliveries);
+		this.#links.push(after, deliveries);
+	}
+
+	// -- what shards ask -------------------------------------------------------------------------
+
+	/**
+	 * The messages stored after `since` up to `upTo`: a shard that missed a push from an earlier
+	 * instance of this object catches up. `gap`: some of them are no longer retained.
+	 */
+	messagesBetween(since: number, upTo: number): { messages: LogEntry[]; gap: boolean } {
+		this.#commitBurst();
+		return this.#log.between(since, upTo);
+	}
+
+	/** The pushes to `shard` after its push `seq` from instance `sender`, if still kept (src/room/shard-links.ts). */
+	missedPushes(shard: number, sender: string, seq: number): Push[] | null {
+		return this.#links.missedPushes(shard, sender, seq);
+	}
+
+	// -- inspection (operators and tests) --------------------------------------------------------
+
+	/** The room's size: `GET /api/rooms/NAME`. */
+	stats(): RoomStats {
+		return {
+			connections: this.hub.size + this.#directory.connections,
+			members: this.#members.size,
+			latestId: this.#log.storedId,
+			shards: [{ connections: this.hub.size }, ...this.#directory.list().map(({ connections }) => ({ connections }))],
+		};
+	}
+
+	/**
+	 * A number that changes only when the runtime creates the object anew: after the room was
+	 * evicted (hibernated), the next call wakes it and gets a new number.
+	 */
+	instanceNumber(): number {
+		return this.#instance;
+	}
+
+	/** Calls received from shards (`submit`) and made to them (pushes) since this instance started. */
+	shardCalls(): ShardCalls {
+		return { ...this.#links.calls };
+	}
+
+	/** The names present in the whole room, sorted. */
+	memberNames(): string[] {
+		return this.#members.sample(Number.POSITIVE_INFINITY);
+	}
+
+	/** How many messages the room has stored (the current burst's are stored first). */
+	storedMessageCount(): number {
+		this.#commitBurst();
+		this.setEndOfBurst();
+		return this.#log.count();
+	}
+}

@@ -1,0 +1,43 @@
+/**
+ * The welcome: the one place that builds a rich client's answer to its `hello`. The room asks
+ * for it at the client's hello (`welcomeRequest`: who it is and the room as it stood then) and
+ * completes it with its history once the burst is committed (`welcomeOf`); hubs send it as it is.
+ */
+import type { Role, WelcomeEvent } from "../wire/protocol.ts";
+import type { Replay } from "../wire/rpc.ts";
+
+/** What a welcome says besides its history, fixed when its client said hello. */
+export interface WelcomeRequest {
+	/** The name it joins under (signed mode: its token's). */
+	readonly name: string;
+	/** Signed mode: the user's id and role (`null` in open mode). */
+	readonly userId: string | null;
+	readonly role: Role | null;
+	/** Names present then, sorted: all of them, or the first `WELCOME_MEMBERS` to have arrived. */
+	readonly members: string[];
+	/** How many names were present then. */
+	readonly memberCount: number;
+	/** The last id it saw, if it is resuming. */
+	readonly since: number | undefined;
+	/** The newest id given when it said hello: its history goes up to here, later ones reach it live. */
+	readonly upTo: number;
+}
+
+/** The welcome a client gets: its request, completed with its history and the room's message cap. */
+export function welcomeOf(request: WelcomeRequest, replay: Replay, messageCap: number): WelcomeEvent {
+	const welcome: WelcomeEvent = {
+		type: "welcome",
+		name: request.name,
+		members: request.members,
+		memberCount: request.memberCount,
+		history: replay.messages,
+		gap: replay.gap,
+		latestId: replay.latestId,
+		messageCap,
+	};
+	if (request.userId !== null && request.role !== null) {
+		welcome.userId = request.userId;
+		welcome.role = request.role;
+	}
+	return welcome;
+}
