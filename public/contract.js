@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The values the chat page and the server must agree on, in one place. The page loads this file
- * as a static asset; the server imports it (src/protocol.ts, src/room-name.ts, src/hub/) and
+ * as a static asset; the server imports it (src/wire/protocol.ts, src/worker/room-name.ts, src/hub/) and
  * bundles it. Change a value here and both sides change together.
  */
 

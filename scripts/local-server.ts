@@ -9,6 +9,7 @@
  * not depend on the tests' helpers.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import path from "node:path";
@@ -50,14 +51,21 @@ function localServer(origin: string, stop: () => Promise<void>): LocalServer {
 
 let bundled: Promise<string> | undefined;
 
-/** Bundles src/worker.ts once per process, as wrangler would for deploy. */
+/** The Worker's entry point, as wrangler.toml's `main` names it. */
+function mainModule(): string {
+	const main = /^main\s*=\s*"([^"]+)"/m.exec(readFileSync(path.join(ROOT, "wrangler.toml"), "utf8"))?.[1];
+	if (!main) throw new Error("wrangler.toml names no main module");
+	return path.join(ROOT, main);
+}
+
+/** Bundles the Worker (wrangler.toml's `main`) once per process, as wrangler would for deploy. */
 function bundleWorker(): Promise<string> {
 	bundled ??= (async () => {
 		const outdir = path.join(ROOT, ".wrangler", "test-build", String(process.pid));
 		await mkdir(outdir, { recursive: true });
 		const outfile = path.join(outdir, "worker.js");
 		await build({
-			entryPoints: [path.join(ROOT, "src/worker.ts")],
+			entryPoints: [mainModule()],
 			outfile,
 			bundle: true,
 			format: "esm",

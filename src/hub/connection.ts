@@ -7,7 +7,7 @@
  */
 import type { Close } from "../wire/close-codes.ts";
 import type { Identity } from "../wire/identity.ts";
-import type { Actor } from "../wire/rpc.ts";
+import { type Actor, type MemberCounts, memberKeyOf } from "../wire/rpc.ts";
 import type { BucketState } from "./flood-control.ts";
 
 /** What a connection remembers across hibernation and eviction (the socket's attachment). */
@@ -203,8 +203,9 @@ export class Connection {
 		return this.#lastBatch;
 	}
 
-	set lastBatch(batch: number) {
-		this.#lastBatch = batch;
+	/** Something it sent goes to the room in batch `batch` (a shard's number); its answer comes with that batch's. */
+	awaitAnswer(batch: number): void {
+		this.#lastBatch = Math.max(this.#lastBatch, batch);
 	}
 }
 
@@ -256,6 +257,19 @@ export class Connections {
 		this.plain.delete(connection);
 		this.joined.delete(connection);
 		return true;
+	}
+
+	/** The members of these connections, with how many connections each has (presence's input). */
+	memberCounts(): MemberCounts {
+		const counts = new Map<string, [key: string, name: string, connections: number]>();
+		for (const connection of this.#bySocket.values()) {
+			if (connection.name === null) continue;
+			const key = memberKeyOf(connection.actor);
+			const count = counts.get(key);
+			if (count) count[2]++;
+			else counts.set(key, [key, connection.name, 1]);
+		}
+		return [...counts.values()];
 	}
 
 	/** Every connection, in the order they were added. */

@@ -22,7 +22,7 @@ function selectSubprotocol(offer: string | null): typeof SUBPROTOCOL | null {
 }
 
 /**
- * A Durable Object that holds chat sockets through a hub: what the room's own object (src/room.ts)
+ * A Durable Object that holds chat sockets through a hub: what the room's own object (src/room/room.ts)
  * and its shards (src/shard/shard.ts) have in common. It upgrades sockets, hands every frame to
  * the hub, paces held plain frames with a timer, answers Closes, runs the liveness alarm, and
  * owns the **burst**: everything its input events bring until a zero-delay timer fires (that
@@ -82,7 +82,7 @@ export abstract class HubHost extends DurableObject<Env> {
 	 * (alone or among others) selects the rich protocol; offering only unknown subprotocols gets
 	 * no `Sec-WebSocket-Protocol` in the answer, as RFC 6455 section 4.2.2 says, and the
 	 * connection is plain (a browser then fails it). `idPrefix` starts the connection's id. In
-	 * signed mode the connection acts as the identity the Worker verified (src/auth/).
+	 * signed mode the connection acts as the identity the Worker verified (src/worker/token.ts, src/wire/identity.ts).
 	 */
 	protected async upgrade(request: Request, idPrefix: string): Promise<Response> {
 		const protocol = selectSubprotocol(request.headers.get("Sec-WebSocket-Protocol"));

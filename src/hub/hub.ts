@@ -16,7 +16,7 @@ import type { Close } from "../wire/close-codes.ts";
 import { closeFor } from "../wire/close-codes.ts";
 import type { Identity } from "../wire/identity.ts";
 import { PLAIN_NAME } from "../wire/protocol.ts";
-import { type ConnectionId, type Delivery, type MemberCounts, memberKeyOf, type Submission } from "../wire/rpc.ts";
+import type { ConnectionId, Delivery, MemberCounts, Submission } from "../wire/rpc.ts";
 import { Connection, Connections, type Session } from "./connection.ts";
 import { Fanout } from "./fanout.ts";
 import { newBucket } from "./flood-control.ts";
@@ -216,8 +216,7 @@ export class Hub {
 
 	/** Records that the room's answer to what connection `id` sent comes with the outcome of batch `batch` (shards). */
 	awaitAnswer(id: ConnectionId, batch: number): void {
-		const connection = this.#connections.byId(id);
-		if (connection) connection.lastBatch = batch;
+		this.#connections.byId(id)?.awaitAnswer(batch);
 	}
 
 	/** Closes the connection with this id, if the hub holds it (the room could not take its hello). */
@@ -288,14 +287,6 @@ export class Hub {
 
 	/** The members of this hub's connections, with how many connections each has (presence's input). */
 	members(): MemberCounts {
-		const counts = new Map<string, [key: string, name: string, connections: number]>();
-		for (const connection of this.#connections) {
-			if (connection.name === null) continue;
-			const key = memberKeyOf(connection.actor);
-			const count = counts.get(key);
-			if (count) count[2]++;
-			else counts.set(key, [key, connection.name, 1]);
-		}
-		return [...counts.values()];
+		return this.#connections.memberCounts();
 	}
 }

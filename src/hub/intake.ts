@@ -8,13 +8,8 @@
 import type { Config } from "../config.ts";
 import { logEvent } from "../log-event.ts";
 import { closeFor } from "../wire/close-codes.ts";
-import {
-	type ClientEvent,
-	type ErrorCode,
-	type ParseLimits,
-	parseClientEvent,
-	TYPING_INTERVAL_MS,
-} from "../wire/protocol.ts";
+import { type ParseLimits, parseClientEvent } from "../wire/parse.ts";
+import { type ClientEvent, type ErrorCode, TYPING_INTERVAL_MS } from "../wire/protocol.ts";
 import type { Submission } from "../wire/rpc.ts";
 import type { Connection } from "./connection.ts";
 import type { Fanout } from "./fanout.ts";

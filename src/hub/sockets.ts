@@ -4,6 +4,8 @@
  * must carry on for everyone else.
  */
 
+import { CLOSES } from "../wire/close-codes.ts";
+
 /** `WebSocket.readyState` once the close handshake is over. */
 const CLOSED = 3;
 
@@ -45,7 +47,7 @@ export function closeSocket(ws: WebSocket, code: number, reason: string): void {
 		// A Close without a status code is answered without one.
 		else if (code === NO_STATUS) ws.close();
 		// A code no endpoint may send (1004, 1006, 1015, 1016-2999, 5000+) is a protocol error.
-		else ws.close(1002, "invalid close code");
+		else ws.close(CLOSES.invalidCloseCode.code, CLOSES.invalidCloseCode.reason);
 	} catch {
 		// Already closing: the handshake is under way.
 	}

@@ -1,7 +1,7 @@
 /**
  * Who is in a room: each member once, however many connections (tabs) it has, in whichever part
  * of the room (the room's own object or a shard) they are held. A member is its user in signed
- * mode and its name in open mode (its key, src/delivery.ts `memberKeyOf`). It joins with its first
+ * mode and its name in open mode (its key, src/wire/rpc.ts `memberKeyOf`). It joins with its first
  * connection and leaves with its last. Only the room's object keeps it: presence is the room's,
  * not a hub's.
  */

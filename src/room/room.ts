@@ -1,11 +1,9 @@
 import { HubHost } from "../hub/host.ts";
 import { logEvent } from "../log-event.ts";
-import { bannedReason } from "../wire/close-codes.ts";
-import { isWebSocketUpgrade, refuse, upgradeRequired } from "../wire/http.ts";
-import { identityOf } from "../wire/identity.ts";
-import { ROOM_HEADER, SHARD_FULL_HEADER, SHARD_HEADER, USE_SHARD_STATUS } from "../wire/placement.ts";
+import { ROOM_HEADER } from "../wire/placement.ts";
 import { type LogEntry, WELCOME_MEMBERS } from "../wire/protocol.ts";
-import type { Batch, Push, Submission } from "../wire/rpc.ts";
+import type { Batch, Push, RoomStats, Submission } from "../wire/rpc.ts";
+import { Admission } from "./admission.ts";
 import { deliveriesOf, type Staged } from "./burst.ts";
 import { Members } from "./members.ts";
 import { MessageLog } from "./message-log.ts";
@@ -17,25 +15,14 @@ import { TypingLimit } from "./typing-limit.ts";
 /** Room instances created in this isolate so far (each wake from eviction creates one). */
 let instancesCreated = 0;
 
-/** What `GET /api/rooms/NAME` answers: the room's size (README.md, "The contract"). */
-export interface RoomStats {
-	/** Connections in the whole room. */
-	connections: number;
-	/** Names present (each once). */
-	members: number;
-	/** The newest message id (0 when there is none). */
-	latestId: number;
-	/** Connections per part of the room: the room's own object first, then shards 1, 2, ... */
-	shards: { connections: number }[];
-}
-
 /**
  * One chat room. This Durable Object is the room's one authority, over parts that each own one
  * decision (each file's header says what it owns):
  *
+ * - admission (src/room/admission.ts): who gets in, and which part of the room holds the socket;
  * - the log (src/room/message-log.ts): the one order of ids, `clientId` dedupe, what is stored;
- * - presence (src/room/presence.ts) and the shard directory (src/room/shard-directory.ts): who
- *   is in the room, and in which part of it;
+ * - members (src/room/members.ts, over presence and the shard directory): who is in the room,
+ *   and in which part of it;
  * - moderation (src/room/moderation.ts): who may change or remove what, and the bans;
  * - the typing limit (src/room/typing-limit.ts), and the welcome (src/room/welcome.ts);
  * - the links to its shards (src/room/shard-links.ts): how a burst's outcome reaches them.
@@ -53,10 +40,9 @@ export class Room extends HubHost {
 	readonly #directory: ShardDirectory;
 	readonly #members: Members;
 	readonly #moderation: Moderation;
+	readonly #admission: Admission;
 	readonly #typing = new TypingLimit();
 	readonly #links: ShardLinks;
-	/** The room's name, once the Worker has said it (kept in storage: shards are named after it). */
-	#name: string | undefined;
 	/** This burst's work, in the order it came, until the burst ends. */
 	#burst: Staged[] = [];
 
@@ -68,9 +54,8 @@ export class Room extends HubHost {
 		this.#log = new MessageLog(ctx.storage, this.config.historyRetention);
 		this.#directory = new ShardDirectory(ctx.storage.sql);
 		this.#moderation = new Moderation(ctx.storage.sql, this.#log);
-		this.#links = new ShardLinks(env.SHARDS, this.#directory, () => this.#log.storedId);
-		this.#name = ctx.storage.kv.get<string>("name");
-		if (this.#name !== undefined) this.#links.roomName = this.#name;
+		this.#admission = new Admission(this.config, this.#directory, this.#moderation);
+		this.#links = new ShardLinks(env.SHARDS, ctx.storage.kv, this.#directory, () => this.#log.storedId);
 		// Members this object held before a reset leave, for everyone held by shards.
 		const signed = this.config.authSecret !== null;
 		this.#members = new Members(this.#directory, signed, this.hub.members(), (leave) => this.#burst.push(leave));
@@ -80,37 +65,14 @@ export class Room extends HubHost {
 	// -- admit -----------------------------------------------------------------------------------
 
 	/**
-	 * An upgrade forwarded by the Worker (which has checked the token in signed mode). A banned
-	 * user gets 403 and a full room (`MAX_CONNECTIONS` in all its parts) 503. This object takes
-	 * the socket itself while it holds fewer than `SHARD_SIZE`; past that it tells the Worker
-	 * which shard to send it to (src/wire/placement.ts).
+	 * An upgrade forwarded by the Worker: admitted here, sent to a shard, or refused
+	 * (src/room/admission.ts decides). The room's name comes with it, for naming its shards.
 	 */
 	override async fetch(request: Request): Promise<Response> {
-		const identity = identityOf(request);
-		const bannedUntil = identity && this.#moderation.bannedUntil(identity.userId, Date.now());
-		if (bannedUntil) return refuse(403, bannedReason(bannedUntil));
-		if (!isWebSocketUpgrade(request)) return upgradeRequired();
-		const connections = this.hub.size + this.#directory.connections;
-		if (connections >= this.config.maxConnections) {
-			logEvent("room_full", { connections });
-			const reason = `room is full (${this.config.maxConnections} connections); try again later`;
-			return refuse(503, reason, { "Retry-After": "30" });
-		}
-		this.#rememberName(request);
-		if (this.hub.size < this.config.shardSize) return this.upgrade(request, "");
-		const full = Number(request.headers.get(SHARD_FULL_HEADER));
-		if (full > 0) this.#directory.report(full, this.config.shardSize);
-		const shard = this.#directory.place(this.config.shardSize);
-		return new Response(null, { status: USE_SHARD_STATUS, headers: { [SHARD_HEADER]: String(shard) } });
-	}
-
-	/** The room's name (its shards are named after it), from the Worker's header, kept once. */
-	#rememberName(request: Request): void {
-		const name = request.headers.get(ROOM_HEADER);
-		if (!name || this.#name !== undefined) return;
-		this.#name = name;
-		this.#links.roomName = name;
-		this.ctx.storage.kv.put("name", name);
+		const decision = this.#admission.decide(request, this.hub.size, Date.now());
+		if (decision !== "here") return decision;
+		this.#links.learnName(request.headers.get(ROOM_HEADER));
+		return this.upgrade(request, "");
 	}
 
 	// -- what clients did ------------------------------------------------------------------------

@@ -24,7 +24,7 @@ export class ShardDirectory {
 	constructor(sql: SqlStorage) {
 		this.#sql = sql;
 		sql.exec("CREATE TABLE IF NOT EXISTS shards (shard INTEGER PRIMARY KEY, connections INTEGER NOT NULL)");
-		// A member is its key (src/delivery.ts `memberKeyOf`) and the name it shows.
+		// A member is its key (src/wire/rpc.ts `memberKeyOf`) and the name it shows.
 		sql.exec(`CREATE TABLE IF NOT EXISTS shard_members (
 			shard INTEGER NOT NULL,
 			key TEXT NOT NULL,

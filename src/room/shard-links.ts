@@ -34,9 +34,10 @@ export interface ShardCalls {
 /** The pushes to a room's shards. */
 export class ShardLinks {
 	readonly #namespace: Env["SHARDS"];
+	readonly #kv: SyncKvStorage;
 	readonly #directory: ShardDirectory;
-	/** The room's name (shards are named after it); `null` until the Worker has said it. */
-	#roomName: string | null = null;
+	/** The room's name (shards are named after it; kept in storage); `undefined` until the Worker has said it. */
+	#roomName: string | undefined;
 	/** One stub per shard, dropped when a call on it fails (a failed call breaks the stub). */
 	readonly #stubs = new Map<number, ShardStub>();
 	/** Names this instance's pushes (`Push.sender`): a shard tells a new room instance by it. */
@@ -50,16 +51,23 @@ export class ShardLinks {
 	/** Counted for the benchmark (`Room.shardCalls`). */
 	readonly calls: ShardCalls = { submitted: 0, pushed: 0 };
 
-	/** Links to the shards `directory` lists, in `namespace`; `storedId` says the log's newest stored id. */
-	constructor(namespace: Env["SHARDS"], directory: ShardDirectory, storedId: () => number) {
+	/**
+	 * Links to the shards `directory` lists, in `namespace`; `kv` keeps the room's name;
+	 * `storedId` says the log's newest stored id.
+	 */
+	constructor(namespace: Env["SHARDS"], kv: SyncKvStorage, directory: ShardDirectory, storedId: () => number) {
 		this.#namespace = namespace;
+		this.#kv = kv;
 		this.#directory = directory;
 		this.#storedId = storedId;
+		this.#roomName = kv.get<string>("name");
 	}
 
-	/** The room's name, once known (the Worker says it with every upgrade; the room keeps it). */
-	set roomName(name: string) {
+	/** The room's name, from the Worker's header on an upgrade (`ROOM_HEADER`), kept the first time. */
+	learnName(name: string | null): void {
+		if (!name || this.#roomName !== undefined) return;
 		this.#roomName = name;
+		this.#kv.put("name", name);
 	}
 
 	/**
@@ -132,7 +140,7 @@ export class ShardLinks {
 	#stub(shard: number): ShardStub | null {
 		let stub = this.#stubs.get(shard);
 		if (stub) return stub;
-		if (this.#roomName === null) return null;
+		if (this.#roomName === undefined) return null;
 		stub = this.#namespace.get(this.#namespace.idFromName(shardObjectName(this.#roomName, shard)));
 		this.#stubs.set(shard, stub);
 		return stub;

@@ -3,8 +3,9 @@ import { HubHost } from "../hub/host.ts";
 import { logEvent } from "../log-event.ts";
 import { type Close, closeFor } from "../wire/close-codes.ts";
 import { isWebSocketUpgrade, refuse, upgradeRequired } from "../wire/http.ts";
-import { readPlacement, SHARD_FULL_HEADER } from "../wire/placement.ts";
+import { type Placement, readPlacement, SHARD_FULL_HEADER } from "../wire/placement.ts";
 import type { Batch, Delivery, Push, Submission } from "../wire/rpc.ts";
+import { Pushes } from "./pushes.ts";
 
 /** How long a shard waits before it tries the room again after a call to it failed. */
 const RETRY_SUBMIT_MS = 1_000;
@@ -13,30 +14,6 @@ const RETRY_SUBMIT_MS = 1_000;
  * closed then all the same: a quiet room may push nothing more for a while).
  */
 const CLOSE_WAIT_MS = 2_000;
-/**
- * The longest a shard waits for the room's object to hand over what it missed. Pushes wait
- * behind a catch-up (they must be delivered in order), but sockets do not: frames are still
- * read and answered meanwhile. Past this the shard gives up and its clients resume (1012).
- */
-export const CATCH_UP_TIMEOUT_MS = 3_000;
-
-/** Where a shard belongs: its room's name and its own number there (kept in its storage). */
-interface Home {
-	readonly room: string;
-	readonly shard: number;
-}
-
-/**
- * What a shard has delivered (kept in its storage, so an eviction keeps it): the newest message
- * id (`null`: none yet, the first push sets it) and the last push, by the room instance that
- * sent it and its number.
- */
-interface Delivered {
-	readonly lastId: number | null;
-	readonly sender: string | null;
-	readonly seq: number;
-}
-
 /**
  * A shard: one more object of a room that has outgrown its own object (src/wire/placement.ts
  * says how sockets get here). It is the hub part of the room (src/hub/: sockets, checks, flood
@@ -57,11 +34,9 @@ interface Delivered {
  */
 export class RoomShard extends HubHost {
 	/** Its room and number, once the first upgrade has said them. */
-	#home: Home | null;
-	/** What it has delivered (in storage too). */
-	#delivered: Delivered;
-	/** Pushes wait here for the ones before them (a catch-up awaits the room). */
-	#pushes: Promise<unknown> = Promise.resolve();
+	#home: Placement | null;
+	/** What the room pushes, in order, with what a lost push needs fetched first. */
+	readonly #pushes: Pushes;
 	/** The stub every call to the room goes through (one stub keeps calls in order). */
 	#room: ReturnType<Env["ROOMS"]["get"]> | null = null;
 	/** What its clients did this burst, for the room. */
@@ -86,8 +61,8 @@ export class RoomShard extends HubHost {
 	 */
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
-		this.#home = ctx.storage.kv.get<Home>("home") ?? null;
-		this.#delivered = ctx.storage.kv.get<Delivered>("delivered") ?? { lastId: null, sender: null, seq: 0 };
+		this.#home = ctx.storage.kv.get<Placement>("home") ?? null;
+		this.#pushes = new Pushes(ctx.storage, this.hub, env.ROOMS, () => this.#home);
 		this.#reported = this.hub.size;
 		this.#resync = this.hub.size === 0;
 		if (this.#home && this.#resync) this.setEndOfBurst();
@@ -106,7 +81,7 @@ export class RoomShard extends HubHost {
 		}
 		// An empty shard gets no pushes, so what it delivered last is stale: a newcomer's history
 		// comes with its welcome, and the next push sets where delivery goes on from.
-		if (this.hub.size === 0) this.#setDelivered({ ...this.#delivered, lastId: null });
+		if (this.hub.size === 0) this.#pushes.restart();
 		if (this.hub.size >= this.config.shardSize) {
 			return refuse(503, "this part of the room is full; try again", {
 				"Retry-After": "1",
@@ -140,7 +115,7 @@ export class RoomShard extends HubHost {
 		const connection = super.closeConnection(ws, close);
 		if (!connection) return undefined;
 		const pending = this.#submissions.some((item) => answersSender(item) && item.from === connection.id);
-		if (pending) connection.lastBatch = this.#batchesSent + 1;
+		if (pending) connection.awaitAnswer(this.#batchesSent + 1);
 		if (connection.lastBatch > this.#batchesDelivered) {
 			setTimeout(() => {
 				this.hub.closeNow(connection);
@@ -218,7 +193,7 @@ export class RoomShard extends HubHost {
 
 	#roomStub(): ReturnType<Env["ROOMS"]["get"]> {
 		if (!this.#room) {
-			const { room } = this.#home as Home;
+			const { room } = this.#home as Placement;
 			this.#room = this.env.ROOMS.get(this.env.ROOMS.idFromName(room));
 		}
 		return this.#room;
@@ -229,106 +204,17 @@ export class RoomShard extends HubHost {
 	/**
 	 * One burst's outcome from the room, for this shard's connections; answers how many
 	 * connections the shard holds (the room's count of it). Pushes are delivered one after the
-	 * other, each after any catch-up the one before it needed.
+	 * other, each after any catch-up the one before it needed (src/shard/pushes.ts); then the
+	 * connections closing on the answers it carried are closed.
 	 */
-	deliver(push: Push): Promise<number> {
+	async deliver(push: Push): Promise<number> {
 		// The room answered these batches before it sent this push, so the push carries their outcome.
 		const answered = this.#batchesTaken;
-		const turn = this.#pushes.then(() => this.#take(push, answered));
-		this.#pushes = turn.catch(() => {});
-		return turn;
-	}
-
-	/**
-	 * Delivers one push. A push of the same room instance that is not the next one means some
-	 * were lost: they are fetched from the room's ring and delivered first (if the ring no longer
-	 * has them, every client here is closed with 1012 to reconnect and resume, which gives each
-	 * exactly what it missed). A push from a new instance that starts past the newest message
-	 * delivered here (the room's object restarted after a commit) fetches those messages first.
-	 * Messages delivered already are skipped.
-	 */
-	async #take(push: Push, answered: number): Promise<number> {
-		const { sender, seq } = this.#delivered;
-		if (sender === push.sender && push.seq <= seq) return this.hub.size;
-		if (sender === push.sender && push.seq > seq + 1 && this.hub.size > 0) {
-			const missed = await this.#fromRoom("missed pushes", (room) => room.missedPushes(this.#shard, sender, seq));
-			if (missed) {
-				for (const earlier of missed) if (earlier.seq < push.seq) this.#apply(earlier);
-			} else {
-				// Welcomes, presence and kicks cannot be fetched any other way: the clients resume.
-				this.hub.closeAll(closeFor("missedUpdates"));
-			}
-		}
-		const { lastId } = this.#delivered;
-		if (lastId !== null && lastId < push.after && this.hub.size > 0) {
-			const between = await this.#fromRoom("catch-up", (room) => room.messagesBetween(lastId, push.after));
-			if (between) this.hub.deliver(between.messages.map((message) => ({ kind: "message", message })));
-			if (!between || between.gap) this.hub.closeAll(closeFor("missedMessages"));
-			this.#setDelivered({ ...this.#delivered, lastId: push.after });
-		}
-		this.#apply(push);
+		await this.#pushes.take(push);
 		this.#batchesDelivered = Math.max(this.#batchesDelivered, answered);
 		this.hub.closeAnswered(this.#batchesDelivered);
 		this.afterEvent();
 		return this.hub.size;
-	}
-
-	/** Delivers a push's deliveries (those it has not delivered already) and records it. */
-	#apply(push: Push): void {
-		const lastId = this.#delivered.lastId ?? push.after;
-		let newest = Math.max(lastId, push.after);
-		if (this.hub.size > 0) {
-			const fresh = push.deliveries.filter((delivery) => {
-				if (delivery.kind !== "message") return true;
-				if (delivery.message.id <= lastId) return false;
-				newest = Math.max(newest, delivery.message.id);
-				return true;
-			});
-			this.hub.deliver(fresh);
-		} else {
-			// Nobody to deliver to: only where delivery goes on from.
-			for (const delivery of push.deliveries)
-				if (delivery.kind === "message") newest = Math.max(newest, delivery.message.id);
-		}
-		this.#setDelivered({ lastId: newest, sender: push.sender, seq: push.seq });
-	}
-
-	/**
-	 * Asks the room's object for something, giving up after `CATCH_UP_TIMEOUT_MS` (or if the call
-	 * fails): `null` then, and the stub is replaced.
-	 */
-	async #fromRoom<T>(during: string, ask: (room: ReturnType<Env["ROOMS"]["get"]>) => Promise<T>): Promise<T | null> {
-		let timer: ReturnType<typeof setTimeout> | undefined;
-		const timeout = new Promise<never>((_, reject) => {
-			timer = setTimeout(() => reject(new Error(`no answer in ${CATCH_UP_TIMEOUT_MS} ms`)), CATCH_UP_TIMEOUT_MS);
-		});
-		try {
-			return await Promise.race([ask(this.#roomStub()), timeout]);
-		} catch (error) {
-			logEvent("room_unreachable", { shard: this.#home?.shard, during, error: String(error) });
-			this.#room = null;
-			return null;
-		} finally {
-			if (timer !== undefined) clearTimeout(timer);
-		}
-	}
-
-	get #shard(): number {
-		return this.#home?.shard ?? 0;
-	}
-
-	/**
-	 * Records what was delivered. Written without holding the object's output (`allowUnconfirmed`):
-	 * it matters only after an eviction, which waits for the write, and holding every frame of
-	 * the push until the write is durable would add a storage round trip to each burst's fan-out.
-	 */
-	#setDelivered(delivered: Delivered): void {
-		const before = this.#delivered;
-		this.#delivered = delivered;
-		if (before.lastId === delivered.lastId && before.sender === delivered.sender && before.seq === delivered.seq)
-			return;
-		// A reset object rejects its writes; its sockets are gone with it, and so is the need.
-		this.ctx.storage.put("delivered", delivered, { allowUnconfirmed: true }).catch(() => {});
 	}
 }
 

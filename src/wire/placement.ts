@@ -31,11 +31,17 @@ export function shardObjectName(room: string, shard: number): string {
 	return `${room}/${shard}`;
 }
 
+/** Where a shard belongs: its room's name and its own number there (1, 2, ...). */
+export interface Placement {
+	readonly room: string;
+	readonly shard: number;
+}
+
 /**
  * The room and shard numbers the Worker put on a forwarded upgrade, or `null` when they are
  * missing or malformed (the shard then refuses the upgrade: only the Worker sends these).
  */
-export function readPlacement(request: Request): { room: string; shard: number } | null {
+export function readPlacement(request: Request): Placement | null {
 	const room = request.headers.get(ROOM_HEADER);
 	const shard = Number(request.headers.get(SHARD_HEADER));
 	if (!room || !Number.isInteger(shard) || shard < 1) return null;

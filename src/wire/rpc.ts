@@ -137,3 +137,15 @@ export interface Batch {
 	readonly members?: MemberCounts;
 	readonly submissions: readonly Submission[];
 }
+
+/** What `GET /api/rooms/NAME` answers: the room's size (README.md, "The contract"). */
+export interface RoomStats {
+	/** Connections in the whole room. */
+	connections: number;
+	/** Names present (each once). */
+	members: number;
+	/** The newest message id (0 when there is none). */
+	latestId: number;
+	/** Connections per part of the room: the room's own object first, then shards 1, 2, ... */
+	shards: { connections: number }[];
+}

@@ -7,7 +7,8 @@
 import { errors, jwtVerify } from "jose";
 import { ROLES, TOKEN_CLOCK_TOLERANCE_SECONDS } from "../../public/contract.js";
 import type { Identity } from "../wire/identity.ts";
-import { checkName, MAX_USER_ID_LENGTH, type Role } from "../wire/protocol.ts";
+import { checkName } from "../wire/parse.ts";
+import { MAX_USER_ID_LENGTH, type Role } from "../wire/protocol.ts";
 
 /** A verified identity, or why not (401: who are you?; 403: you may not). */
 export type TokenCheck =

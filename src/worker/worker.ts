@@ -20,6 +20,7 @@
 
 import { type Config, ConfigError, readConfig } from "../config.ts";
 import { logEvent } from "../log-event.ts";
+import { isWebSocketUpgrade, refuse, upgradeRequired } from "../wire/http.ts";
 import { IDENTITY_HEADER, type Identity } from "../wire/identity.ts";
 import {
 	PLACEMENT_ATTEMPTS,
@@ -38,14 +39,6 @@ const ROOM_SOCKET_PATH = /^\/api\/rooms\/(.*)\/websocket$/;
 /** `/api/rooms/NAME`, the room's size. */
 const ROOM_STATS_PATH = /^\/api\/rooms\/([^/]*)$/;
 
-/** A short plain-text answer. */
-function refuse(status: number, reason: string, headers: Record<string, string> = {}): Response {
-	return new Response(`${reason}\n`, {
-		status,
-		headers: { "Content-Type": "text/plain; charset=utf-8", ...headers },
-	});
-}
-
 /** The limits, or the 500 answer that says which setting is unusable. */
 function configOf(env: Env): Config | Response {
 	try {
@@ -58,7 +51,7 @@ function configOf(env: Env): Config | Response {
 }
 
 /**
- * Signed mode: who the request's token says it is, or the refusal (src/auth/token.ts). Open
+ * Signed mode: who the request's token says it is, or the refusal (src/worker/token.ts). Open
  * mode: nobody in particular (`null`).
  */
 async function identify(request: Request, config: Config, room: string): Promise<Identity | null | Response> {
@@ -88,13 +81,11 @@ export default {
 			return Response.json(await stub.stats());
 		}
 		if (request.method !== "GET") return refuse(405, "use GET to open a chat socket", { Allow: "GET" });
-		const upgrading = request.headers.get("Upgrade")?.toLowerCase() === "websocket";
+		const upgrading = isWebSocketUpgrade(request);
 		// Signed mode: a plain GET here is how a page learns why its upgrade was refused (a browser
 		// never sees the status of a failed WebSocket): the token is checked, then the room says
 		// whether the user is banned; past both the answer is the usual 426.
-		if (!upgrading && config.authSecret === null) {
-			return refuse(426, "this path only speaks WebSocket: send Upgrade: websocket", { Upgrade: "websocket" });
-		}
+		if (!upgrading && config.authSecret === null) return upgradeRequired();
 		// The origin guards sockets (a foreign page must not open one with the user's token); a
 		// page's own fetch of the reason carries no Origin header, being same-origin.
 		const origin = upgrading ? checkOrigin(request, config) : ({ ok: true } as const);
@@ -116,7 +107,7 @@ export default {
 			const shard = answer.headers.get(SHARD_HEADER);
 			if (answer.status !== USE_SHARD_STATUS || shard === null) return answer;
 			// The room is past its own object's size: the upgrade goes to the shard it named
-			// (src/shard/placement.ts), and the room object is out of this socket's path.
+			// (src/wire/placement.ts), and the room object is out of this socket's path.
 			const toShard = new Headers(headers);
 			toShard.set(SHARD_HEADER, shard);
 			const shardStub = env.SHARDS.get(env.SHARDS.idFromName(shardObjectName(room.name, Number(shard))));

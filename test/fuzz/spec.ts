@@ -1,6 +1,6 @@
 /**
  * PROTOCOL.md's rules for one rich-mode text frame, written again from the document (not
- * imported from src/protocol.ts, so the fuzz suite checks the room against the document rather
+ * imported from src/wire/protocol.ts, so the fuzz suite checks the room against the document rather
  * than against itself): what the frame is, once read as the document reads it.
  */
 

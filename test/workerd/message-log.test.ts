@@ -1,5 +1,5 @@
 /**
- * The log (src/message-log.ts) on its own: a real Durable Object's SQLite storage, no sockets.
+ * The log (src/room/message-log.ts) on its own: a real Durable Object's SQLite storage, no sockets.
  * Each case opens a log in a room no other test uses (its Room never stages anything there).
  */
 import { runInDurableObject } from "cloudflare:test";

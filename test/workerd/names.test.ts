@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkName } from "../../src/wire/protocol.ts";
+import { checkName } from "../../src/wire/parse.ts";
 import { rgiEmoji, rgiEmojiZwjSequences as zwjSequences } from "./emoji-lists.ts";
 import { freshRoom } from "./rooms.ts";
 import { connectRich, connectRichRaw } from "./sockets.ts";

@@ -1,4 +1,4 @@
-/** Presence (src/presence.ts) on its own: names counted over every object of a room. */
+/** Presence (src/room/presence.ts) on its own: names counted over every object of a room. */
 import { describe, expect, it } from "vitest";
 import { Presence } from "../../src/room/presence.ts";
 

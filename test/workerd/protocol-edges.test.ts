@@ -4,7 +4,7 @@
  * name that is not a string, and the `clientId` on a `not_joined` refusal.
  */
 import { describe, expect, it } from "vitest";
-import { parseClientEvent } from "../../src/wire/protocol.ts";
+import { parseClientEvent } from "../../src/wire/parse.ts";
 import { freshRoom } from "./rooms.ts";
 import { connectRich, connectRichRaw } from "./sockets.ts";
 

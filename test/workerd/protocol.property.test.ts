@@ -5,13 +5,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-	codePointLength,
-	type ErrorCode,
-	MAX_NAME_LENGTH,
-	type ParseResult,
-	parseClientEvent,
-} from "../../src/wire/protocol.ts";
+import { codePointLength, type ParseResult, parseClientEvent } from "../../src/wire/parse.ts";
+import { type ErrorCode, MAX_NAME_LENGTH } from "../../src/wire/protocol.ts";
 
 const LIMITS = { messageCap: 50 };
 const DOCUMENTED: readonly ErrorCode[] = [

@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 
-/** Sends a request through the real Worker (static assets first, then src/worker.ts). */
+/** Sends a request through the real Worker (static assets first, then src/worker/worker.ts). */
 function get(path: string, init?: RequestInit): Promise<Response> {
 	return exports.default.fetch(`http://chat.test${path}`, init);
 }

@@ -1,4 +1,4 @@
-/** The room's record of its shards (src/shard/directory.ts) on a real Durable Object's SQLite. */
+/** The room's record of its shards (src/room/shard-directory.ts) on a real Durable Object's SQLite. */
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ShardDirectory } from "../../../src/room/shard-directory.ts";

@@ -6,9 +6,9 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { RoomStats } from "../../../src/room/room.ts";
 import type { RoomShard } from "../../../src/shard/shard.ts";
 import { shardObjectName } from "../../../src/wire/placement.ts";
+import type { RoomStats } from "../../../src/wire/rpc.ts";
 import { freshRoom, stubFor } from "../rooms.ts";
 import { connect, connectRich, type RichClient, type TestClient, textOf } from "../sockets.ts";
 

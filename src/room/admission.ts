@@ -1,0 +1,56 @@
+/**
+ * Admission: whether an upgrade forwarded by the Worker gets into the room, and which part of
+ * the room holds its socket. The Worker has checked the path, the room name, the origin and (in
+ * signed mode) the token; what only the room knows is decided here: a banned user is refused
+ * (403), a full room is refused (503, `MAX_CONNECTIONS` over all its parts), and past the room
+ * object's own `SHARD_SIZE` the Worker is told which shard to use (src/wire/placement.ts).
+ */
+import type { Config } from "../config.ts";
+import { logEvent } from "../log-event.ts";
+import { bannedReason } from "../wire/close-codes.ts";
+import { isWebSocketUpgrade, refuse, upgradeRequired } from "../wire/http.ts";
+import { identityOf } from "../wire/identity.ts";
+import { SHARD_FULL_HEADER, SHARD_HEADER, USE_SHARD_STATUS } from "../wire/placement.ts";
+import type { Moderation } from "./moderation.ts";
+import type { ShardDirectory } from "./shard-directory.ts";
+
+/** The decision on one upgrade: the room's own object takes it (`here`), or the answer to give. */
+export type Decision = "here" | Response;
+
+/** The room's door. */
+export class Admission {
+	readonly #config: Config;
+	readonly #directory: ShardDirectory;
+	readonly #moderation: Moderation;
+
+	/** Decides with the room's limits, its record of its shards and its bans. */
+	constructor(config: Config, directory: ShardDirectory, moderation: Moderation) {
+		this.#config = config;
+		this.#directory = directory;
+		this.#moderation = moderation;
+	}
+
+	/**
+	 * Decides on `request` while the room's own object holds `held` connections. The ban is
+	 * checked before the upgrade itself: a page whose socket was refused asks why with a plain
+	 * GET of the same URL (README.md, "Signed mode"), and gets the same 403.
+	 */
+	decide(request: Request, held: number, now: number): Decision {
+		const identity = identityOf(request);
+		const bannedUntil = identity && this.#moderation.bannedUntil(identity.userId, now);
+		if (bannedUntil) return refuse(403, bannedReason(bannedUntil));
+		if (!isWebSocketUpgrade(request)) return upgradeRequired();
+		const { maxConnections, shardSize } = this.#config;
+		const connections = held + this.#directory.connections;
+		if (connections >= maxConnections) {
+			logEvent("room_full", { connections });
+			return refuse(503, `room is full (${maxConnections} connections); try again later`, { "Retry-After": "30" });
+		}
+		if (held < shardSize) return "here";
+		// A shard that filled before the room heard of it says so; the room takes it as full.
+		const full = Number(request.headers.get(SHARD_FULL_HEADER));
+		if (full > 0) this.#directory.report(full, shardSize);
+		const shard = this.#directory.place(shardSize);
+		return new Response(null, { status: USE_SHARD_STATUS, headers: { [SHARD_HEADER]: String(shard) } });
+	}
+}

@@ -1,0 +1,159 @@
+/**
+ * Parsing untrusted input: the one place a rich client's frame becomes a `ClientEvent` (or the
+ * error event its sender is answered with). Every field is checked here, against the limits
+ * that come from settings, before anything else looks at it.
+ */
+import {
+	type ClientEvent,
+	type ErrorCode,
+	type ErrorEvent,
+	MAX_BAN_SECONDS,
+	MAX_CLIENT_ID_LENGTH,
+	MAX_NAME_LENGTH,
+	MAX_USER_ID_LENGTH,
+} from "./protocol.ts";
+
+/** The outcome of parsing a frame: an event, or the error event to answer with. */
+export type ParseResult = { ok: true; event: ClientEvent } | { ok: false; error: ErrorEvent };
+
+/** Limits the parser checks that depend on settings. */
+export interface ParseLimits {
+	/** Longest text, in code points (MESSAGE_CAP). */
+	messageCap: number;
+	/** Signed mode: a `hello`'s name is ignored (the token's is used), so it is not checked. */
+	signed?: boolean;
+}
+
+function refuse(code: ErrorCode, message: string, clientId?: string): { ok: false; error: ErrorEvent } {
+	const error: ErrorEvent = { type: "error", code, message };
+	if (clientId !== undefined) error.clientId = clientId;
+	return { ok: false, error };
+}
+
+/** Counts code points (a surrogate pair is one; a lone surrogate is one). */
+export function codePointLength(text: string): number {
+	let count = 0;
+	for (const _ of text) count++;
+	return count;
+}
+
+const CLIENT_ID = /^[A-Za-z0-9_-]+$/;
+/** Control characters (C0, DEL, C1). */
+const CONTROL = /\p{Cc}/u;
+/** Format characters (bidi overrides and isolates, zero-width space/joiners, BOM, ...) and line/paragraph separators. */
+const INVISIBLE = /[\p{Cf}\p{Zl}\p{Zp}]/u;
+/**
+ * Every emoji Unicode recommends for general interchange (RGI): single emoji and the keycap,
+ * flag, tag, skin-tone and ZWJ sequences (👩🏽‍💻, 🫱🏻‍🫲🏿, 🏴󠁧󠁢󠁳󠁣󠁴󠁿), the longest match first. Unicode's
+ * own list, so a joiner or tag character is allowed exactly where it belongs to an emoji and
+ * nowhere else. V8 has the `v` flag since 11.2; test/workerd/names.test.ts checks it in workerd.
+ */
+// biome-ignore lint/complexity/useRegexLiterals: tsc refuses the ES2024 `v` flag in a literal while the build targets ES2023.
+const RGI_EMOJI = new RegExp("\\p{RGI_Emoji}", "gv");
+
+/**
+ * Checks and normalises a display name: NFC, trimmed, 1 to 32 code points, no control
+ * characters, no format characters (bidi overrides, zero-width tricks) except inside an RGI emoji
+ * sequence (its joiners and tag characters), no lone surrogates.
+ */
+export function checkName(raw: unknown): { ok: true; name: string } | { ok: false; error: ErrorEvent } {
+	if (typeof raw !== "string") return refuse("bad_name", "name must be a string");
+	if (!raw.isWellFormed()) return refuse("bad_name", "name contains a lone surrogate");
+	const name = raw.normalize("NFC").trim();
+	if (name.length === 0) return refuse("bad_name", "name is empty");
+	if (codePointLength(name) > MAX_NAME_LENGTH) {
+		return refuse("bad_name", `name is longer than ${MAX_NAME_LENGTH} characters`);
+	}
+	if (CONTROL.test(name)) return refuse("bad_name", "name contains control characters");
+	if (INVISIBLE.test(name.replace(RGI_EMOJI, ""))) {
+		return refuse("bad_name", "name contains invisible or direction-changing characters");
+	}
+	return { ok: true, name };
+}
+
+/**
+ * Checks a message text (of a `send` or an `edit`): a string, not only whitespace, at most
+ * `messageCap` code points. Lone surrogates (possible through JSON escapes) are replaced with
+ * U+FFFD, not stored raw.
+ */
+function checkText(
+	raw: unknown,
+	limits: ParseLimits,
+	clientId?: string,
+): { ok: true; text: string } | { ok: false; error: ErrorEvent } {
+	if (typeof raw !== "string") return refuse("bad_text", "'text' must be a string", clientId);
+	const text = raw.toWellFormed();
+	if (text.trim().length === 0) return refuse("bad_text", "'text' is empty", clientId);
+	if (codePointLength(text) > limits.messageCap) {
+		return refuse("text_too_long", `'text' is longer than ${limits.messageCap} characters`, clientId);
+	}
+	return { ok: true, text };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+	return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Parses one text frame from a rich client. Never throws: anything malformed becomes the
+ * error event to send back, and nothing of it reaches other clients or storage.
+ */
+export function parseClientEvent(frame: string, limits: ParseLimits): ParseResult {
+	let value: unknown;
+	try {
+		value = JSON.parse(frame);
+	} catch {
+		return refuse("bad_json", "frame is not valid JSON");
+	}
+	if (!isPlainObject(value)) return refuse("bad_event", "event must be a JSON object");
+	const type = value.type;
+	if (typeof type !== "string") return refuse("bad_event", "event needs a string 'type'");
+
+	switch (type) {
+		case "hello": {
+			const name = limits.signed ? ({ ok: true, name: "" } as const) : checkName(value.name);
+			if (!name.ok) return name;
+			const since = value.since;
+			if (since === undefined || since === null) return { ok: true, event: { type, name: name.name } };
+			if (typeof since !== "number" || !Number.isSafeInteger(since) || since < 0) {
+				return refuse("bad_event", "'since' must be a non-negative integer message id");
+			}
+			return { ok: true, event: { type, name: name.name, since } };
+		}
+		case "send": {
+			const clientId = value.clientId;
+			if (typeof clientId !== "string" || clientId.length > MAX_CLIENT_ID_LENGTH || !CLIENT_ID.test(clientId)) {
+				return refuse("bad_event", `'clientId' must be 1 to ${MAX_CLIENT_ID_LENGTH} of A-Z a-z 0-9 _ -`);
+			}
+			const text = checkText(value.text, limits, clientId);
+			return text.ok ? { ok: true, event: { type, clientId, text: text.text } } : text;
+		}
+		case "typing":
+			return { ok: true, event: { type } };
+		case "edit":
+		case "delete": {
+			const id = value.id;
+			if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1) {
+				return refuse("bad_event", "'id' must be a message id (an integer from 1)");
+			}
+			if (type === "delete") return { ok: true, event: { type, id } };
+			const text = checkText(value.text, limits);
+			return text.ok ? { ok: true, event: { type, id, text: text.text } } : text;
+		}
+		case "kick":
+		case "ban": {
+			const userId = value.userId;
+			if (typeof userId !== "string" || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
+				return refuse("bad_event", `'userId' must be a string of 1 to ${MAX_USER_ID_LENGTH} characters`);
+			}
+			if (type === "kick") return { ok: true, event: { type, userId } };
+			const seconds = value.seconds;
+			if (typeof seconds !== "number" || !Number.isInteger(seconds) || seconds < 1 || seconds > MAX_BAN_SECONDS) {
+				return refuse("bad_event", `'seconds' must be an integer from 1 to ${MAX_BAN_SECONDS}`);
+			}
+			return { ok: true, event: { type, userId, seconds } };
+		}
+		default:
+			return refuse("unknown_type", `unknown event type ${JSON.stringify(type.slice(0, 40))}`);
+	}
+}
