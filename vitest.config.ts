@@ -32,9 +32,11 @@ export default defineConfig({
 			},
 			{
 				// A room spread over objects: three connections per object, so a handful of clients
-				// fill the room's own object and two shards.
+				// fill the room's own object and two shards. The Worker is the shipped one, with
+				// switches for faults the runtime cannot produce on cue (faulty-worker.ts).
 				plugins: [
 					cloudflareTest({
+						main: "./test/workerd/shards/faulty-worker.ts",
 						wrangler: { configPath: "./wrangler.toml" },
 						miniflare: { bindings: { RATE_LIMIT_MESSAGES: "0", SHARD_SIZE: "3", MAX_CONNECTIONS: "12" } },
 					}),

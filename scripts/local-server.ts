@@ -221,7 +221,7 @@ export interface RoomInspector {
 	memberNames(): Promise<string[]>;
 	storedMessageCount(): Promise<number>;
 	/** Calls received from shards and pushes made to them since this instance started. */
-	shardCalls(): Promise<{ submitted: number; pushed: number }>;
+	shardCalls(): Promise<{ submitted: number; memberLists: number; pushed: number }>;
 	/** The room's size, as `GET /api/rooms/NAME` answers it (the room's own object first in `shards`). */
 	stats(): Promise<{ connections: number; members: number; latestId: number; shards: { connections: number }[] }>;
 }

@@ -85,7 +85,10 @@ export class Room extends HubHost {
 	submit(batch: Batch): void {
 		this.#links.calls.submitted++;
 		this.#directory.report(batch.shard, batch.connections);
-		if (batch.members) this.#burst.push(...this.#members.replace(batch.shard, batch.members));
+		if (batch.members) {
+			this.#links.calls.memberLists++;
+			this.#burst.push(...this.#members.replace(batch.shard, batch.members));
+		}
 		const counted = batch.members !== undefined;
 		for (const submission of batch.submissions) this.#takeFrom(batch.shard, submission, counted);
 		this.setEndOfBurst();

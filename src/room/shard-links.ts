@@ -27,6 +27,8 @@ const RETRY_PUSH_MS = 1_000;
 export interface ShardCalls {
 	/** Batches received from shards (`Room.submit`). */
 	submitted: number;
+	/** Of those, batches carrying a shard's whole member list (it started empty, or a call of it failed). */
+	memberLists: number;
 	/** Pushes made to shards. */
 	pushed: number;
 }
@@ -49,7 +51,7 @@ export class ShardLinks {
 	/** The newest id stored, for the empty push that tells an unreached shard it missed one. */
 	#storedId: () => number;
 	/** Counted for the benchmark (`Room.shardCalls`). */
-	readonly calls: ShardCalls = { submitted: 0, pushed: 0 };
+	readonly calls: ShardCalls = { submitted: 0, memberLists: 0, pushed: 0 };
 
 	/**
 	 * Links to the shards `directory` lists, in `namespace`; `kv` keeps the room's name;

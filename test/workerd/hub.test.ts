@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../src/config.ts";
 import { Hub } from "../../src/hub/hub.ts";
 import type { ChatMessage, WelcomeEvent } from "../../src/wire/protocol.ts";
-import type { Delivery } from "../../src/wire/rpc.ts";
+import type { Delivery, Submission } from "../../src/wire/rpc.ts";
 import { type OpenPair, openPair } from "./pairs.ts";
 import { freshRoom, stubFor } from "./rooms.ts";
 
@@ -65,6 +65,11 @@ function members(hub: Hub, ...names: string[]): (OpenPair & { id: string })[] {
 	hub.flush();
 	return clients;
 }
+
+type Member = OpenPair & { id: string };
+
+/** The names of presence changes (frames have none). */
+const namesOf = (changes: Submission[]) => changes.map((change) => ("name" in change ? change.name : null));
 
 const message = (id: number, name: string, text: string, clientId: string | null): ChatMessage => ({
 	id,
@@ -211,6 +216,44 @@ describe("Hub", () => {
 			{ kind: "depart", from: plain.id, name: "guest", ...nobody },
 		]);
 		expect(hub.hasQueued).toBe(false);
+	});
+
+	it("lets go of a connection waiting for the room's answer however it ends: error, close, timeout, sweep, closeAll", async () => {
+		const hub = makeHub({ heartbeatTimeoutSeconds: 10 });
+		const clients = members(hub, "a", "b", "c", "d", "e");
+		const [failed, answered, waited, byId, swept] = clients as [Member, Member, Member, Member, Member];
+		// Each has sent something the room answers in a later batch (as a shard's connections do).
+		for (const client of clients) hub.awaitAnswer(client.id, 7);
+		hub.takePresenceChanges();
+		const departed = () => namesOf(hub.takePresenceChanges());
+
+		hub.leave(failed.server);
+		expect(departed()).toEqual(["a"]);
+		hub.startClosing(answered.server, { code: 1000, reason: "bye" });
+		const late = hub.startClosing(waited.server, { code: 1000, reason: "bye" });
+		hub.closeAnswered(6);
+		expect(hub.closingCount).toBe(2);
+		hub.closeNow(late as NonNullable<typeof late>);
+		hub.closeAnswered(7);
+		expect(departed()).toEqual(["c", "b"]);
+		hub.closeById(byId.id, { code: 1001, reason: "test" });
+		expect(departed()).toEqual(["d"]);
+		expect(hub.sweepSilent(Date.now() + 11_000)).toBe(1);
+		expect(departed()).toEqual(["e"]);
+		expect(await swept.closed).toMatchObject({ code: 1001 });
+
+		const other = makeHub();
+		const [f, g] = members(other, "f", "g") as [Member, Member];
+		other.awaitAnswer(f.id, 3);
+		other.startClosing(g.server, { code: 1000, reason: "bye" });
+		other.takePresenceChanges();
+		other.closeAll({ code: 1012, reason: "test" });
+		expect(namesOf(other.takePresenceChanges())).toEqual(["f", "g"]);
+
+		for (const emptied of [hub, other]) {
+			expect(emptied.size).toBe(0);
+			expect(emptied.closingCount).toBe(0);
+		}
 	});
 
 	it("closes rich connections silent past the heartbeat timeout with 1001, and never plain ones", async () => {

@@ -209,6 +209,36 @@ describe("kicks and bans", () => {
 		expect(mod.raw.received.filter((frame) => String(frame).includes('"removed"'))).toHaveLength(1);
 	});
 
+	it("lets a banned moderator remove nobody, even through a shard that missed the ban", async () => {
+		const room = freshRoom();
+		const boss = await signedIn(room, "u-boss", "moderator");
+		const victim = await signedIn(room, "u-vic");
+		boss.send({ type: "ban", userId: "u-rogue", seconds: 60 });
+		await boss.nextOf("removed");
+		// As if shard 1 had not heard of the ban and the banned moderator kicked and banned through it.
+		const rogue = { from: "1/rogue", name: "rogue", userId: "u-rogue", role: "moderator" as const };
+		await inRoom(room, (r) =>
+			r.submit({
+				shard: 1,
+				connections: 1,
+				submissions: [
+					{ kind: "kick", ...rogue, target: "u-vic" },
+					{ kind: "ban", ...rogue, target: "u-boss", seconds: 600 },
+				],
+			}),
+		);
+		// Both are still here and talking; nobody was told of a removal but the rogue's own ban.
+		expect((await victim.say("still here")).text).toBe("still here");
+		expect((await boss.say("me too")).text).toBe("me too");
+		const removals = boss.raw.received.filter((frame) => String(frame).includes('"removed"'));
+		expect(removals).toHaveLength(1);
+		const token = await tokenFor(room, { sub: "u-boss", role: "moderator" });
+		const upgrade = await exports.default.fetch(`http://chat.test/api/rooms/${room}/websocket?token=${token}`, {
+			headers: { Upgrade: "websocket" },
+		});
+		expect(upgrade.status).toBe(101);
+	});
+
 	it("bans a user who is not connected", async () => {
 		const room = freshRoom();
 		const mod = await signedIn(room, "u-mod", "moderator");
