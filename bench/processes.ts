@@ -70,17 +70,28 @@ export async function startReference(): Promise<Server> {
 export interface Workerd {
 	readonly child: ChildProcess;
 	readonly port: number;
+	/** The V8 inspector's port, when started with one (bench/heap.ts). */
+	readonly inspectorPort?: number;
 	/** Asks `room`'s object one of its inspection questions (an RPC call, which wakes the room if evicted). */
 	ask<Q extends Question["ask"]>(room: string, question: Q): Promise<Awaited<ReturnType<RoomInspector[Q]>>>;
 }
 
 /**
  * edgechat from workerd (miniflare API), from this tree or from another checkout at `root`;
- * with `tmpfs`, its temporary Durable Object storage in /dev/shm; `vars` on top of BENCH_VARS.
+ * with `tmpfs`, its temporary Durable Object storage in /dev/shm; `vars` on top of BENCH_VARS;
+ * with `inspect`, the V8 inspector on (for reading the isolate's heap; the throughput servers
+ * run without it).
  */
-export async function startWorkerd(tmpfs: boolean, root = ROOT, vars: Record<string, string> = {}): Promise<Workerd> {
+export async function startWorkerd(
+	tmpfs: boolean,
+	root = ROOT,
+	vars: Record<string, string> = {},
+	{ inspect = false } = {},
+): Promise<Workerd> {
 	const env: Record<string, string> = tmpfs ? { TMPDIR: "/dev/shm" } : {};
 	env.EDGECHAT_BENCH_VARS = JSON.stringify(vars);
+	const inspectorPort = inspect ? await freePort() : undefined;
+	if (inspectorPort !== undefined) env.EDGECHAT_BENCH_INSPECTOR = String(inspectorPort);
 	const { child, ready } = await startPinned(SERVER_CORE, process.execPath, ["bench/serve-edgechat.ts"], env, root);
 	const waiting = new Map<number, (answer: never) => void>();
 	child.on("message", ({ id, answer }: { id: number; answer: never }) => {
@@ -94,7 +105,7 @@ export async function startWorkerd(tmpfs: boolean, root = ROOT, vars: Record<str
 			waiting.set(id, resolve);
 			child.send({ id, room, ask: question } satisfies Question);
 		});
-	return { child, port: ready, ask };
+	return { child, port: ready, ask, ...(inspectorPort === undefined ? {} : { inspectorPort }) };
 }
 
 /** Plain and rich edgechat servers on one workerd process, labelled with `version`. */
@@ -115,25 +126,46 @@ export interface ShardServer extends Server {
 	readonly workerd: Workerd;
 }
 
-/** A workerd with `SHARD_SIZE` = members / objects (bench/settings.ts `shardVars`), spoken to in plain mode. */
-export async function startShardServer(tmpfs: boolean, members: number, objects: number): Promise<ShardServer> {
-	const workerd = await startWorkerd(tmpfs, ROOT, shardVars(members, objects));
-	const [plain] = edgechatServers(workerd, objects === 1 ? "one object" : `${objects} objects`) as [Server];
+/**
+ * A workerd with `SHARD_SIZE` = members / objects (bench/settings.ts `shardVars`), spoken to in
+ * plain mode; from this tree, or from a baseline checkout (`baseline`, bench/run.ts `--baseline`).
+ */
+export async function startShardServer(
+	tmpfs: boolean,
+	members: number,
+	objects: number,
+	baseline?: Baseline,
+): Promise<ShardServer> {
+	const workerd = await startWorkerd(tmpfs, baseline?.dir ?? ROOT, shardVars(members, objects));
+	const shape = objects === 1 ? "one object" : `${objects} objects`;
+	const [plain] = edgechatServers(workerd, baseline ? `${shape} @ ${baseline.rev}` : shape) as [Server];
 	return { ...plain, objects, workerd };
 }
 
-/** Checks out `rev` in a temporary git worktree (sharing this tree's node_modules) and serves it. */
-export async function startBaseline(rev: string, tmpfs: boolean): Promise<Server[]> {
+/** Another revision of edgechat, checked out beside this tree for an A/B run. */
+export interface Baseline {
+	readonly rev: string;
+	readonly dir: string;
+	/** Removes the checkout (once every server of it has stopped). */
+	remove(): void;
+}
+
+/** Checks out `rev` in a temporary git worktree that shares this tree's node_modules. */
+export function checkoutBaseline(rev: string): Baseline {
 	const dir = path.join(tmpdir(), `edgechat-baseline-${process.pid}`);
 	execFileSync("git", ["worktree", "add", "--detach", dir, rev], { cwd: ROOT, stdio: "ignore" });
 	symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
-	const workerd = await startWorkerd(tmpfs, dir);
-	const [plain, rich] = edgechatServers(workerd, `workerd @ ${rev}`) as [Server, Server];
-	const stop = async () => {
-		await stopChild(workerd.child);
-		execFileSync("git", ["worktree", "remove", "--force", dir], { cwd: ROOT, stdio: "ignore" });
+	return {
+		rev,
+		dir,
+		remove: () => execFileSync("git", ["worktree", "remove", "--force", dir], { cwd: ROOT, stdio: "ignore" }),
 	};
-	return [{ ...plain, stop }, rich];
+}
+
+/** Serves a baseline checkout, plain and rich. */
+export async function startBaseline(baseline: Baseline, tmpfs: boolean): Promise<Server[]> {
+	const workerd = await startWorkerd(tmpfs, baseline.dir);
+	return edgechatServers(workerd, `workerd @ ${baseline.rev}`);
 }
 
 /** The naive room (bench/naive-room-worker.js): the obvious hibernatable relay, nothing stored. */

@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
+import { type HeapMeasured, signedMiB } from "./heap.ts";
 import { log, type Measured, P99_LIMIT_MS, type ShardComparison, type ShardStep, type Step } from "./scenarios.ts";
 
 /** What results.json says about the run itself, ahead of the measurements. */
@@ -86,6 +87,7 @@ function table(summary: Summary[], measured: Measured): string {
 				`| ${s.server} | ${(s.addressedBytes / 2 ** 20).toFixed(0)} | ${(s.serverGrowthKiB / 1024).toFixed(1)} | ${s.stalledClose === null ? "never closed" : `closed, ${s.stalledClose}`} | ${s.worstReaderShortBy} |`,
 		),
 		"",
+		...(measured.heap ? heapRows(measured.heap) : []),
 		"| server | reconnect storm: clients | all back (s) | reconnects/s | all caught up (s) | messages lost | duplicated |",
 		"| --- | --- | --- | --- | --- | --- | --- |",
 		...measured.storm.map(
@@ -93,6 +95,17 @@ function table(summary: Summary[], measured: Measured): string {
 				`| ${s.server} | ${s.clients} | ${(s.reconnectMs / 1000).toFixed(1)} | ${Math.round((s.clients * 1000) / s.reconnectMs)} | ${(s.catchUpMs / 1000).toFixed(1)} | ${s.lost} | ${s.duplicated} |`,
 		),
 	].join("\n");
+}
+
+/** The isolate-heap table (bench/heap.ts), with the 128 MB limit's point of view beside resident memory. */
+function heapRows({ idle, stall }: HeapMeasured): string[] {
+	return [
+		"| edgechat isolate heap (V8 inspector) | heap | resident |",
+		"| --- | --- | --- |",
+		`| per idle rich connection (${idle.connections} joined) | ${idle.heapBytesPerConnection.toFixed(0)} bytes | ${idle.residentKiBPerConnection.toFixed(1)} KiB |`,
+		`| growth while ${(stall.addressedBytes / 2 ** 20).toFixed(0)} MiB is addressed to a stalled reader (peak, uncollected / collected after) | ${signedMiB(stall.heapGrowthBytes)} / ${signedMiB(stall.heapAfterBytes)} | ${signedMiB(stall.residentGrowthKiB * 1024)} |`,
+		"",
+	];
 }
 
 /** What the steps of one server at one rate add up to (every round). */

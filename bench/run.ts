@@ -14,6 +14,7 @@
 import path from "node:path";
 import { ROOT } from "../scripts/local-server.ts";
 import {
+	checkoutBaseline,
 	edgechatServers,
 	type Server,
 	startBaseline,
@@ -38,8 +39,8 @@ const RATES = process.argv
 	.split(",")
 	.map(Number);
 /**
- * `--only=fanout`, `--only=rooms`, `--only=slow`, `--only=storm`, `--only=hibernation` or
- * `--only=shards`: run just that scenario and write no results (for profiling one change;
+ * `--only=fanout`, `--only=rooms`, `--only=slow`, `--only=storm`, `--only=hibernation`,
+ * `--only=heap` or `--only=shards`: run just that scenario and write no results (for profiling one change;
  * `shards` prints its table and starts only its own two servers).
  */
 const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
@@ -66,12 +67,18 @@ const COMPRESSION = process.argv.includes("--compression");
 const STEP_SECONDS = QUICK ? 1.5 : 4;
 
 const load = await startLoadGenerator();
-// The shards scenario: one workerd whose rooms stay on one object, one whose rooms spread over four.
+const checkout = BASELINE ? checkoutBaseline(BASELINE) : null;
+// The shards scenario: one workerd whose rooms stay on one object, one whose rooms spread over
+// four (and with --baseline, the baseline's room over four too).
 const shards = {
 	servers:
 		ONLY && ONLY !== "shards"
 			? []
-			: [await startShardServer(TMPFS, MEMBERS, 1), await startShardServer(TMPFS, MEMBERS, SHARD_OBJECTS)],
+			: [
+					await startShardServer(TMPFS, MEMBERS, 1),
+					await startShardServer(TMPFS, MEMBERS, SHARD_OBJECTS),
+					...(checkout ? [await startShardServer(TMPFS, MEMBERS, SHARD_OBJECTS, checkout)] : []),
+				],
 	options: shardOptions(QUICK, MEMBERS, ONLY === "shards" ? RATES : undefined),
 };
 if (ONLY === "shards") {
@@ -80,6 +87,7 @@ if (ONLY === "shards") {
 	} finally {
 		load.stop();
 		for (const server of shards.servers) await server.stop();
+		checkout?.remove();
 	}
 	process.exit(0);
 }
@@ -87,11 +95,13 @@ const header: RunHeader = { quick: QUICK, tmpfs: TMPFS, date: new Date().toISOSt
 const reference = await startReference();
 const workerd = await startWorkerd(TMPFS);
 const edgechat = edgechatServers(workerd, "workerd");
-const baseline = BASELINE ? await startBaseline(BASELINE, TMPFS) : [];
+const baseline = checkout ? await startBaseline(checkout, TMPFS) : [];
 const compressing = COMPRESSION
 	? edgechatServers(await startWorkerd(TMPFS, ROOT, { WEBSOCKET_COMPRESSION: "true" }), "workerd, deflate on")
 	: [];
 const naive = await startNaiveRoom();
+// The isolate's heap is read through the V8 inspector, on a workerd of its own (bench/heap.ts).
+const heap = !ONLY || ONLY === "heap" ? await startWorkerd(TMPFS, ROOT, {}, { inspect: true }) : null;
 /** The servers every scenario runs: the reference, edgechat on workerd (and its baseline), the naive room. */
 const core: Server[] = [reference, ...edgechat, ...baseline, ...compressing, naive];
 const servers: Server[] = [...core];
@@ -101,10 +111,15 @@ try {
 	const measured = await runScenarios(
 		load,
 		{ quick: QUICK, only: ONLY, rates: RATES, stepSeconds: STEP_SECONDS },
-		{ reference, edgechat, workerd, core, all: servers, shards },
+		{ reference, edgechat, workerd, core, all: servers, shards, heap },
 	);
 	if (measured) writeReport(OUT, header, measured, servers, reference);
 } finally {
 	load.stop();
 	for (const server of [...servers, ...shards.servers]) await server.stop();
+	if (heap)
+		await new Promise<void>((resolve) => {
+			heap.child.once("exit", () => resolve());
+			heap.child.kill("SIGTERM");
+		});
 }

@@ -4,6 +4,8 @@
  * (A B C A B C ...) so that drift on the shared machine hits all of them alike. Progress goes to
  * stderr as it runs; the measurements are returned for the report (bench/report.ts).
  */
+
+import { type HeapMeasured, heapScenario } from "./heap.ts";
 import type { FanoutResult, StallResult, StormResult } from "./load.ts";
 import { cpuSeconds, rssKiB } from "./measure.ts";
 import { type LoadGenerator, type Phase, type Server, type ShardServer, socketUrl, type Workerd } from "./processes.ts";
@@ -20,7 +22,7 @@ export function log(line: string): void {
 export interface ScenarioOptions {
 	/** `--quick`: shorter steps, fewer rates, fewer connections, no hibernation. */
 	readonly quick: boolean;
-	/** `--only=fanout|rooms|slow|storm|hibernation|shards`: just that scenario, and no results file. */
+	/** `--only=fanout|rooms|slow|storm|hibernation|shards|heap`: just that scenario, and no results file. */
 	readonly only: string | undefined;
 	/** `--rates=a,b,...`: the rates of the `--only` scenario (fan-out or rooms) instead of its ladder. */
 	readonly rates: number[] | undefined;
@@ -41,6 +43,8 @@ export interface Lineup {
 	readonly all: Server[];
 	/** The shards scenario's two servers (one object, four objects), and its shape. */
 	readonly shards: { servers: ShardServer[]; options: ShardOptions };
+	/** A workerd with the V8 inspector on, for the isolate's heap (bench/heap.ts); `null` when not run. */
+	readonly heap: Workerd | null;
 }
 
 export interface Step extends FanoutResult {
@@ -66,6 +70,8 @@ export interface Measured {
 	storm: (StormResult & { server: string })[];
 	/** One room on one object against the same room over several (full runs, and `--only=shards`). */
 	shards?: ShardComparison;
+	/** The isolate's heap per idle rich connection and while a reader stalls (bench/heap.ts). */
+	heap?: HeapMeasured;
 }
 
 type Shape = { rooms: number; clients: number; senders: number };
@@ -469,8 +475,13 @@ export async function runScenarios(
 	const { quick, only, rates, stepSeconds } = options;
 	const { reference, edgechat, workerd, core, all } = lineup;
 
-	// 0. Idle memory, first, on fresh processes.
+	// 0. Idle memory, first, on fresh processes; then the isolate's heap, on a workerd of its own.
 	const memory = await idleMemory(load, core, only ? 0 : quick ? 300 : 1000);
+	const heap =
+		lineup.heap && (!only || only === "heap")
+			? await heapScenario(load, lineup.heap, quick ? 300 : 1000, quick ? 5 : 30, log)
+			: undefined;
+	if (only === "heap") return undefined;
 
 	// 1. One room, 200 clients, 10 senders, rising rates.
 	const fanoutRates =
@@ -552,5 +563,6 @@ export async function runScenarios(
 		storm: storms,
 		...(hibernated ? { hibernation: hibernated } : {}),
 		shards,
+		...(heap ? { heap } : {}),
 	};
 }

@@ -1,6 +1,7 @@
 /**
  * Serves edgechat straight from workerd through the miniflare API, for the benchmark: no
- * persistence, no inspector, flood control off (the load is the point), room capacity raised.
+ * persistence, flood control off (the load is the point), room capacity raised, and no inspector
+ * unless EDGECHAT_BENCH_INSPECTOR names its port (bench/heap.ts).
  * Started pinned to one core by bench/processes.ts; workerd inherits the pinning.
  */
 import { inspectRoom, type RoomInspector, startMiniflare } from "../scripts/local-server.ts";
@@ -8,7 +9,8 @@ import { BENCH_VARS } from "./settings.ts";
 
 // Extra settings for one variant under test (bench/processes.ts), e.g. compression on.
 const extra = JSON.parse(process.env.EDGECHAT_BENCH_VARS ?? "{}") as Record<string, string>;
-const server = await startMiniflare({ vars: { ...BENCH_VARS, ...extra } });
+const inspectorPort = Number(process.env.EDGECHAT_BENCH_INSPECTOR ?? 0) || undefined;
+const server = await startMiniflare({ vars: { ...BENCH_VARS, ...extra }, ...(inspectorPort ? { inspectorPort } : {}) });
 process.send?.({ ready: Number(new URL(server.origin).port) });
 // The orchestrator asks a room's object about itself (an RPC call, which wakes it if evicted):
 // which instance is live, its calls to and from its shards, its size (bench/processes.ts `ask`).

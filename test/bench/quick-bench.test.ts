@@ -71,6 +71,12 @@ describe("npm run bench -- --quick", () => {
 		expect(results.shards.steps).toHaveLength(2);
 		for (const step of results.shards.steps) expect(step).toMatchObject({ lost: 0, duplicates: 0 });
 		expect(stdout).toMatch(/\| edgechat plain \(4 objects\) \| [\d,]+ \| [\d.]+ \| [\d.]+x \|/);
+		// The isolate's heap, read through the inspector: some bytes per idle rich connection, and
+		// the stalled reader cut off there too.
+		expect(results.heap.idle.connections).toBe(300);
+		expect(results.heap.idle.heapBytesPerConnection).toBeGreaterThan(0);
+		expect(results.heap.stall).toMatchObject({ stalledClose: 1013, worstReaderShortBy: 0 });
+		expect(stdout).toMatch(/\| per idle rich connection \(300 joined\) \| \d+ bytes \|/);
 		expect(existsSync(path.join(out, "results.svg"))).toBe(true);
 		expect(readFileSync(path.join(out, "results.svg"), "utf8")).toMatch(/<svg[^>]*>[\s\S]*edgechat rich \(workerd\)/);
 	}, 240_000);
