@@ -12,70 +12,45 @@
  *   server, the isolate's heap sampled twice a second (without forcing a collection, so the peak
  *   includes garbage: an upper bound) against its collected size before.
  */
-import WebSocket from "ws";
+import { Inspector } from "./inspector.ts";
 import type { StallResult } from "./load.ts";
 import { rssKiB } from "./measure.ts";
 import { type LoadGenerator, socketUrl, type Workerd } from "./processes.ts";
 
-/** The user worker's isolate as miniflare's inspector names it (the Worker and its Durable Objects). */
-const TARGET = "core:user:edgechat";
+/** The isolate's heap, read through an inspector session. */
+export class Heap {
+	readonly #inspector: Inspector;
 
-/** A session on one isolate's inspector. */
-export class HeapInspector {
-	readonly #ws: WebSocket;
-	#nextId = 0;
-
-	private constructor(ws: WebSocket) {
-		this.#ws = ws;
+	private constructor(inspector: Inspector) {
+		this.#inspector = inspector;
 	}
 
-	/** Opens a session on the edgechat isolate of the workerd whose inspector listens on `port`. */
-	static async open(port: number): Promise<HeapInspector> {
-		const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as { id: string }[];
-		if (!targets.some((target) => target.id === TARGET)) throw new Error(`no inspector target ${TARGET}`);
-		const ws = new WebSocket(`ws://127.0.0.1:${port}/${TARGET}`);
-		await new Promise((resolve, reject) => {
-			ws.once("open", resolve);
-			ws.once("error", reject);
-		});
-		return new HeapInspector(ws);
-	}
-
-	/** Sends one inspector command and resolves with its result (events in between are ignored). */
-	#call<T>(method: string, params: object = {}): Promise<T> {
-		const id = ++this.#nextId;
-		return new Promise((resolve, reject) => {
-			const onMessage = (data: WebSocket.RawData) => {
-				const message = JSON.parse(String(data)) as { id?: number; result?: T; error?: { message: string } };
-				if (message.id !== id) return;
-				this.#ws.off("message", onMessage);
-				if (message.error) reject(new Error(`${method}: ${message.error.message}`));
-				else resolve(message.result as T);
-			};
-			this.#ws.on("message", onMessage);
-			this.#ws.send(JSON.stringify({ id, method, params }));
-		});
+	/** Opens a session on the workerd whose inspector listens on `port`. */
+	static async open(port: number): Promise<Heap> {
+		return new Heap(await Inspector.open(port));
 	}
 
 	/** The isolate's heap now, in bytes: V8's own and the embedder's (the runtime's objects). */
 	async used(): Promise<number> {
-		const usage = await this.#call<{ usedSize: number; embedderHeapUsedSize?: number }>("Runtime.getHeapUsage");
+		const usage = await this.#inspector.call<{ usedSize: number; embedderHeapUsedSize?: number }>(
+			"Runtime.getHeapUsage",
+		);
 		return usage.usedSize + (usage.embedderHeapUsedSize ?? 0);
 	}
 
 	/**
 	 * The heap after a full collection. workerd's inspector does not answer
-	 * `HeapProfiler.collectGarbage`, but a heap snapshot collects first; the snapshot's chunks are
-	 * streamed as events and dropped here.
+	 * `HeapProfiler.collectGarbage`, but a heap snapshot collects first; the snapshot's chunks
+	 * arrive as events, which `Inspector.call` drops.
 	 */
 	async collected(): Promise<number> {
-		await this.#call("HeapProfiler.enable");
-		await this.#call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+		await this.#inspector.call("HeapProfiler.enable");
+		await this.#inspector.call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
 		return this.used();
 	}
 
 	close(): void {
-		this.#ws.close();
+		this.#inspector.close();
 	}
 }
 
@@ -99,7 +74,7 @@ export async function heapScenario(
 	log: (line: string) => void,
 ): Promise<HeapMeasured> {
 	if (workerd.inspectorPort === undefined) throw new Error("the heap scenario needs a workerd with an inspector");
-	const inspector = await HeapInspector.open(workerd.inspectorPort);
+	const inspector = await Heap.open(workerd.inspectorPort);
 	const pid = workerd.child.pid ?? 0;
 	try {
 		log(`\nisolate heap (V8 inspector): ${idle} idle rich connections, then a stalled reader`);

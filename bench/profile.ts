@@ -6,8 +6,8 @@
  * Time spent inside the runtime's native calls (ws.send, SQL) is charged to the JS function
  * that called them, since V8 sees the native call as part of that frame's self time.
  */
-import WebSocket from "ws";
 import { freePort, startMiniflare } from "../scripts/local-server.ts";
+import { Inspector } from "./inspector.ts";
 import type { FanoutResult } from "./load.ts";
 import { startLoadGenerator } from "./processes.ts";
 import { BENCH_VARS } from "./settings.ts";
@@ -22,28 +22,8 @@ const sendersPerRoom = arg("senders", 10);
 
 const inspectorPort = await freePort();
 const server = await startMiniflare({ vars: BENCH_VARS, inspectorPort });
-const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as {
-	title: string;
-	webSocketDebuggerUrl: string;
-}[];
-const target = targets.find((t) => t.title.includes("edgechat")) ?? targets[0];
-if (!target) throw new Error("no inspector target");
-const inspector = new WebSocket(target.webSocketDebuggerUrl);
-await new Promise((resolve) => inspector.once("open", resolve));
-let nextId = 0;
-function call<T>(method: string, params: object = {}): Promise<T> {
-	const id = ++nextId;
-	return new Promise((resolve) => {
-		const onMessage = (data: WebSocket.RawData) => {
-			const message = JSON.parse(data.toString());
-			if (message.id !== id) return;
-			inspector.off("message", onMessage);
-			resolve(message.result as T);
-		};
-		inspector.on("message", onMessage);
-		inspector.send(JSON.stringify({ id, method, params }));
-	});
-}
+const inspector = await Inspector.open(inspectorPort);
+const call = <T>(method: string, params: object = {}) => inspector.call<T>(method, params);
 
 const load = await startLoadGenerator();
 await call("Profiler.enable");
