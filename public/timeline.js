@@ -80,7 +80,6 @@ export class Timeline {
 	/** Pending items by clientId. @type {Map<string, HTMLLIElement>} */
 	#pending = new Map();
 	#lastDay = "";
-	#highestId = 0;
 
 	/**
 	 * @param {HTMLOListElement} list
@@ -91,11 +90,6 @@ export class Timeline {
 		this.#list = list;
 		this.#scroller = scroller;
 		this.#decorate = decorate;
-	}
-
-	/** The highest log id handled (message, edit or delete): what to resume from after a reconnect. */
-	get highestId() {
-		return this.#highestId;
 	}
 
 	/**
@@ -111,7 +105,6 @@ export class Timeline {
 		for (const entry of [...entries].sort((a, b) => a.id - b.id)) {
 			if (this.#seen.has(entry.id)) continue;
 			this.#seen.add(entry.id);
-			this.#highestId = Math.max(this.#highestId, entry.id);
 			if (!("kind" in entry)) this.#addMessage(entry, isMine(entry));
 			else if (entry.kind === "edit") this.#edit(entry.target, entry.text);
 			else this.#delete(entry.target);
@@ -194,7 +187,6 @@ export class Timeline {
 		for (const item of [...this.#list.children]) if (!item.classList.contains("pending")) item.remove();
 		this.#seen.clear();
 		this.#items.clear();
-		this.#highestId = 0;
 		this.#lastDay = "";
 	}
 

@@ -7,21 +7,12 @@
  * tab's reloads and reconnects, one per room, and the socket carries it as `?token=` (browsers
  * cannot put headers on a WebSocket).
  *
- * The page reads the token's claims only to show who you are before the room says so and to
- * notice an expired link; it never trusts them. The Worker verifies the token.
+ * The client library (client/claims.js) reads the token's claims only to show who you are before
+ * the room says so and to notice an expired link; it never trusts them. The Worker verifies it.
  */
-
-import { TOKEN_CLOCK_TOLERANCE_SECONDS } from "./contract.js";
 
 /** `sessionStorage` key prefix; the room name follows. */
 const KEY_PREFIX = "edgechat.token.";
-
-/**
- * What the page reads from a token, unverified.
- * @typedef {object} TokenClaims
- * @property {string | null} name the `name` claim, if it is a string
- * @property {number | null} exp the `exp` claim (seconds since the epoch), if it is a number
- */
 
 /**
  * Takes a token from the address bar's fragment (and removes it from there, keeping the rest of
@@ -47,32 +38,4 @@ export function takeToken(room) {
  */
 export function forgetToken(room) {
 	sessionStorage.removeItem(KEY_PREFIX + room);
-}
-
-/**
- * Reads a JWT's payload without verifying it; `null` claims for anything unreadable.
- * @param {string} token
- * @returns {TokenClaims}
- */
-export function readClaims(token) {
-	try {
-		const base64 = (token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/");
-		const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
-		const payload = JSON.parse(new TextDecoder().decode(bytes));
-		return {
-			name: typeof payload?.name === "string" ? payload.name : null,
-			exp: typeof payload?.exp === "number" ? payload.exp : null,
-		};
-	} catch {
-		return { name: null, exp: null };
-	}
-}
-
-/**
- * Whether the Worker will refuse these claims as expired (past `exp` beyond its tolerance).
- * @param {TokenClaims} claims
- * @param {number} [now] milliseconds since the epoch
- */
-export function isExpired(claims, now = Date.now()) {
-	return claims.exp !== null && (claims.exp + TOKEN_CLOCK_TOLERANCE_SECONDS) * 1000 < now;
 }

@@ -1,14 +1,23 @@
 // @ts-check
 /**
- * A WebSocket that comes back by itself. After an abnormal close (a dropped network, a server
- * restart, 1006 from a reset: anything but the final codes below) it reconnects with jittered
- * exponential backoff,
- * so a room full of pages does not stampede a server that just came back. While open it sends
- * the protocol's heartbeat, which keeps idle connections alive through proxies without waking
- * the room (the runtime answers it).
+ * A WebSocket that comes back by itself, the transport under the client library (./chat.js).
+ * After an abnormal close (a dropped network, a server restart, 1006 from a reset: anything but
+ * the final codes below) it reconnects with jittered exponential backoff, so a room full of
+ * clients does not stampede a server that just came back. While open it sends the protocol's
+ * heartbeat, which keeps idle connections alive through proxies without waking the room (the
+ * runtime answers it). It knows nothing of the protocol's events: frames go up as text.
+ *
+ * Why not partysocket (the reconnecting socket PartyKit ships): what it adds over a plain
+ * WebSocket is the reconnect timer and a queue of frames sent while closed. The queue cannot be
+ * used here (edgechat.v1 needs `hello` first on every connection, and what to resend after a
+ * reconnect depends on what the room confirmed, which ./sends.js decides), and the decisions
+ * around the timer are the protocol's (close codes after which nobody reconnects, a refused
+ * upgrade whose reason has to be asked for, an expired token), so it would be wrapped in as much
+ * code as it replaces. It would also be the page's first dependency that must be bundled: the
+ * page and this library are served as they are, with no build step.
  */
 
-import { BANNED_CLOSE_CODE, KICKED_CLOSE_CODE, PING, PING_INTERVAL_MS, SUBPROTOCOL } from "./contract.js";
+import { BANNED_CLOSE_CODE, KICKED_CLOSE_CODE, PING, PING_INTERVAL_MS, SUBPROTOCOL } from "../contract.js";
 
 /** @typedef {"connecting" | "open" | "waiting" | "closed"} ConnectionState */
 
@@ -62,10 +71,14 @@ async function refusalOf(url) {
 	}
 }
 
+/** `WebSocket.readyState` once open (the same in every implementation; below it: connecting). */
+const OPEN = 1;
+
 /** An edgechat.v1 WebSocket connection to one URL that reconnects after closes that are not final. */
 export class Connection {
 	/** @type {string} */ #url;
 	/** @type {ConnectionEvents} */ #events;
+	/** @type {typeof WebSocket} */ #WebSocket;
 	/** @type {WebSocket | null} */ #socket = null;
 	/** @type {ReturnType<typeof setTimeout> | undefined} */ #retryTimer;
 	/** @type {ReturnType<typeof setInterval> | undefined} */ #heartbeat;
@@ -75,19 +88,21 @@ export class Connection {
 	/**
 	 * @param {string} url `ws:` or `wss:` URL
 	 * @param {ConnectionEvents} events
+	 * @param {typeof WebSocket} [WebSocketClass] the WebSocket to use (the global one by default)
 	 */
-	constructor(url, events) {
+	constructor(url, events, WebSocketClass = globalThis.WebSocket) {
 		this.#url = url;
 		this.#events = events;
+		this.#WebSocket = WebSocketClass;
 	}
 
 	/** Opens the socket (or reopens it at once, skipping any pending wait). */
 	connect() {
 		clearTimeout(this.#retryTimer);
 		this.#stopped = false;
-		if (this.#socket && this.#socket.readyState <= WebSocket.OPEN) return;
+		if (this.#socket && this.#socket.readyState <= OPEN) return;
 		this.#events.onState("connecting", {});
-		const socket = new WebSocket(this.#url, [SUBPROTOCOL]);
+		const socket = new this.#WebSocket(this.#url, [SUBPROTOCOL]);
 		let opened = false;
 		socket.addEventListener("open", () => {
 			opened = true;
@@ -128,7 +143,7 @@ export class Connection {
 	 * @returns {boolean} whether it was sent
 	 */
 	send(data) {
-		if (!this.#socket || this.#socket.readyState !== WebSocket.OPEN) return false;
+		if (!this.#socket || this.#socket.readyState !== OPEN) return false;
 		this.#socket.send(data);
 		return true;
 	}

@@ -1,8 +1,8 @@
 /**
  * A client event has one path through the code (README.md, "Adding a client event"): its type
  * in the wire module, its checks in the parser, its `Submission` to the room, the room's case
- * that hands it to the part owning its decision, its section in PROTOCOL.md, and the page that
- * sends it. Every event the protocol has today is held to that path here, so the next one
+ * that hands it to the part owning its decision, its row in PROTOCOL.md, and the client
+ * library that sends it (the page and every other client use the library). Every event the protocol has today is held to that path here, so the next one
  * (replies, reactions, history pages) is too: add it to `ClientEvent` and this test names each
  * step still missing.
  */
@@ -34,7 +34,7 @@ function missingSteps(type: string): string[] {
 		["src/room/room.ts", new RegExp(`case "${type}":`)],
 		// A row of PROTOCOL.md's client tables ("Client → server", "Commands").
 		["PROTOCOL.md", new RegExp(`^\\| \`${type}\` \\|`, "m")],
-		["public/app.js", new RegExp(`type: "${type}"`)],
+		["public/client/chat.js", new RegExp(`type: "${type}"`)],
 	];
 	return steps.filter(([file, pattern]) => !pattern.test(read(file))).map(([file]) => file);
 }
@@ -44,7 +44,7 @@ describe("the path of a client event", () => {
 		expect(clientEventTypes()).toEqual(["hello", "send", "typing", "edit", "delete", "kick", "ban"]);
 	});
 
-	it("has every client event parsed, submitted, decided by the room, documented and sent by the page", () => {
+	it("has every client event parsed, submitted, decided by the room, documented and sent by the client library", () => {
 		const missing = clientEventTypes().flatMap((type) => missingSteps(type).map((file) => `${type}: ${file}`));
 		expect(missing).toEqual([]);
 	});
@@ -55,7 +55,7 @@ describe("the path of a client event", () => {
 			"src/wire/rpc.ts",
 			"src/room/room.ts",
 			"PROTOCOL.md",
-			"public/app.js",
+			"public/client/chat.js",
 		]);
 	});
 });

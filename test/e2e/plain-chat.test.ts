@@ -79,17 +79,26 @@ describe("plain chat over loopback", () => {
 		}
 	});
 
-	it("serves the page at /, its separate script and stylesheet, and 404 for unknown paths", async () => {
+	it("serves the page at /, its scripts (the client library's too) and stylesheet, and 404 for unknown paths", async () => {
 		const page = await fetch(`${server.origin}/?room=lobby`);
 		expect(page.status).toBe(200);
 		expect(page.headers.get("content-type")).toMatch(/text\/html/);
 		const html = await page.text();
-		for (const asset of ["/app.js", "/connection.js", "/style.css"]) {
+		for (const asset of ["/app.js", "/client/index.js", "/client/connection.js", "/style.css"]) {
 			const response = await fetch(`${server.origin}${asset}`);
 			expect(response.status, asset).toBe(200);
 		}
 		expect(html).toContain('src="/app.js"');
 		expect((await fetch(`${server.origin}/app.js`)).headers.get("content-type")).toMatch(/javascript/);
+		// The library's own imports resolve on the server too (a browser loads it as it is), and
+		// pages of other origins may import it (public/_headers); the page's own script stays private.
+		expect(await (await fetch(`${server.origin}/client/chat.js`)).text()).toContain('from "../contract.js"');
+		const headers = { Origin: "https://another.example" };
+		for (const asset of ["/client/index.js", "/contract.js"]) {
+			const response = await fetch(`${server.origin}${asset}`, { headers });
+			expect(response.headers.get("access-control-allow-origin"), asset).toBe("*");
+		}
+		expect((await fetch(`${server.origin}/app.js`, { headers })).headers.get("access-control-allow-origin")).toBeNull();
 		const missing = await fetch(`${server.origin}/no/such/thing`);
 		expect(missing.status).toBe(404);
 	});

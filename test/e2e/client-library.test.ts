@@ -1,0 +1,264 @@
+/**
+ * The client library (`edgechat/client`, public/client/) driven from Node against `wrangler dev`,
+ * the server `npm start` runs: resume and resend through a restart of the whole server, refusals
+ * as rejected sends, a kicked client that stays closed, and the terminal client built on it
+ * (`npm run chat`) end to end.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { type Chat, type ChatError, connect } from "edgechat/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, type LocalServer, ROOT, startWranglerDev } from "../../scripts/local-server.ts";
+import type { ChatMessage } from "../../src/wire/protocol.ts";
+import { freshRoom } from "../support/room-names.ts";
+import { signToken, TEST_SECRET } from "../support/tokens.ts";
+
+/** Every log id a client has been handed (welcome histories and live messages), in order. */
+function seenIds(chat: Chat): number[] {
+	const ids: number[] = [];
+	chat.on("welcome", ({ welcome }) => {
+		for (const entry of welcome.history) ids.push(entry.id);
+	});
+	chat.on("message", (message) => ids.push(message.id));
+	return ids;
+}
+
+/** Resolves once `chat` has been welcomed (now or later). */
+function welcomed(chat: Chat): Promise<void> {
+	if (chat.joined) return Promise.resolve();
+	return new Promise((resolve) => {
+		const stop = chat.on("welcome", () => {
+			stop();
+			resolve();
+		});
+	});
+}
+
+/** Resolves once `check` holds, tested after every event `chat` hears. */
+function until(chat: Chat, check: () => boolean): Promise<void> {
+	return new Promise((resolve) => {
+		const stops: (() => void)[] = [];
+		const test = () => {
+			if (!check()) return;
+			for (const stop of stops) stop();
+			resolve();
+		};
+		for (const type of ["welcome", "message", "join", "leave", "state"] as const) stops.push(chat.on(type, test));
+		test();
+	});
+}
+
+describe("the client library through a restart of wrangler dev", () => {
+	let persistDir: string;
+	beforeAll(async () => {
+		persistDir = await mkdtemp(path.join(tmpdir(), "edgechat-client-"));
+	});
+	afterAll(() => rm(persistDir, { recursive: true, force: true }));
+
+	it("stores every message sent before, during and after the restart exactly once, and every client sees every id once", async () => {
+		const port = await freePort();
+		const room = freshRoom("library-restart");
+		// Flood control off: three clients send 12 messages each in a few bursts (it is tested below).
+		const vars = { RATE_LIMIT_MESSAGES: "0" };
+		let server: LocalServer = await startWranglerDev({ port, persistDir, vars });
+		const names = ["ada", "bob", "cy"];
+		const chats = names.map((name) => connect({ url: server.origin, room, name }));
+		const ids = chats.map(seenIds);
+		try {
+			await Promise.all(chats.map(welcomed));
+			const sends: Promise<ChatMessage>[] = [];
+			const say = (round: string) => {
+				for (const [i, chat] of chats.entries()) {
+					for (let n = 0; n < 3; n++) sends.push(chat.send(`${names[i]} ${round} ${n}`));
+				}
+			};
+			say("before");
+			await Promise.all(sends);
+			// Sent just before the server goes: some may be stored, some not; none is acknowledged yet.
+			say("as it stops");
+			await server.stop();
+			await Promise.all(chats.map((chat) => until(chat, () => chat.state === "waiting")));
+			// Sent while it is down: they wait.
+			say("while down");
+			server = await startWranglerDev({ port, persistDir, vars });
+			// Back online: no need to sit out the rest of the backoff (the page does the same).
+			for (const chat of chats) chat.open();
+			say("after");
+			const stored = await Promise.all(sends);
+			const storedIds = stored.map((message) => message.id);
+			expect(new Set(storedIds).size).toBe(36);
+			expect([...storedIds].sort((a, b) => a - b)).toEqual(Array.from({ length: 36 }, (_, i) => i + 1));
+			for (const [i, chat] of chats.entries()) {
+				await until(chat, () => (ids[i] as number[]).length >= 36);
+				expect(ids[i]).toEqual([...new Set(ids[i])]);
+				expect([...(ids[i] as number[])].sort((a, b) => a - b)).toEqual(Array.from({ length: 36 }, (_, n) => n + 1));
+			}
+			const stats = (await (await fetch(`${server.origin}/api/rooms/${room}`)).json()) as { latestId: number };
+			expect(stats.latestId).toBe(36);
+		} finally {
+			for (const chat of chats) chat.close();
+			await server.stop();
+		}
+	}, 120_000);
+});
+
+describe("the client library against wrangler.toml as shipped", () => {
+	let server: LocalServer;
+	beforeAll(async () => {
+		server = await startWranglerDev();
+	});
+	afterAll(() => server.stop());
+
+	it("rejects a send the room refuses with the refusal's code: too long, rate limited", async () => {
+		const chat = connect({ url: server.origin, room: freshRoom("library-refusals"), name: "ada" });
+		try {
+			await welcomed(chat);
+			const tooLong = chat.send("x".repeat(chat.messageCap + 1));
+			await expect(tooLong).rejects.toMatchObject({ name: "ChatError", code: "text_too_long" });
+			// RATE_LIMIT_BURST is 5 and every frame counts, the refused one above too: four more go,
+			// the next two are refused.
+			const burst = Array.from({ length: 6 }, (_, i) => chat.send(`burst ${i}`));
+			const settled = await Promise.allSettled(burst);
+			expect(settled.map((outcome) => outcome.status)).toEqual([
+				"fulfilled",
+				"fulfilled",
+				"fulfilled",
+				"fulfilled",
+				"rejected",
+				"rejected",
+			]);
+			const refused = (settled[4] as PromiseRejectedResult).reason as ChatError;
+			expect(refused).toMatchObject({ code: "rate_limited" });
+			expect(refused.retryAfterMs).toBeGreaterThan(0);
+			expect(chat.pendingCount).toBe(0);
+		} finally {
+			chat.close();
+		}
+	});
+});
+
+describe("the client library in signed mode", () => {
+	let server: LocalServer;
+	beforeAll(async () => {
+		server = await startWranglerDev({ vars: { AUTH_SECRET: TEST_SECRET } });
+	});
+	afterAll(() => server.stop());
+
+	it("stays closed after a moderator's kick: no retry, and a later send rejects at once", async () => {
+		const room = freshRoom("library-kick");
+		const token = (sub: string, role: "member" | "moderator") => signToken({ sub, name: sub, room, role });
+		const mod = connect({ url: server.origin, room, token: await token("mod", "moderator") });
+		const eve = connect({ url: server.origin, room, token: await token("eve", "member") });
+		const states: string[] = [];
+		eve.on("state", ({ state, code }) => states.push(`${state}${code === undefined ? "" : ` ${code}`}`));
+		try {
+			await Promise.all([welcomed(mod), welcomed(eve)]);
+			expect(eve.userId).toBe("eve");
+			expect(mod.kick("eve")).toBe(true);
+			await until(eve, () => eve.state === "closed");
+			// "closed" and never "waiting": the library scheduled no reconnect.
+			expect(states).toEqual(["connecting", "open", "closed 4001"]);
+			await expect(eve.send("let me back")).rejects.toMatchObject({ code: "closed" });
+		} finally {
+			mod.close();
+			eve.close();
+		}
+	});
+});
+
+describe("npm run chat", () => {
+	let persistDir: string;
+	beforeAll(async () => {
+		persistDir = await mkdtemp(path.join(tmpdir(), "edgechat-terminal-"));
+	});
+	afterAll(() => rm(persistDir, { recursive: true, force: true }));
+
+	/** The terminal client as `npm run chat` starts it, with its stdout as lines. */
+	function terminal(origin: string, room: string): { child: ChildProcessWithoutNullStreams; lines: string[] } {
+		const child = spawn(
+			path.join(ROOT, "node_modules/.bin/node"),
+			["scripts/chat.ts", "--url", origin, "--room", room, "--name", "ada"],
+			{ cwd: ROOT },
+		);
+		const lines: string[] = [];
+		createInterface({ input: child.stdout }).on("line", (line) => lines.push(line));
+		return { child, lines };
+	}
+
+	it("sends stdin lines and prints the room, through a restart of the server", async () => {
+		const port = await freePort();
+		const room = freshRoom("terminal");
+		let server = await startWranglerDev({ port, persistDir });
+		const { child, lines } = terminal(server.origin, room);
+		const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+		const bob = connect({ url: server.origin, room, name: "bob" });
+		const heard: string[] = [];
+		bob.on("message", (message) => heard.push(`${message.name}: ${message.text}`));
+		try {
+			await welcomed(bob);
+			await until(bob, () => bob.members.includes("ada"));
+			child.stdin.write("hello from the terminal\n");
+			await until(bob, () => heard.includes("ada: hello from the terminal"));
+			await bob.send("hi ada");
+			await expect.poll(() => lines.includes("bob: hi ada")).toBe(true);
+
+			await server.stop();
+			child.stdin.write("typed while the server was away\n");
+			server = await startWranglerDev({ port, persistDir });
+			bob.open();
+			await until(bob, () => heard.includes("ada: typed while the server was away"));
+			await bob.send("welcome back");
+			await expect.poll(() => lines.includes("bob: welcome back"), { timeout: 60_000 }).toBe(true);
+			child.stdin.end();
+			expect(await exited).toBe(0);
+			// Once each, in the order typed.
+			expect(heard.filter((line) => line.startsWith("ada: "))).toEqual([
+				"ada: hello from the terminal",
+				"ada: typed while the server was away",
+			]);
+			expect(lines.filter((line) => line === "bob: hi ada")).toHaveLength(1);
+		} finally {
+			child.kill();
+			bob.close();
+			await server.stop();
+		}
+	}, 120_000);
+});
+
+describe("the README's bot", () => {
+	let server: LocalServer;
+	beforeAll(async () => {
+		server = await startWranglerDev();
+	});
+	afterAll(() => server.stop());
+
+	it("is examples/time-bot.js word for word, and answers !time in its room", async () => {
+		const source = readFileSync(path.join(ROOT, "examples/time-bot.js"), "utf8");
+		expect(readFileSync(path.join(ROOT, "README.md"), "utf8")).toContain(source);
+		const room = freshRoom("bot");
+		const bot = spawn(path.join(ROOT, "node_modules/.bin/node"), ["examples/time-bot.js"], {
+			cwd: ROOT,
+			env: { ...process.env, EDGECHAT_URL: server.origin, EDGECHAT_ROOM: room },
+		});
+		const ada = connect({ url: server.origin, room, name: "ada" });
+		try {
+			await welcomed(ada);
+			await until(ada, () => ada.members.includes("clock"));
+			const asked = await ada.send("!time");
+			const answer = await new Promise<ChatMessage>((resolve) => {
+				ada.on("message", (message) => {
+					if (message.name === "clock") resolve(message);
+				});
+			});
+			expect(answer.id).toBe(asked.id + 1);
+			expect(answer.text).toMatch(/^ada, it is \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT$/);
+		} finally {
+			bot.kill();
+			ada.close();
+		}
+	});
+});
