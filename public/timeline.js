@@ -140,6 +140,9 @@ export class Timeline {
 		this.#list.insertBefore(item, this.#firstPending());
 		this.#items.set(message.id, item);
 		this.#decorate(item, message);
+		// From a welcome or a history page, a message comes as it stands now.
+		if (message.deleted) this.#delete(message.id);
+		else if (message.edited) this.#edit(message.id, message.text);
 	}
 
 	/**

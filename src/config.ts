@@ -7,8 +7,10 @@
 
 /** The limits, already parsed and range-checked. */
 export interface Config {
-	/** Longest chat text, in Unicode code points (plain mode cuts, rich mode refuses). */
+	/** Longest text a plain client sends, in Unicode code points (the tutorial's 50: longer is cut). */
 	readonly messageCap: number;
+	/** Longest text of a rich `send` or `edit`, in Unicode code points (longer is refused). */
+	readonly richMessageCap: number;
 	/** Largest frame a client may send, in bytes; a larger one closes its connection with 1009. */
 	readonly maxFrameBytes: number;
 	/** Messages replayed to a client that joins without a `since` (rich mode). */
@@ -42,9 +44,10 @@ export interface Config {
 /** Defaults used when a `[vars]` entry is absent. */
 export const DEFAULTS: Config = {
 	messageCap: 50,
+	richMessageCap: 2_000,
 	maxFrameBytes: 16 * 1024,
 	historyReplay: 50,
-	historyRetention: 1_000,
+	historyRetention: 10_000,
 	rateLimitMessages: 10,
 	rateLimitWindowSeconds: 10,
 	rateLimitBurst: 5,
@@ -132,6 +135,7 @@ export function readConfig(env: object): Config {
 	const vars = env as Vars;
 	const config: Config = {
 		messageCap: integer(vars, "MESSAGE_CAP", DEFAULTS.messageCap, 1, 1024 * 1024),
+		richMessageCap: integer(vars, "RICH_MESSAGE_CAP", DEFAULTS.richMessageCap, 1, 1024 * 1024),
 		maxFrameBytes: integer(vars, "MAX_FRAME_BYTES", DEFAULTS.maxFrameBytes, 1, 1024 * 1024),
 		historyReplay: integer(vars, "HISTORY_REPLAY", DEFAULTS.historyReplay, 0, 10_000),
 		historyRetention: integer(vars, "HISTORY_RETENTION", DEFAULTS.historyRetention, 1, 1_000_000),

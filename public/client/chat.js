@@ -14,11 +14,13 @@
 import { TYPING_INTERVAL_MS } from "../contract.js";
 import { isExpired, readClaims } from "./claims.js";
 import { Connection } from "./connection.js";
+import { History } from "./history.js";
 import { ChatError, Sends } from "./sends.js";
 
 /**
- * @import { ChatMessage, ClientEvent, DeleteNotice, EditNotice, ErrorEvent, JoinEvent, LeaveEvent,
- *   MessageEvent, RemovedEvent, Role, ServerEvent, SingleServerEvent, WelcomeEvent } from "../../src/wire/protocol.ts"
+ * @import { ChatMessage, ClientEvent, DeleteNotice, EditNotice, ErrorEvent, HistoryEvent, JoinEvent, LeaveEvent,
+ *   LogEntry, MessageEvent, ReactionsNotice, RemovedEvent, Role, ServerEvent, SingleServerEvent, WelcomeEvent }
+ *   from "../../src/wire/protocol.ts"
  * @import { ConnectionState } from "./connection.js"
  */
 
@@ -46,7 +48,8 @@ import { ChatError, Sends } from "./sends.js";
  * - `welcome`: joined (again): the welcome itself, whether it `resumed` an earlier connection,
  *   and `reset` when the room holds fewer messages than were seen (its storage was reset: start
  *   over from its history);
- * - `message`, `edit`, `delete`: a log entry, each once, in id order;
+ * - `message`, `edit`, `delete`, `reactions`: a log entry, each once, in id order (after a
+ *   welcome that said `more`, the entries it did not carry come first, fetched page by page);
  * - `join`, `leave`, and `members` (the names listed and the count, after any of them);
  * - `typing`, `removed` (a moderator kicked or banned someone);
  * - `error`: a refusal not tied to a send (those reject the send's promise instead);
@@ -56,6 +59,7 @@ import { ChatError, Sends } from "./sends.js";
  * @property {MessageEvent} message
  * @property {EditNotice} edit
  * @property {DeleteNotice} delete
+ * @property {ReactionsNotice} reactions
  * @property {JoinEvent} join
  * @property {LeaveEvent} leave
  * @property {{ names: string[], count: number }} members
@@ -87,6 +91,38 @@ export function socketUrl(url, room, token) {
 	return socket.href;
 }
 
+/**
+ * A `send` event, with `replyTo` only when there is one.
+ * @param {string} clientId
+ * @param {string} text
+ * @param {number | undefined} replyTo
+ * @returns {ClientEvent}
+ */
+function sendEvent(clientId, text, replyTo) {
+	return replyTo === undefined ? { type: "send", clientId, text } : { type: "send", clientId, text, replyTo };
+}
+
+/**
+ * The live event a log entry of a history page stands for.
+ * @param {LogEntry} entry
+ * @returns {SingleServerEvent}
+ */
+function eventOf(entry) {
+	if (!("kind" in entry)) return { type: "message", ...entry };
+	const { kind, ...fields } = entry;
+	if (kind === "edit")
+		return { type: "edit", .../** @type {Omit<import("../../src/wire/protocol.ts").EditEntry, "kind">} */ (fields) };
+	if (kind === "delete")
+		return {
+			type: "delete",
+			.../** @type {Omit<import("../../src/wire/protocol.ts").DeleteEntry, "kind">} */ (fields),
+		};
+	return {
+		type: "reactions",
+		.../** @type {Omit<import("../../src/wire/protocol.ts").ReactionsEntry, "kind">} */ (fields),
+	};
+}
+
 /** A client of one room. Create it with `connect()`. */
 export class Chat {
 	/** @type {Connection} */ #connection;
@@ -108,6 +144,7 @@ export class Chat {
 	/** @type {Set<string>} */ #members = new Set();
 	#memberCount = 0;
 	/** @type {Sends} */ #sends;
+	/** @type {History} */ #history = new History((event) => this.#joined && this.#send(event));
 	/** @type {ReturnType<typeof setTimeout> | undefined} */ #resendTimer;
 	#lastTypingSent = 0;
 	/** @type {ReturnType<typeof setTimeout> | undefined} */ #typingLater;
@@ -221,14 +258,45 @@ export class Chat {
 	 * if it had to go again after a reconnect; rejects with a `ChatError` carrying the room's code
 	 * (`text_too_long`, `rate_limited`, ...). Sent while not joined, it waits and goes on return.
 	 * @param {string} text
-	 * @param {{ clientId?: string }} [options] your own id for it (to match it before it is stored)
+	 * @param {{ clientId?: string, replyTo?: number }} [options] your own id for it (to match it
+	 *   before it is stored); the id of the message it answers
 	 * @returns {Promise<ChatMessage>}
 	 */
-	send(text, { clientId = newClientId() } = {}) {
+	send(text, { clientId = newClientId(), replyTo } = {}) {
 		if (this.#final) return Promise.reject(new ChatError("closed", "this chat is closed", { clientId }));
-		const { promise, fresh } = this.#sends.add(clientId, text);
-		if (fresh && this.#joined) this.#send({ type: "send", clientId, text });
+		const { promise, fresh } = this.#sends.add(clientId, text, replyTo);
+		if (fresh && this.#joined) this.#send(sendEvent(clientId, text, replyTo));
 		return promise;
+	}
+
+	/**
+	 * A page of history (PROTOCOL.md, "History"): `before` an id for scroll-back (messages as they
+	 * stand now), `after` one for what followed it. Rejects with `not_connected` when not joined.
+	 * @param {{ before: number, limit?: number } | { after: number, limit?: number }} request
+	 * @returns {Promise<HistoryEvent>}
+	 */
+	history(request) {
+		return this.#history.request(request);
+	}
+
+	/**
+	 * Adds (`on`) or takes back your reaction `emoji` to message `id`; returns whether it went.
+	 * Everyone, you included, then gets a `reactions` event; a refusal comes as an `error`.
+	 * @param {number} id
+	 * @param {string} emoji
+	 * @param {boolean} on
+	 */
+	react(id, emoji, on) {
+		return this.#command({ type: "react", id, emoji, on });
+	}
+
+	/**
+	 * Signed mode: tells the room this user has read up to log id `id` (its other devices are
+	 * welcomed with it). Returns whether it went.
+	 * @param {number} id
+	 */
+	read(id) {
+		return this.#command({ type: "read", id });
 	}
 
 	/**
@@ -336,7 +404,10 @@ export class Chat {
 	 * @param {{ retryInMs?: number, code?: number, reason?: string }} detail
 	 */
 	#onState(state, detail) {
-		if (state !== "open") this.#joined = false;
+		if (state !== "open") {
+			this.#joined = false;
+			this.#history.dropped();
+		}
 		if (state === "waiting" && this.#tokenExpired()) {
 			this.#connection.close();
 			return;
@@ -378,6 +449,8 @@ export class Chat {
 
 	/** @param {SingleServerEvent} event */
 	#onEvent(event) {
+		// Catching up after a welcome that said `more`: what happens live now waits its turn.
+		if (this.#history.hold(event)) return;
 		switch (event.type) {
 			case "welcome":
 				return this.#welcome(event);
@@ -391,9 +464,17 @@ export class Chat {
 			}
 			case "edit":
 			case "delete":
+			case "reactions":
 				if (event.id <= this.#highestId) return;
 				this.#highestId = event.id;
-				return event.type === "edit" ? this.#emit("edit", event) : this.#emit("delete", event);
+				if (event.type === "edit") return this.#emit("edit", event);
+				return event.type === "delete" ? this.#emit("delete", event) : this.#emit("reactions", event);
+			case "history": {
+				const { apply, release } = this.#history.answered(event);
+				for (const entry of apply) this.#onEvent(eventOf(entry));
+				for (const held of release) this.#onEvent(held);
+				return;
+			}
 			case "join":
 				this.#members.add(event.name);
 				this.#memberCount++;
@@ -432,6 +513,8 @@ export class Chat {
 		}
 		this.#emit("welcome", { welcome, resumed, reset });
 		this.#emitMembers();
+		// A resume from far back: what the welcome could not carry comes in pages, before anything live.
+		if (welcome.more) this.#history.catchUp(this.#highestId, welcome.latestId);
 		// Anything still pending may or may not have been stored: resending is safe (same clientId).
 		this.#resendPending();
 	}
@@ -451,7 +534,7 @@ export class Chat {
 
 	#resendPending() {
 		if (!this.#joined) return;
-		for (const [clientId, text] of this.#sends.entries()) this.#send({ type: "send", clientId, text });
+		for (const [clientId, text, replyTo] of this.#sends.entries()) this.#send(sendEvent(clientId, text, replyTo));
 	}
 
 	#emitMembers() {

@@ -20,8 +20,10 @@
 /** A refused send, or a command the room refused: the room's error code and its line for humans. */
 export class ChatError extends Error {
 	/**
-	 * @param {ErrorEvent["code"] | "closed"} code the room's error code, or `closed` when the chat
-	 *   was closed for good (by `close()`, a moderator or a refused token) before the room answered
+	 * @param {ErrorEvent["code"] | "closed" | "not_connected"} code the room's error code; `closed`
+	 *   when the chat was closed for good (by `close()`, a moderator or a refused token) before the
+	 *   room answered; `not_connected` for a history page asked while not joined, or whose
+	 *   connection dropped before the answer
 	 * @param {string} message
 	 * @param {{ clientId?: string, retryAfterMs?: number }} [detail]
 	 */
@@ -37,6 +39,7 @@ export class ChatError extends Error {
 /**
  * @typedef {object} Pending
  * @property {string} text
+ * @property {number | undefined} replyTo
  * @property {Promise<ChatMessage>} promise
  * @property {(message: ChatMessage) => void} resolve
  * @property {(error: ChatError) => void} reject
@@ -62,9 +65,10 @@ export class Sends {
 	 * Adds a send; the same `clientId` again (a caller retrying) gets the first one's promise.
 	 * @param {string} clientId
 	 * @param {string} text
+	 * @param {number} [replyTo]
 	 * @returns {{ promise: Promise<ChatMessage>, fresh: boolean }}
 	 */
-	add(clientId, text) {
+	add(clientId, text, replyTo) {
 		const existing = this.#pending.get(clientId);
 		if (existing) return { promise: existing.promise, fresh: false };
 		/** @type {(message: ChatMessage) => void} */ let resolve = () => {};
@@ -77,7 +81,7 @@ export class Sends {
 		// A caller that never awaits its send must not crash Node with an unhandled rejection: the
 		// rejection is marked handled here, and still reaches whoever awaits the promise.
 		promise.catch(() => {});
-		this.#pending.set(clientId, { text, promise, resolve, reject });
+		this.#pending.set(clientId, { text, replyTo, promise, resolve, reject });
 		return { promise, fresh: true };
 	}
 
@@ -114,7 +118,7 @@ export class Sends {
 
 	/** Every pending send, oldest first: what goes (again) after a welcome. */
 	*entries() {
-		for (const [clientId, { text }] of this.#pending) yield/** @type {const} */ ([clientId, text]);
+		for (const [clientId, { text, replyTo }] of this.#pending) yield/** @type {const} */ ([clientId, text, replyTo]);
 	}
 
 	/** How many sends are pending. */

@@ -39,8 +39,20 @@ function plainTextOf(entry: LogEntry): string | null {
 /** The event a log entry reaches rich clients as. */
 function eventOf(entry: LogEntry): SingleServerEvent {
 	if (!("kind" in entry)) return { type: "message", ...entry };
-	const { kind, ...fields } = entry;
-	return kind === "edit" ? { type: "edit", ...fields, text: entry.text } : { type: "delete", ...fields };
+	switch (entry.kind) {
+		case "edit": {
+			const { kind: _, ...fields } = entry;
+			return { type: "edit", ...fields };
+		}
+		case "delete": {
+			const { kind: _, ...fields } = entry;
+			return { type: "delete", ...fields };
+		}
+		case "reactions": {
+			const { kind: _, ...fields } = entry;
+			return { type: "reactions", ...fields };
+		}
+	}
 }
 
 /** Everything one hub sends. */
@@ -102,6 +114,9 @@ export class Fanout {
 					break;
 				case "welcome":
 					this.#to(delivery.to, (connection) => this.#welcome(connection, delivery.event));
+					break;
+				case "history":
+					this.#to(delivery.to, (connection) => this.sendTo(connection, delivery.event));
 					break;
 			}
 		}

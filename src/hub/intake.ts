@@ -9,7 +9,7 @@ import type { Config } from "../config.ts";
 import { logEvent } from "../log-event.ts";
 import { closeFor } from "../wire/close-codes.ts";
 import { type ParseLimits, parseClientEvent } from "../wire/parse.ts";
-import { type ClientEvent, type ErrorCode, TYPING_INTERVAL_MS } from "../wire/protocol.ts";
+import { type ClientEvent, type ErrorCode, HISTORY_PAGE_DEFAULT, TYPING_INTERVAL_MS } from "../wire/protocol.ts";
 import type { Submission } from "../wire/rpc.ts";
 import type { Connection } from "./connection.ts";
 import type { Fanout } from "./fanout.ts";
@@ -19,14 +19,19 @@ import { exceedsUtf8Bytes } from "./text.ts";
 /**
  * What a frame comes to once the hub has checked it, when its owner has to act (a frame the hub
  * answered itself, such as a refusal, comes to `null`):
- * - `hello`, `send`, `typing`, `frame`, `edit`, `delete`, `kick`, `ban`: a `Submission` for the
- *   room (src/wire/rpc.ts);
+ * - `hello`, `send`, `typing`, `frame`, `edit`, `delete`, `kick`, `ban`, `history`, `react`,
+ *   `read`: a `Submission` for the room (src/wire/rpc.ts);
  * - `close`: the connection must be closed (too big, flooding), once what it is owed has gone;
  * - `held`: a plain client went over its allowance and its frame waits; the owner is to call
  *   `Hub.releaseHeld` in `releaseInMs`.
  */
 export type Received =
-	| Extract<Submission, { kind: "hello" | "send" | "typing" | "frame" | "edit" | "delete" | "kick" | "ban" }>
+	| Extract<
+			Submission,
+			{
+				kind: "hello" | "send" | "typing" | "frame" | "edit" | "delete" | "kick" | "ban" | "history" | "react" | "read";
+			}
+	  >
 	| { readonly kind: "close"; readonly from: Connection; readonly code: number; readonly reason: string }
 	| { readonly kind: "held"; readonly releaseInMs: number };
 
@@ -47,8 +52,8 @@ export class Intake {
 	constructor(config: Config, fanout: Fanout) {
 		this.#config = config;
 		this.#fanout = fanout;
-		this.#openLimits = { messageCap: config.messageCap };
-		this.#signedLimits = { messageCap: config.messageCap, signed: true };
+		this.#openLimits = { messageCap: config.richMessageCap };
+		this.#signedLimits = { messageCap: config.richMessageCap, signed: true };
 	}
 
 	/** A frame over `MAX_FRAME_BYTES` closes its connection with 1009; `null` when it is not too big. */
@@ -130,13 +135,26 @@ export class Intake {
 			// A second hello was answered above; a read-only connection's typing is refused here.
 			return this.#forbid(connection, "this token is read-only: it cannot send");
 		}
+		// Reading is for everyone who joined: a page of history, and (signed mode) where one has read to.
+		if (event.type === "history") {
+			const limit = event.limit ?? HISTORY_PAGE_DEFAULT;
+			return { kind: "history", ...connection.actor, before: event.before ?? null, after: event.after ?? null, limit };
+		}
+		if (event.type === "read") {
+			if (identity === null) return this.#forbid(connection, "'read' needs signed identity (AUTH_SECRET)");
+			return { kind: "read", ...connection.actor, id: event.id };
+		}
 		const clientId = event.type === "send" ? event.clientId : undefined;
 		if (identity?.role === "readonly")
 			return this.#forbid(connection, "this token is read-only: it cannot send", clientId);
 		if (event.type === "send") {
 			// The typing throttle is not reset here: typing reaches the others at most once per
 			// interval per connection, messages or not (PROTOCOL.md); clients clear it on a message.
-			return { kind: "send", ...connection.actor, text: event.text, clientId: event.clientId };
+			const { text, replyTo } = event;
+			return { kind: "send", ...connection.actor, text, clientId: event.clientId, replyTo: replyTo ?? null };
+		}
+		if (event.type === "react") {
+			return { kind: "react", ...connection.actor, id: event.id, emoji: event.emoji, on: event.on };
 		}
 		if (identity === null) return this.#forbid(connection, `'${event.type}' needs signed identity (AUTH_SECRET)`);
 		switch (event.type) {
@@ -144,7 +162,8 @@ export class Intake {
 				return { kind: "edit", ...connection.actor, id: event.id, text: event.text };
 			case "delete":
 				return { kind: "delete", ...connection.actor, id: event.id };
-			default:
+			case "kick":
+			case "ban":
 				if (identity.role !== "moderator") return this.#forbid(connection, `only moderators may ${event.type}`);
 				return event.type === "kick"
 					? { kind: "kick", ...connection.actor, target: event.userId }

@@ -87,6 +87,6 @@ export class PlainPacing {
 	#message(connection: Connection, frame: string | ArrayBuffer): Received {
 		const text = typeof frame === "string" ? capText(frame, this.#config.messageCap) : frame;
 		if (typeof text !== "string" || text.length === 0) return { kind: "frame", frame: text, from: connection.id };
-		return { kind: "send", ...connection.actor, text, clientId: null };
+		return { kind: "send", ...connection.actor, text, clientId: null, replyTo: null };
 	}
 }

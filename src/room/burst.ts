@@ -4,9 +4,12 @@
  * hub of the room. The room owns the burst (src/room/room.ts decides when one ends); this file
  * only says what a burst holds and how a commit's outcome turns it into deliveries.
  */
-import type { ChatMessage, LogEntry } from "../wire/protocol.ts";
-import type { ConnectionId, Delivery, Replay } from "../wire/rpc.ts";
+import type { ChatMessage, HistoryEvent, LogEntry } from "../wire/protocol.ts";
+import type { ConnectionId, Delivery, Replay, Submission } from "../wire/rpc.ts";
 import { type WelcomeRequest, welcomeOf } from "./welcome.ts";
+
+/** A history request, as the log's reader takes it. */
+export type PageRequest = Pick<Extract<Submission, { kind: "history" }>, "before" | "after" | "limit">;
 
 /**
  * One thing a burst holds, in the order it came, until the burst's messages are committed:
@@ -16,12 +19,14 @@ import { type WelcomeRequest, welcomeOf } from "./welcome.ts";
  * - `frame`: a plain client's binary or empty frame, relayed to plain sockets, never stored;
  * - `unreadable`: a message the log could not even check (its storage failed to read); its
  *   sender is told in turn;
- * - `change`: an edit or a delete (signed mode) given its log id now, made by `from`;
+ * - `change`: an edit or a delete (signed mode), or a burst's reactions to a message, given its
+ *   log id now, made by `from`;
  * - `error`: a refusal the room decided (who may edit what), for `to` alone;
  * - `remove`: a moderator kicked or banned a user: its connections close everywhere;
  * - `join`, `leave`: a member's first connection in the room arrived, its last one went;
  * - `typing`: someone is typing, for everyone but `from`;
- * - `welcome`: the answer to a `hello`, completed with its history at the commit.
+ * - `welcome`: the answer to a `hello`, completed with its history at the commit;
+ * - `history`: a history request, answered with its page after the commit.
  */
 export type Staged =
 	| { readonly kind: "new"; readonly message: ChatMessage; readonly from: ConnectionId }
@@ -30,21 +35,30 @@ export type Staged =
 	| { readonly kind: "unreadable"; readonly clientId: string | null; readonly from: ConnectionId }
 	| { readonly kind: "change"; readonly entry: LogEntry; readonly from: ConnectionId }
 	| Extract<Delivery, { kind: "error" | "remove" | "join" | "leave" | "typing" }>
-	| { readonly kind: "welcome"; readonly to: ConnectionId; readonly request: WelcomeRequest };
+	| { readonly kind: "welcome"; readonly to: ConnectionId; readonly request: WelcomeRequest }
+	| { readonly kind: "history"; readonly to: ConnectionId; readonly request: PageRequest };
+
+/** What a burst's commit answers: whether it was stored, and what its requests read. */
+export interface Answers {
+	readonly stored: boolean;
+	/** One per welcome of the burst, in its order. */
+	readonly replays: readonly Replay[];
+	/** One per history request of the burst, in its order. */
+	readonly pages: readonly HistoryEvent[];
+	/** One per welcome: where its user has read to (signed mode; `null` in open mode). */
+	readonly readUpTo: readonly (number | null)[];
+}
 
 /**
- * What a burst comes to once its commit has succeeded (`stored`) or failed. A failed commit
- * stores none of the burst's new messages, so they reach nobody and each sender is refused; a
- * repeat of a message stored in an earlier burst is still good. `replays` holds the history of
- * each welcome, in the burst's order of welcomes.
+ * What a burst comes to once its commit has succeeded (`answers.stored`) or failed. A failed
+ * commit stores none of the burst's new messages, so they reach nobody and each sender is
+ * refused; a repeat of a message stored in an earlier burst is still good. The answers hold the
+ * history of each welcome and each history request, in the burst's order.
  */
-export function deliveriesOf(
-	burst: readonly Staged[],
-	stored: boolean,
-	replays: readonly Replay[],
-	messageCap: number,
-): Delivery[] {
+export function deliveriesOf(burst: readonly Staged[], answers: Answers, messageCap: number): Delivery[] {
+	const { stored, replays, pages, readUpTo } = answers;
 	let welcomes = 0;
+	let requests = 0;
 	return burst.map((item): Delivery => {
 		switch (item.kind) {
 			case "new":
@@ -59,12 +73,13 @@ export function deliveriesOf(
 				return { kind: "refused", clientId: item.clientId, to: item.from };
 			case "change":
 				return stored ? { kind: "message", message: item.entry } : { kind: "refused", clientId: null, to: item.from };
-			case "welcome":
-				return {
-					kind: "welcome",
-					to: item.to,
-					event: welcomeOf(item.request, replays[welcomes++] as Replay, messageCap),
-				};
+			case "welcome": {
+				const read = readUpTo[welcomes] ?? null;
+				const event = welcomeOf(item.request, replays[welcomes++] as Replay, messageCap, read);
+				return { kind: "welcome", to: item.to, event };
+			}
+			case "history":
+				return { kind: "history", to: item.to, event: pages[requests++] as NonNullable<(typeof pages)[number]> };
 			default:
 				return item;
 		}

@@ -8,6 +8,7 @@
 import type { Actor, MemberCounts } from "../wire/rpc.ts";
 import { memberKeyOf } from "../wire/rpc.ts";
 import type { Staged } from "./burst.ts";
+import { mentionsIn } from "./mentions.ts";
 import { Presence } from "./presence.ts";
 import type { ShardDirectory } from "./shard-directory.ts";
 
@@ -48,6 +49,11 @@ export class Members {
 	/** The name a member shows, if present. */
 	nameOf(key: string): string | undefined {
 		return this.#presence.nameOf(key);
+	}
+
+	/** The present names `text` mentions (src/room/mentions.ts). */
+	mentionedIn(text: string): string[] {
+		return text.includes("@") ? mentionsIn(text, (candidate) => this.#presence.named(candidate)) : [];
 	}
 
 	/** The first `limit` names to have arrived, sorted (a welcome's `members`). */

@@ -5,8 +5,8 @@ import { type LogEntry, WELCOME_MEMBERS } from "../wire/protocol.ts";
 import type { Batch, Push, RoomStats, Submission } from "../wire/rpc.ts";
 import { Admission } from "./admission.ts";
 import { deliveriesOf, type Staged } from "./burst.ts";
+import { Conversation } from "./conversation.ts";
 import { Members } from "./members.ts";
-import { MessageLog } from "./message-log.ts";
 import { Moderation } from "./moderation.ts";
 import { ShardDirectory } from "./shard-directory.ts";
 import { type ShardCalls, ShardLinks } from "./shard-links.ts";
@@ -20,7 +20,8 @@ let instancesCreated = 0;
  * decision (each file's header says what it owns):
  *
  * - admission (src/room/admission.ts): who gets in, and which part of the room holds the socket;
- * - the log (src/room/message-log.ts): the one order of ids, `clientId` dedupe, what is stored;
+ * - the conversation (src/room/conversation.ts: the log, reactions, read positions): what is
+ *   said, in the one order of ids, and what is kept of it;
  * - members (src/room/members.ts, over presence and the shard directory): who is in the room,
  *   and in which part of it;
  * - moderation (src/room/moderation.ts): who may change or remove what, and the bans;
@@ -36,7 +37,7 @@ let instancesCreated = 0;
  */
 export class Room extends HubHost {
 	readonly #instance = ++instancesCreated;
-	readonly #log: MessageLog;
+	readonly #conversation: Conversation;
 	readonly #directory: ShardDirectory;
 	readonly #members: Members;
 	readonly #moderation: Moderation;
@@ -51,11 +52,12 @@ export class Room extends HubHost {
 	/** Runs on first use and again each time the object wakes from hibernation or eviction. */
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
-		this.#log = new MessageLog(ctx.storage, this.config.historyRetention);
+		this.#conversation = new Conversation(ctx.storage, this.config, (text) => this.#members.mentionedIn(text));
+		const log = this.#conversation.log;
 		this.#directory = new ShardDirectory(ctx.storage.sql);
-		this.#moderation = new Moderation(ctx.storage.sql, this.#log);
+		this.#moderation = new Moderation(ctx.storage.sql, log);
 		this.#admission = new Admission(this.config, this.#directory, this.#moderation);
-		this.#links = new ShardLinks(env.SHARDS, ctx.storage.kv, this.#directory, () => this.#log.storedId);
+		this.#links = new ShardLinks(env.SHARDS, ctx.storage.kv, this.#directory, () => log.storedId);
 		// Members this object held before a reset leave, for everyone held by shards.
 		const signed = this.config.authSecret !== null;
 		this.#members = new Members(this.#directory, signed, this.hub.members(), (leave) => this.#burst.push(leave));
@@ -119,7 +121,16 @@ export class Room extends HubHost {
 				this.#hello(submission);
 				break;
 			case "send":
-				this.#stage(submission, now);
+				this.#guard(submission.from, submission.clientId, () => this.#conversation.send(submission, now));
+				break;
+			case "react":
+				this.#guard(submission.from, null, () => this.#conversation.react(submission, now));
+				break;
+			case "read":
+				this.#conversation.read(submission);
+				break;
+			case "history":
+				this.#burst.push({ kind: "history", to: submission.from, request: submission });
 				break;
 			case "typing":
 				if (this.#typing.passes(submission.name, now)) this.#burst.push(submission);
@@ -144,33 +155,19 @@ export class Room extends HubHost {
 	/** A rich client joins: its welcome is the room as it stands now, its history added at the commit. */
 	#hello({ from, name, userId, role, since }: Extract<Submission, { kind: "hello" }>): void {
 		const members = this.#members.sample(WELCOME_MEMBERS);
-		const upTo = this.#log.latestId;
+		const upTo = this.#conversation.log.latestId;
 		const request = { name, userId, role, since, upTo, members, memberCount: this.#members.size };
 		this.#burst.push({ kind: "welcome", to: from, request });
-	}
-
-	/**
-	 * A chat message gets its id now and joins the burst. A retried send (its `clientId` known)
-	 * is not stored again, whichever part of the room it comes through; the original broadcast
-	 * may have been lost with the sender's old connection, so the message is repeated to the
-	 * sender, in turn.
-	 */
-	#stage({ from, name, text, clientId, userId }: Extract<Submission, { kind: "send" }>, now: number): void {
-		this.#guard(from, clientId, () => {
-			const { message, status } = this.#log.stage(name, text, clientId, now, userId);
-			return status === "new"
-				? { kind: "new", message, from }
-				: { kind: "repeat", message, to: from, staged: status === "staged" };
-		});
 	}
 
 	/**
 	 * Runs a step that reads the log and adds what it returns to the burst; if storage cannot even
 	 * be read, the sender is told instead (a send carries its `clientId`, to retry with).
 	 */
-	#guard(from: string, clientId: string | null, step: () => Staged): void {
+	#guard(from: string, clientId: string | null, step: () => Staged | null): void {
 		try {
-			this.#burst.push(step());
+			const staged = step();
+			if (staged) this.#burst.push(staged);
 		} catch (error) {
 			logEvent("storage_failed", { during: "stage", error: String(error) });
 			this.#burst.push({ kind: "unreadable", clientId, from });
@@ -212,28 +209,9 @@ export class Room extends HubHost {
 		if (this.#burst.length === 0) return;
 		const burst = this.#burst;
 		this.#burst = [];
-		const after = this.#log.storedId;
-		const welcomes = [];
-		for (const item of burst) if (item.kind === "welcome") welcomes.push(item.request);
-		let oldestWelcome = Number.POSITIVE_INFINITY;
-		for (const welcome of welcomes) oldestWelcome = Math.min(oldestWelcome, welcome.upTo);
-		let stored = true;
-		try {
-			// A welcome of this burst is owed the log as it stood at its hello.
-			this.#log.commit(oldestWelcome);
-		} catch (error) {
-			logEvent("storage_failed", { during: "commit", items: burst.length, error: String(error) });
-			stored = false;
-		}
-		let replays: ReturnType<MessageLog["replayAll"]>;
-		try {
-			replays = this.#log.replayAll(welcomes, this.config.historyReplay);
-		} catch (error) {
-			// History could not be read: the newcomers are welcomed all the same, told it is missing.
-			logEvent("storage_failed", { during: "replay", items: welcomes.length, error: String(error) });
-			replays = welcomes.map(({ upTo }) => ({ messages: [], gap: true, latestId: upTo }));
-		}
-		const deliveries = deliveriesOf(burst, stored, replays, this.config.messageCap);
+		const after = this.#conversation.log.storedId;
+		const answers = this.#conversation.commit(burst);
+		const deliveries = deliveriesOf(burst, answers, this.config.richMessageCap);
 		this.hub.deliver(deliveries);
 		this.#links.push(after, deliveries);
 	}
@@ -246,7 +224,7 @@ export class Room extends HubHost {
 	 */
 	messagesBetween(since: number, upTo: number): { messages: LogEntry[]; gap: boolean } {
 		this.#commitBurst();
-		return this.#log.between(since, upTo);
+		return this.#conversation.between(since, upTo);
 	}
 
 	/** The pushes to `shard` after its push `seq` from instance `sender`, if still kept (src/room/shard-links.ts). */
@@ -261,7 +239,7 @@ export class Room extends HubHost {
 		return {
 			connections: this.hub.size + this.#directory.connections,
 			members: this.#members.size,
-			latestId: this.#log.storedId,
+			latestId: this.#conversation.log.storedId,
 			shards: [{ connections: this.hub.size }, ...this.#directory.list().map(({ connections }) => ({ connections }))],
 		};
 	}
@@ -288,6 +266,6 @@ export class Room extends HubHost {
 	storedMessageCount(): number {
 		this.#commitBurst();
 		this.setEndOfBurst();
-		return this.#log.count();
+		return this.#conversation.log.count();
 	}
 }

@@ -23,8 +23,16 @@ export interface WelcomeRequest {
 	readonly upTo: number;
 }
 
-/** The welcome a client gets: its request, completed with its history and the room's message cap. */
-export function welcomeOf(request: WelcomeRequest, replay: Replay, messageCap: number): WelcomeEvent {
+/**
+ * The welcome a client gets: its request, completed with its history, the room's message cap
+ * and (signed mode) where its user has read to.
+ */
+export function welcomeOf(
+	request: WelcomeRequest,
+	replay: Replay,
+	messageCap: number,
+	readUpTo: number | null,
+): WelcomeEvent {
 	const welcome: WelcomeEvent = {
 		type: "welcome",
 		name: request.name,
@@ -35,9 +43,11 @@ export function welcomeOf(request: WelcomeRequest, replay: Replay, messageCap: n
 		latestId: replay.latestId,
 		messageCap,
 	};
+	if (replay.more) welcome.more = true;
 	if (request.userId !== null && request.role !== null) {
 		welcome.userId = request.userId;
 		welcome.role = request.role;
+		welcome.readUpTo = readUpTo ?? 0;
 	}
 	return welcome;
 }

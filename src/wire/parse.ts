@@ -7,6 +7,8 @@ import {
 	type ClientEvent,
 	type ErrorCode,
 	type ErrorEvent,
+	HISTORY_PAGE_DEFAULT,
+	HISTORY_PAGE_MAX,
 	MAX_BAN_SECONDS,
 	MAX_CLIENT_ID_LENGTH,
 	MAX_NAME_LENGTH,
@@ -18,7 +20,7 @@ export type ParseResult = { ok: true; event: ClientEvent } | { ok: false; error:
 
 /** Limits the parser checks that depend on settings. */
 export interface ParseLimits {
-	/** Longest text, in code points (MESSAGE_CAP). */
+	/** Longest text, in code points (RICH_MESSAGE_CAP). */
 	messageCap: number;
 	/** Signed mode: a `hello`'s name is ignored (the token's is used), so it is not checked. */
 	signed?: boolean;
@@ -50,6 +52,17 @@ const INVISIBLE = /[\p{Cf}\p{Zl}\p{Zp}]/u;
  */
 // biome-ignore lint/complexity/useRegexLiterals: tsc refuses the ES2024 `v` flag in a literal while the build targets ES2023.
 const RGI_EMOJI = new RegExp("\\p{RGI_Emoji}", "gv");
+
+/** Whether `raw` is exactly one RGI emoji (a reaction). */
+export function isOneEmoji(raw: string): boolean {
+	const matches = raw.match(RGI_EMOJI);
+	return matches !== null && matches.length === 1 && matches[0] === raw;
+}
+
+/** Whether `value` is a log id: an integer from 1. */
+function isId(value: unknown): value is number {
+	return typeof value === "number" && Number.isSafeInteger(value) && value >= 1;
+}
 
 /**
  * Checks and normalises a display name: NFC, trimmed, 1 to 32 code points, no control
@@ -126,16 +139,52 @@ export function parseClientEvent(frame: string, limits: ParseLimits): ParseResul
 				return refuse("bad_event", `'clientId' must be 1 to ${MAX_CLIENT_ID_LENGTH} of A-Z a-z 0-9 _ -`);
 			}
 			const text = checkText(value.text, limits, clientId);
-			return text.ok ? { ok: true, event: { type, clientId, text: text.text } } : text;
+			if (!text.ok) return text;
+			const replyTo = value.replyTo;
+			if (replyTo === undefined || replyTo === null) return { ok: true, event: { type, clientId, text: text.text } };
+			if (!isId(replyTo)) return refuse("bad_event", "'replyTo' must be a message id (an integer from 1)", clientId);
+			return { ok: true, event: { type, clientId, text: text.text, replyTo } };
+		}
+		case "history": {
+			const { before, after } = value;
+			if ((before === undefined) === (after === undefined)) {
+				return refuse("bad_event", "'history' needs exactly one of 'before' and 'after'");
+			}
+			if (before !== undefined && !isId(before)) return refuse("bad_event", "'before' must be an integer from 1");
+			if (after !== undefined && (typeof after !== "number" || !Number.isSafeInteger(after) || after < 0)) {
+				return refuse("bad_event", "'after' must be an integer from 0");
+			}
+			const limit = value.limit ?? HISTORY_PAGE_DEFAULT;
+			if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > HISTORY_PAGE_MAX) {
+				return refuse("bad_event", `'limit' must be an integer from 1 to ${HISTORY_PAGE_MAX}`);
+			}
+			return {
+				ok: true,
+				event: before === undefined ? { type, after: after as number, limit } : { type, before, limit },
+			};
+		}
+		case "react": {
+			const { id, emoji, on } = value;
+			if (!isId(id)) return refuse("bad_event", "'id' must be a message id (an integer from 1)");
+			if (typeof on !== "boolean") return refuse("bad_event", "'on' must be true or false");
+			if (typeof emoji !== "string" || !isOneEmoji(emoji)) {
+				return refuse("bad_emoji", "'emoji' must be one emoji of Unicode's RGI list");
+			}
+			return { ok: true, event: { type, id, emoji, on } };
+		}
+		case "read": {
+			const id = value.id;
+			if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0) {
+				return refuse("bad_event", "'id' must be a log id (an integer from 0)");
+			}
+			return { ok: true, event: { type, id } };
 		}
 		case "typing":
 			return { ok: true, event: { type } };
 		case "edit":
 		case "delete": {
 			const id = value.id;
-			if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1) {
-				return refuse("bad_event", "'id' must be a message id (an integer from 1)");
-			}
+			if (!isId(id)) return refuse("bad_event", "'id' must be a message id (an integer from 1)");
 			if (type === "delete") return { ok: true, event: { type, id } };
 			const text = checkText(value.text, limits);
 			return text.ok ? { ok: true, event: { type, id, text: text.text } } : text;

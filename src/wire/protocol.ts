@@ -10,16 +10,20 @@
 
 // The values the page shares with the server live in one module that both load.
 export { PING, PING_INTERVAL_MS, PONG, SUBPROTOCOL, TYPING_INTERVAL_MS } from "../../public/contract.js";
+// The protocol's fixed limits (./limits.ts) and the entries of a room's log (./log-entries.ts).
+export * from "./limits.ts";
+export type {
+	ChatMessage,
+	DeleteEntry,
+	EditEntry,
+	LogEntry,
+	Reaction,
+	ReactionsEntry,
+	ReplyQuote,
+} from "./log-entries.ts";
 
 import type { ROLES } from "../../public/contract.js";
-
-/** The name plain-mode clients (no subprotocol) appear under in presence and history. */
-export const PLAIN_NAME = "guest";
-
-/** Longest display name, in code points. */
-export const MAX_NAME_LENGTH = 32;
-/** Longest client-generated message id, in characters. */
-export const MAX_CLIENT_ID_LENGTH = 64;
+import type { ChatMessage, DeleteEntry, EditEntry, LogEntry, ReactionsEntry } from "./log-entries.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Client -> server
@@ -38,8 +42,38 @@ export interface SendEvent {
 	type: "send";
 	/** Client-generated id (1 to 64 of `A-Z a-z 0-9 _ -`), echoed on the stored message. */
 	clientId: string;
-	/** The text: 1 to MESSAGE_CAP code points, not only whitespace. */
+	/** The text: 1 to RICH_MESSAGE_CAP code points, not only whitespace; line breaks are kept. */
 	text: string;
+	/** The id of a retained message this one answers (shown as a quote). */
+	replyTo?: number;
+}
+
+/**
+ * A page of the room's log. `before`: the `limit` messages just before that id, as they stand
+ * now (scroll-back). `after`: the `limit` log entries just after it, as they were written
+ * (catching up after a welcome that said `more`). Exactly one of the two.
+ */
+export interface HistoryRequest {
+	type: "history";
+	before?: number;
+	after?: number;
+	/** 1 to `HISTORY_PAGE_MAX`; `HISTORY_PAGE_DEFAULT` when absent. */
+	limit?: number;
+}
+
+/** Adds (`on: true`) or takes back (`on: false`) this member's reaction `emoji` to message `id`. */
+export interface ReactCommand {
+	type: "react";
+	id: number;
+	/** One emoji of Unicode's RGI list (👍, ❤️, 👩🏽‍💻, 🇫🇷, ...). */
+	emoji: string;
+	on: boolean;
+}
+
+/** Signed mode: this user has read the room up to log id `id` (kept by the room, per user). */
+export interface ReadCommand {
+	type: "read";
+	id: number;
 }
 
 /** "I am typing." Ephemeral: never stored; throttled by the server. */
@@ -75,65 +109,23 @@ export interface BanCommand {
 }
 
 /** Every event a client may send. */
-export type ClientEvent = HelloEvent | SendEvent | TypingEvent | EditCommand | DeleteCommand | KickCommand | BanCommand;
+export type ClientEvent =
+	| HelloEvent
+	| SendEvent
+	| TypingEvent
+	| EditCommand
+	| DeleteCommand
+	| KickCommand
+	| BanCommand
+	| HistoryRequest
+	| ReactCommand
+	| ReadCommand;
 
 /** What a signed token lets its holder do (PROTOCOL.md, "Signed identity and moderation"). */
 export type Role = (typeof ROLES)[number];
 
-/** Longest user id (a token's `sub`), in characters. */
-export const MAX_USER_ID_LENGTH = 128;
-/** Longest ban, in seconds (a year). */
-export const MAX_BAN_SECONDS = 31_536_000;
-
-/**
- * The most names a `welcome` lists. A room spread over shards can hold 100,000 members: a welcome
- * listing them all would be megabytes per join, so past this it lists the first to arrive and
- * says how many there are (`memberCount`); joins and leaves keep the client's view current.
- */
-export const WELCOME_MEMBERS = 100;
-
 // ---------------------------------------------------------------------------------------------
 // Server -> client
-
-/** One stored chat message. */
-export interface ChatMessage {
-	/** Server-assigned, strictly increasing per room (1, 2, 3, ...). */
-	id: number;
-	/** The sender's own id for it; `null` for messages from plain clients. */
-	clientId: string | null;
-	/** Display name of the author (`guest` for plain clients). */
-	name: string;
-	text: string;
-	/** When the room stored it, in milliseconds since the Unix epoch. */
-	ts: number;
-	/** Signed mode: the author's user id (the token's `sub`). */
-	userId?: string;
-}
-
-/** Signed mode: message `target` was edited; an entry of the log with an id of its own. */
-export interface EditEntry {
-	id: number;
-	kind: "edit";
-	target: number;
-	text: string;
-	/** The author's name and user id. */
-	name: string;
-	userId: string;
-	ts: number;
-}
-
-/** Signed mode: message `target` was deleted, by its author or a moderator (`name`, `userId`). */
-export interface DeleteEntry {
-	id: number;
-	kind: "delete";
-	target: number;
-	name: string;
-	userId: string;
-	ts: number;
-}
-
-/** One entry of a room's log, in id order: a message, or an edit or delete of one. */
-export type LogEntry = ChatMessage | EditEntry | DeleteEntry;
 
 /** Answer to `hello`: the room as it is now. */
 export interface WelcomeEvent {
@@ -164,6 +156,13 @@ export interface WelcomeEvent {
 	/** Signed mode: who the token says this is, and what it may do. */
 	userId?: string;
 	role?: Role;
+	/**
+	 * Resuming: more entries follow `history` up to `latestId` than a welcome carries (at most the
+	 * larger of HISTORY_REPLAY and `HISTORY_PAGE_MAX`); fetch them with `history` `after`.
+	 */
+	more?: boolean;
+	/** Signed mode: the log id this user last said it has read (`read`), on any device; 0 if never. */
+	readUpTo?: number;
 }
 
 /** A new chat message, sent to everyone, the sender included. */
@@ -192,6 +191,26 @@ export type EditNotice = { type: "edit" } & Omit<EditEntry, "kind">;
 
 /** Signed mode: a message was deleted (the log entry, as an event). */
 export type DeleteNotice = { type: "delete" } & Omit<DeleteEntry, "kind">;
+
+/** Message `target`'s reactions now (the log entry, as an event). */
+export type ReactionsNotice = { type: "reactions" } & Omit<ReactionsEntry, "kind">;
+
+/** The answer to a `history` request: the page, and whether there is more beyond it. */
+export interface HistoryEvent {
+	type: "history";
+	/** What was asked (one of the two), so a client can match the answer. */
+	before?: number;
+	after?: number;
+	/**
+	 * Oldest first. `before`: messages only, each as it stands now (`edited`, `deleted`,
+	 * `reactions`). `after`: every log entry, as written (messages as they stand now too).
+	 */
+	entries: LogEntry[];
+	/** Whether older (`before`) or newer (`after`) entries exist beyond this page. */
+	more: boolean;
+	/** `after` only: some entries right after `after` are no longer retained. */
+	gap?: boolean;
+}
 
 /** Signed mode: a moderator (`by`) kicked a user, or banned it `until` a time (ms since the epoch). */
 export interface RemovedEvent {
@@ -223,7 +242,9 @@ export type ErrorCode =
 	| "rate_limited"
 	| "server_error"
 	| "forbidden"
-	| "not_found";
+	| "not_found"
+	| "bad_emoji"
+	| "too_many_reactions";
 
 /** Something the client sent was refused. The connection stays open and usable. */
 export interface ErrorEvent {
@@ -253,6 +274,8 @@ export type SingleServerEvent =
 	| ErrorEvent
 	| EditNotice
 	| DeleteNotice
+	| ReactionsNotice
+	| HistoryEvent
 	| RemovedEvent;
 /** Every event the server sends. */
 export type ServerEvent = SingleServerEvent | BatchEvent;

@@ -8,7 +8,7 @@
  * Everything here is plain, structured-clonable data that names connections by id, never by
  * socket, so it crosses Durable Object RPC unchanged.
  */
-import type { ChatMessage, ErrorEvent, LogEntry, RemovedEvent, Role, WelcomeEvent } from "./protocol.ts";
+import type { ChatMessage, ErrorEvent, HistoryEvent, LogEntry, RemovedEvent, Role, WelcomeEvent } from "./protocol.ts";
 
 /**
  * A connection, as the room knows it: the hub's `Connection.id`. The room's own connections have
@@ -38,24 +38,41 @@ export interface Actor {
  * What a hub's clients did that the room must hear of, in the order they did it:
  * - `arrive`: a plain connection was accepted (plain clients are present from the start);
  * - `hello`: a rich connection joins, resuming after `since` when given;
- * - `send`: a chat message to store and fan out (`clientId` is `null` for plain clients);
+ * - `send`: a chat message to store and fan out (`clientId` is `null` for plain clients),
+ *   answering message `replyTo` when not `null`;
  * - `typing`: a joined connection is typing (already throttled by its hub);
  * - `frame`: a plain binary or empty frame, relayed in order but never stored;
  * - `edit`, `delete`: signed mode, a change to message `id` (the room checks who may);
  * - `kick`, `ban`: signed mode, a moderator (the actor; the hub checked the role) removes user
  *   `target` (the room checks the moderator is not banned meanwhile);
+ * - `history`: a page of the log, `before` or `after` an id (the other is `null`), for `from`;
+ * - `react`: a member adds (`on`) or takes back its reaction `emoji` to message `id`;
+ * - `read`: signed mode, the user has read up to log id `id`;
  * - `depart`: a named connection has gone.
  */
 export type Submission =
 	| ({ readonly kind: "arrive" } & Actor)
 	| ({ readonly kind: "hello"; readonly since: number | undefined } & Actor)
-	| ({ readonly kind: "send"; readonly text: string; readonly clientId: string | null } & Actor)
+	| ({
+			readonly kind: "send";
+			readonly text: string;
+			readonly clientId: string | null;
+			readonly replyTo: number | null;
+	  } & Actor)
 	| ({ readonly kind: "typing" } & Actor)
 	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer; readonly from: ConnectionId }
 	| ({ readonly kind: "edit"; readonly id: number; readonly text: string } & Actor)
 	| ({ readonly kind: "delete"; readonly id: number } & Actor)
 	| ({ readonly kind: "kick"; readonly target: string } & Actor)
 	| ({ readonly kind: "ban"; readonly target: string; readonly seconds: number } & Actor)
+	| ({
+			readonly kind: "history";
+			readonly before: number | null;
+			readonly after: number | null;
+			readonly limit: number;
+	  } & Actor)
+	| ({ readonly kind: "react"; readonly id: number; readonly emoji: string; readonly on: boolean } & Actor)
+	| ({ readonly kind: "read"; readonly id: number } & Actor)
 	| ({ readonly kind: "depart" } & Actor);
 
 /** The key presence counts an actor under: its user in signed mode, its name in open mode. */
@@ -72,7 +89,8 @@ export function memberKeyOf(actor: Pick<Actor, "name" | "userId">): string {
  * - `error`: a refusal, for `to` alone;
  * - `remove`: close every connection of `userId` with `code` and `reason`, after telling everyone;
  * - `join`, `leave`, `typing`: presence news, for joined rich connections (`typing` not to `from`);
- * - `welcome`: the answer to one connection's `hello`, whole (src/room/welcome.ts builds it).
+ * - `welcome`: the answer to one connection's `hello`, whole (src/room/welcome.ts builds it);
+ * - `history`: the answer to one connection's `history` request.
  */
 export type Delivery =
 	| { readonly kind: "message"; readonly message: LogEntry }
@@ -90,7 +108,8 @@ export type Delivery =
 	  }
 	| { readonly kind: "join" | "leave"; readonly name: string; readonly userId: string | null }
 	| { readonly kind: "typing"; readonly name: string; readonly from: ConnectionId }
-	| { readonly kind: "welcome"; readonly to: ConnectionId; readonly event: WelcomeEvent };
+	| { readonly kind: "welcome"; readonly to: ConnectionId; readonly event: WelcomeEvent }
+	| { readonly kind: "history"; readonly to: ConnectionId; readonly event: HistoryEvent };
 
 /** Whom a delivery is for: one connection (`to`), or everyone. */
 export function addresseeOf(delivery: Delivery): ConnectionId | null {
@@ -105,6 +124,8 @@ export interface Replay {
 	readonly gap: boolean;
 	/** Id of the newest message it is replayed up to (0 when there is none). */
 	readonly latestId: number;
+	/** Resuming: entries remain after `messages` up to `latestId` (the client pages forward). */
+	readonly more: boolean;
 }
 
 /**

@@ -177,7 +177,7 @@ describe("chat page", () => {
 		const local = await startMiniflare({
 			vars: {
 				MAX_BUFFERED_BYTES: String(256 * 1024),
-				MESSAGE_CAP: String(FRAME),
+				RICH_MESSAGE_CAP: String(FRAME),
 				MAX_FRAME_BYTES: String(2 * FRAME),
 				RATE_LIMIT_MESSAGES: "0",
 			},

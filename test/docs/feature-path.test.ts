@@ -6,12 +6,18 @@
  * (replies, reactions, history pages) is too: add it to `ClientEvent` and this test names each
  * step still missing.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/local-server.ts";
 
-const read = (file: string) => readFileSync(path.join(ROOT, file), "utf8");
+/** A file's text, or a folder's files' texts together. */
+const read = (file: string) =>
+	file.endsWith("/")
+		? readdirSync(path.join(ROOT, file))
+				.map((name) => readFileSync(path.join(ROOT, file, name), "utf8"))
+				.join("\n")
+		: readFileSync(path.join(ROOT, file), "utf8");
 const protocolModule = read("src/wire/protocol.ts");
 
 /** The `type` of every member of `ClientEvent`, read from the interfaces the union names. */
@@ -20,6 +26,7 @@ function clientEventTypes(): string[] {
 	return union
 		.split("|")
 		.map((name) => name.trim())
+		.filter((name) => name !== "")
 		.map((name) => {
 			const body = new RegExp(`interface ${name} \\{([^}]+)\\}`).exec(protocolModule)?.[1] ?? "";
 			return /\btype: "([a-z_]+)"/.exec(body)?.[1] ?? `<no type in ${name}>`;
@@ -34,14 +41,25 @@ function missingSteps(type: string): string[] {
 		["src/room/room.ts", new RegExp(`case "${type}":`)],
 		// A row of PROTOCOL.md's client tables ("Client → server", "Commands").
 		["PROTOCOL.md", new RegExp(`^\\| \`${type}\` \\|`, "m")],
-		["public/client/chat.js", new RegExp(`type: "${type}"`)],
+		["public/client/", new RegExp(`type: "${type}"`)],
 	];
 	return steps.filter(([file, pattern]) => !pattern.test(read(file))).map(([file]) => file);
 }
 
 describe("the path of a client event", () => {
 	it("reads every client event type from the wire module", () => {
-		expect(clientEventTypes()).toEqual(["hello", "send", "typing", "edit", "delete", "kick", "ban"]);
+		expect(clientEventTypes()).toEqual([
+			"hello",
+			"send",
+			"typing",
+			"edit",
+			"delete",
+			"kick",
+			"ban",
+			"history",
+			"react",
+			"read",
+		]);
 	});
 
 	it("has every client event parsed, submitted, decided by the room, documented and sent by the client library", () => {
@@ -55,7 +73,7 @@ describe("the path of a client event", () => {
 			"src/wire/rpc.ts",
 			"src/room/room.ts",
 			"PROTOCOL.md",
-			"public/client/chat.js",
+			"public/client/",
 		]);
 	});
 });

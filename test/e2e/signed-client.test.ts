@@ -31,7 +31,7 @@ function token(room: string, sub: string, role: string): Promise<string> {
 type Event = Record<string, unknown> & { type: string };
 
 /** A rich client: `edgechat.v1`, the token in the query, every event (batches unpacked) in a list. */
-async function join(room: string, sub: string, role = "member") {
+async function join(room: string, sub: string, role = "member", since?: number) {
 	const url = `${server.socketUrl(room)}?token=${await token(room, sub, role)}`;
 	const socket = new WebSocket(url, ["edgechat.v1"]);
 	const events: Event[] = [];
@@ -48,7 +48,7 @@ async function join(room: string, sub: string, role = "member") {
 		socket.once("open", resolve);
 		socket.once("error", reject);
 	});
-	socket.send(JSON.stringify({ type: "hello" }));
+	socket.send(JSON.stringify(since === undefined ? { type: "hello" } : { type: "hello", since }));
 	/** The first event of `type` received so far (or the next to come) that `match` accepts. */
 	const next = (type: string, match: (event: Event) => boolean = () => true) =>
 		waits.when(() => events.find((event) => event.type === type && match(event)));
@@ -83,10 +83,14 @@ describe("a client written from PROTOCOL.md, signed mode", () => {
 		expect(edit).toMatchObject({ target: message.id, text: "hello", userId: "ann" });
 		ann.send({ type: "delete", id: message.id });
 		const deleted = await ann.next("delete");
+		// A late joiner gets the message as it stands now (PROTOCOL.md, "History"): deleted, its
+		// words gone.
 		const late = await join(room, "bob");
-		// A deleted message's words are gone from the log (PROTOCOL.md); its entries stay, in order.
-		expect(late.welcome.history).toEqual([
-			expect.objectContaining({ id: message.id, text: "" }),
+		expect(late.welcome.history).toEqual([expect.objectContaining({ id: message.id, text: "", deleted: true })]);
+		// One resuming from before it replays the entries in order, the edit's words gone too.
+		const back = await join(room, "bob", "member", 0);
+		expect(back.welcome.history).toEqual([
+			expect.objectContaining({ id: message.id, text: "", deleted: true }),
 			expect.objectContaining({ id: edit.id, kind: "edit", target: message.id, text: "" }),
 			expect.objectContaining({ id: deleted.id, kind: "delete", target: message.id }),
 		]);

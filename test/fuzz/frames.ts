@@ -109,13 +109,65 @@ const text = fc.oneof(
 	{ weight: 4, arbitrary: fc.string({ unit: "grapheme", minLength: 1, maxLength: 40 }) },
 	{ weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 60 }) },
 	{ weight: 1, arbitrary: fc.array(blankish, { minLength: 1, maxLength: 4 }).map((cs) => cs.join("")) },
-	{ weight: 1, arbitrary: fc.constantFrom("x".repeat(50), "x".repeat(51), "😀".repeat(50), "😀".repeat(51), "") },
+	{
+		weight: 1,
+		arbitrary: fc.constantFrom(
+			"x".repeat(2_000),
+			"x".repeat(2_001),
+			"😀".repeat(2_000),
+			"😀".repeat(2_001),
+			"",
+			"a\nb",
+		),
+	},
 	{ weight: 1, arbitrary: fc.constantFrom("half \uD800 pair", "\uDC00", "a\uD83D") },
 	{ weight: 1, arbitrary: fc.constantFrom(5, null, ["x"], { t: 1 }, undefined) },
 );
 
 /** Short clientId suffixes from a small pool, so a connection sometimes sends one again (a retry). */
 const idSuffix = fc.constantFrom("a", "b", "c", "d", "e-1", "f_2", "G");
+
+/**
+ * Ids of messages no fuzzed room reaches (a case stores at most a few hundred): a reply or a
+ * reaction to one is refused with `not_found`, which the oracle can know without the room's log.
+ */
+const unreached = fc.integer({ min: 1_000_000_000, max: 2 ** 53 - 1 });
+/** Values that are not ids: PROTOCOL.md's ids are integers from 1 (from 0 for `after` and `read`). */
+const notAnId = fc.constantFrom(0, -1, 1.5, "5", true, [1], 2 ** 53, { id: 1 });
+/** Reactions: one RGI emoji, or what is not one. */
+const goodEmoji = fc.constantFrom("👍", "❤️", "🇫🇷", "👍🏽", "👩🏽‍💻", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", "1️⃣");
+const badEmoji = fc.constantFrom("", "x", "👍👍", "\u200D", "👍\u200D", ":+1:", 5, null);
+
+/** The conversation's events (PROTOCOL.md, "History", "Replies", "Reactions", "Read positions"), good and bad. */
+const conversationFrame: fc.Arbitrary<Frame> = fc.oneof(
+	fc
+		.record({ before: fc.integer({ min: 1, max: 10_000 }), limit: fc.integer({ min: 1, max: 100 }) })
+		.map((page) => json({ type: "history", ...page })),
+	fc.integer({ min: 0, max: 10_000 }).map((after) => json({ type: "history", after })),
+	fc
+		.constantFrom(
+			{ type: "history" },
+			{ type: "history", before: 5, after: 2 },
+			{ type: "history", before: 0 },
+			{ type: "history", after: -1 },
+			{ type: "history", before: 3, limit: 101 },
+			{ type: "history", before: 3, limit: 0 },
+			{ type: "history", before: 3, limit: null },
+			{ type: "history", after: "1" },
+		)
+		.map(json),
+	fc
+		.record({ id: idSuffix, replyTo: fc.oneof(unreached, notAnId) })
+		.map(({ id, replyTo }) => json({ type: "send", clientId: `r${id}`, text: "a reply", replyTo })),
+	fc
+		.record({
+			id: fc.oneof(unreached, notAnId),
+			emoji: fc.oneof(goodEmoji, badEmoji),
+			on: fc.constantFrom(true, false, "yes"),
+		})
+		.map((react) => json({ type: "react", ...react })),
+	fc.oneof(fc.nat({ max: 1_000 }), notAnId).map((id) => json({ type: "read", id })),
+);
 
 /** One rich frame, of every kind PROTOCOL.md answers. */
 const richFrame: fc.Arbitrary<Frame> = fc.oneof(
@@ -129,6 +181,7 @@ const richFrame: fc.Arbitrary<Frame> = fc.oneof(
 			.map((clientId) => json({ type: "send", clientId, text: "x" })),
 	},
 	{ weight: 2, arbitrary: fc.constant(json({ type: "typing" })) },
+	{ weight: 3, arbitrary: conversationFrame },
 	{ weight: 1, arbitrary: fc.constantFrom("shout", "ping", "batch", "", "HELLO").map((type) => json({ type })) },
 	{ weight: 1, arbitrary: fc.constantFrom(json([1, 2]), json("hello"), json(null), json(5), json({ text: "x" })) },
 	{ weight: 1, arbitrary: fc.constantFrom(json({ type: 5 }), json({ type: null }), json({ type: ["hello"] })) },

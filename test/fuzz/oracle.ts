@@ -73,7 +73,10 @@ function readable(frames: readonly (string | Uint8Array)[]): {
 	return { read, pings, closedBySize: false };
 }
 
-type Expected = { type: "welcome"; name: string } | { type: "error"; code: string; clientId?: string };
+type Expected =
+	| { type: "welcome"; name: string }
+	| { type: "history" }
+	| { type: "error"; code: string; clientId?: string };
 
 const describe = (value: unknown) => JSON.stringify(value)?.slice(0, 300);
 
@@ -99,7 +102,16 @@ export function checkRich(
 	prefix: string,
 ): Outcome {
 	const problems: string[] = [];
-	const answers = observed.events.filter((e) => e.type === "error" || e.type === "welcome");
+	// Two streams, each in the order of the frames (PROTOCOL.md, "Errors"): what the connection's
+	// own part of the room answers at once (refusals of the frame itself, and the welcome, before
+	// which later answers wait), and what the room's object decides at the end of the burst
+	// (history pages, and here `not_found` for a reply or a reaction).
+	const byRoom = (e: { type: string; code?: string }) =>
+		e.type === "history" || (e.type === "error" && e.code === "not_found");
+	const all = observed.events.filter((e) => e.type === "error" || e.type === "welcome" || e.type === "history");
+	const answers = all.filter((e) => !byRoom(e));
+	const roomAnswers = all.filter(byRoom);
+	let nextFromRoom = 0;
 	const echoes = observed.events.filter(
 		(e): e is Extract<SingleServerEvent, { type: "message" }> =>
 			e.type === "message" && typeof e.clientId === "string" && e.clientId.startsWith(prefix),
@@ -123,14 +135,14 @@ export function checkRich(
 	/** Each valid send, in order: its clientId, text and whether it was the first with that id. */
 	const sends: { clientId: string; text: string; name: string }[] = [];
 	const expect = (expected: Expected, since?: number) => {
-		const got = answers[next++];
+		const got = byRoom(expected) ? roomAnswers[nextFromRoom++] : answers[next++];
 		const ok =
 			got?.type === expected.type &&
 			(got.type !== "error" ||
 				expected.type !== "error" ||
 				(got.code === expected.code && got.clientId === expected.clientId)) &&
 			(got.type !== "welcome" || expected.type !== "welcome" || got.name === expected.name);
-		if (!ok) problems.push(`answer ${next}: got ${describe(got)}, expected ${describe(expected)}`);
+		if (!ok) problems.push(`answer ${next}/${nextFromRoom}: got ${describe(got)}, expected ${describe(expected)}`);
 		if (got?.type === "error" && typeof got.message !== "string")
 			problems.push(`error without a message: ${describe(got)}`);
 		if (got?.type === "welcome" && expected.type === "welcome") outcome.welcomes.push({ since, welcome: got });
@@ -187,11 +199,27 @@ export function checkRich(
 				break;
 			case "send":
 				if (name === null) expect({ type: "error", code: "not_joined", clientId: reading.clientId });
+				// The generator only replies to ids no room reaches (PROTOCOL.md, "Replies": not_found).
+				else if (reading.replyTo !== undefined)
+					expect({ type: "error", code: "not_found", clientId: reading.clientId });
 				else sends.push({ clientId: reading.clientId, text: reading.text, name });
+				break;
+			case "history":
+				expect(name === null ? { type: "error", code: "not_joined" } : { type: "history" });
+				break;
+			case "react":
+				// Only to ids no room reaches, too: the room holds no such message.
+				expect({ type: "error", code: name === null ? "not_joined" : "not_found" });
+				break;
+			case "read":
+				// The fuzzed room is in open mode, where `read` is signed mode's alone.
+				expect({ type: "error", code: name === null ? "not_joined" : "forbidden" });
 				break;
 		}
 	}
 	if (next !== answers.length) problems.push(`unexpected answers: ${describe(answers.slice(next))}`);
+	if (nextFromRoom !== roomAnswers.length)
+		problems.push(`unexpected answers of the room: ${describe(roomAnswers.slice(nextFromRoom))}`);
 	// The runtime answers pings itself until the Close is sent, so one sent after a frame that
 	// closes the connection may be answered too (on a shard, the Close waits for the room): at
 	// least one pong per ping the room took, never fewer (PROTOCOL.md, "Closing").
@@ -238,7 +266,7 @@ function checkWelcomeShape(problems: string[], welcome: WelcomeEvent): void {
 	if (!Array.isArray(members) || !members.every((m) => typeof m === "string") || !members.includes(name)) {
 		problems.push(`welcome members ${describe(members)} without ${describe(name)}`);
 	}
-	if (messageCap !== 50) problems.push(`welcome messageCap ${messageCap}`);
+	if (messageCap !== 2_000) problems.push(`welcome messageCap ${messageCap}`);
 }
 
 /** Checks a plain connection: its own frames relayed back to it in order (cut to the cap), pongs, the Close. */

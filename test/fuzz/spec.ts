@@ -6,8 +6,14 @@
 
 /** Longest name, in code points (PROTOCOL.md, "Names"). */
 const MAX_NAME = 32;
-/** `MESSAGE_CAP` as shipped in wrangler.toml. */
+/** `MESSAGE_CAP` as shipped in wrangler.toml: what a plain client's text is cut to. */
 export const MESSAGE_CAP = 50;
+/** `RICH_MESSAGE_CAP` as shipped in wrangler.toml: the longest rich text. */
+export const RICH_MESSAGE_CAP = 2_000;
+/** Largest `history` page (PROTOCOL.md, "History"). */
+const PAGE_MAX = 100;
+/** Largest id a message may have (an integer up to 2^53 - 1). */
+const MAX_ID = 2 ** 53 - 1;
 /** `MAX_FRAME_BYTES` as shipped in wrangler.toml. */
 export const MAX_FRAME_BYTES = 16_384;
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -17,9 +23,22 @@ const RGI_EMOJI = new RegExp("\\p{RGI_Emoji}", "gv");
 /** A rich text frame as the document reads it. */
 export type Reading =
 	| { kind: "hello"; name: string; since: number | undefined }
-	| { kind: "send"; clientId: string; text: string }
+	| { kind: "send"; clientId: string; text: string; replyTo: number | undefined }
 	| { kind: "typing" }
+	| { kind: "history"; before: number | undefined; after: number | undefined }
+	| { kind: "react"; id: number }
+	| { kind: "read" }
 	| { kind: "error"; code: string; clientId?: string };
+
+/** Whether a value is an id as PROTOCOL.md has them: an integer, from `min`, at most 2^53 - 1. */
+const isId = (value: unknown, min = 1): value is number =>
+	typeof value === "number" && Number.isInteger(value) && value >= min && value <= MAX_ID;
+
+/** Whether `text` is exactly one emoji of Unicode's RGI list. */
+function oneEmoji(text: string): boolean {
+	const matches = text.match(RGI_EMOJI);
+	return matches !== null && matches.length === 1 && matches[0] === text;
+}
 
 const count = (text: string) => [...text].length;
 
@@ -58,9 +77,28 @@ export function readFrame(frame: string): Reading {
 		if (typeof event.text !== "string") return { kind: "error", code: "bad_text", clientId };
 		const text = event.text.toWellFormed();
 		if (text.trim() === "") return { kind: "error", code: "bad_text", clientId };
-		if (count(text) > MESSAGE_CAP) return { kind: "error", code: "text_too_long", clientId };
-		return { kind: "send", clientId, text };
+		if (count(text) > RICH_MESSAGE_CAP) return { kind: "error", code: "text_too_long", clientId };
+		const replyTo = event.replyTo;
+		if (replyTo === undefined || replyTo === null) return { kind: "send", clientId, text, replyTo: undefined };
+		return isId(replyTo) ? { kind: "send", clientId, text, replyTo } : { kind: "error", code: "bad_event", clientId };
 	}
+	if (event.type === "history") {
+		const { before, after, limit } = event;
+		if ((before === undefined) === (after === undefined)) return { kind: "error", code: "bad_event" };
+		if (before !== undefined && !isId(before)) return { kind: "error", code: "bad_event" };
+		if (after !== undefined && !isId(after, 0)) return { kind: "error", code: "bad_event" };
+		// A `limit` of null is no limit given (the default), as `since: null` is no `since`.
+		const pageSize = limit ?? 1;
+		if (!(Number.isInteger(pageSize) && (pageSize as number) >= 1 && (pageSize as number) <= PAGE_MAX))
+			return { kind: "error", code: "bad_event" };
+		return { kind: "history", before: before as number | undefined, after: after as number | undefined };
+	}
+	if (event.type === "react") {
+		if (!isId(event.id) || typeof event.on !== "boolean") return { kind: "error", code: "bad_event" };
+		if (typeof event.emoji !== "string" || !oneEmoji(event.emoji)) return { kind: "error", code: "bad_emoji" };
+		return { kind: "react", id: event.id };
+	}
+	if (event.type === "read") return isId(event.id, 0) ? { kind: "read" } : { kind: "error", code: "bad_event" };
 	return { kind: "error", code: "unknown_type" };
 }
 

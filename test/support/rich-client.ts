@@ -1,6 +1,8 @@
 /**
  * An edgechat.v1 client for the loopback tests, built on the `ws` package: joins with a name,
- * collects every event (batches unpacked), and waits on events, never on timers.
+ * collects every event (batches unpacked), and waits on events, never on timers. After a welcome
+ * that says `more` it catches up as PROTOCOL.md ("History") says: `history` pages after the last
+ * entry it has, up to the welcome's `latestId`, with live log events held until then.
  */
 import type { ChatMessage, ServerEvent, SingleServerEvent, WelcomeEvent } from "../../src/wire/protocol.ts";
 import { SUBPROTOCOL } from "../../src/wire/protocol.ts";
@@ -28,10 +30,27 @@ export async function joinRich(url: string, name: string, since?: number): Promi
 	const messages: ChatMessage[] = [];
 	const waits = conditionWaits();
 	let welcome: WelcomeEvent | undefined;
+	/** While catching up: the id to reach, and the live log events held meanwhile. */
+	let catchUp: { upTo: number; held: SingleServerEvent[] } | null = null;
+	const pageAfter = (after: number) => client.socket.send(JSON.stringify({ type: "history", after, limit: 100 }));
 	const onEvent = (event: SingleServerEvent) => {
 		if (event.type === "welcome") {
 			welcome = event;
 			for (const entry of event.history) if (!("kind" in entry)) messages.push(entry);
+			if (event.more) {
+				catchUp = { upTo: event.latestId, held: [] };
+				pageAfter(event.history.at(-1)?.id ?? since ?? 0);
+			}
+		} else if (catchUp && ["message", "edit", "delete", "reactions"].includes(event.type)) {
+			catchUp.held.push(event);
+		} else if (catchUp && event.type === "history" && event.after !== undefined) {
+			const { upTo, held } = catchUp;
+			const owed = event.entries.filter((entry) => entry.id <= upTo);
+			for (const entry of owed) if (!("kind" in entry)) messages.push(entry);
+			const reached = owed.at(-1)?.id ?? event.after;
+			if (reached < upTo && event.more) return pageAfter(reached);
+			catchUp = null;
+			for (const live of held) onEvent(live);
 		} else {
 			events.push(event);
 			if (event.type === "message") messages.push(event);

@@ -85,17 +85,20 @@ describe("history", () => {
 		expect(bob.welcome.gap).toBe(false);
 	});
 
-	it("keeps at most 1,000 messages (HISTORY_RETENTION), dropping the oldest, and reports a gap on resume past them", async () => {
+	it("keeps at most 10,000 messages (HISTORY_RETENTION), dropping the oldest; a resume past them gets a gap and the newest", async () => {
 		const room = freshRoom();
 		const alice = await connectRich(room, "alice");
-		for (let i = 1; i < 1005; i++) alice.send({ type: "send", clientId: `r${i}`, text: `r${i}` });
-		await alice.say("r1005", "r1005");
-		expect(await inRoom(room, (r) => r.storedMessageCount())).toBe(1000);
+		for (let i = 1; i < 10_005; i++) alice.send({ type: "send", clientId: `r${i}`, text: `r${i}` });
+		await alice.say("r10005", "r10005");
+		expect(await inRoom(room, (r) => r.storedMessageCount())).toBe(10_000);
 		const bob = await connectRich(room, "bob", 2);
+		// The gap is said, and the welcome is that of a fresh join: the newest HISTORY_REPLAY (50).
 		expect(bob.welcome.gap).toBe(true);
-		expect(bob.welcome.history).toHaveLength(1000);
-		expect(bob.welcome.history[0]?.id).toBe(6);
-		expect(bob.welcome.history.at(-1)?.id).toBe(1005);
+		expect(bob.welcome.history.map((entry) => entry.id)).toEqual(Array.from({ length: 50 }, (_, i) => 9_956 + i));
+		expect(bob.welcome.more).toBeUndefined();
+		// Scroll-back reaches the oldest retained message, and no further.
+		bob.send({ type: "history", before: 7, limit: 100 });
+		expect(await bob.nextOf("history")).toMatchObject({ before: 7, entries: [{ id: 6 }], more: false });
 	});
 
 	it("reports a gap, with the newest messages, when since is newer than anything the room has", async () => {
@@ -198,7 +201,7 @@ describe("eviction", () => {
 		expect(await inRoom(room, (r) => r.memberNames())).toEqual(["alice", "bob"]);
 		await evictDurableObject(stub);
 		const carol = await connectRich(room, "carol", 0);
-		expect(carol.welcome.history.map((m) => [m.id, m.name, textOf(m)])).toEqual([
+		expect(carol.welcome.history.map((m) => [m.id, "name" in m ? m.name : null, textOf(m)])).toEqual([
 			[1, "alice", "one"],
 			[2, "bob", "two"],
 		]);
@@ -336,7 +339,7 @@ describe("bad input on a rich connection", () => {
 		["an unknown type", '{"type":"shout","text":"x"}', "unknown_type"],
 		["a numeric text", '{"type":"send","clientId":"a","text":5}', "bad_text"],
 		["an empty text", '{"type":"send","clientId":"a","text":"  "}', "bad_text"],
-		["an oversize text", JSON.stringify({ type: "send", clientId: "a", text: "x".repeat(51) }), "text_too_long"],
+		["an oversize text", JSON.stringify({ type: "send", clientId: "a", text: "x".repeat(2_001) }), "text_too_long"],
 		["a bad clientId", '{"type":"send","clientId":"no spaces allowed","text":"x"}', "bad_event"],
 		["a second hello", '{"type":"hello","name":"again"}', "already_joined"],
 		["a binary frame", new Uint8Array([1, 2]).buffer, "binary_unsupported"],

@@ -121,8 +121,12 @@ describe("edits and deletes", () => {
 			["message", ""],
 			["delete", null],
 		]);
+		// A late joiner gets the messages as they stand now: the edit applied, the deleted one empty.
 		const late = await signedIn(room, "u-cat");
-		expect(late.welcome.history.map((entry) => entry.id)).toEqual([1, 2, 3, 4]);
+		expect(late.welcome.history).toMatchObject([
+			{ id: 1, text: "one, edited", edited: true },
+			{ id: 3, text: "", deleted: true },
+		]);
 		expect(late.welcome.latestId).toBe(4);
 	});
 
@@ -198,6 +202,7 @@ describe("kicks and bans", () => {
 						role: "member",
 						text: "still here",
 						clientId: "e1",
+						replyTo: null,
 					},
 				],
 			}),

@@ -1,0 +1,30 @@
+/**
+ * Read positions (signed mode): how far each user has read the room, by log id, kept in the
+ * room's SQLite so it follows the user from one device to another. A `read` only ever moves a
+ * user's position forward; a welcome tells the user where it stands (`readUpTo`).
+ */
+
+/** The room's read positions. */
+export class Reads {
+	readonly #sql: SqlStorage;
+
+	/** Opens (creating if needed) the room's read positions. */
+	constructor(sql: SqlStorage) {
+		this.#sql = sql;
+		sql.exec("CREATE TABLE IF NOT EXISTS reads (user_id TEXT PRIMARY KEY, id INTEGER NOT NULL)");
+	}
+
+	/** User `userId` has read up to `id` (never past `latestId`, the newest id there is). */
+	read(userId: string, id: number, latestId: number): void {
+		this.#sql.exec(
+			"INSERT INTO reads (user_id, id) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET id = max(id, excluded.id)",
+			userId,
+			Math.min(id, latestId),
+		);
+	}
+
+	/** Where `userId` has read up to (0: nowhere yet). */
+	upTo(userId: string): number {
+		return this.#sql.exec<{ id: number }>("SELECT id FROM reads WHERE user_id = ?", userId).toArray()[0]?.id ?? 0;
+	}
+}
