@@ -9,6 +9,7 @@
  */
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
+import { reactionStorm } from "./reaction-storm.ts";
 
 export type Mode = "plain" | "rich";
 
@@ -56,7 +57,9 @@ export type Job =
 	| { kind: "crowdOpen"; url: string; room: string; members: number; senderEvery: number; parallel: number }
 	/** The held room's senders send `rate` messages a second (all together) for `seconds`, timed as in a fan-out. */
 	| { kind: "crowdSend"; room: string; rate: number; seconds: number }
-	| { kind: "crowdClose"; room: string };
+	| { kind: "crowdClose"; room: string }
+	/** A reaction storm (bench/reaction-storm.ts): `members` rich clients each react to one message within `seconds`. */
+	| { kind: "reactionStorm"; url: string; members: number; seconds: number };
 
 /** What a fan-out job measured. */
 export interface FanoutResult {
@@ -564,6 +567,12 @@ process.on("message", async (job: Job) => {
 		else if (job.kind === "crowdOpen") result = await crowdOpen(job);
 		else if (job.kind === "crowdSend") result = await crowdSend(job);
 		else if (job.kind === "crowdClose") result = crowdClose(job);
+		else if (job.kind === "reactionStorm")
+			result = await reactionStorm(
+				roomUrl(job.url, `reactions-${process.pid}-${Date.now()}`),
+				job.members,
+				job.seconds,
+			);
 		else {
 			for (const ws of held) ws.terminate();
 			held = [];

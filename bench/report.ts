@@ -88,6 +88,7 @@ function table(summary: Summary[], measured: Measured): string {
 		),
 		"",
 		...(measured.heap ? heapRows(measured.heap) : []),
+		...(measured.reactions ? reactionRows(measured.reactions) : []),
 		"| server | reconnect storm: clients | all back (s) | reconnects/s | all caught up (s) | messages lost | duplicated |",
 		"| --- | --- | --- | --- | --- | --- | --- |",
 		...measured.storm.map(
@@ -95,6 +96,16 @@ function table(summary: Summary[], measured: Measured): string {
 				`| ${s.server} | ${s.clients} | ${(s.reconnectMs / 1000).toFixed(1)} | ${Math.round((s.clients * 1000) / s.reconnectMs)} | ${(s.catchUpMs / 1000).toFixed(1)} | ${s.lost} | ${s.duplicated} |`,
 		),
 	].join("\n");
+}
+
+/** The reaction storm's table (bench/reaction-storm.ts). */
+function reactionRows(r: NonNullable<Measured["reactions"]>): string[] {
+	return [
+		"| reaction storm | members | frames per member (mean / max) | bytes per member | reactions events per member | log entries | all counted (s) | lost |",
+		"| --- | --- | --- | --- | --- | --- | --- | --- |",
+		`| ${r.server} | ${r.members} | ${r.framesPerMember.mean.toFixed(1)} / ${r.framesPerMember.max} | ${Math.round(r.bytesPerMember.mean)} | ${r.reactionEventsPerMember.mean.toFixed(1)} | ${r.logEntries} | ${(r.allCountedMs / 1000).toFixed(2)} | ${r.lost} |`,
+		"",
+	];
 }
 
 /** The isolate-heap table (bench/heap.ts), with the 128 MB limit's point of view beside resident memory. */

@@ -39,8 +39,8 @@ const RATES = process.argv
 	.split(",")
 	.map(Number);
 /**
- * `--only=fanout`, `--only=rooms`, `--only=slow`, `--only=storm`, `--only=hibernation`,
- * `--only=heap` or `--only=shards`: run just that scenario and write no results (for profiling one change;
+ * `--only=fanout`, `--only=rooms`, `--only=slow`, `--only=storm`, `--only=reactions`,
+ * `--only=hibernation`, `--only=heap` or `--only=shards`: run just that scenario and write no results (for profiling one change;
  * `shards` prints its table and starts only its own two servers).
  */
 const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice(7);

@@ -9,6 +9,7 @@ import { type HeapMeasured, heapScenario } from "./heap.ts";
 import type { FanoutResult, StallResult, StormResult } from "./load.ts";
 import { cpuSeconds, rssKiB } from "./measure.ts";
 import { type LoadGenerator, type Phase, type Server, type ShardServer, socketUrl, type Workerd } from "./processes.ts";
+import type { ReactionStormResult } from "./reaction-storm.ts";
 import { SHARD_OBJECTS } from "./settings.ts";
 
 /** Sustained = zero loss, no duplicates and p99 at most this (ms). */
@@ -22,7 +23,7 @@ export function log(line: string): void {
 export interface ScenarioOptions {
 	/** `--quick`: shorter steps, fewer rates, fewer connections, no hibernation. */
 	readonly quick: boolean;
-	/** `--only=fanout|rooms|slow|storm|hibernation|shards|heap`: just that scenario, and no results file. */
+	/** `--only=fanout|rooms|slow|storm|reactions|hibernation|shards|heap`: just that scenario, and no results file. */
 	readonly only: string | undefined;
 	/** `--rates=a,b,...`: the rates of the `--only` scenario (fan-out or rooms) instead of its ladder. */
 	readonly rates: number[] | undefined;
@@ -72,6 +73,8 @@ export interface Measured {
 	shards?: ShardComparison;
 	/** The isolate's heap per idle rich connection and while a reader stalls (bench/heap.ts). */
 	heap?: HeapMeasured;
+	/** A reaction storm on this tree's rich edgechat (bench/reaction-storm.ts). */
+	reactions?: ReactionStormResult & { server: string };
 }
 
 type Shape = { rooms: number; clients: number; senders: number };
@@ -274,6 +277,24 @@ slow consumer: 10 plain clients, 1 stops reading, 4 send 16 KiB x 50/s for ${sec
 		results.push({ ...result, server: server.label, serverGrowthKiB: growth });
 	}
 	return results;
+}
+
+/**
+ * A reaction storm: `members` rich clients in one room each react to one message at a random
+ * moment within a second. Reads frames and bytes per member and that every member ends with
+ * every reaction counted.
+ */
+async function reactionStormScenario(
+	load: LoadGenerator,
+	server: Server,
+	members: number,
+): Promise<NonNullable<Measured["reactions"]>> {
+	log(`\nreaction storm: ${members} rich clients each react to one message within 1 s`);
+	const result = await load.run<ReactionStormResult>({ kind: "reactionStorm", url: server.url, members, seconds: 1 });
+	log(
+		`  ${server.label.padEnd(26)} ${result.framesPerMember.mean.toFixed(1)} frames (max ${result.framesPerMember.max}) and ${Math.round(result.bytesPerMember.mean)} bytes per member, ${result.reactionEventsPerMember.mean.toFixed(1)} reactions events per member, ${result.logEntries} log entries; all counted in ${(result.allCountedMs / 1000).toFixed(2)} s; lost ${result.lost}`,
+	);
+	return { ...result, server: server.label };
 }
 
 /**
@@ -545,6 +566,12 @@ export async function runScenarios(
 			: [];
 	if (only === "storm") return undefined;
 
+	// 7b. A reaction storm, on this tree's rich edgechat (reactions are new: no baseline has them).
+	const rich = edgechat.find((server) => server.mode === "rich");
+	const reactions =
+		rich && (!only || only === "reactions") ? await reactionStormScenario(load, rich, quick ? 200 : 1_000) : undefined;
+	if (only === "reactions") return undefined;
+
 	// 8. Hibernation, full runs only.
 	const hibernated = !quick && (!only || only === "hibernation") ? await hibernation(load, workerd) : undefined;
 	if (only) return undefined;
@@ -564,5 +591,6 @@ export async function runScenarios(
 		...(hibernated ? { hibernation: hibernated } : {}),
 		shards,
 		...(heap ? { heap } : {}),
+		...(reactions ? { reactions } : {}),
 	};
 }

@@ -11,13 +11,17 @@
  * (moderation.js), and stays closed after a moderator's kick or ban.
  */
 import { connect, newClientId } from "./client/index.js";
+import { Composer, codePoints } from "./composer.js";
 import { BANNED_CLOSE_CODE, KICKED_CLOSE_CODE, MAX_ROOM_NAME_LENGTH, ROOM_NAME_CHARACTERS } from "./contract.js";
+import { concernsViewer } from "./message-view.js";
 import { MessageActions } from "./moderation.js";
+import { showReactions } from "./reactions.js";
 import { Timeline } from "./timeline.js";
 import { forgetToken, takeToken } from "./token.js";
+import { Unread } from "./unread.js";
 
 /**
- * @import { ChatMessage, RemovedEvent } from "../src/wire/protocol.ts"
+ * @import { ChatMessage, RemovedEvent, ReplyQuote } from "../src/wire/protocol.ts"
  * @import { Chat, ChatError } from "./client/index.js"
  */
 
@@ -46,7 +50,14 @@ const ui = {
 	messages: element("messages", HTMLOListElement),
 	chat: element("chat", HTMLElement),
 	composer: element("composer", HTMLFormElement),
-	input: element("message", HTMLInputElement),
+	input: element("message", HTMLTextAreaElement),
+	charCount: element("char-count", HTMLElement),
+	replyPreview: element("reply-preview", HTMLElement),
+	replyPreviewText: element("reply-preview-text", HTMLElement),
+	replyCancel: element("reply-cancel", HTMLButtonElement),
+	loadOlder: element("load-older", HTMLButtonElement),
+	historyStatus: element("history-status", HTMLElement),
+	notify: element("notify", HTMLButtonElement),
 	send: element("send", HTMLButtonElement),
 	composerNote: element("composer-note", HTMLElement),
 	composerNoteText: element("composer-note-text", HTMLElement),
@@ -89,11 +100,6 @@ function showState(state, text) {
 	ui.reconnect.hidden = state !== "waiting";
 }
 
-/** @param {string} text */
-function codePoints(text) {
-	return [...text].length;
-}
-
 /** @param {number} ms since the epoch */
 function when(ms) {
 	return new Date(ms).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -118,8 +124,7 @@ function setComposer(note, { rejoin = false } = {}) {
 	ui.composerNote.hidden = note === null;
 	ui.composerNoteText.textContent = note ?? "";
 	ui.rejoin.hidden = !rejoin;
-	if (note === null) ui.input.removeAttribute("aria-describedby");
-	else ui.input.setAttribute("aria-describedby", "composer-note-text");
+	ui.input.setAttribute("aria-describedby", note === null ? "char-count" : "composer-note-text");
 }
 
 class ChatPage {
@@ -143,7 +148,26 @@ class ChatPage {
 		},
 		ui.input,
 	);
-	#timeline = new Timeline(ui.messages, ui.chat, (item, message) => this.#actions.decorate(item, message));
+	#timeline = new Timeline(ui.messages, ui.chat, {
+		decorate: (item, message) => this.#decorate(item, message),
+		reactions: (item, message, reactions) => this.#showReactions(item, message, reactions),
+		quote: (replyTo) => void this.#goTo(replyTo.id),
+	});
+	#composer = new Composer(
+		{
+			form: ui.composer,
+			input: ui.input,
+			count: ui.charCount,
+			reply: ui.replyPreview,
+			replyText: ui.replyPreviewText,
+			replyCancel: ui.replyCancel,
+		},
+		() => this.#submit(),
+	);
+	/** @type {Unread} */ #unread;
+	/** Whether older messages remain to page back to (until a page says there are none). */
+	#olderRemain = true;
+	/** The page back being fetched, if one is. @type {Promise<void> | null} */ #paging = null;
 	/** Whether a message is this page's user's: by user id in signed mode, by name in open mode. */
 	#isMine = (/** @type {ChatMessage} */ message) =>
 		this.#chat.userId !== null ? message.userId === this.#chat.userId : message.name === this.#chat.name;
@@ -164,6 +188,12 @@ class ChatPage {
 		});
 		ui.rename.hidden = token !== null;
 		ui.myName.textContent = this.#chat.name || "…";
+		this.#unread = new Unread(room, {
+			divideBefore: (id) => this.#timeline.divideBefore(id),
+			report: (id) => {
+				if (this.#chat.userId !== null) this.#chat.read(id);
+			},
+		});
 		this.#listen();
 		ui.composer.addEventListener("submit", (event) => {
 			event.preventDefault();
@@ -173,6 +203,20 @@ class ChatPage {
 			if (ui.input.value === "") this.#chat.stopTyping();
 			else this.#chat.typing();
 		});
+		// Scroll-back: near the top of the list, or with the button (for the keyboard), the page
+		// before the oldest shown is fetched and added above, the reader's place kept.
+		ui.chat.addEventListener("scroll", () => {
+			if (ui.chat.scrollTop < 80) void this.#loadOlder();
+		});
+		ui.loadOlder.addEventListener("click", () => void this.#loadOlder());
+		// Notifications are asked for from a click, never on load.
+		if ("Notification" in window && Notification.permission === "default") {
+			ui.notify.hidden = false;
+			ui.notify.addEventListener("click", async () => {
+				await Notification.requestPermission();
+				ui.notify.hidden = true;
+			});
+		}
 		ui.reconnect.addEventListener("click", () => this.#chat.open());
 		ui.rejoin.addEventListener("click", () => {
 			this.#removed = false;
@@ -207,15 +251,27 @@ class ChatPage {
 			} else if (welcome.gap && resumed) {
 				this.#timeline.addNotice("Some messages from while you were away are no longer kept.");
 			}
+			this.#composer.cap = welcome.messageCap;
 			// A screen reader hears the live conversation, not a replay of the whole history.
 			ui.messages.setAttribute("aria-busy", "true");
 			this.#timeline.addEntries(welcome.history, this.#isMine);
 			ui.messages.setAttribute("aria-busy", "false");
+			if (!resumed) {
+				this.#olderRemain = welcome.history.length > 0;
+				ui.loadOlder.hidden = !this.#olderRemain;
+				/** @type {ChatMessage[]} */
+				const shown = [];
+				for (const entry of welcome.history) if (!("kind" in entry)) shown.push(entry);
+				this.#unread.welcomed(shown, welcome.readUpTo);
+			}
 		});
 		chat.on("message", (message) => {
 			this.#timeline.addEntries([message], this.#isMine);
 			this.#setTyping(message.name, false);
+			const mine = this.#isMine(message);
+			this.#unread.arrived(message, { mine, notify: !mine && concernsViewer(message, this.#viewer) });
 		});
+		chat.on("reactions", ({ target, reactions }) => this.#timeline.setReactions(target, reactions));
 		chat.on("edit", ({ type: _, ...entry }) => this.#timeline.addEntries([{ ...entry, kind: "edit" }], this.#isMine));
 		chat.on("delete", ({ type: _, ...entry }) =>
 			this.#timeline.addEntries([{ ...entry, kind: "delete" }], this.#isMine),
@@ -328,21 +384,116 @@ class ChatPage {
 	}
 
 	#submit() {
-		const text = ui.input.value;
+		const text = this.#composer.text;
 		if (text.trim() === "") return;
 		if (codePoints(text) > this.#chat.messageCap) {
 			this.#timeline.addNotice(`Messages can be at most ${this.#chat.messageCap} characters.`);
 			return;
 		}
 		const clientId = newClientId();
-		this.#timeline.addPending(clientId, this.#chat.name, text);
+		const replyTo = this.#composer.replyTo;
+		this.#timeline.addPending(clientId, this.#chat.name, text, replyTo);
 		// Offline, it waits (marked pending) and goes out when the room welcomes us back.
-		this.#chat.send(text, { clientId }).catch((/** @type {ChatError} */ error) => {
+		const options = replyTo ? { clientId, replyTo: replyTo.id } : { clientId };
+		this.#chat.send(text, options).catch((/** @type {ChatError} */ error) => {
 			this.#timeline.markFailed(clientId, error.message);
 		});
 		this.#chat.stopTyping();
-		ui.input.value = "";
-		ui.input.focus();
+		this.#composer.sent();
+	}
+
+	/** Who is looking, for reactions and mentions. */
+	get #viewer() {
+		return { name: this.#chat.name, userId: this.#chat.userId };
+	}
+
+	/** Whether this viewer may write (reply, react): not with a read-only token. */
+	get #canWrite() {
+		return this.#chat.role !== "readonly";
+	}
+
+	/**
+	 * What the viewer may do with a stored message as it is shown: reply (everyone who may write),
+	 * the moderation actions (signed mode), and its mark when it concerns the viewer.
+	 * @param {HTMLLIElement} item
+	 * @param {ChatMessage} message
+	 */
+	#decorate(item, message) {
+		if (concernsViewer(message, this.#viewer) && !this.#isMine(message)) item.classList.add("mentions-me");
+		if (this.#canWrite) {
+			const reply = document.createElement("button");
+			reply.type = "button";
+			reply.className = "link controls reply-button";
+			reply.textContent = "Reply";
+			reply.setAttribute("aria-label", `Reply to ${message.name}`);
+			reply.addEventListener("click", () => {
+				const chars = [...message.text];
+				const excerpt = chars.length > 100 ? `${chars.slice(0, 100).join("")}…` : message.text;
+				this.#composer.reply({ id: message.id, name: message.name, excerpt });
+			});
+			item.querySelector(".meta")?.append(" ", reply);
+		}
+		this.#actions.decorate(item, message);
+		if (!message.reactions) this.#showReactions(item, message, []);
+	}
+
+	/**
+	 * @param {HTMLLIElement} item
+	 * @param {ChatMessage} message
+	 * @param {import("../src/wire/protocol.ts").Reaction[]} reactions
+	 */
+	#showReactions(item, message, reactions) {
+		const box = item.querySelector(".reactions");
+		if (!(box instanceof HTMLElement)) return;
+		showReactions(box, reactions, {
+			viewer: this.#viewer,
+			canReact: this.#canWrite,
+			author: message.name,
+			toggle: (emoji, on) => {
+				if (!this.#chat.react(message.id, emoji, on)) this.#command(false);
+			},
+		});
+	}
+
+	/** Fetches the page before the oldest message shown and adds it above (one page at a time). */
+	#loadOlder() {
+		if (!this.#olderRemain || !this.#chat.joined) return Promise.resolve();
+		this.#paging ??= (async () => {
+			const before = this.#timeline.oldestId;
+			if (before === null) {
+				this.#olderRemain = false;
+				return;
+			}
+			ui.historyStatus.textContent = "Loading earlier messages…";
+			try {
+				const page = await this.#chat.history({ before, limit: 50 });
+				/** @type {ChatMessage[]} */
+				const messages = [];
+				for (const entry of page.entries) if (!("kind" in entry)) messages.push(entry);
+				this.#timeline.prepend(messages, this.#isMine);
+				this.#olderRemain = page.more;
+				ui.historyStatus.textContent = page.more ? "" : "This is the beginning of the conversation.";
+			} catch {
+				ui.historyStatus.textContent = "Could not load earlier messages; try again.";
+			} finally {
+				ui.loadOlder.hidden = !this.#olderRemain;
+				this.#paging = null;
+			}
+		})();
+		return this.#paging;
+	}
+
+	/**
+	 * Goes to message `id` (a reply's quote was followed), paging back until it is shown.
+	 * @param {number} id
+	 */
+	async #goTo(id) {
+		while (!this.#timeline.has(id) && this.#olderRemain && (this.#timeline.oldestId ?? 0) > id) {
+			const before = this.#timeline.oldestId;
+			await this.#loadOlder();
+			if (this.#timeline.oldestId === before) break;
+		}
+		if (!this.#timeline.focusMessage(id)) this.#timeline.addNotice("That message is no longer in this room.");
 	}
 
 	/**

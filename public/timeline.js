@@ -1,26 +1,33 @@
 // @ts-check
 /**
  * The message list: stored messages in id order with day separators and times, and below them
- * the sender's own messages still on their way (optimistic copies with a pending mark). Edits
- * and deletes (signed mode) change a shown message in place: its new text with an "(edited)"
- * mark, or "message deleted" where it was. Every message is rendered with `textContent`: a
- * message is text, never markup.
+ * the sender's own messages still on their way (optimistic copies with a pending mark). Live
+ * messages are added at the end; a page of older ones (scroll-back) is added at the top without
+ * moving what the reader is looking at. Edits and deletes (signed mode) change a shown message in
+ * place: its new text with an "(edited)" mark, or "message deleted" where it was. A "New
+ * messages" divider can mark where the reader left off. Each message is built by message-view.js,
+ * which sets everything a user wrote as text, never as markup.
  */
 
-/** @import { ChatMessage, LogEntry } from "../src/wire/protocol.ts" */
+import { messageItem } from "./message-view.js";
+
+/** @import { ChatMessage, LogEntry, Reaction, ReplyQuote } from "../src/wire/protocol.ts" */
 
 /**
- * Called for each stored message as it is first shown, to add what the viewer may do with it.
- * @typedef {(item: HTMLLIElement, message: ChatMessage) => void} Decorate
+ * What the page adds to a stored message as it is first shown: what the viewer may do with it,
+ * and its reactions (`reactions`, also called again when they change).
+ * @typedef {object} Hooks
+ * @property {(item: HTMLLIElement, message: ChatMessage) => void} decorate
+ * @property {(item: HTMLLIElement, message: ChatMessage, reactions: Reaction[]) => void} reactions
+ * @property {(replyTo: ReplyQuote) => void} quote a reply's quote was activated
  */
 
 /** What a deleted message shows instead of its text. */
 export const DELETED_TEXT = "message deleted";
 
-/** Oldest messages are dropped from the page past this many, so a long session stays light. */
-const MAX_RENDERED = 500;
+/** Past this many messages the oldest are dropped while the reader follows the live end. */
+const MAX_RENDERED = 2_000;
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dayFormat = new Intl.DateTimeFormat(undefined, {
 	weekday: "long",
 	day: "numeric",
@@ -42,61 +49,44 @@ function dayLabel(date) {
 	return dayFormat.format(date);
 }
 
-/**
- * Builds one message item.
- * @param {{ name: string, text: string, ts: number | null, mine: boolean }} message
- */
-function messageItem({ name, text, ts, mine }) {
-	const item = document.createElement("li");
-	item.className = mine ? "message mine" : "message";
-	const meta = document.createElement("div");
-	meta.className = "meta";
-	const author = document.createElement("span");
-	author.className = "author";
-	author.textContent = name;
-	meta.append(author);
-	if (ts !== null) {
-		const time = document.createElement("time");
-		time.dateTime = new Date(ts).toISOString();
-		time.textContent = timeFormat.format(ts);
-		meta.append(" ", time);
-	}
-	const body = document.createElement("p");
-	body.className = "text";
-	body.textContent = text;
-	item.append(meta, body);
-	return item;
-}
-
 /** The rendered conversation of one room. */
 export class Timeline {
 	/** @type {HTMLOListElement} */ #list;
 	/** @type {HTMLElement} */ #scroller;
+	/** @type {Hooks | null} */ #hooks;
 	/** Ids already handled: a replayed or repeated entry is never applied twice. */
 	#seen = new Set();
-	/** Stored messages on the page by id, for edits and deletes. @type {Map<number, HTMLLIElement>} */
+	/** Stored messages on the page by id, with what they were built from. @type {Map<number, { item: HTMLLIElement, message: ChatMessage }>} */
 	#items = new Map();
-	/** @type {Decorate} */ #decorate;
 	/** Pending items by clientId. @type {Map<string, HTMLLIElement>} */
 	#pending = new Map();
-	#lastDay = "";
 
 	/**
 	 * @param {HTMLOListElement} list
 	 * @param {HTMLElement} scroller the element that scrolls
-	 * @param {Decorate} [decorate]
+	 * @param {Hooks} [hooks]
 	 */
-	constructor(list, scroller, decorate = () => {}) {
+	constructor(list, scroller, hooks) {
 		this.#list = list;
 		this.#scroller = scroller;
-		this.#decorate = decorate;
+		this.#hooks = hooks ?? null;
+	}
+
+	/** The oldest stored message shown (what to page back from), or `null`. */
+	get oldestId() {
+		const first = this.#list.querySelector("li.message[data-id]");
+		return first instanceof HTMLLIElement ? Number(first.dataset.id) : null;
+	}
+
+	/** Whether message `id` is shown. @param {number} id */
+	has(id) {
+		return this.#items.has(id);
 	}
 
 	/**
-	 * Applies log entries (history or live) in id order: shows new messages, replacing the
-	 * pending copy of any that this page sent, and applies edits and deletes to the messages
-	 * shown (those of messages not shown, older than the replayed window, change nothing).
-	 * Entries already handled are skipped.
+	 * Applies log entries (history or live) in id order: shows new messages at the end,
+	 * replacing the pending copy of any that this page sent, and applies edits, deletes and
+	 * reactions to the messages shown. Entries already handled are skipped.
 	 * @param {LogEntry[]} entries
 	 * @param {(message: ChatMessage) => boolean} isMine whether a message is this page's user's
 	 */
@@ -105,41 +95,112 @@ export class Timeline {
 		for (const entry of [...entries].sort((a, b) => a.id - b.id)) {
 			if (this.#seen.has(entry.id)) continue;
 			this.#seen.add(entry.id);
-			if (!("kind" in entry)) this.#addMessage(entry, isMine(entry));
+			if (!("kind" in entry)) this.#insert(entry, isMine(entry), "end");
 			else if (entry.kind === "edit") this.#edit(entry.target, entry.text);
-			else this.#delete(entry.target);
+			else if (entry.kind === "delete") this.#delete(entry.target);
+			else this.setReactions(entry.target, entry.reactions);
 		}
-		this.#trim();
-		if (stick) this.#scrollToEnd();
+		if (stick) {
+			this.#trim();
+			this.#scrollToEnd();
+		}
 	}
 
 	/**
+	 * Adds a page of older messages (as they stand now) above the oldest shown, keeping what the
+	 * reader looks at where it is on the screen.
+	 * @param {ChatMessage[]} messages oldest first
+	 * @param {(message: ChatMessage) => boolean} isMine
+	 */
+	prepend(messages, isMine) {
+		const before = this.#scroller.scrollHeight;
+		const top = this.#scroller.scrollTop;
+		const first = this.#list.querySelector("li.message[data-id], li.pending");
+		for (const message of messages) {
+			if (this.#seen.has(message.id)) continue;
+			this.#seen.add(message.id);
+			this.#insert(message, isMine(message), first);
+		}
+		this.#scroller.scrollTop = top + (this.#scroller.scrollHeight - before);
+	}
+
+	/**
+	 * Shows message `target`'s reactions as they now stand.
+	 * @param {number} target
+	 * @param {Reaction[]} reactions
+	 */
+	setReactions(target, reactions) {
+		const shown = this.#items.get(target);
+		if (!shown || shown.item.classList.contains("deleted")) return;
+		shown.message = { ...shown.message, reactions };
+		this.#hooks?.reactions(shown.item, shown.message, reactions);
+	}
+
+	/**
+	 * Brings message `id` into view and gives it focus (a reply's quote was followed).
+	 * @param {number} id
+	 * @returns {boolean} whether it is shown
+	 */
+	focusMessage(id) {
+		const item = this.#items.get(id)?.item;
+		if (!item) return false;
+		item.tabIndex = -1;
+		item.scrollIntoView({ block: "center" });
+		item.focus({ preventScroll: true });
+		item.classList.add("highlight");
+		setTimeout(() => item.classList.remove("highlight"), 2_000);
+		return true;
+	}
+
+	/**
+	 * Puts the "New messages" divider before message `id` (one at a time; 0 removes it).
+	 * @param {number} id
+	 */
+	divideBefore(id) {
+		this.#list.querySelector("li.divider")?.remove();
+		const item = this.#items.get(id)?.item;
+		if (!item) return;
+		// An item like every child of the list; the separator is inside it, named for screen readers.
+		const divider = document.createElement("li");
+		divider.className = "divider";
+		const line = document.createElement("span");
+		line.setAttribute("role", "separator");
+		line.setAttribute("aria-label", "New messages");
+		line.textContent = "New messages";
+		divider.append(line);
+		const day = item.previousElementSibling?.classList.contains("day") ? item.previousElementSibling : item;
+		this.#list.insertBefore(divider, day);
+	}
+
+	/**
+	 * Shows one stored message before `next` (or at the end), with the day's heading before it
+	 * when the message before it is from another day, and without a repeated heading after it.
 	 * @param {ChatMessage} message
 	 * @param {boolean} mine
+	 * @param {Element | null | "end"} where before which element (`end`: after every stored one)
 	 */
-	#addMessage(message, mine) {
+	#insert(message, mine, where) {
 		if (message.clientId !== null) {
 			this.#pending.get(message.clientId)?.remove();
 			this.#pending.delete(message.clientId);
 		}
-		const date = new Date(message.ts);
-		if (dayKey(date) !== this.#lastDay) {
-			this.#lastDay = dayKey(date);
-			// A list item like the messages (a list holds only items), titled by a heading: a
-			// screen reader announces the day and can jump from day to day.
-			const day = document.createElement("li");
-			day.className = "day";
-			const heading = document.createElement("h2");
-			heading.className = "day-title";
-			heading.textContent = dayLabel(date);
-			day.append(heading);
-			this.#list.insertBefore(day, this.#firstPending());
-		}
-		const item = messageItem({ ...message, mine });
+		// Stored messages go above the pending ones (taken out just above when this is one of them).
+		const next = where === "end" ? this.#firstPending() : where;
+		const day = dayKey(new Date(message.ts));
+		const item = messageItem({ ...message, mine }, (replyTo) => this.#hooks?.quote(replyTo));
 		item.dataset.id = String(message.id);
-		this.#list.insertBefore(item, this.#firstPending());
-		this.#items.set(message.id, item);
-		this.#decorate(item, message);
+		item.dataset.day = day;
+		const previous = previousMessage(next, this.#list);
+		if (previous?.dataset.day !== day) this.#list.insertBefore(dayHeading(message.ts, day), next);
+		this.#list.insertBefore(item, next);
+		const following = nextMessage(item);
+		// The next message's heading is this day's too: it now follows this message, not its own.
+		if (following?.dataset.day === day && following.previousElementSibling?.classList.contains("day")) {
+			following.previousElementSibling.remove();
+		}
+		this.#items.set(message.id, { item, message });
+		this.#hooks?.decorate(item, message);
+		if (message.reactions) this.#hooks?.reactions(item, message, message.reactions);
 		// From a welcome or a history page, a message comes as it stands now.
 		if (message.deleted) this.#delete(message.id);
 		else if (message.edited) this.#edit(message.id, message.text);
@@ -151,8 +212,9 @@ export class Timeline {
 	 * @param {string} text
 	 */
 	#edit(target, text) {
-		const item = this.#items.get(target);
-		if (!item || item.classList.contains("deleted")) return;
+		const shown = this.#items.get(target);
+		if (!shown || shown.item.classList.contains("deleted")) return;
+		const { item } = shown;
 		const body = item.querySelector(".text");
 		if (body) body.textContent = text;
 		if (!item.querySelector(".edited")) {
@@ -164,15 +226,15 @@ export class Timeline {
 	}
 
 	/**
-	 * Shows "message deleted" in message `target`'s place, without its actions.
+	 * Shows "message deleted" in message `target`'s place, without its actions or reactions.
 	 * @param {number} target
 	 */
 	#delete(target) {
-		const item = this.#items.get(target);
+		const item = this.#items.get(target)?.item;
 		if (!item) return;
 		const hadFocus = item.contains(document.activeElement);
 		item.classList.add("deleted");
-		for (const gone of item.querySelectorAll(".edited, .actions, .edit-form")) gone.remove();
+		for (const gone of item.querySelectorAll(".edited, .actions, .edit-form, .controls, .reactions > *")) gone.remove();
 		const body = item.querySelector(".text");
 		if (body instanceof HTMLElement) {
 			body.hidden = false;
@@ -190,7 +252,6 @@ export class Timeline {
 		for (const item of [...this.#list.children]) if (!item.classList.contains("pending")) item.remove();
 		this.#seen.clear();
 		this.#items.clear();
-		this.#lastDay = "";
 	}
 
 	/**
@@ -198,9 +259,10 @@ export class Timeline {
 	 * @param {string} clientId
 	 * @param {string} name
 	 * @param {string} text
+	 * @param {ReplyQuote | null} replyTo
 	 */
-	addPending(clientId, name, text) {
-		const item = messageItem({ name, text, ts: null, mine: true });
+	addPending(clientId, name, text, replyTo = null) {
+		const item = messageItem({ name, text, ts: null, mine: true, ...(replyTo ? { replyTo } : {}) });
 		item.classList.add("pending");
 		item.dataset.clientId = clientId;
 		const state = document.createElement("span");
@@ -253,12 +315,55 @@ export class Timeline {
 		this.#scroller.scrollTop = this.#scroller.scrollHeight;
 	}
 
+	/** Drops the oldest messages past `MAX_RENDERED` (scroll-back brings them again). */
 	#trim() {
-		while (this.#list.childElementCount > MAX_RENDERED) {
+		while (this.#items.size > MAX_RENDERED) {
 			const first = this.#list.firstElementChild;
 			if (!first || first.classList.contains("pending")) break;
 			first.remove();
-			if (first instanceof HTMLLIElement && first.dataset.id) this.#items.delete(Number(first.dataset.id));
+			if (first instanceof HTMLLIElement && first.dataset.id) {
+				this.#items.delete(Number(first.dataset.id));
+				this.#seen.delete(Number(first.dataset.id));
+			}
 		}
 	}
+}
+
+/** A day's heading, as a list item (a list holds only items) titled by a heading. */
+function dayHeading(/** @type {number} */ ts, /** @type {string} */ day) {
+	const item = document.createElement("li");
+	item.className = "day";
+	item.dataset.day = day;
+	const heading = document.createElement("h2");
+	heading.className = "day-title";
+	heading.textContent = dayLabel(new Date(ts));
+	item.append(heading);
+	return item;
+}
+
+/**
+ * The last stored message before `next` (or before the end).
+ * @param {Element | null} next
+ * @param {HTMLOListElement} list
+ * @returns {HTMLLIElement | null}
+ */
+function previousMessage(next, list) {
+	let at = next ? next.previousElementSibling : list.lastElementChild;
+	while (at && !(at instanceof HTMLLIElement && at.classList.contains("message") && at.dataset.id)) {
+		at = at.previousElementSibling;
+	}
+	return at;
+}
+
+/**
+ * The next stored message after `item`.
+ * @param {Element} item
+ * @returns {HTMLLIElement | null}
+ */
+function nextMessage(item) {
+	let at = item.nextElementSibling;
+	while (at && !(at instanceof HTMLLIElement && at.classList.contains("message") && at.dataset.id)) {
+		at = at.nextElementSibling;
+	}
+	return at;
 }

@@ -1,6 +1,8 @@
 /**
  * `npm run screenshot`: renders the chat page with a short conversation in headless Chromium
- * (phone-sized and desktop-sized) and writes docs/screenshot.png for the README.
+ * (phone-sized and desktop-sized): a multi-line message with a link, a mention, a reply with its
+ * quote, reactions, someone typing. Writes docs/screenshot.png and docs/screenshot-phone.png for
+ * the README.
  */
 import path from "node:path";
 import { launchChromium } from "../test/support/browser.ts";
@@ -18,16 +20,31 @@ try {
 		await page.waitForFunction(`document.getElementById("my-name").textContent === ${JSON.stringify(name)}`);
 		return page;
 	};
-	const desktop = await open("Ada", 900, 560);
-	const phone = await open("Grace", 390, 700);
-	const lines = ["Hi! Is anyone here?", "Yes, hello from the edge!", "<b>HTML</b> shows up as text", "Nice and fast."];
-	for (const [i, line] of lines.entries()) {
-		const page = i % 2 ? phone : desktop;
+	const desktop = await open("Ada", 900, 640);
+	const phone = await open("Grace", 390, 760);
+	const stored = (text: string) => desktop.locator("li[data-id]").filter({ hasText: text });
+	const say = async (page: typeof desktop, line: string) => {
 		const input = page.getByRole("textbox", { name: "Message" });
 		await input.fill(line);
 		await input.press("Enter");
-		await desktop.locator("li[data-id]").filter({ hasText: line }).waitFor();
+		await stored(line.split("\n")[0] as string).waitFor();
+	};
+	await say(desktop, "Hi! Is anyone here?");
+	await say(phone, "Yes, hello from the edge!\nThe notes are at https://example.com/notes");
+	await say(desktop, "@Grace thanks, <b>HTML</b> shows up as text");
+	// Grace answers Ada's first message, and both react.
+	await phone
+		.locator("li[data-id]")
+		.filter({ hasText: "Is anyone here" })
+		.getByRole("button", { name: "Reply to Ada" })
+		.click();
+	await say(phone, "Replies quote what they answer.");
+	for (const page of [phone, desktop]) {
+		const message = page.locator("li[data-id]").filter({ hasText: "Replies quote" });
+		await message.getByRole("button", { name: "React to Grace's message" }).click();
+		await message.getByRole("button", { name: "React 🎉" }).click();
 	}
+	await stored("Replies quote").getByRole("button", { name: /🎉 2/ }).waitFor();
 	await phone.getByRole("textbox", { name: "Message" }).fill("Typing a reply");
 	await desktop.getByText("Grace is typing…").waitFor();
 	await phone.screenshot({ path: path.join(ROOT, "docs/screenshot-phone.png") });

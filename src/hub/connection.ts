@@ -39,6 +39,8 @@ export class Connection {
 	#lastFrameAt = 0;
 	/** When its last typing notice was passed on (ms; typing is ephemeral, so memory only). */
 	#lastTypingAt = 0;
+	/** When its last read position was passed on (ms; memory only: the next one is taken after a wake). */
+	#lastReadAt = 0;
 	/** A plain client's frames over its allowance, oldest first (the release timer keeps the object awake). */
 	#held: (string | ArrayBuffer)[] = [];
 	/** While it waits for its welcome: the answers to what it sent meanwhile, to follow the welcome. */
@@ -159,6 +161,13 @@ export class Connection {
 	mayType(now: number, interval: number): boolean {
 		if (now - this.#lastTypingAt < interval) return false;
 		this.#lastTypingAt = now;
+		return true;
+	}
+
+	/** Whether a read position of it goes on at `now` (at most once per `interval`); if so, counted. */
+	mayRead(now: number, interval: number): boolean {
+		if (now - this.#lastReadAt < interval) return false;
+		this.#lastReadAt = now;
 		return true;
 	}
 

@@ -35,6 +35,9 @@ export type Received =
 	| { readonly kind: "close"; readonly from: Connection; readonly code: number; readonly reason: string }
 	| { readonly kind: "held"; readonly releaseInMs: number };
 
+/** A connection's `read` positions reach the room at most this often (half the interval clients keep). */
+export const READ_INTERVAL_MS = 1_000;
+
 /** What a frame from a connection that floods comes to. */
 export function flooding(connection: Connection, config: Config): Received {
 	logEvent("flood_closed", { mode: connection.mode, limit: config.rateLimitMessages });
@@ -76,6 +79,13 @@ export class Intake {
 		const event = parsed?.ok ? parsed.event : null;
 		if (event?.type === "typing" && connection.name !== null && identity?.role !== "readonly") {
 			return connection.mayType(Date.now(), TYPING_INTERVAL_MS) ? { kind: "typing", ...connection.actor } : null;
+		}
+		if (event?.type === "read" && connection.name !== null && identity !== null) {
+			// A read position is not a message: it costs no allowance, and at most one per
+			// `READ_INTERVAL_MS` is taken (a client reports every 2 s at most; PROTOCOL.md).
+			return connection.mayRead(Date.now(), READ_INTERVAL_MS)
+				? { kind: "read", ...connection.actor, id: event.id }
+				: null;
 		}
 		const free = event?.type === "hello" && connection.name === null;
 		if (!free) {

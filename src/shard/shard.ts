@@ -173,7 +173,7 @@ export class RoomShard extends HubHost {
 			if (submission.kind === "send" || submission.kind === "edit" || submission.kind === "delete") {
 				const clientId = submission.kind === "send" ? submission.clientId : null;
 				refusals.push({ kind: "refused", clientId, to: submission.from });
-			} else if (submission.kind === "kick" || submission.kind === "ban") {
+			} else if (["kick", "ban", "history", "react"].includes(submission.kind)) {
 				const message = `the room could not be reached: ${submission.kind} again`;
 				refusals.push({ kind: "error", to: submission.from, error: { type: "error", code: "server_error", message } });
 			} else if (submission.kind === "hello") {
@@ -218,12 +218,17 @@ export class RoomShard extends HubHost {
 	}
 }
 
+/** The submissions the room answers to their sender, which a closing connection waits for. */
+const ANSWERED = new Set(["hello", "send", "frame", "edit", "delete", "history", "react"]);
+
 /**
  * Whether the room's answer to a submission goes back to its sender (a welcome, an echo or a
- * plain client's own text or binary frame, a refusal), which a closing connection waits for.
+ * plain client's own text or binary frame, a history page, a refusal only the room can give),
+ * which a closing connection waits for. (The fuzz suite found a history page lost to a Close
+ * that did not wait for it.)
  */
 function answersSender(
 	submission: Submission,
-): submission is Extract<Submission, { kind: "hello" | "send" | "frame" | "edit" | "delete" }> {
-	return ["hello", "send", "frame", "edit", "delete"].includes(submission.kind);
+): submission is Extract<Submission, { kind: "hello" | "send" | "frame" | "edit" | "delete" | "history" | "react" }> {
+	return ANSWERED.has(submission.kind);
 }

@@ -109,6 +109,37 @@ describe.each(VIEWPORTS)("accessibility on a %s viewport", (kind, options) => {
 
 		expect(await violations(alice)).toEqual([]);
 	});
+
+	it("has no violations with the conversation on screen: a reply and its quote, reactions, a mention, links, lines, the divider", async () => {
+		const room = `a11y-${kind.replace(" ", "-")}-conversation`;
+		const alice = await openChat(options, room);
+		await join(alice, "Alice");
+		const bob = await openChat(options, room);
+		await join(bob, "Bob");
+		await send(alice, "Shall we meet at the edge?");
+		await send(bob, "@Alice yes!\nThe notes are at https://example.com/notes");
+		await stored(alice, "The notes are at").waitFor();
+		// Alice reloads, having read only her own message: the divider marks Bob's as new.
+		const ownId = await stored(alice, "Shall we meet").getAttribute("data-id");
+		await alice.evaluate(`localStorage.setItem("edgechat.read.${room}", "${ownId}")`);
+		await alice.reload();
+		await alice.getByRole("separator").waitFor();
+		// Bob answers Alice's message and reacts to it; Alice sees the quote and the reaction.
+		await stored(bob, "Shall we meet").getByRole("button", { name: "Reply to Alice" }).click();
+		await send(bob, "Replying with a quote");
+		await stored(bob, "Shall we meet").getByRole("button", { name: "React to Alice's message" }).click();
+		await stored(bob, "Shall we meet").getByRole("button", { name: "React 👍" }).click();
+		await stored(alice, "Replying with a quote").locator(".quote").waitFor();
+		await stored(alice, "Shall we meet").getByRole("button", { name: "👍 1: Bob" }).waitFor();
+		// Alice starts a reply of her own, near the length cap, with the quick reactions open.
+		await stored(alice, "Replying with a quote").getByRole("button", { name: "Reply to Bob" }).click();
+		await alice.getByRole("textbox", { name: "Message" }).fill("x".repeat(1_900));
+		await stored(alice, "Replying with a quote").getByRole("button", { name: "React to Bob's message" }).click();
+		// Both of Bob's messages concern Alice: one mentions her, one answers her.
+		expect(await alice.locator(".mentions-me").count()).toBe(2);
+
+		expect(await violations(alice)).toEqual([]);
+	});
 });
 
 describe.each(VIEWPORTS.filter(([kind]) => kind !== "dark desktop"))(

@@ -66,4 +66,18 @@ describe("the conversation through a shard", () => {
 		expect(late.welcome.latestId).toBe(reply.id + 1);
 		expect(dan.welcome.name).toBe("dan");
 	});
+
+	it("answers a history request sent just before the shard client's Close, before the Close", async () => {
+		const room = freshRoom("history-close");
+		const { here, there } = await roomOf(room, "dan");
+		const [ann, dan] = [here[0] as RichClient, there[0] as RichClient];
+		await ann.say("one", "one");
+		dan.send({ type: "history", before: 99 });
+		dan.raw.socket.close(1000, "bye");
+		expect(await dan.raw.closed).toMatchObject({ code: 1000 });
+		const history = dan.raw.received
+			.map((frame) => JSON.parse(String(frame)))
+			.find((event) => event.type === "history");
+		expect(history).toMatchObject({ entries: [{ id: 1, text: "one" }] });
+	});
 });

@@ -1,0 +1,112 @@
+// @ts-check
+/**
+ * The composer: a text box that grows with its text, where Enter sends and Shift+Enter starts a
+ * new line (line breaks are kept: the room takes up to `messageCap` code points), a counter that
+ * appears near the cap and says how many characters are left (or how many too many), and the
+ * quote of the message being answered, above the box, until it is sent or cancelled (Escape, or
+ * the Cancel button).
+ */
+
+/** @import { ReplyQuote } from "../src/wire/protocol.ts" */
+
+/** The counter shows once fewer than this many code points are left (or a tenth of the cap). */
+const COUNT_FROM = 200;
+/** The box grows up to this many lines, then scrolls. */
+const MAX_ROWS = 8;
+
+/**
+ * @typedef {object} ComposerParts
+ * @property {HTMLFormElement} form
+ * @property {HTMLTextAreaElement} input
+ * @property {HTMLElement} count
+ * @property {HTMLElement} reply the reply preview (hidden when not replying)
+ * @property {HTMLElement} replyText
+ * @property {HTMLButtonElement} replyCancel
+ */
+
+/** Code points in `text` (what the room counts). @param {string} text */
+export function codePoints(text) {
+	return [...text].length;
+}
+
+/** The message box and what sits around it. */
+export class Composer {
+	/** @type {ComposerParts} */ #parts;
+	#cap = Number.POSITIVE_INFINITY;
+	/** The message being answered. @type {ReplyQuote | null} */ #replyTo = null;
+
+	/**
+	 * @param {ComposerParts} parts
+	 * @param {() => void} submit called for Enter and the Send button
+	 */
+	constructor(parts, submit) {
+		this.#parts = parts;
+		parts.input.addEventListener("keydown", (event) => {
+			if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+				event.preventDefault();
+				submit();
+			} else if (event.key === "Escape" && this.#replyTo) {
+				event.preventDefault();
+				this.cancelReply();
+			}
+		});
+		parts.input.addEventListener("input", () => this.#update());
+		parts.replyCancel.addEventListener("click", () => this.cancelReply());
+		this.#update();
+	}
+
+	/** The longest text the room takes (from its welcome). @param {number} cap */
+	set cap(cap) {
+		this.#cap = cap;
+		this.#update();
+	}
+
+	/** The text as typed. */
+	get text() {
+		return this.#parts.input.value;
+	}
+
+	/** The message being answered, if any. */
+	get replyTo() {
+		return this.#replyTo;
+	}
+
+	/**
+	 * Answers `quote`'s message with the next send: its quote shows above the box, focus goes to it.
+	 * @param {ReplyQuote} quote
+	 */
+	reply(quote) {
+		this.#replyTo = quote;
+		this.#parts.replyText.textContent = `Replying to ${quote.name}: ${quote.excerpt}`;
+		this.#parts.reply.hidden = false;
+		this.#parts.input.focus();
+	}
+
+	/** Stops answering (the quote goes); focus stays in the box. */
+	cancelReply() {
+		this.#replyTo = null;
+		this.#parts.reply.hidden = true;
+		this.#parts.replyText.textContent = "";
+		this.#parts.input.focus();
+	}
+
+	/** The text went out: the box empties and the reply is done. */
+	sent() {
+		this.#parts.input.value = "";
+		if (this.#replyTo) this.cancelReply();
+		this.#update();
+		this.#parts.input.focus();
+	}
+
+	/** Grows the box with its text and shows the counter near the cap. */
+	#update() {
+		const { input, count } = this.#parts;
+		const lines = input.value.split("\n").length;
+		input.rows = Math.min(MAX_ROWS, Math.max(1, lines));
+		const left = this.#cap - codePoints(input.value);
+		const near = Number.isFinite(this.#cap) && left < Math.max(COUNT_FROM, this.#cap / 10);
+		count.hidden = !near;
+		count.textContent = !near ? "" : left >= 0 ? `${left} characters left` : `${-left} characters too many`;
+		count.classList.toggle("over", left < 0);
+	}
+}

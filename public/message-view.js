@@ -1,0 +1,145 @@
+// @ts-check
+/**
+ * One message as the page shows it: who and when, the quote of the message it replies to, its
+ * text with line breaks kept, links made clickable (found by linkifyjs: http and https only,
+ * opened with `rel="noopener noreferrer nofollow"`) and mentions marked, and a place for its
+ * reactions. Everything a user wrote is set as text (`textContent`, text nodes): nothing in a
+ * message is ever read as HTML.
+ */
+
+import { find } from "linkifyjs";
+
+/** @import { ChatMessage, ReplyQuote } from "../src/wire/protocol.ts" */
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+
+/**
+ * What the page shows of a message.
+ * @typedef {object} MessageParts
+ * @property {string} name
+ * @property {string} text
+ * @property {number | null} ts `null` while it is on its way
+ * @property {boolean} mine
+ * @property {ReplyQuote} [replyTo]
+ * @property {string[]} [mentions]
+ */
+
+/**
+ * Builds one message item: a `.meta` line, an optional `.quote` button, the `.text` and an empty
+ * `.reactions` box. `onQuote` runs when the quote is activated (to go to the original).
+ * @param {MessageParts} message
+ * @param {(replyTo: ReplyQuote) => void} [onQuote]
+ * @returns {HTMLLIElement}
+ */
+export function messageItem(message, onQuote) {
+	const { name, text, ts, mine, replyTo, mentions = [] } = message;
+	const item = document.createElement("li");
+	item.className = mine ? "message mine" : "message";
+	const meta = document.createElement("div");
+	meta.className = "meta";
+	const author = document.createElement("span");
+	author.className = "author";
+	author.textContent = name;
+	meta.append(author);
+	if (ts !== null) {
+		const time = document.createElement("time");
+		time.dateTime = new Date(ts).toISOString();
+		time.textContent = timeFormat.format(ts);
+		meta.append(" ", time);
+	}
+	item.append(meta);
+	if (replyTo) item.append(quoteOf(replyTo, onQuote));
+	const body = document.createElement("p");
+	body.className = "text";
+	body.append(...textNodes(text, mentions));
+	const reactions = document.createElement("div");
+	reactions.className = "reactions";
+	item.append(body, reactions);
+	return item;
+}
+
+/**
+ * The quote of the message a reply answers: a button that goes to the original.
+ * @param {ReplyQuote} replyTo
+ * @param {(replyTo: ReplyQuote) => void} [onQuote]
+ */
+function quoteOf(replyTo, onQuote) {
+	const quote = document.createElement("button");
+	quote.type = "button";
+	quote.className = "quote";
+	quote.dataset.replyTo = String(replyTo.id);
+	const who = document.createElement("span");
+	who.className = "quote-author";
+	who.textContent = replyTo.name;
+	const excerpt = document.createElement("span");
+	excerpt.className = "quote-text";
+	excerpt.textContent = replyTo.excerpt || "message deleted";
+	quote.append(who, " ", excerpt);
+	quote.setAttribute("aria-label", `In reply to ${replyTo.name}: ${replyTo.excerpt || "a deleted message"}. Go to it`);
+	quote.addEventListener("click", () => onQuote?.(replyTo));
+	return quote;
+}
+
+/**
+ * A message's text as nodes: text as text, each http(s) link as a link, each mention of a name
+ * in `mentions` (as `@name`, case aside) marked.
+ * @param {string} text
+ * @param {readonly string[]} mentions
+ * @returns {(Node | string)[]}
+ */
+export function textNodes(text, mentions) {
+	/** @type {(Node | string)[]} */
+	const nodes = [];
+	let at = 0;
+	for (const link of find(text, "url")) {
+		if (!/^https?:\/\//i.test(link.href)) continue;
+		nodes.push(...mentionNodes(text.slice(at, link.start), mentions));
+		const anchor = document.createElement("a");
+		anchor.href = link.href;
+		anchor.textContent = link.value;
+		anchor.rel = "noopener noreferrer nofollow";
+		anchor.target = "_blank";
+		nodes.push(anchor);
+		at = link.end;
+	}
+	nodes.push(...mentionNodes(text.slice(at), mentions));
+	return nodes;
+}
+
+/**
+ * Plain text with each `@name` of `mentions` marked.
+ * @param {string} text
+ * @param {readonly string[]} mentions
+ * @returns {(Node | string)[]}
+ */
+function mentionNodes(text, mentions) {
+	if (mentions.length === 0 || !text.includes("@")) return text ? [text] : [];
+	const escaped = mentions.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+	const pattern = new RegExp(`@(?:${escaped.sort((a, b) => b.length - a.length).join("|")})`, "giu");
+	/** @type {(Node | string)[]} */
+	const nodes = [];
+	let at = 0;
+	for (const match of text.matchAll(pattern)) {
+		const index = match.index ?? 0;
+		if (index > at) nodes.push(text.slice(at, index));
+		const mark = document.createElement("span");
+		mark.className = "mention";
+		mark.textContent = match[0];
+		nodes.push(mark);
+		at = index + match[0].length;
+	}
+	if (at < text.length) nodes.push(text.slice(at));
+	return nodes;
+}
+
+/**
+ * Whether `message` calls the viewer by name or answers the viewer's message.
+ * @param {ChatMessage} message
+ * @param {{ name: string, userId: string | null }} viewer
+ */
+export function concernsViewer(message, { name, userId }) {
+	const mentioned = message.mentions?.some((mention) => mention.toLowerCase() === name.toLowerCase()) ?? false;
+	const reply = message.replyTo;
+	const answered = reply !== undefined && (userId !== null ? reply.userId === userId : reply.name === name);
+	return mentioned || answered;
+}

@@ -1,0 +1,131 @@
+// @ts-check
+/**
+ * A message's reactions on the page: one toggle button per emoji present ("👍 3", pressed when it
+ * is the viewer's), who reacted shown on hover and on keyboard focus and said to screen readers,
+ * and a "React" button that opens a few quick reactions. Everything is a real button, usable with
+ * the keyboard; Escape closes the quick reactions and gives focus back to the "React" button.
+ * The room decides what counts (PROTOCOL.md, "Reactions"); a click only asks it.
+ */
+
+/** @import { Reaction } from "../src/wire/protocol.ts" */
+
+/** The quick reactions offered on every message. */
+export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
+
+/**
+ * Who is looking: a reaction is theirs when their user id (signed mode) or name is among those
+ * listed (the room lists the first 10; past that the page cannot tell, and shows it as not theirs).
+ * @typedef {{ name: string, userId: string | null }} Viewer
+ */
+
+/**
+ * Whether `viewer` is among those who reacted with `reaction`.
+ * @param {Reaction} reaction
+ * @param {Viewer} viewer
+ */
+export function reactedBy(reaction, viewer) {
+	return viewer.userId !== null
+		? (reaction.userIds ?? []).includes(viewer.userId)
+		: reaction.names.includes(viewer.name);
+}
+
+/**
+ * Shows `reactions` in a message's `.reactions` box, with a "React" button unless `canReact` is
+ * false (a read-only viewer). `toggle(emoji, on)` asks the room.
+ * @param {HTMLElement} box
+ * @param {Reaction[]} reactions
+ * @param {{ viewer: Viewer, canReact: boolean, author: string, toggle: (emoji: string, on: boolean) => void }} options
+ */
+export function showReactions(box, reactions, { viewer, canReact, author, toggle }) {
+	const focused = box.contains(document.activeElement) ? document.activeElement : null;
+	const hadFocus = focused?.getAttribute("data-emoji") ?? null;
+	box.replaceChildren();
+	for (const reaction of reactions) {
+		const mine = reactedBy(reaction, viewer);
+		const button = document.createElement("button");
+		button.type = "button";
+		button.className = "reaction";
+		button.dataset.emoji = reaction.emoji;
+		button.textContent = `${reaction.emoji} ${reaction.count}`;
+		button.setAttribute("aria-pressed", String(mine));
+		const who = whoReacted(reaction);
+		button.dataset.who = who;
+		button.title = who;
+		button.setAttribute("aria-label", `${reaction.emoji} ${reaction.count}: ${who}`);
+		button.disabled = !canReact;
+		button.addEventListener("click", () => toggle(reaction.emoji, !mine));
+		box.append(button);
+	}
+	if (canReact) box.append(picker(author, reactions, viewer, toggle));
+	// Redrawn under the viewer's focus (its own click, or someone else's reaction): focus stays put.
+	const refocus = hadFocus !== null ? box.querySelector(`[data-emoji="${CSS.escape(hadFocus)}"]`) : null;
+	if (refocus instanceof HTMLElement) refocus.focus();
+}
+
+/**
+ * "ann, bob and 3 others": the names the room listed, and how many more.
+ * @param {Reaction} reaction
+ */
+function whoReacted(reaction) {
+	const others = reaction.count - reaction.names.length;
+	const names = reaction.names.join(", ");
+	return others > 0 ? `${names} and ${others} more` : names;
+}
+
+/**
+ * The "React" button and the quick reactions it opens.
+ * @param {string} author
+ * @param {Reaction[]} reactions
+ * @param {Viewer} viewer
+ * @param {(emoji: string, on: boolean) => void} toggle
+ */
+function picker(author, reactions, viewer, toggle) {
+	const wrap = document.createElement("span");
+	wrap.className = "react";
+	const open = document.createElement("button");
+	open.type = "button";
+	open.className = "react-toggle";
+	open.dataset.emoji = "";
+	open.textContent = "☺+";
+	open.setAttribute("aria-label", `React to ${author}'s message`);
+	open.setAttribute("aria-expanded", "false");
+	const menu = document.createElement("span");
+	menu.className = "react-menu";
+	menu.setAttribute("role", "group");
+	menu.setAttribute("aria-label", "Quick reactions");
+	menu.hidden = true;
+	for (const emoji of QUICK_REACTIONS) {
+		const present = reactions.find((reaction) => reaction.emoji === emoji);
+		const mine = present !== undefined && reactedBy(present, viewer);
+		const choice = document.createElement("button");
+		choice.type = "button";
+		choice.textContent = emoji;
+		choice.setAttribute("aria-label", mine ? `Take back ${emoji}` : `React ${emoji}`);
+		choice.addEventListener("click", () => {
+			close(false);
+			toggle(emoji, !mine);
+			open.focus();
+		});
+		menu.append(choice);
+	}
+	/** @param {boolean} refocus */
+	const close = (refocus) => {
+		menu.hidden = true;
+		open.setAttribute("aria-expanded", "false");
+		if (refocus) open.focus();
+	};
+	open.addEventListener("click", () => {
+		const opening = menu.hidden;
+		menu.hidden = !opening;
+		open.setAttribute("aria-expanded", String(opening));
+		if (opening) (menu.firstElementChild instanceof HTMLElement ? menu.firstElementChild : open).focus();
+	});
+	menu.addEventListener("keydown", (event) => {
+		if (event.key === "Escape") {
+			event.preventDefault();
+			close(true);
+		}
+	});
+	wrap.append(open, menu);
+	return wrap;
+}

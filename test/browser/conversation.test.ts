@@ -1,0 +1,176 @@
+/**
+ * The conversation on the page, in headless Chromium against the Worker in workerd: scroll-back
+ * that keeps the reader's place, replies and going to the original, reactions seen by another
+ * page, longer messages with line breaks and links, and what a reader who looked away finds:
+ * a notification for a mention, the unread count in the title, and the "New messages" divider.
+ */
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { byId, composer, messages, openChat, person, send, shownIds, stored } from "../support/chat-page.ts";
+import { usePageFixture } from "../support/page-fixture.ts";
+import { joinRich } from "../support/rich-client.ts";
+
+// Flood control off: the tests fill rooms with hundreds of messages from one client.
+const fixture = usePageFixture({ vars: { RATE_LIMIT_MESSAGES: "0" } });
+
+/** A room with `count` messages from "Writer" ("message 1" ...), and the writer. */
+async function roomWith(room: string, count: number) {
+	const writer = await joinRich(fixture.server.socketUrl(room), "Writer");
+	for (let i = 1; i <= count; i++) writer.send(`message ${i}`, `w${i}`);
+	await writer.until(() => writer.messages.length >= count);
+	return writer;
+}
+
+/** Where message `id` is on the screen (its top, in CSS pixels from the viewport's top). */
+const topOf = (page: Page, id: number) =>
+	page.evaluate<number>(`document.querySelector('#messages li[data-id="${id}"]').getBoundingClientRect().top`);
+
+describe("the conversation on the page", () => {
+	it("loads the previous page when scrolled to the top, keeping what the reader looks at in place, to the first message", async () => {
+		const room = "page-scrollback";
+		await roomWith(room, 130);
+		const page = await openChat(await person(fixture.browser), fixture.server.origin, room, "Reader");
+		await byId(page, 130).waitFor();
+		expect(await shownIds(page)).toEqual(Array.from({ length: 50 }, (_, i) => 81 + i));
+		// Scrolled to the top: message 81 is the first on the screen; the page before it comes in above.
+		const before = await page.evaluate<number>(
+			`document.getElementById("chat").scrollTop = 0, document.querySelector('#messages li[data-id="81"]').getBoundingClientRect().top`,
+		);
+		await byId(page, 80).waitFor({ state: "attached" });
+		expect(Math.abs((await topOf(page, 81)) - before)).toBeLessThanOrEqual(1);
+		// On to the beginning, a page at a time (the button does the same for the keyboard).
+		const status = page.locator("#history-status");
+		while ((await status.textContent()) !== "This is the beginning of the conversation.") {
+			await page.getByRole("button", { name: "Load earlier messages" }).click();
+			await page.waitForFunction(`!document.getElementById("history-status").textContent.startsWith("Loading")`);
+		}
+		expect(await shownIds(page)).toEqual(Array.from({ length: 130 }, (_, i) => i + 1));
+		await expect(page.getByRole("button", { name: "Load earlier messages" }).isHidden()).resolves.toBe(true);
+	});
+
+	it("replies with a quote, and following a quote to an old message pages back to it and focuses it", async () => {
+		const room = "page-replies";
+		const writer = await roomWith(room, 120);
+		const page = await openChat(await person(fixture.browser), fixture.server.origin, room, "Reader");
+		// Replying from the page: the quote above the composer, then in the message.
+		await byId(page, 120).getByRole("button", { name: "Reply to Writer" }).click();
+		await expect(page.locator("#reply-preview-text").textContent()).resolves.toBe("Replying to Writer: message 120");
+		await send(page, "an answer");
+		const answer = stored(page, "an answer");
+		await answer.waitFor();
+		await expect(answer.locator(".quote").textContent()).resolves.toBe("Writer message 120");
+		expect(await page.locator("#reply-preview").isHidden()).toBe(true);
+		await writer.until(() => writer.messages.some((message) => message.text === "an answer"));
+		expect(writer.messages.find((message) => message.text === "an answer")?.replyTo).toMatchObject({ id: 120 });
+		// A reply to message 1, which the page does not show: its quote goes there.
+		writer.client.socket.send(JSON.stringify({ type: "send", clientId: "old", text: "about the first", replyTo: 1 }));
+		const reply = stored(page, "about the first");
+		await reply.getByRole("button", { name: "In reply to Writer: message 1. Go to it" }).click();
+		await byId(page, 1).waitFor();
+		await page.waitForFunction(`document.activeElement?.getAttribute("data-id") === "1"`);
+		expect(await byId(page, 1).isVisible()).toBe(true);
+	});
+
+	it("reacts and takes a reaction back with the keyboard; another page sees both, and who reacted", async () => {
+		const room = "page-reactions";
+		const alice = await openChat(await person(fixture.browser), fixture.server.origin, room, "Alice");
+		const bob = await openChat(await person(fixture.browser), fixture.server.origin, room, "Bob");
+		await send(alice, "react to this");
+		const onBob = stored(bob, "react to this");
+		await onBob.getByRole("button", { name: "React to Alice's message" }).focus();
+		await bob.keyboard.press("Enter");
+		await onBob.getByRole("button", { name: "React 👍" }).press("Enter");
+		const seen = stored(alice, "react to this").getByRole("button", { name: "👍 1: Bob" });
+		await seen.waitFor();
+		expect(await seen.getAttribute("aria-pressed")).toBe("false");
+		const mine = onBob.getByRole("button", { name: "👍 1: Bob" });
+		await mine.waitFor();
+		expect(await mine.getAttribute("aria-pressed")).toBe("true");
+		// Who reacted shows on keyboard focus as well as on hover (focus went back to "React").
+		await bob.keyboard.press("Shift+Tab");
+		expect(await bob.evaluate<string>("document.activeElement.getAttribute('aria-label')")).toBe("👍 1: Bob");
+		expect(await bob.evaluate<string>(`getComputedStyle(document.activeElement, "::after").content`)).toBe('"Bob"');
+		await bob.keyboard.press("Enter");
+		await stored(alice, "react to this").locator(".reaction").waitFor({ state: "detached" });
+	});
+
+	it("keeps line breaks with Shift+Enter, counts down near the cap, and makes links clickable", async () => {
+		const page = await openChat(await person(fixture.browser), fixture.server.origin, "page-text", "Writer");
+		await composer(page).fill("first line");
+		await composer(page).press("Shift+Enter");
+		await composer(page).pressSequentially("see https://example.com/docs?a=1 and <b>this</b>");
+		await composer(page).press("Enter");
+		const message = stored(page, "first line");
+		await message.waitFor();
+		expect(await message.locator(".text").textContent()).toBe(
+			"first line\nsee https://example.com/docs?a=1 and <b>this</b>",
+		);
+		const link = message.getByRole("link", { name: "https://example.com/docs?a=1" });
+		expect(await link.getAttribute("href")).toBe("https://example.com/docs?a=1");
+		expect(await link.getAttribute("rel")).toBe("noopener noreferrer nofollow");
+		expect(await message.locator("b").count()).toBe(0);
+		await composer(page).fill("x".repeat(1_850));
+		await expect(page.locator("#char-count").textContent()).resolves.toBe("150 characters left");
+		await composer(page).fill("x".repeat(2_003));
+		await expect(page.locator("#char-count").textContent()).resolves.toBe("3 characters too many");
+	});
+
+	it("counts unread messages in the title while hidden, notifies a mention and a reply, and marks where the reader left off", async () => {
+		const room = "page-unread";
+		const context = await person(fixture.browser);
+		await context.grantPermissions(["notifications"], { origin: fixture.server.origin });
+		// The tab is hidden and shown as when the reader switches tabs (headless Chromium has no
+		// tabs to switch), and the page's notifications are recorded as the real ones are made.
+		// The permission is granted through Playwright, but the headless shell reports "denied"
+		// whatever is granted (it has nowhere to show a notification): the page is told "granted".
+		await context.addInitScript(`
+			window.notes = [];
+			const Real = window.Notification;
+			class Recorded extends Real {
+				constructor(title, options) {
+					super(title, options);
+					window.notes.push(title + ": " + (options?.body ?? ""));
+				}
+			}
+			Object.defineProperty(Recorded, "permission", { get: () => (Real.permission === "default" ? "default" : "granted") });
+			window.Notification = Recorded;
+			let hidden = false;
+			Object.defineProperty(document, "hidden", { get: () => hidden });
+			Object.defineProperty(document, "visibilityState", { get: () => (hidden ? "hidden" : "visible") });
+			window.setHidden = (value) => {
+				hidden = value;
+				document.dispatchEvent(new Event("visibilitychange"));
+			};
+		`);
+		const ada = await openChat(context, fixture.server.origin, room, "Ada");
+		await send(ada, "I am here");
+		const adaMessage = stored(ada, "I am here");
+		await adaMessage.waitFor();
+		const writer = await joinRich(fixture.server.socketUrl(room), "Writer");
+		const adaId = Number(await adaMessage.getAttribute("data-id"));
+		const title = await ada.title();
+
+		expect(await ada.evaluate<string>("Notification.permission")).toBe("granted");
+		await ada.evaluate("setHidden(true)");
+		writer.send("just chatting", "c1");
+		writer.send("@Ada have a look", "c2");
+		writer.client.socket.send(JSON.stringify({ type: "send", clientId: "c3", text: "agreed", replyTo: adaId }));
+		await stored(ada, "agreed").waitFor();
+		await ada.waitForFunction(`document.title.startsWith("(3) ")`);
+		expect(await ada.evaluate<string[]>("notes")).toEqual([
+			`Writer in ${room}: @Ada have a look`,
+			`Writer in ${room}: agreed`,
+		]);
+		expect(await stored(ada, "have a look").getAttribute("class")).toContain("mentions-me");
+
+		await ada.evaluate("setHidden(false)");
+		await ada.waitForFunction(`document.title === ${JSON.stringify(title)}`);
+		// The divider sits right before the first message that came while away.
+		const afterDivider = await ada.evaluate<string>(
+			`[...document.querySelectorAll("#messages li")].slice([...document.querySelectorAll("#messages li")].findIndex((li) => li.matches(".divider"))).find((li) => li.matches(".message"))?.textContent ?? ""`,
+		);
+		expect(afterDivider).toContain("just chatting");
+		expect(await ada.getByRole("separator").textContent()).toBe("New messages");
+		await expect(messages(ada).count()).resolves.toBe(4);
+	});
+});
