@@ -3,7 +3,7 @@
  * long messages, scroll-back and catching up, replies, reactions, mentions. The same across
  * shards and in signed mode is in shards/conversation.test.ts and auth/reads.test.ts.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Room } from "../../src/room/room.ts";
@@ -196,6 +196,30 @@ describe("reactions", () => {
 		const bob = await connectRich(room, "bob");
 		const reactions = bob.welcome.history.find((entry) => entry.id === message.id);
 		expect((reactions as { reactions: Reaction[] }).reactions.map((reaction) => reaction.emoji)).toEqual(twenty);
+	});
+});
+
+describe("after an eviction", () => {
+	it("keeps reactions, replies and pages: the room's object is evicted between every step", async () => {
+		const room = freshRoom();
+		const ann = await connectRich(room, "ann");
+		const bob = await connectRich(room, "bob");
+		const message = await ann.say("evict me");
+		await evictDurableObject(stubFor(room));
+		bob.send({ type: "react", id: message.id, emoji: "👍", on: true });
+		await ann.nextOf("reactions");
+		await bob.nextOf("reactions");
+		await evictDurableObject(stubFor(room));
+		ann.send({ type: "react", id: message.id, emoji: "👍", on: true });
+		expect((await bob.nextOf("reactions")).reactions).toEqual([{ emoji: "👍", count: 2, names: ["bob", "ann"] }]);
+		await evictDurableObject(stubFor(room));
+		bob.send({ type: "send", clientId: "r", text: "a reply", replyTo: message.id });
+		expect(await ann.nextOf("message")).toMatchObject({ replyTo: { id: message.id, excerpt: "evict me" } });
+		await evictDurableObject(stubFor(room));
+		expect((await page(ann, { before: 99 })).entries).toMatchObject([
+			{ id: message.id, reactions: [{ count: 2 }] },
+			{ text: "a reply" },
+		]);
 	});
 });
 
