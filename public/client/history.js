@@ -21,7 +21,8 @@ const LOG_EVENTS = new Set(["message", "edit", "delete", "reactions"]);
 
 /**
  * What a `history` event means for the client: entries of its catch-up to apply now (`apply`),
- * and, when the catch-up is done, the live events held meanwhile (`release`).
+ * and, when the catch-up is done, the live events held meanwhile (`release`). A page answered
+ * with `retryAfterMs` (over the room's pace for pages) is asked again after that long.
  * @typedef {{ apply: LogEntry[], release: SingleServerEvent[] }} Answered
  */
 
@@ -30,6 +31,8 @@ export class History {
 	/** @type {(event: ClientEvent) => boolean} */ #send;
 	/** Pages asked for and not answered yet, by what was asked (`before:ID`, `after:ID`). @type {Map<string, { resolve: (page: HistoryEvent) => void, reject: (error: ChatError) => void }[]>} */
 	#pending = new Map();
+	/** Pages to ask again once the room's pace allows. @type {Set<ReturnType<typeof setTimeout>>} */
+	#retries = new Set();
 	/** While catching up: the id to reach and the live events held meanwhile. @type {{ upTo: number, held: SingleServerEvent[] } | null} */
 	#catchUp = null;
 
@@ -90,6 +93,16 @@ export class History {
 	 * @returns {Answered}
 	 */
 	answered(page) {
+		if (page.retryAfterMs !== undefined) {
+			// Over the room's pace for history pages: the same page, again, once it allows.
+			const request = page.before !== undefined ? { before: page.before } : { after: page.after ?? 0 };
+			const timer = setTimeout(() => {
+				this.#retries.delete(timer);
+				this.#send({ type: "history", ...request, limit: CATCH_UP_PAGE });
+			}, page.retryAfterMs);
+			this.#retries.add(timer);
+			return { apply: [], release: [] };
+		}
 		const key = page.before !== undefined ? `before:${page.before}` : `after:${page.after ?? 0}`;
 		const waiting = this.#pending.get(key);
 		const next = waiting?.shift();
@@ -112,6 +125,8 @@ export class History {
 
 	/** The connection dropped: pages still unanswered reject, and a catch-up starts over with the next welcome. */
 	dropped() {
+		for (const timer of this.#retries) clearTimeout(timer);
+		this.#retries.clear();
 		for (const waiting of this.#pending.values()) {
 			for (const { reject } of waiting) reject(new ChatError("not_connected", "the connection dropped: ask again"));
 		}

@@ -7,8 +7,9 @@
  */
 import type { Close } from "../wire/close-codes.ts";
 import type { Identity } from "../wire/identity.ts";
+import { HISTORY_BURST, HISTORY_PER_SECOND } from "../wire/limits.ts";
 import { type Actor, type MemberCounts, memberKeyOf } from "../wire/rpc.ts";
-import type { BucketState } from "./flood-control.ts";
+import { type BucketState, newPace, takePace } from "./flood-control.ts";
 
 /** What a connection remembers across hibernation and eviction (the socket's attachment). */
 export interface Session {
@@ -41,6 +42,8 @@ export class Connection {
 	#lastTypingAt = 0;
 	/** When its last read position was passed on (ms; memory only: the next one is taken after a wake). */
 	#lastReadAt = 0;
+	/** Its pace of history pages (memory only: a wake refills it). */
+	#pages = newPace(HISTORY_BURST);
 	/** A plain client's frames over its allowance, oldest first (the release timer keeps the object awake). */
 	#held: (string | ArrayBuffer)[] = [];
 	/** While it waits for its welcome: the answers to what it sent meanwhile, to follow the welcome. */
@@ -169,6 +172,14 @@ export class Connection {
 		if (now - this.#lastReadAt < interval) return false;
 		this.#lastReadAt = now;
 		return true;
+	}
+
+	/**
+	 * Takes one of its history pages at `now` (`HISTORY_BURST` at once, `HISTORY_PER_SECOND`
+	 * after): 0 when taken, or how many ms until one will be there.
+	 */
+	takePage(now: number): number {
+		return takePace(this.#pages, HISTORY_BURST, HISTORY_PER_SECOND, now);
 	}
 
 	/** How many plain frames are held. */

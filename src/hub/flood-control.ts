@@ -65,3 +65,28 @@ export function takeToken(bucket: BucketState, config: Config, now: number): Ver
 	if (bucket.strikes > 2 * config.rateLimitMessages) return { kind: "close" };
 	return { kind: "refuse", retryAfterMs };
 }
+
+/** A simple pace in memory: tokens left, and when they were counted (ms). */
+export interface Pace {
+	tokens: number;
+	at: number;
+}
+
+/** A full pace of `burst`. */
+export function newPace(burst: number): Pace {
+	return { tokens: burst, at: 0 };
+}
+
+/**
+ * Takes one token of `pace` at `now` (`burst` at most, refilled at `perSecond`): 0 when taken,
+ * or how many ms until one will be there.
+ */
+export function takePace(pace: Pace, burst: number, perSecond: number, now: number): number {
+	pace.tokens = Math.min(burst, pace.tokens + (Math.max(0, now - pace.at) * perSecond) / 1000);
+	pace.at = now;
+	if (pace.tokens >= 1) {
+		pace.tokens -= 1;
+		return 0;
+	}
+	return Math.ceil(((1 - pace.tokens) * 1000) / perSecond);
+}

@@ -9,7 +9,13 @@ import type { Config } from "../config.ts";
 import { logEvent } from "../log-event.ts";
 import { closeFor } from "../wire/close-codes.ts";
 import { type ParseLimits, parseClientEvent } from "../wire/parse.ts";
-import { type ClientEvent, type ErrorCode, HISTORY_PAGE_DEFAULT, TYPING_INTERVAL_MS } from "../wire/protocol.ts";
+import {
+	type ClientEvent,
+	type ErrorCode,
+	HISTORY_PAGE_DEFAULT,
+	type HistoryRequest,
+	TYPING_INTERVAL_MS,
+} from "../wire/protocol.ts";
 import type { Submission } from "../wire/rpc.ts";
 import type { Connection } from "./connection.ts";
 import type { Fanout } from "./fanout.ts";
@@ -87,6 +93,7 @@ export class Intake {
 				? { kind: "read", ...connection.actor, id: event.id }
 				: null;
 		}
+		if (event?.type === "history" && connection.name !== null) return this.#history(connection, event);
 		const free = event?.type === "hello" && connection.name === null;
 		if (!free) {
 			const admitted = this.#admit(connection, event?.type === "send" ? event.clientId : undefined);
@@ -145,11 +152,7 @@ export class Intake {
 			// A second hello was answered above; a read-only connection's typing is refused here.
 			return this.#forbid(connection, "this token is read-only: it cannot send");
 		}
-		// Reading is for everyone who joined: a page of history, and (signed mode) where one has read to.
-		if (event.type === "history") {
-			const limit = event.limit ?? HISTORY_PAGE_DEFAULT;
-			return { kind: "history", ...connection.actor, before: event.before ?? null, after: event.after ?? null, limit };
-		}
+		// Reading is for everyone who joined: (signed mode) where one has read to.
 		if (event.type === "read") {
 			if (identity === null) return this.#forbid(connection, "'read' needs signed identity (AUTH_SECRET)");
 			return { kind: "read", ...connection.actor, id: event.id };
@@ -178,7 +181,26 @@ export class Intake {
 				return event.type === "kick"
 					? { kind: "kick", ...connection.actor, target: event.userId }
 					: { kind: "ban", ...connection.actor, target: event.userId, seconds: event.seconds };
+			case "history":
+				// Taken before flood control (`#history`): never here.
+				return null;
 		}
+	}
+
+	/**
+	 * A joined connection asks for a page of history. Pages do not count against the message
+	 * allowance but have a pace of their own (`Connection.takePage`): over it, the request is
+	 * answered at once with an empty page saying when to ask again.
+	 */
+	#history(connection: Connection, event: HistoryRequest): Received | null {
+		const wait = connection.takePage(Date.now());
+		const asked = event.before === undefined ? { after: event.after ?? 0 } : { before: event.before };
+		if (wait > 0) {
+			this.#fanout.sendTo(connection, { type: "history", ...asked, entries: [], more: true, retryAfterMs: wait });
+			return null;
+		}
+		const limit = event.limit ?? HISTORY_PAGE_DEFAULT;
+		return { kind: "history", ...connection.actor, before: event.before ?? null, after: event.after ?? null, limit };
 	}
 
 	/** Refuses what a connection asked with `forbidden`. */

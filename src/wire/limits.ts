@@ -32,3 +32,11 @@ export const REACTION_NAMES_SHOWN = 10;
 export const REPLY_EXCERPT_LENGTH = 100;
 /** The most distinct names one message's mentions list. */
 export const MAX_MENTIONS = 20;
+/**
+ * History pages a connection may ask for at once, and per second after that: they do not count
+ * against the message allowance (a client catching up from far back asks for many), but each is
+ * a query, so they have a pace of their own. Over it, a request is answered at once with an empty
+ * page that says when to ask again (`retryAfterMs`).
+ */
+export const HISTORY_BURST = 10;
+export const HISTORY_PER_SECOND = 5;

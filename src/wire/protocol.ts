@@ -210,6 +210,11 @@ export interface HistoryEvent {
 	more: boolean;
 	/** `after` only: some entries right after `after` are no longer retained. */
 	gap?: boolean;
+	/**
+	 * The request was over the connection's pace for history (`HISTORY_BURST`,
+	 * `HISTORY_PER_SECOND`): `entries` is empty; ask again after this many milliseconds.
+	 */
+	retryAfterMs?: number;
 }
 
 /** Signed mode: a moderator (`by`) kicked a user, or banned it `until` a time (ms since the epoch). */

@@ -14,6 +14,9 @@ const REFILL_MS = 1_000;
 const STRIKES = 20;
 /** Plain frames held beyond the burst before the connection is a flood. */
 const HOLD = 10;
+/** History pages a connection may ask for at once, and how long one takes to come back (PROTOCOL.md, "History"). */
+const PAGES = 10;
+const PAGE_REFILL_MS = 200;
 const PING = '{"type":"ping"}';
 const PONG = '{"type":"pong"}';
 
@@ -75,7 +78,7 @@ function readable(frames: readonly (string | Uint8Array)[]): {
 
 type Expected =
 	| { type: "welcome"; name: string }
-	| { type: "history" }
+	| { type: "history"; retryAfterMs?: number }
 	| { type: "error"; code: string; clientId?: string };
 
 const describe = (value: unknown) => JSON.stringify(value)?.slice(0, 300);
@@ -106,8 +109,8 @@ export function checkRich(
 	// own part of the room answers at once (refusals of the frame itself, and the welcome, before
 	// which later answers wait), and what the room's object decides at the end of the burst
 	// (history pages, and here `not_found` for a reply or a reaction).
-	const byRoom = (e: { type: string; code?: string }) =>
-		e.type === "history" || (e.type === "error" && e.code === "not_found");
+	const byRoom = (e: { type: string; code?: string; retryAfterMs?: number }) =>
+		(e.type === "history" && e.retryAfterMs === undefined) || (e.type === "error" && e.code === "not_found");
 	const all = observed.events.filter((e) => e.type === "error" || e.type === "welcome" || e.type === "history");
 	const answers = all.filter((e) => !byRoom(e));
 	const roomAnswers = all.filter(byRoom);
@@ -131,6 +134,8 @@ export function checkRich(
 	let next = 0;
 	let admitted = 0;
 	let refused = 0;
+	/** History pages taken from the connection's own pace. */
+	let pages = 0;
 	let closeBy: { code: number; reason: string } = ending;
 	/** Each valid send, in order: its clientId, text and whether it was the first with that id. */
 	const sends: { clientId: string; text: string; name: string }[] = [];
@@ -138,6 +143,8 @@ export function checkRich(
 		const got = byRoom(expected) ? roomAnswers[nextFromRoom++] : answers[next++];
 		const ok =
 			got?.type === expected.type &&
+			(got.type !== "history" ||
+				(got.retryAfterMs !== undefined) === (expected.type === "history" && expected.retryAfterMs !== undefined)) &&
 			(got.type !== "error" ||
 				expected.type !== "error" ||
 				(got.code === expected.code && got.clientId === expected.clientId)) &&
@@ -154,7 +161,10 @@ export function checkRich(
 	for (const frame of read) {
 		const reading: Reading =
 			typeof frame === "string" ? readFrame(frame) : { kind: "error", code: "binary_unsupported" };
-		const free = (reading.kind === "hello" && name === null) || (reading.kind === "typing" && name !== null);
+		const free =
+			(reading.kind === "hello" && name === null) ||
+			(reading.kind === "typing" && name !== null) ||
+			(reading.kind === "history" && name !== null);
 		if (!free) {
 			const left = tokenLeft(admitted, observed.sendingMs);
 			const clientId = reading.kind === "send" ? reading.clientId : undefined;
@@ -204,9 +214,20 @@ export function checkRich(
 					expect({ type: "error", code: "not_found", clientId: reading.clientId });
 				else sends.push({ clientId: reading.clientId, text: reading.text, name });
 				break;
-			case "history":
-				expect(name === null ? { type: "error", code: "not_joined" } : { type: "history" });
+			case "history": {
+				if (name === null) {
+					expect({ type: "error", code: "not_joined" });
+					break;
+				}
+				// Pages have a pace of their own: past it, an empty page says when to ask again.
+				const peek = answers[next];
+				const paced =
+					pages >= PAGES &&
+					(observed.sendingMs < PAGE_REFILL_MS || (peek?.type === "history" && peek.retryAfterMs !== undefined));
+				if (!paced) pages++;
+				expect(paced ? { type: "history", retryAfterMs: 1 } : { type: "history" });
 				break;
+			}
 			case "react":
 				// Only to ids no room reaches, too: the room holds no such message.
 				expect({ type: "error", code: name === null ? "not_joined" : "not_found" });

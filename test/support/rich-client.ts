@@ -44,6 +44,8 @@ export async function joinRich(url: string, name: string, since?: number): Promi
 		} else if (catchUp && ["message", "edit", "delete", "reactions"].includes(event.type)) {
 			catchUp.held.push(event);
 		} else if (catchUp && event.type === "history" && event.after !== undefined) {
+			const after = event.after;
+			if (event.retryAfterMs !== undefined) return void setTimeout(() => pageAfter(after), event.retryAfterMs);
 			const { upTo, held } = catchUp;
 			const owed = event.entries.filter((entry) => entry.id <= upTo);
 			for (const entry of owed) if (!("kind" in entry)) messages.push(entry);

@@ -86,6 +86,22 @@ describe("history", () => {
 	});
 });
 
+describe("the pace of history pages", () => {
+	it("answers 10 pages at once, then an empty page saying when to ask again, and costs no message allowance", async () => {
+		const room = freshRoom();
+		const ann = await connectRich(room, "ann");
+		await ann.say("one", "one");
+		for (let i = 0; i < 11; i++) ann.send({ type: "history", before: 99 - i });
+		const pages = [];
+		while (pages.length < 11) pages.push(await ann.nextOf("history"));
+		const paced = pages.filter((page) => page.retryAfterMs !== undefined);
+		expect(paced).toHaveLength(1);
+		expect(paced[0]).toMatchObject({ before: 89, entries: [], more: true });
+		expect(paced[0]?.retryAfterMs).toBeGreaterThan(0);
+		expect(pages.filter((page) => page.entries.length === 1)).toHaveLength(10);
+	});
+});
+
 describe("replies", () => {
 	it("carries the original's author and an excerpt, so a quote shows without the original at hand", async () => {
 		const room = freshRoom();

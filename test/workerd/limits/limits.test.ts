@@ -20,6 +20,8 @@ describe("shipped defaults", () => {
 		expect(Number(env.SHARD_SIZE)).toBe(10_000);
 		expect(Number(env.HEARTBEAT_TIMEOUT_SECONDS)).toBe(90);
 		expect(Number(env.MAX_BUFFERED_BYTES)).toBe(1024 * 1024);
+		expect([Number(env.MESSAGE_CAP), Number(env.RICH_MESSAGE_CAP)]).toEqual([50, 2_000]);
+		expect([Number(env.HISTORY_REPLAY), Number(env.HISTORY_RETENTION)]).toEqual([50, 10_000]);
 	});
 });
 
@@ -131,6 +133,14 @@ describe("flood control", () => {
 		sender.socket.close(1000, "done");
 		for (const text of texts) expect(await listener.next()).toBe(text);
 		expect(await inRoom(room, (r) => r.storedMessageCount())).toBe(texts.length);
+	});
+
+	it("does not count history pages against the message allowance (they have a pace of their own)", async () => {
+		const room = freshRoom("flood");
+		const alice = await connectRich(room, "alice");
+		for (let i = 0; i < 10; i++) alice.send({ type: "history", before: 100 + i });
+		for (let i = 0; i < 10; i++) expect((await alice.nextOf("history")).retryAfterMs).toBeUndefined();
+		for (let i = 0; i < BURST; i++) expect((await alice.say(`m${i}`)).text).toBe(`m${i}`);
 	});
 
 	it("does not count typing against the message allowance", async () => {
