@@ -112,11 +112,31 @@ export class RoomUnderFuzz {
 		);
 		const caseMs = Date.now() - started;
 		await talkerMessage;
+		await this.#departed();
 		const marker = await this.#mark(caseNo);
 		const problems = outcomes.flatMap((o, i) => o.problems.map((p) => `connection ${i} (${fuzzCase[i]?.kind}): ${p}`));
 		problems.push(...this.#checkSlices(fuzzCase, outcomes, starts, plainStart, marker, caseMs));
 		this.tally.cases++;
 		return problems;
+	}
+
+	/**
+	 * Waits until the room counts only the run's own connections again: the case's have all
+	 * left, and their departures reached the room's object. On one object that is so once their
+	 * Closes are answered; a shard reports departures in its next call to the room, which can come
+	 * after a message sent meanwhile through another part of the room (PROTOCOL.md promises no
+	 * order between what different clients do), so without this the case's last `leave` could
+	 * land after the marker for some observers and before it for others.
+	 */
+	async #departed(): Promise<void> {
+		const stays = this.#observers.length + 2; // the observers, the plain observer, the talker
+		for (;;) {
+			const stats = (await (await fetch(`${this.#server.origin}/api/rooms/${this.#room}`)).json()) as {
+				connections: number;
+			};
+			if (stats.connections <= stays) return;
+			await new Promise((resolve) => setTimeout(resolve, 5));
+		}
 	}
 
 	/** The talker says something when its allowance surely has room (never refused). */
