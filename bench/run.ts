@@ -117,9 +117,7 @@ try {
 } finally {
 	load.stop();
 	for (const server of [...servers, ...shards.servers]) await server.stop();
-	if (heap)
-		await new Promise<void>((resolve) => {
-			heap.child.once("exit", () => resolve());
-			heap.child.kill("SIGTERM");
-		});
+	if (heap) await edgechatServers(heap, "heap")[0]?.stop();
+	// The baseline's worktree goes once everything served from it has stopped.
+	checkout?.remove();
 }
