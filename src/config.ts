@@ -39,6 +39,22 @@ export interface Config {
 	readonly compression: boolean;
 	/** Signed mode: the secret tokens are signed with (`AUTH_SECRET`, a Worker secret); `null` in open mode. */
 	readonly authSecret: string | null;
+	/** The HTTP API's key (`API_KEY`, a Worker secret); `null`: the API is off (docs/api.md). */
+	readonly apiKey: string | null;
+	/** Webhooks (`WEBHOOK_URL` and `WEBHOOK_SECRET`); `null`: none are sent (README.md, "Webhooks"). */
+	readonly webhooks: WebhookSettings | null;
+}
+
+/** Where and how webhook events are delivered. */
+export interface WebhookSettings {
+	/** The receiver, an http(s) URL. */
+	readonly url: string;
+	/** Standard Webhooks' `whsec_` secret (base64 of 24 to 64 bytes) the requests are signed with. */
+	readonly secret: string;
+	/** The wait before the first retry, in seconds; each next wait is three times the last (12 h at most). */
+	readonly retryBaseSeconds: number;
+	/** How long an attempt waits for the receiver's answer before it counts as failed, in seconds. */
+	readonly timeoutSeconds: number;
 }
 
 /** Defaults used when a `[vars]` entry is absent. */
@@ -59,7 +75,12 @@ export const DEFAULTS: Config = {
 	maxBufferedBytes: 1024 * 1024,
 	compression: false,
 	authSecret: null,
+	apiKey: null,
+	webhooks: null,
 };
+
+/** Defaults of the webhook settings that have one. */
+export const WEBHOOK_DEFAULTS = { retryBaseSeconds: 5, timeoutSeconds: 10 } as const;
 
 /** Thrown when a `[vars]` entry is present but unusable. */
 export class ConfigError extends Error {
@@ -93,7 +114,7 @@ function boolean(vars: Vars, name: string, fallback: boolean): boolean {
 
 /**
  * A secret: absent or empty means none. One shorter than 32 bytes is refused: HS256 with a short
- * secret can be brute-forced from one token.
+ * secret can be brute-forced from one token, and an API key should be as hard to guess.
  */
 function secret(vars: Vars, name: string): string | null {
 	const raw = vars[name];
@@ -102,6 +123,52 @@ function secret(vars: Vars, name: string): string | null {
 		throw new ConfigError(`${name} must be at least 32 bytes (for example: openssl rand -base64 32)`);
 	}
 	return raw;
+}
+
+/**
+ * Webhooks: on when `WEBHOOK_URL` is set, which then needs `WEBHOOK_SECRET` in Standard Webhooks'
+ * form (`whsec_` and the base64 of 24 to 64 random bytes) and the `WEBHOOKS` queue binding.
+ */
+function webhooks(vars: Vars): WebhookSettings | null {
+	const url = vars.WEBHOOK_URL;
+	if (url === undefined || url === "") {
+		if (vars.WEBHOOK_SECRET !== undefined && vars.WEBHOOK_SECRET !== "") {
+			throw new ConfigError("WEBHOOK_SECRET is set but WEBHOOK_URL is not: set both, or neither");
+		}
+		return null;
+	}
+	let parsed: URL;
+	try {
+		parsed = new URL(String(url));
+	} catch {
+		throw new ConfigError(`WEBHOOK_URL must be an http or https URL, got ${JSON.stringify(url)}`);
+	}
+	if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+		throw new ConfigError(`WEBHOOK_URL must be an http or https URL, got ${JSON.stringify(url)}`);
+	}
+	const secret = vars.WEBHOOK_SECRET;
+	const key = typeof secret === "string" && secret.startsWith("whsec_") ? base64Length(secret.slice(6)) : null;
+	if (key === null || key < 24 || key > 64) {
+		throw new ConfigError(
+			"WEBHOOK_SECRET must be whsec_ and the base64 of 24 to 64 random bytes (for example: echo whsec_$(openssl rand -base64 32))",
+		);
+	}
+	if (!("WEBHOOKS" in vars)) throw new ConfigError("WEBHOOK_URL needs the WEBHOOKS queue binding (wrangler.toml)");
+	return {
+		url: parsed.href,
+		secret: secret as string,
+		retryBaseSeconds: integer(vars, "WEBHOOK_RETRY_BASE_SECONDS", WEBHOOK_DEFAULTS.retryBaseSeconds, 0, 3_600),
+		timeoutSeconds: integer(vars, "WEBHOOK_TIMEOUT_SECONDS", WEBHOOK_DEFAULTS.timeoutSeconds, 1, 60),
+	};
+}
+
+/** How many bytes a base64 text decodes to, or `null` when it is not base64. */
+function base64Length(text: string): number | null {
+	try {
+		return atob(text).length;
+	} catch {
+		return null;
+	}
 }
 
 function origins(vars: Vars, name: string): string[] {
@@ -151,6 +218,8 @@ export function readConfig(env: object): Config {
 		maxBufferedBytes: integer(vars, "MAX_BUFFERED_BYTES", DEFAULTS.maxBufferedBytes, 0, 64 * 1024 * 1024),
 		compression: boolean(vars, "WEBSOCKET_COMPRESSION", DEFAULTS.compression),
 		authSecret: secret(vars, "AUTH_SECRET"),
+		apiKey: secret(vars, "API_KEY"),
+		webhooks: webhooks(vars),
 	};
 	parsed.set(env, config);
 	return config;

@@ -14,7 +14,10 @@ export type LoggedEvent =
 	| "frame_failed"
 	| "bad_config"
 	| "shard_unreachable"
-	| "room_unreachable";
+	| "room_unreachable"
+	| "api_failed"
+	| "webhook_failed"
+	| "webhook_handoff_failed";
 
 /** Writes one line: `{"event":..., ...fields}`; errors and failures go to the error stream. */
 export function logEvent(event: LoggedEvent, fields: Record<string, unknown> = {}): void {
@@ -23,6 +26,8 @@ export function logEvent(event: LoggedEvent, fields: Record<string, unknown> = {
 		event === "storage_failed" ||
 		event === "frame_failed" ||
 		event === "bad_config" ||
+		event === "api_failed" ||
+		event === "webhook_handoff_failed" ||
 		event.endsWith("_unreachable")
 	) {
 		console.error(line);

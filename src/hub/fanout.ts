@@ -28,12 +28,12 @@ export interface FanoutOutcome {
 
 /**
  * What plain sockets see of a log entry: the tutorial's bare text for a plain client's message
- * (plain clients send no `clientId`), `name: text` for a rich client's, and nothing of an edit
- * or a delete (the tutorial's protocol cannot show them).
+ * (plain clients send no `clientId`), `name: text` for a rich client's or the HTTP API's, and
+ * nothing of an edit or a delete (the tutorial's protocol cannot show them).
  */
 function plainTextOf(entry: LogEntry): string | null {
 	if ("kind" in entry) return null;
-	return entry.clientId === null ? entry.text : `${entry.name}: ${entry.text}`;
+	return entry.clientId === null && !entry.api ? entry.text : `${entry.name}: ${entry.text}`;
 }
 
 /** The event a log entry reaches rich clients as. */

@@ -29,6 +29,12 @@ export class Bans {
 		this.#until.set(userId, until);
 	}
 
+	/** Lifts `userId`'s ban, if it has one. */
+	unban(userId: string): void {
+		this.#sql.exec("DELETE FROM bans WHERE user_id = ?", userId);
+		this.#until.delete(userId);
+	}
+
 	/** Until when `userId` is banned at `now`, or `null` when it is not. */
 	bannedUntil(userId: string, now: number): number | null {
 		const until = this.#until.get(userId);

@@ -12,11 +12,12 @@
  */
 import type { Config } from "../config.ts";
 import { logEvent } from "../log-event.ts";
+import type { MessagePage, MessagesQuery } from "../wire/operator.ts";
 import { REPLY_EXCERPT_LENGTH, type ReplyQuote } from "../wire/protocol.ts";
 import type { Submission } from "../wire/rpc.ts";
 import type { Answers, Staged } from "./burst.ts";
 import { LogReader } from "./log-reader.ts";
-import { MessageLog } from "./message-log.ts";
+import { type CommitOutcome, MessageLog } from "./message-log.ts";
 import { Reactions } from "./reactions.ts";
 import { Reads } from "./reads.ts";
 
@@ -46,7 +47,7 @@ export class Conversation {
 	 * not retained (or was deleted) is refused with `not_found`. Throws if storage cannot be read.
 	 */
 	send(submission: Extract<Submission, { kind: "send" }>, now: number): Staged {
-		const { from, name, text, clientId, userId, replyTo } = submission;
+		const { from, name, text, clientId, userId, replyTo, api } = submission;
 		const quote = replyTo === null ? null : this.#quoteOf(replyTo);
 		if (quote === undefined) {
 			const message = `no message ${replyTo} to reply to in this room`;
@@ -54,7 +55,8 @@ export class Conversation {
 			return { kind: "error", to: from, error: clientId === null ? error : { ...error, clientId } };
 		}
 		const mentions = this.#mentionedIn(text);
-		const { message, status } = this.log.stage(name, text, clientId, now, { userId, replyTo: quote, mentions });
+		const extras = { userId, replyTo: quote, mentions, api: api === true };
+		const { message, status } = this.log.stage(name, text, clientId, now, extras);
 		return status === "new"
 			? { kind: "new", message, from }
 			: { kind: "repeat", message, to: from, staged: status === "staged" };
@@ -95,8 +97,10 @@ export class Conversation {
 	 * log as it stood at its hello (`upTo`), so retention keeps that much. If the commit fails,
 	 * nothing of the burst is stored; if history cannot be read, the newcomers are welcomed all
 	 * the same, told it is missing (`gap`), and history requests get an empty last page.
+	 * `alsoWrite`, when given, writes in the same transaction (the webhook events of the burst),
+	 * which then happens even if the log has nothing new.
 	 */
-	commit(burst: readonly Staged[]): Answers {
+	commit(burst: readonly Staged[], alsoWrite: (() => void) | null = null): Answers {
 		const welcomes = [];
 		const requests = [];
 		for (const item of burst) {
@@ -107,7 +111,11 @@ export class Conversation {
 		for (const welcome of welcomes) oldestWelcome = Math.min(oldestWelcome, welcome.upTo);
 		let stored = true;
 		try {
-			this.log.commit(Math.min(oldestWelcome, this.log.latestId), (outcome) => this.#reactions.write(outcome));
+			const write = (outcome: CommitOutcome) => {
+				this.#reactions.write(outcome);
+				alsoWrite?.();
+			};
+			this.log.commit(Math.min(oldestWelcome, this.log.latestId), write, alsoWrite !== null);
 		} catch (error) {
 			logEvent("storage_failed", { during: "commit", items: burst.length, error: String(error) });
 			stored = false;
@@ -134,6 +142,11 @@ export class Conversation {
 				readUpTo: welcomes.map(() => null),
 			};
 		}
+	}
+
+	/** A page of messages as they stand now, for the HTTP API (src/room/log-reader.ts `messages`). */
+	messages(query: MessagesQuery): MessagePage {
+		return this.#reader.messages(query);
 	}
 
 	/** The entries after `since` up to `upTo` (a shard catching up), and whether some are gone. */

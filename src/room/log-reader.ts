@@ -11,9 +11,10 @@
  * `history` `after` pages. No welcome is unbounded, and no client is left with a gap it did not
  * have.
  */
+import type { MessagePage, MessagesQuery } from "../wire/operator.ts";
 import { HISTORY_PAGE_MAX, type HistoryEvent, type LogEntry } from "../wire/protocol.ts";
 import type { Replay } from "../wire/rpc.ts";
-import { COLUMNS, type Row, toEntry } from "./log-table.ts";
+import { COLUMNS, type Row, toEntry, toMessage } from "./log-table.ts";
 
 /** A welcome's ask: resuming after `since` (or joining afresh), owed the log up to `upTo`. */
 export interface ReplayRequest {
@@ -138,6 +139,27 @@ export class LogReader {
 			.toArray();
 		const gap = from < stored - this.#retention;
 		return { type: "history", after: from, entries: rows.slice(0, limit).map(toEntry), more: rows.length > limit, gap };
+	}
+
+	/**
+	 * Messages with `after` < id < `before`, as they stand now, oldest first (the HTTP API's
+	 * export and scroll-back). With `after`, the page starts just after it and `more` says whether
+	 * newer ones match; without, it is the newest that match and `more` says whether older ones do.
+	 */
+	messages({ before, after, limit }: MessagesQuery): MessagePage {
+		const below = before ?? Number.MAX_SAFE_INTEGER;
+		const forward = after !== null;
+		const rows = this.#sql
+			.exec<Row>(
+				`SELECT ${COLUMNS} FROM messages WHERE kind = 'message' AND id > ? AND id < ? ORDER BY id ${forward ? "ASC" : "DESC"} LIMIT ?`,
+				after ?? 0,
+				below,
+				limit + 1,
+			)
+			.toArray();
+		const page = rows.slice(0, limit);
+		if (!forward) page.reverse();
+		return { messages: page.map(toMessage), more: rows.length > limit };
 	}
 
 	/**

@@ -8,7 +8,7 @@
  * well as appending its own entry, a delete empties it, and its reactions' current aggregate is
  * kept on it. So a page of history is read from the message rows alone, with no entry replayed.
  */
-import type { ChatMessage, LogEntry, Reaction } from "../wire/protocol.ts";
+import type { ChatMessage, DeleteEntry, LogEntry, Reaction } from "../wire/protocol.ts";
 
 /** One row of the `messages` table. */
 export type Row = {
@@ -31,16 +31,18 @@ export type Row = {
 	deleted: number;
 	/** A message's reactions now (JSON), or null for none. */
 	reactions: string | null;
+	/** 1: a message posted, or a delete made, through the HTTP API. */
+	api: number;
 };
 
 /** Every column, in the order `Row` has them. */
 export const COLUMNS =
-	"id, kind, target, client_id, user_id, name, text, ts, reply_to, reply_name, reply_user_id, reply_excerpt, mentions, edited, deleted, reactions";
+	"id, kind, target, client_id, user_id, name, text, ts, reply_to, reply_name, reply_user_id, reply_excerpt, mentions, edited, deleted, reactions, api";
 
 /**
  * Creates the table, or brings one written by an older edgechat up to date: rooms stored before
  * signed mode have no kind, target or author; rooms stored before replies and reactions have
- * none of their columns. Added columns are empty for old rows, which is what they were.
+ * none of their columns, and rooms stored before the HTTP API no mark of it. Added columns are empty for old rows, which is what they were.
  */
 export function openLogTable(sql: SqlStorage): void {
 	sql.exec(`CREATE TABLE IF NOT EXISTS messages (
@@ -65,6 +67,7 @@ export function openLogTable(sql: SqlStorage): void {
 	add("edited", "INTEGER NOT NULL DEFAULT 0");
 	add("deleted", "INTEGER NOT NULL DEFAULT 0");
 	add("reactions", "TEXT");
+	add("api", "INTEGER NOT NULL DEFAULT 0");
 	// Edits, deletes and reactions look up their message's other entries by target, never by a scan;
 	// replies to a deleted message are found by what they answer.
 	sql.exec("CREATE INDEX IF NOT EXISTS messages_target ON messages (target) WHERE target IS NOT NULL");
@@ -85,8 +88,12 @@ export function toEntry(row: Row): LogEntry {
 				userId: row.user_id as string,
 				ts,
 			};
-		case "delete":
-			return { id, kind: "delete", target: row.target as number, name, userId: row.user_id as string, ts };
+		case "delete": {
+			const entry: DeleteEntry = { id, kind: "delete", target: row.target as number, name, ts };
+			if (row.user_id !== null) entry.userId = row.user_id;
+			if (row.api) entry.api = true;
+			return entry;
+		}
 		case "reactions":
 			return { id, kind: "reactions", target: row.target as number, reactions: JSON.parse(row.text) as Reaction[], ts };
 		default:
@@ -106,5 +113,6 @@ export function toMessage(row: Row): ChatMessage {
 	if (row.edited) message.edited = true;
 	if (row.deleted) message.deleted = true;
 	if (row.reactions !== null) message.reactions = JSON.parse(row.reactions) as Reaction[];
+	if (row.api) message.api = true;
 	return message;
 }

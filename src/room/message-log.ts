@@ -52,6 +52,8 @@ export interface MessageExtras {
 	readonly userId: string | null;
 	readonly replyTo: ReplyQuote | null;
 	readonly mentions: readonly string[];
+	/** Posted through the HTTP API. */
+	readonly api?: boolean;
 }
 
 /** The room's log, for writing. */
@@ -113,6 +115,7 @@ export class MessageLog {
 		if (extras.userId !== null) message.userId = extras.userId;
 		if (extras.replyTo !== null) message.replyTo = extras.replyTo;
 		if (extras.mentions.length > 0) message.mentions = [...extras.mentions];
+		if (extras.api) message.api = true;
 		this.#staged.push(message);
 		if (clientId !== null) this.#stagedByClientId.set(clientId, message);
 		return { message, status: "new" };
@@ -143,15 +146,22 @@ export class MessageLog {
 		return { name: message.name, userId: message.userId ?? null, text: deleted ? "" : text, deleted };
 	}
 
-	/** Gives an edit or a delete of message `target` the next id and stages it (the room checked who may). */
+	/**
+	 * Gives an edit or a delete of message `target` the next id and stages it (the room checked who
+	 * may): by user `userId`, or, with `by` `"api"`, a delete through the HTTP API (no user).
+	 */
 	stageChange(
 		change: { kind: "edit"; text: string } | { kind: "delete" },
 		target: number,
 		name: string,
-		userId: string,
+		by: { userId: string } | "api",
 		ts: number,
 	): LogEntry {
-		const entry: LogEntry = { ...change, id: ++this.#latestId, target, name, userId, ts };
+		const id = ++this.#latestId;
+		const entry: LogEntry =
+			by === "api"
+				? { kind: "delete", id, target, name, ts, api: true }
+				: { ...change, id, target, name, userId: by.userId, ts };
 		this.#staged.push(entry);
 		return entry;
 	}
@@ -176,10 +186,13 @@ export class MessageLog {
 	 * Retention keeps the newest `retention` entries up to `keepUpTo`: a client that said hello
 	 * in this burst, when the newest id was `keepUpTo`, is replayed the log as it stood then, so
 	 * entries staged after its hello must not push out ones it is owed (they reach it live).
+	 *
+	 * With nothing staged there is no transaction, unless `always` (the parts beside the log have
+	 * writes of their own to commit, such as the webhook events of a kick).
 	 */
-	commit(keepUpTo = this.#latestId, also: (outcome: CommitOutcome) => void = () => {}): void {
+	commit(keepUpTo = this.#latestId, also: (outcome: CommitOutcome) => void = () => {}, always = false): void {
 		const staged = this.#staged;
-		if (staged.length === 0) return;
+		if (staged.length === 0 && !always) return;
 		this.#staged = [];
 		this.#stagedByClientId.clear();
 		try {
@@ -209,21 +222,22 @@ export class MessageLog {
 			const userId = entry.kind === "reactions" ? null : entry.userId;
 			const name = entry.kind === "reactions" ? "" : entry.name;
 			this.#sql.exec(
-				"INSERT INTO messages (id, kind, target, user_id, name, text, ts) VALUES (?, ?, ?, ?, ?, ?, ?)",
+				"INSERT INTO messages (id, kind, target, user_id, name, text, ts, api) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 				entry.id,
 				entry.kind,
 				entry.target,
-				userId,
+				userId ?? null,
 				name,
 				text,
 				entry.ts,
+				entry.kind === "delete" && entry.api ? 1 : 0,
 			);
 			return;
 		}
 		const reply = entry.replyTo;
 		this.#sql.exec(
 			`INSERT INTO messages (id, kind, client_id, user_id, name, text, ts, reply_to, reply_name, reply_user_id,
-				reply_excerpt, mentions) VALUES (?, 'message', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				reply_excerpt, mentions, api) VALUES (?, 'message', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			entry.id,
 			entry.clientId,
 			entry.userId ?? null,
@@ -235,6 +249,7 @@ export class MessageLog {
 			reply?.userId ?? null,
 			reply?.excerpt ?? null,
 			entry.mentions ? JSON.stringify(entry.mentions) : null,
+			entry.api ? 1 : 0,
 		);
 	}
 

@@ -1,13 +1,14 @@
 /**
- * Moderation (signed mode): who may change which message, who is removed, and the bans that
- * keep them out. It owns the `bans` (src/room/bans.ts) and decides, for every edit, delete, kick
+ * Moderation (signed mode, and the HTTP API in either mode): who may change which message, who
+ * is removed, and the bans that keep them out. It owns the `bans` (src/room/bans.ts) and decides, for every edit, delete, kick
  * and ban a hub passes on, what the burst gets: a log entry, a removal, or a refusal for the
  * sender alone. The hub has already checked what a connection's token alone tells (read-only,
  * a moderator's role, open mode); whose message is whose is the log's, so it is decided here.
  */
 import { bannedReason, closeFor } from "../wire/close-codes.ts";
+import { OPERATOR_NAME } from "../wire/operator.ts";
 import type { ErrorEvent } from "../wire/protocol.ts";
-import type { Submission } from "../wire/rpc.ts";
+import type { ConnectionId, Submission } from "../wire/rpc.ts";
 import { Bans } from "./bans.ts";
 import type { Staged } from "./burst.ts";
 import type { MessageLog } from "./message-log.ts";
@@ -72,8 +73,31 @@ export class Moderation {
 		}
 		const change =
 			submission.kind === "edit" ? { kind: "edit" as const, text: submission.text } : { kind: "delete" as const };
-		const entry = this.#log.stageChange(change, id, name, userId as string, now);
+		const entry = this.#log.stageChange(change, id, name, { userId: userId as string }, now);
 		return { kind: "change", entry, from };
+	}
+
+	/**
+	 * A delete through the HTTP API (the operator may delete any message, in either mode), for the
+	 * call `from`: the entry, or `not_found` for `from` alone, or `null` when the message was
+	 * deleted already (nothing new to write). Throws if the log cannot be read.
+	 */
+	deleteForOperator(id: number, from: ConnectionId, now: number): Staged | null {
+		const standing = this.#log.standing(id);
+		if (!standing) {
+			return {
+				kind: "error",
+				to: from,
+				error: { type: "error", code: "not_found", message: `no message ${id} in this room` },
+			};
+		}
+		if (standing.deleted) return null;
+		return { kind: "change", entry: this.#log.stageChange({ kind: "delete" }, id, OPERATOR_NAME, "api", now), from };
+	}
+
+	/** Lifts a ban (the HTTP API); the user's next upgrade is admitted. */
+	unban(userId: string): void {
+		this.#bans.unban(userId);
 	}
 
 	/**

@@ -1,13 +1,27 @@
 import { HubHost } from "../hub/host.ts";
 import { logEvent } from "../log-event.ts";
+import { eventsOf } from "../webhooks/events.ts";
+import { type FailedWebhook, FailedWebhooks } from "../webhooks/failed.ts";
+import { type WebhookDelivery, WebhookOutbox } from "../webhooks/outbox.ts";
+import type {
+	DeleteOutcome,
+	KickOutcome,
+	MessagePage,
+	MessagesQuery,
+	OperatorPost,
+	PostOutcome,
+} from "../wire/operator.ts";
+import { OPERATOR_NAME } from "../wire/operator.ts";
 import { ROOM_HEADER } from "../wire/placement.ts";
-import { type LogEntry, WELCOME_MEMBERS } from "../wire/protocol.ts";
+import { type ChatMessage, type LogEntry, WELCOME_MEMBERS } from "../wire/protocol.ts";
 import type { Batch, Push, RoomStats, Submission } from "../wire/rpc.ts";
 import { Admission } from "./admission.ts";
 import { deliveriesOf, type Staged } from "./burst.ts";
 import { Conversation } from "./conversation.ts";
 import { Members } from "./members.ts";
 import { Moderation } from "./moderation.ts";
+import { OperatorCalls } from "./operator-calls.ts";
+import { RoomName } from "./room-name.ts";
 import { ShardDirectory } from "./shard-directory.ts";
 import { type ShardCalls, ShardLinks } from "./shard-links.ts";
 import { TypingLimit } from "./typing-limit.ts";
@@ -26,14 +40,18 @@ let instancesCreated = 0;
  *   and in which part of it;
  * - moderation (src/room/moderation.ts): who may change or remove what, and the bans;
  * - the typing limit (src/room/typing-limit.ts), and the welcome (src/room/welcome.ts);
- * - the links to its shards (src/room/shard-links.ts): how a burst's outcome reaches them.
+ * - the links to its shards (src/room/shard-links.ts): how a burst's outcome reaches them;
+ * - the calls of the operator's backend (src/room/operator-calls.ts), which join the burst like
+ *   clients' events, and the webhook outbox (src/webhooks/outbox.ts), which records each burst's
+ *   events in its commit and hands them to the webhook queue.
  *
  * It holds the first `SHARD_SIZE` connections itself through its hub (src/hub/); past that, new
  * sockets go to shard objects (src/shard/shard.ts), which send what their clients do here in
  * one call per burst (`submit`) and get the outcome back in one call per burst.
  *
- * Read top to bottom: rehydrate, admit, what clients did (hello, send, ...), end of burst
- * (commit, deliver here and push to the shards), inspection. Closing is the hub's (src/hub/host.ts).
+ * Read top to bottom: rehydrate, admit, what clients did (hello, send, ...), what the operator's
+ * backend asks, end of burst (commit, deliver here and push to the shards, hand the webhook events
+ * on), inspection. Closing is the hub's (src/hub/host.ts).
  */
 export class Room extends HubHost {
 	readonly #instance = ++instancesCreated;
@@ -44,6 +62,11 @@ export class Room extends HubHost {
 	readonly #admission: Admission;
 	readonly #typing = new TypingLimit();
 	readonly #links: ShardLinks;
+	readonly #name: RoomName;
+	readonly #calls = new OperatorCalls();
+	/** The webhook outbox, when webhooks are on (`WEBHOOK_URL`). */
+	readonly #webhooks: WebhookOutbox | null;
+	readonly #failedWebhooks: FailedWebhooks;
 	/** This burst's work, in the order it came, until the burst ends. */
 	#burst: Staged[] = [];
 
@@ -57,7 +80,10 @@ export class Room extends HubHost {
 		this.#directory = new ShardDirectory(ctx.storage.sql);
 		this.#moderation = new Moderation(ctx.storage.sql, log);
 		this.#admission = new Admission(this.config, this.#directory, this.#moderation);
-		this.#links = new ShardLinks(env.SHARDS, ctx.storage.kv, this.#directory, () => log.storedId);
+		this.#name = new RoomName(ctx.storage.kv);
+		this.#links = new ShardLinks(env.SHARDS, this.#name, this.#directory, () => log.storedId);
+		this.#webhooks = this.config.webhooks ? new WebhookOutbox(ctx.storage, env.WEBHOOKS) : null;
+		this.#failedWebhooks = new FailedWebhooks(ctx.storage.sql);
 		// Members this object held before a reset leave, for everyone held by shards.
 		const signed = this.config.authSecret !== null;
 		this.#members = new Members(this.#directory, signed, this.hub.members(), (leave) => this.#burst.push(leave));
@@ -73,7 +99,7 @@ export class Room extends HubHost {
 	override async fetch(request: Request): Promise<Response> {
 		const decision = this.#admission.decide(request, this.hub.size, Date.now());
 		if (decision !== "here") return decision;
-		this.#links.learnName(request.headers.get(ROOM_HEADER));
+		this.#name.learn(request.headers.get(ROOM_HEADER));
 		return this.upgrade(request, "");
 	}
 
@@ -179,10 +205,113 @@ export class Room extends HubHost {
 		if (news) this.#burst.push(news);
 	}
 
+	// -- what the operator's backend asks (the HTTP API, src/api/app.ts) -------------------------
+
+	/**
+	 * A message posted through the API: it joins the burst as a `send` of a call of its own
+	 * (src/room/operator-calls.ts), so it is stored and fanned out like a client's, and is answered
+	 * once the burst is committed. The same `clientId` again answers the stored message.
+	 */
+	async post(post: OperatorPost): Promise<PostOutcome> {
+		this.#name.learn(post.room);
+		const call = this.#calls.open();
+		const { name, text, clientId, replyTo } = post;
+		const actor = { from: call.id, name, userId: null, role: null };
+		this.#takeFrom(0, { kind: "send", ...actor, text, clientId, replyTo, api: true }, false);
+		this.setEndOfBurst();
+		const delivery = await call.outcome;
+		switch (delivery?.kind) {
+			case "message":
+				return { kind: "stored", message: delivery.message as ChatMessage };
+			case "echo":
+				return { kind: "repeat", message: delivery.message };
+			case "error":
+				return { kind: "no_reply_target" };
+			default:
+				return { kind: "unavailable" };
+		}
+	}
+
+	/** A page of messages as they stand now (what is committed; a post is answered after its commit). */
+	messages(query: MessagesQuery): MessagePage {
+		return this.#conversation.messages(query);
+	}
+
+	/** A delete through the API (src/room/moderation.ts decides), answered once committed. */
+	async deleteMessage(room: string, id: number): Promise<DeleteOutcome> {
+		this.#name.learn(room);
+		const call = this.#calls.open();
+		this.#guard(call.id, null, () => this.#moderation.deleteForOperator(id, call.id, Date.now()));
+		this.setEndOfBurst();
+		const delivery = await call.outcome;
+		if (delivery === null) return { kind: "already" };
+		if (delivery.kind === "message") return { kind: "deleted" };
+		return { kind: delivery.kind === "error" ? "not_found" : "unavailable" };
+	}
+
+	/** Signed mode: the API kicks a user; its connections close everywhere at the end of the burst. */
+	async kick(room: string, userId: string): Promise<KickOutcome> {
+		const removal = this.#removeForOperator(room, { kind: "kick", target: userId });
+		await removal.committed;
+		return { present: removal.present };
+	}
+
+	/** Signed mode: the API bans a user for `seconds` (stored at once); returns until when (ms since the epoch). */
+	async ban(room: string, userId: string, seconds: number): Promise<number> {
+		const removal = this.#removeForOperator(room, { kind: "ban", target: userId, seconds });
+		await removal.committed;
+		return removal.until ?? 0;
+	}
+
+	/** Lifts a ban. */
+	unban(userId: string): void {
+		this.#moderation.unban(userId);
+	}
+
+	/** A kick or a ban by the API joins the burst as if a moderator named `API` had sent it. */
+	#removeForOperator(
+		room: string,
+		removal: { kind: "kick"; target: string } | { kind: "ban"; target: string; seconds: number },
+	): { present: boolean; until: number | undefined; committed: Promise<unknown> } {
+		this.#name.learn(room);
+		const call = this.#calls.open();
+		const actor = { from: call.id, name: OPERATOR_NAME, userId: null, role: "moderator" as const };
+		const targetName = this.#members.nameOf(removal.target);
+		const staged = this.#moderation.remove({ ...actor, ...removal }, targetName, Date.now());
+		this.#burst.push(staged);
+		this.setEndOfBurst();
+		const until = staged.kind === "remove" ? staged.notice?.until : undefined;
+		return { present: targetName !== undefined, until, committed: call.outcome };
+	}
+
+	/** Events the webhook's dead-letter queue hands back (src/webhooks/failed.ts): kept until retried. */
+	keepFailedWebhooks(deliveries: WebhookDelivery[]): void {
+		this.#failedWebhooks.keep(deliveries, Date.now());
+	}
+
+	/** The oldest failed webhook events, and whether there are more. */
+	failedWebhooks(): { failed: FailedWebhook[]; more: boolean } {
+		return this.#failedWebhooks.list();
+	}
+
+	/** Every failed event goes back to the outbox, in one transaction, for a new round; returns how many. */
+	retryFailedWebhooks(): number {
+		const outbox = this.#webhooks;
+		if (!outbox) return 0;
+		let requeued = 0;
+		this.ctx.storage.transactionSync(() => {
+			const failed = this.#failedWebhooks.takeAll();
+			outbox.requeue(failed);
+			requeued = failed.length;
+		});
+		outbox.afterCommit(Date.now(), true);
+		return requeued;
+	}
+
 	// -- end of burst ----------------------------------------------------------------------------
 
 	protected override get hasWork(): boolean {
-		return this.#burst.length > 0;
+		return this.#burst.length > 0 || this.#calls.waiting;
 	}
 
 	protected override endBurst(): void {
@@ -206,14 +335,32 @@ export class Room extends HubHost {
 	 * write is durable, so a push cannot leave before the commit it carries.
 	 */
 	#commitBurst(): void {
-		if (this.#burst.length === 0) return;
+		if (this.#burst.length === 0) {
+			// An API call that staged nothing (a delete of a message deleted before) is answered now.
+			this.#calls.settle([], []);
+			return;
+		}
 		const burst = this.#burst;
 		this.#burst = [];
 		const after = this.#conversation.log.storedId;
-		const answers = this.#conversation.commit(burst);
-		const deliveries = deliveriesOf(burst, answers, this.config.richMessageCap);
+		const now = Date.now();
+		const outbox = this.#webhooks;
+		const events = outbox ? eventsOf(burst, this.#name.value ?? "") : [];
+		const record = outbox && events.length > 0 ? () => outbox.record(events, now) : null;
+		const answers = this.#conversation.commit(burst, record);
+		const deliveries = this.#calls.settle(burst, deliveriesOf(burst, answers, this.config.richMessageCap));
 		this.hub.deliver(deliveries);
 		this.#links.push(after, deliveries);
+		outbox?.afterCommit(now, answers.stored);
+	}
+
+	/**
+	 * The object's one alarm: liveness (src/hub/host.ts), and the webhook outbox's hand-over of
+	 * whatever a reset or a failed hand-off left (it sets the alarm when it needs one sooner).
+	 */
+	override async alarm(): Promise<void> {
+		await super.alarm();
+		await this.#webhooks?.alarmFired();
 	}
 
 	// -- what shards ask -------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 import { logEvent } from "../log-event.ts";
 import { shardObjectName } from "../wire/placement.ts";
 import { addresseeOf, type Delivery, type Push, shardOf } from "../wire/rpc.ts";
+import type { RoomName } from "./room-name.ts";
 import type { ShardDirectory } from "./shard-directory.ts";
 
 /**
@@ -36,10 +37,9 @@ export interface ShardCalls {
 /** The pushes to a room's shards. */
 export class ShardLinks {
 	readonly #namespace: Env["SHARDS"];
-	readonly #kv: SyncKvStorage;
 	readonly #directory: ShardDirectory;
-	/** The room's name (shards are named after it; kept in storage); `undefined` until the Worker has said it. */
-	#roomName: string | undefined;
+	/** The room's name: shards are named after it. */
+	readonly #roomName: RoomName;
 	/** One stub per shard, dropped when a call on it fails (a failed call breaks the stub). */
 	readonly #stubs = new Map<number, ShardStub>();
 	/** Names this instance's pushes (`Push.sender`): a shard tells a new room instance by it. */
@@ -54,22 +54,14 @@ export class ShardLinks {
 	readonly calls: ShardCalls = { submitted: 0, memberLists: 0, pushed: 0 };
 
 	/**
-	 * Links to the shards `directory` lists, in `namespace`; `kv` keeps the room's name;
-	 * `storedId` says the log's newest stored id.
+	 * Links to the shards `directory` lists, in `namespace`, named after `roomName`; `storedId`
+	 * says the log's newest stored id.
 	 */
-	constructor(namespace: Env["SHARDS"], kv: SyncKvStorage, directory: ShardDirectory, storedId: () => number) {
+	constructor(namespace: Env["SHARDS"], roomName: RoomName, directory: ShardDirectory, storedId: () => number) {
 		this.#namespace = namespace;
-		this.#kv = kv;
+		this.#roomName = roomName;
 		this.#directory = directory;
 		this.#storedId = storedId;
-		this.#roomName = kv.get<string>("name");
-	}
-
-	/** The room's name, from the Worker's header on an upgrade (`ROOM_HEADER`), kept the first time. */
-	learnName(name: string | null): void {
-		if (!name || this.#roomName !== undefined) return;
-		this.#roomName = name;
-		this.#kv.put("name", name);
 	}
 
 	/**
@@ -142,8 +134,9 @@ export class ShardLinks {
 	#stub(shard: number): ShardStub | null {
 		let stub = this.#stubs.get(shard);
 		if (stub) return stub;
-		if (this.#roomName === undefined) return null;
-		stub = this.#namespace.get(this.#namespace.idFromName(shardObjectName(this.#roomName, shard)));
+		const roomName = this.#roomName.value;
+		if (roomName === undefined) return null;
+		stub = this.#namespace.get(this.#namespace.idFromName(shardObjectName(roomName, shard)));
 		this.#stubs.set(shard, stub);
 		return stub;
 	}

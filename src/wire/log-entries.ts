@@ -27,6 +27,8 @@ export interface ChatMessage {
 	deleted?: true;
 	/** In a welcome or a `history` page: its reactions as they stand now (absent: none). */
 	reactions?: Reaction[];
+	/** Posted by the operator's backend through the HTTP API (docs/api.md), not by a member. */
+	api?: true;
 }
 
 /** What a reply shows of the message it answers, without that message at hand. */
@@ -73,14 +75,18 @@ export interface EditEntry {
 	ts: number;
 }
 
-/** Signed mode: message `target` was deleted, by its author or a moderator (`name`, `userId`). */
+/**
+ * Message `target` was deleted: in signed mode by its author or a moderator (`name`, `userId`), or,
+ * in either mode, by the operator's backend through the HTTP API (`api`, named `API`, no `userId`).
+ */
 export interface DeleteEntry {
 	id: number;
 	kind: "delete";
 	target: number;
 	name: string;
-	userId: string;
+	userId?: string;
 	ts: number;
+	api?: true;
 }
 
 /** One entry of a room's log, in id order: a message, or an edit, delete or reactions of one. */

@@ -39,7 +39,8 @@ export function codePointLength(text: string): number {
 	return count;
 }
 
-const CLIENT_ID = /^[A-Za-z0-9_-]+$/;
+/** What a `clientId` is made of (its length is `MAX_CLIENT_ID_LENGTH` at most). */
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
 /** Control characters (C0, DEL, C1). */
 const CONTROL = /\p{Cc}/u;
 /** Format characters (bidi overrides and isolates, zero-width space/joiners, BOM, ...) and line/paragraph separators. */
@@ -87,9 +88,9 @@ export function checkName(raw: unknown): { ok: true; name: string } | { ok: fals
 /**
  * Checks a message text (of a `send` or an `edit`): a string, not only whitespace, at most
  * `messageCap` code points. Lone surrogates (possible through JSON escapes) are replaced with
- * U+FFFD, not stored raw.
+ * U+FFFD, not stored raw. The HTTP API checks a post's text with it too.
  */
-function checkText(
+export function checkText(
 	raw: unknown,
 	limits: ParseLimits,
 	clientId?: string,
@@ -135,7 +136,7 @@ export function parseClientEvent(frame: string, limits: ParseLimits): ParseResul
 		}
 		case "send": {
 			const clientId = value.clientId;
-			if (typeof clientId !== "string" || clientId.length > MAX_CLIENT_ID_LENGTH || !CLIENT_ID.test(clientId)) {
+			if (typeof clientId !== "string" || clientId.length > MAX_CLIENT_ID_LENGTH || !CLIENT_ID_PATTERN.test(clientId)) {
 				return refuse("bad_event", `'clientId' must be 1 to ${MAX_CLIENT_ID_LENGTH} of A-Z a-z 0-9 _ -`);
 			}
 			const text = checkText(value.text, limits, clientId);

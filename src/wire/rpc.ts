@@ -39,7 +39,7 @@ export interface Actor {
  * - `arrive`: a plain connection was accepted (plain clients are present from the start);
  * - `hello`: a rich connection joins, resuming after `since` when given;
  * - `send`: a chat message to store and fan out (`clientId` is `null` for plain clients),
- *   answering message `replyTo` when not `null`;
+ *   answering message `replyTo` when not `null` (`api`: from the HTTP API, not a hub);
  * - `typing`: a joined connection is typing (already throttled by its hub);
  * - `frame`: a plain binary or empty frame, relayed in order but never stored;
  * - `edit`, `delete`: signed mode, a change to message `id` (the room checks who may);
@@ -58,6 +58,8 @@ export type Submission =
 			readonly text: string;
 			readonly clientId: string | null;
 			readonly replyTo: number | null;
+			/** Posted through the HTTP API (src/room/operator-calls.ts), not by a client. */
+			readonly api?: true;
 	  } & Actor)
 	| ({ readonly kind: "typing" } & Actor)
 	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer; readonly from: ConnectionId }

@@ -1,13 +1,13 @@
 /**
- * The Worker: routing only. Static files in `public/` never reach this code (Workers static
- * assets answer them first); everything else lands here and is either sent to its room's
- * Durable Object or refused with a status and a one-line reason.
+ * The Worker: routing, and the webhook queues' consumer. Static files in `public/` never reach
+ * this code (Workers static assets answer them first); everything else lands here and is either
+ * sent to its room's Durable Object, handed to the HTTP API (src/api/app.ts), or refused with a
+ * status and a one-line reason.
  *
  * | request                                         | answer                       |
  * | ----------------------------------------------- | ---------------------------- |
  * | GET /api/rooms/NAME/websocket + Upgrade          | 101, via the room's object   |
  * |   ... past the room object's SHARD_SIZE          | 101, via one of its shards   |
- * | GET /api/rooms/NAME                             | 200, the room's size (JSON)  |
  * | the same without `Upgrade: websocket`            | 426                          |
  * | the same with another method                     | 405                          |
  * | the same from a page of a foreign origin         | 403                          |
@@ -15,11 +15,15 @@
  * | an invalid NAME                                  | 400                          |
  * | signed mode: no token, or a bad one              | 401                          |
  * | signed mode: a token for another room, a ban     | 403                          |
+ * | anything else under /api/ (the room's size too)  | the HTTP API (docs/api.md)   |
  * | anything else                                    | 404                          |
  */
 
 import { type Config, ConfigError, readConfig } from "../config.ts";
 import { logEvent } from "../log-event.ts";
+import { DEAD_LETTER_QUEUE, returnToRooms } from "../webhooks/failed.ts";
+import type { WebhookDelivery } from "../webhooks/outbox.ts";
+import { sendWebhooks } from "../webhooks/sender.ts";
 import { isWebSocketUpgrade, refuse, upgradeRequired } from "../wire/http.ts";
 import { IDENTITY_HEADER, type Identity } from "../wire/identity.ts";
 import {
@@ -36,8 +40,6 @@ import { checkToken } from "./token.ts";
 
 /** `/api/rooms/NAME/websocket`; NAME is captured raw (even with slashes) so it can be judged. */
 const ROOM_SOCKET_PATH = /^\/api\/rooms\/(.*)\/websocket$/;
-/** `/api/rooms/NAME`, the room's size. */
-const ROOM_STATS_PATH = /^\/api\/rooms\/([^/]*)$/;
 
 /** The limits, or the 500 answer that says which setting is unusable. */
 function configOf(env: Env): Config | Response {
@@ -61,25 +63,22 @@ async function identify(request: Request, config: Config, room: string): Promise
 }
 
 export default {
-	async fetch(request, env): Promise<Response> {
+	async fetch(request, env, ctx): Promise<Response> {
 		const { pathname } = new URL(request.url);
 		const socket = ROOM_SOCKET_PATH.exec(pathname);
-		const match = socket ?? ROOM_STATS_PATH.exec(pathname);
-		if (!match) return refuse(404, "not found");
+		if (!socket) {
+			if (!pathname.startsWith("/api/")) return refuse(404, "not found");
+			// Loaded on the first API request only: the chat's own path never evaluates Hono and zod.
+			const { default: api } = await import("../api/app.ts");
+			return api.fetch(request, env, ctx);
+		}
 
-		const room = checkRoomName(match[1] ?? "");
+		const room = checkRoomName(socket[1] ?? "");
 		if (!room.ok) return refuse(400, room.reason);
 		const config = configOf(env);
 		if (config instanceof Response) return config;
 		// One name is one object (and, past its SHARD_SIZE, its shards), everywhere in the world.
 		const stub = env.ROOMS.get(env.ROOMS.idFromName(room.name));
-		if (!socket) {
-			if (request.method !== "GET") return refuse(405, "use GET to read a room's size", { Allow: "GET" });
-			const identity = await identify(request, config, room.name);
-			if (identity instanceof Response) return identity;
-			if (identity && identity.role !== "moderator") return refuse(403, "a room's size needs a moderator token");
-			return Response.json(await stub.stats());
-		}
 		if (request.method !== "GET") return refuse(405, "use GET to open a chat socket", { Allow: "GET" });
 		const upgrading = isWebSocketUpgrade(request);
 		// Signed mode: a plain GET here is how a page learns why its upgrade was refused (a browser
@@ -125,4 +124,20 @@ export default {
 			answer = await stub.fetch(new Request(request, { headers: again }));
 		}
 	},
-} satisfies ExportedHandler<Env>;
+
+	/**
+	 * The webhook queues (wrangler.toml): events to deliver (src/webhooks/sender.ts), and those
+	 * that failed every attempt, handed back to their rooms (src/webhooks/failed.ts). With webhooks
+	 * turned off meanwhile, waiting events are kept for later: retried in an hour, and in the end
+	 * kept by their rooms like any failed event.
+	 */
+	async queue(batch, env): Promise<void> {
+		if (batch.queue === DEAD_LETTER_QUEUE) return returnToRooms(batch, env.ROOMS);
+		const { webhooks } = readConfig(env);
+		if (!webhooks) {
+			batch.retryAll({ delaySeconds: 3_600 });
+			return;
+		}
+		return sendWebhooks(batch, webhooks);
+	},
+} satisfies ExportedHandler<Env, WebhookDelivery>;

@@ -192,8 +192,8 @@ describe("MessageLog", () => {
 	it("pages back through messages as they stand now, and forward through every entry as written", async () => {
 		const pages = await withLog(100, (log, _storage, reader) => {
 			for (let i = 1; i <= 5; i++) log.stage("ann", `m${i}`, null, i, { ...plain, userId: "u-ann" });
-			log.stageChange({ kind: "edit", text: "m2, edited" }, 2, "ann", "u-ann", 6);
-			log.stageChange({ kind: "delete" }, 3, "ann", "u-ann", 7);
+			log.stageChange({ kind: "edit", text: "m2, edited" }, 2, "ann", { userId: "u-ann" }, 6);
+			log.stageChange({ kind: "delete" }, 3, "ann", { userId: "u-ann" }, 7);
 			log.stage("ann", "m8", null, 8, plain);
 			log.commit();
 			return {
@@ -229,7 +229,7 @@ describe("MessageLog", () => {
 			const replyTo = { id: 1, name: "ann", userId: "u-ann", excerpt: "the original words" };
 			log.stage("bob", "a reply", null, 2, { userId: "u-bob", replyTo, mentions: ["ann"] });
 			log.commit();
-			log.stageChange({ kind: "delete" }, 1, "ann", "u-ann", 3);
+			log.stageChange({ kind: "delete" }, 1, "ann", { userId: "u-ann" }, 3);
 			log.commit();
 			return reader.page({ before: 99, after: null, limit: 10 });
 		});
