@@ -72,6 +72,9 @@ function bundleWorker(): Promise<string> {
 			platform: "neutral",
 			target: "es2023",
 			conditions: ["workerd", "worker", "browser"],
+			// As wrangler bundles: "neutral" reads no package.json field by default, and some
+			// dependencies (standardwebhooks, zod-to-openapi) name their entry only in `main`.
+			mainFields: ["browser", "module", "main"],
 			external: ["cloudflare:*"],
 			logLevel: "warning",
 		});
@@ -164,13 +167,21 @@ export interface WranglerDev extends LocalServer {
 	readonly pid: number;
 }
 
+/** What `startWranglerDev` takes besides the common options. */
+export interface WranglerOptions extends ServerOptions {
+	/** Pin the process to these cores (`taskset -c`). */
+	core?: string;
+	/** Another entry point than wrangler.toml's `main` (a test's Worker around the shipped one), relative to the root. */
+	main?: string;
+}
+
 /**
  * Starts `wrangler dev` exactly as `npm start` does, on 127.0.0.1 and a free port (pinned to
  * `core` with taskset when given). A free port can be taken by another process between finding
  * it and wrangler binding it (tests run in parallel), so "address already in use" is retried
  * with fresh ports.
  */
-export async function startWranglerDev(options: ServerOptions & { core?: string } = {}): Promise<WranglerDev> {
+export async function startWranglerDev(options: WranglerOptions = {}): Promise<WranglerDev> {
 	for (let attempt = 1; ; attempt++) {
 		try {
 			return await startWranglerOnce(options);
@@ -181,9 +192,10 @@ export async function startWranglerDev(options: ServerOptions & { core?: string 
 	}
 }
 
-async function startWranglerOnce(options: ServerOptions & { core?: string }): Promise<WranglerDev> {
+async function startWranglerOnce(options: WranglerOptions): Promise<WranglerDev> {
 	const port = options.port ?? (await freePort());
 	const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort())];
+	if (options.main) args.splice(1, 0, options.main);
 	for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
 	if (options.persistDir) args.push("--persist-to", options.persistDir);
 	const wrangler = path.join(ROOT, "node_modules/.bin/wrangler");

@@ -19,52 +19,22 @@ import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import type { ZodError } from "zod";
 import { type Config, ConfigError, readConfig } from "../config.ts";
 import { logEvent } from "../log-event.ts";
 import { WEBHOOK_EVENT_TYPES, type WebhookBody } from "../webhooks/events.ts";
+import { OPENAPI_PATH } from "../wire/operator.ts";
 import { checkName, checkText } from "../wire/parse.ts";
 import { checkToken } from "../worker/token.ts";
 import { bearerOf, isApiKey } from "./api-key.ts";
-import { type FieldError, type ProblemKind, problem } from "./problems.ts";
+import { ApiProblem, type FieldError, fieldErrors, problem, unavailable } from "./problems.ts";
 import * as routes from "./routes.ts";
 import { WebhookBodySchema } from "./schemas.ts";
 
 /** What every handler can read: the Worker's bindings, and the settings parsed from them. */
 type ApiEnv = { Bindings: Env; Variables: { config: Config } };
 
-/** Where the OpenAPI document is served. */
-export const OPENAPI_PATH = "/api/openapi.json";
-
 /** `/api/rooms/NAME`: the room's size, which answers with the API off too. */
 const ROOM_STATS_PATH = /^\/api\/rooms\/[^/]+$/;
-
-/** A refusal a handler decides: thrown, and answered as problem details by the app's error handler. */
-class ApiProblem extends Error {
-	constructor(
-		readonly kind: ProblemKind,
-		readonly detail: string,
-		readonly options: { errors?: FieldError[]; headers?: Record<string, string> } = {},
-	) {
-		super(detail);
-	}
-}
-
-/** Each zod issue as a named field: a JSON Pointer into the body, or a parameter. */
-function fieldErrors(error: ZodError, target: string): FieldError[] {
-	return error.issues.flatMap((issue): FieldError[] => {
-		const keys = issue.code === "unrecognized_keys" ? issue.keys.map((key) => [...issue.path, key]) : [issue.path];
-		const detail = issue.code === "unrecognized_keys" ? "is not a field of this request" : issue.message;
-		return keys.map((path) =>
-			target === "json"
-				? {
-						pointer: `#/${path.map((part) => String(part).replaceAll("~", "~0").replaceAll("/", "~1")).join("/")}`,
-						detail,
-					}
-				: { parameter: String(path[0] ?? ""), detail },
-		);
-	});
-}
 
 /** The room's object (RPC stub); the room is told its name with every call, for the events it sends. */
 function roomOf(env: Env, name: string) {
@@ -295,12 +265,5 @@ api.onError((error) => {
 		headers: { "Retry-After": "1" },
 	});
 });
-
-/** The answer when the room could not store what it was asked. */
-function unavailable(): ApiProblem {
-	return new ApiProblem("unavailable", "the room could not store this; nothing was stored: retry", {
-		headers: { "Retry-After": "1" },
-	});
-}
 
 export default api;

@@ -9,6 +9,7 @@
  * dereferenced, and this project has no domain of its own to serve pages from.
  */
 import type { z } from "@hono/zod-openapi";
+import type { ZodError } from "zod";
 import type { ProblemSchema } from "./schemas.ts";
 
 /** One problem, as answered. */
@@ -65,5 +66,42 @@ export function problem(
 	return new Response(JSON.stringify(body), {
 		status,
 		headers: { "Content-Type": "application/problem+json", ...options.headers },
+	});
+}
+
+/** A refusal a handler decides: thrown, and answered as problem details by the app's error handler. */
+export class ApiProblem extends Error {
+	constructor(
+		readonly kind: ProblemKind,
+		readonly detail: string,
+		readonly options: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+	) {
+		super(detail);
+	}
+}
+
+/** Each zod issue as a named field: a JSON Pointer into the body, or a parameter. */
+export function fieldErrors(error: ZodError, target: string): FieldError[] {
+	return error.issues.flatMap((issue): FieldError[] => {
+		const keys = issue.code === "unrecognized_keys" ? issue.keys.map((key) => [...issue.path, key]) : [issue.path];
+		const detail = issue.code === "unrecognized_keys" ? "is not a field of this request" : issue.message;
+		return keys.map((path) =>
+			target === "json"
+				? {
+						pointer:
+							path.length === 0
+								? "#"
+								: `#/${path.map((part) => String(part).replaceAll("~", "~0").replaceAll("/", "~1")).join("/")}`,
+						detail,
+					}
+				: { parameter: String(path[0] ?? ""), detail },
+		);
+	});
+}
+
+/** The answer when the room could not store what it was asked. */
+export function unavailable(): ApiProblem {
+	return new ApiProblem("unavailable", "the room could not store this; nothing was stored: retry", {
+		headers: { "Retry-After": "1" },
 	});
 }

@@ -7,6 +7,9 @@
  */
 import type { ChatMessage } from "./log-entries.ts";
 
+/** Where the HTTP API serves its OpenAPI document (no API key needed to read it). */
+export const OPENAPI_PATH = "/api/openapi.json";
+
 /** The name under which the API's own actions show: who deleted, who kicked or banned. */
 export const OPERATOR_NAME = "API";
 

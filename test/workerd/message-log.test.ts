@@ -155,7 +155,7 @@ describe("MessageLog", () => {
 				`CREATE TABLE messages (id INTEGER PRIMARY KEY, client_id TEXT UNIQUE, name TEXT NOT NULL, text TEXT NOT NULL,
 					ts INTEGER NOT NULL, kind TEXT NOT NULL DEFAULT 'message', target INTEGER, user_id TEXT, reply_to INTEGER,
 					reply_name TEXT, reply_user_id TEXT, reply_excerpt TEXT, mentions TEXT, edited INTEGER NOT NULL DEFAULT 0,
-					deleted INTEGER NOT NULL DEFAULT 0, reactions TEXT, required TEXT NOT NULL)`,
+					deleted INTEGER NOT NULL DEFAULT 0, reactions TEXT, api INTEGER NOT NULL DEFAULT 0, required TEXT NOT NULL)`,
 			);
 			log.stage("ann", "lost", "c2", 2, plain);
 			let failed = false;

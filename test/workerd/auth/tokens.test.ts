@@ -127,7 +127,11 @@ describe("the token", () => {
 				token ? { headers: { Authorization: `Bearer ${token}` } } : {},
 			);
 		expect((await stats()).status).toBe(401);
-		expect(await refusal(await stats(await tokenFor(room)))).toEqual([403, "a room's size needs a moderator token"]);
+		// The HTTP API answers refusals as problem details (docs/api.md), this route too.
+		const member = await stats(await tokenFor(room));
+		expect(member.status).toBe(403);
+		expect(member.headers.get("Content-Type")).toBe("application/problem+json");
+		expect(await member.json()).toMatchObject({ status: 403, detail: "a room's size needs a moderator token" });
 		const allowed = await stats(await tokenFor(room, { role: "moderator" }));
 		expect(allowed.status).toBe(200);
 		expect(await allowed.json()).toMatchObject({ connections: 0, members: 0 });
