@@ -89,6 +89,7 @@ function table(summary: Summary[], measured: Measured): string {
 		"",
 		...(measured.heap ? heapRows(measured.heap) : []),
 		...(measured.reactions ? reactionRows(measured.reactions) : []),
+		...(measured.webhooks ? webhookRows(measured.webhooks) : []),
 		"| server | reconnect storm: clients | all back (s) | reconnects/s | all caught up (s) | messages lost | duplicated |",
 		"| --- | --- | --- | --- | --- | --- | --- |",
 		...measured.storm.map(
@@ -96,6 +97,34 @@ function table(summary: Summary[], measured: Measured): string {
 				`| ${s.server} | ${s.clients} | ${(s.reconnectMs / 1000).toFixed(1)} | ${Math.round((s.clients * 1000) / s.reconnectMs)} | ${(s.catchUpMs / 1000).toFixed(1)} | ${s.lost} | ${s.duplicated} |`,
 		),
 	].join("\n");
+}
+
+/** The webhooks tables (bench/webhooks.ts): the fan-out off and on, rate by rate, and the latency. */
+function webhookRows(w: NonNullable<Measured["webhooks"]>): string[] {
+	const rates = [...new Set(w.fanout.map((s) => s.rate))];
+	const cell = (step: Measured["fanout"][number] | undefined) =>
+		step
+			? `${Math.round(step.deliveriesPerSecond)} / ${((step.serverCpuSeconds / step.delivered) * 1e6).toFixed(2)} / ${step.p99.toFixed(1)}${step.sustained ? "" : " (not sustained)"}`
+			: "-";
+	const [off, on] = [...new Set(w.fanout.map((s) => s.server))];
+	return [
+		"| webhooks: msg/s | off: deliveries/s / CPU s per million / p99 ms | on: deliveries/s / CPU s per million / p99 ms | CPU on / off |",
+		"| --- | --- | --- | --- |",
+		...rates.map((rate) => {
+			const a = w.fanout.find((s) => s.server === off && s.rate === rate);
+			const b = w.fanout.find((s) => s.server === on && s.rate === rate);
+			const ratio =
+				a && b ? `${(b.serverCpuSeconds / b.delivered / (a.serverCpuSeconds / a.delivered)).toFixed(2)}x` : "-";
+			return `| ${rate} | ${cell(a)} | ${cell(b)} | ${ratio} |`;
+		}),
+		"",
+		`| webhook delivery at ${w.latency.rate} msg/s | p50 (ms) | p99 (ms) |`,
+		"| --- | --- | --- |",
+		`| send -> the sender's own copy (the chat) | ${w.latency.echo.p50.toFixed(1)} | ${w.latency.echo.p99.toFixed(1)} |`,
+		`| send -> message.created at the receiver | ${w.latency.webhook.p50.toFixed(1)} | ${w.latency.webhook.p99.toFixed(1)} |`,
+		`| events received / messages sent (fan-out, webhooks on) | ${w.received} / ${w.sentWithWebhooks} | missing in the latency run: ${w.latency.missing} |`,
+		"",
+	];
 }
 
 /** The reaction storm's table (bench/reaction-storm.ts). */

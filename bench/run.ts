@@ -28,6 +28,7 @@ import {
 import { type RunHeader, shardTable, writeReport } from "./report.ts";
 import { runScenarios, shardComparison, shardOptions } from "./scenarios.ts";
 import { SHARD_OBJECTS } from "./settings.ts";
+import { BENCH_WEBHOOK_SECRET, startBenchReceiver, type WebhooksMeasured, webhooksScenario } from "./webhooks.ts";
 
 const QUICK = process.argv.includes("--quick");
 const WITH_WRANGLER = !process.argv.includes("--no-wrangler");
@@ -40,7 +41,7 @@ const RATES = process.argv
 	.map(Number);
 /**
  * `--only=fanout`, `--only=rooms`, `--only=slow`, `--only=storm`, `--only=reactions`,
- * `--only=hibernation`, `--only=heap` or `--only=shards`: run just that scenario and write no results (for profiling one change;
+ * `--only=hibernation`, `--only=heap`, `--only=webhooks` or `--only=shards`: run just that scenario and write no results (for profiling one change;
  * `shards` prints its table and starts only its own two servers).
  */
 const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
@@ -113,11 +114,34 @@ try {
 		{ quick: QUICK, only: ONLY, rates: RATES, stepSeconds: STEP_SECONDS },
 		{ reference, edgechat, workerd, core, all: servers, shards, heap },
 	);
-	if (measured) writeReport(OUT, header, measured, servers, reference);
+	const webhooks = !ONLY || ONLY === "webhooks" ? await webhooksOnAndOff() : undefined;
+	if (measured) writeReport(OUT, header, { ...measured, ...(webhooks ? { webhooks } : {}) }, servers, reference);
 } finally {
 	load.stop();
 	for (const server of [...servers, ...shards.servers]) await server.stop();
 	if (heap) await edgechatServers(heap, "heap")[0]?.stop();
 	// The baseline's worktree goes once everything served from it has stopped.
 	checkout?.remove();
+}
+
+/**
+ * The webhooks scenario (bench/webhooks.ts), on two fresh workerd processes of this tree, webhooks
+ * off and on, started after the other scenarios and stopped after it.
+ */
+async function webhooksOnAndOff(): Promise<WebhooksMeasured> {
+	const receiver = await startBenchReceiver();
+	const rich = (workerd: Awaited<ReturnType<typeof startWorkerd>>, label: string) =>
+		edgechatServers(workerd, label) as [Server, Server];
+	const [offPlain, off] = rich(await startWorkerd(TMPFS), "workerd, webhooks off");
+	const [onPlain, on] = rich(
+		await startWorkerd(TMPFS, ROOT, { WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET }),
+		"workerd, webhooks on",
+	);
+	try {
+		return await webhooksScenario(load, { off, on }, receiver, { quick: QUICK, stepSeconds: STEP_SECONDS });
+	} finally {
+		await offPlain.stop();
+		await onPlain.stop();
+		await receiver.stop();
+	}
 }

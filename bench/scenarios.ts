@@ -11,6 +11,7 @@ import { cpuSeconds, rssKiB } from "./measure.ts";
 import { type LoadGenerator, type Phase, type Server, type ShardServer, socketUrl, type Workerd } from "./processes.ts";
 import type { ReactionStormResult } from "./reaction-storm.ts";
 import { SHARD_OBJECTS } from "./settings.ts";
+import type { WebhooksMeasured } from "./webhooks.ts";
 
 /** Sustained = zero loss, no duplicates and p99 at most this (ms). */
 export const P99_LIMIT_MS = 100;
@@ -23,7 +24,7 @@ export function log(line: string): void {
 export interface ScenarioOptions {
 	/** `--quick`: shorter steps, fewer rates, fewer connections, no hibernation. */
 	readonly quick: boolean;
-	/** `--only=fanout|rooms|slow|storm|reactions|hibernation|shards|heap`: just that scenario, and no results file. */
+	/** `--only=fanout|rooms|slow|storm|reactions|hibernation|shards|heap|webhooks`: just that scenario, and no results file. */
 	readonly only: string | undefined;
 	/** `--rates=a,b,...`: the rates of the `--only` scenario (fan-out or rooms) instead of its ladder. */
 	readonly rates: number[] | undefined;
@@ -75,6 +76,8 @@ export interface Measured {
 	heap?: HeapMeasured;
 	/** A reaction storm on this tree's rich edgechat (bench/reaction-storm.ts). */
 	reactions?: ReactionStormResult & { server: string };
+	/** Webhooks on against off, and their delivery latency (bench/webhooks.ts). */
+	webhooks?: WebhooksMeasured;
 }
 
 type Shape = { rooms: number; clients: number; senders: number };
@@ -148,7 +151,7 @@ async function step(
  * Rising rates, servers alternating at each rate; a server drops out after its first step that
  * is not sustained. Returns every step.
  */
-async function rising(
+export async function rising(
 	load: LoadGenerator,
 	stepSeconds: number,
 	name: string,

@@ -22,6 +22,7 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute:
  * @property {boolean} mine
  * @property {ReplyQuote} [replyTo]
  * @property {string[]} [mentions]
+ * @property {true} [api] posted by the operator's backend through the HTTP API
  */
 
 /**
@@ -32,7 +33,7 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute:
  * @returns {HTMLLIElement}
  */
 export function messageItem(message, onQuote) {
-	const { name, text, ts, mine, replyTo, mentions = [] } = message;
+	const { name, text, ts, mine, replyTo, mentions = [], api } = message;
 	const item = document.createElement("li");
 	item.className = mine ? "message mine" : "message";
 	const meta = document.createElement("div");
@@ -41,6 +42,14 @@ export function messageItem(message, onQuote) {
 	author.className = "author";
 	author.textContent = name;
 	meta.append(author);
+	if (api) {
+		// The name of an API post is the backend's to choose: the badge says no person sent it.
+		const badge = document.createElement("span");
+		badge.className = "badge";
+		badge.title = "Posted by the site through the HTTP API";
+		badge.textContent = "API";
+		meta.append(" ", badge);
+	}
 	if (ts !== null) {
 		const time = document.createElement("time");
 		time.dateTime = new Date(ts).toISOString();

@@ -163,7 +163,8 @@ api.openapi(routes.banUser, async (c) => {
 	requireSignedMode(c);
 	const { name: room, userId } = c.req.valid("param");
 	const { seconds } = c.req.valid("json");
-	const until = await roomOf(c.env, room).ban(room, userId, seconds);
+	const { until } = await roomOf(c.env, room).remove(room, { kind: "ban", target: userId, seconds });
+	if (until === undefined) throw new Error("the room answered a ban without its end");
 	return c.json({ userId, until }, 200);
 });
 
@@ -177,7 +178,7 @@ api.openapi(routes.unbanUser, async (c) => {
 api.openapi(routes.kickUser, async (c) => {
 	requireSignedMode(c);
 	const { name: room, userId } = c.req.valid("param");
-	const { present } = await roomOf(c.env, room).kick(room, userId);
+	const { present } = await roomOf(c.env, room).remove(room, { kind: "kick", target: userId });
 	return c.json({ userId, present }, 200);
 });
 

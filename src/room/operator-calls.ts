@@ -9,6 +9,8 @@
  * The room owns the calls (src/room/room.ts): it opens one per request and settles them all at
  * the end of each burst. Deliveries addressed to a call never reach a hub.
  */
+import type { ChatMessage } from "../wire/log-entries.ts";
+import type { DeleteOutcome, PostOutcome } from "../wire/operator.ts";
 import type { ConnectionId, Delivery } from "../wire/rpc.ts";
 import type { Staged } from "./burst.ts";
 
@@ -68,4 +70,25 @@ export class OperatorCalls {
 		this.#waiting.clear();
 		return deliveries.filter((delivery) => !("to" in delivery && delivery.to.startsWith(CALL_PREFIX)));
 	}
+}
+
+/** What a post's delivery says to the API: stored now, stored before (its `clientId`), refused, or not stored. */
+export function postOutcome(delivery: Delivery | null): PostOutcome {
+	switch (delivery?.kind) {
+		case "message":
+			return { kind: "stored", message: delivery.message as ChatMessage };
+		case "echo":
+			return { kind: "repeat", message: delivery.message };
+		case "error":
+			return { kind: "no_reply_target" };
+		default:
+			return { kind: "unavailable" };
+	}
+}
+
+/** What a delete's delivery says to the API (none: it was deleted before, nothing was staged). */
+export function deleteOutcome(delivery: Delivery | null): DeleteOutcome {
+	if (delivery === null) return { kind: "already" };
+	if (delivery.kind === "message") return { kind: "deleted" };
+	return { kind: delivery.kind === "error" ? "not_found" : "unavailable" };
 }

@@ -1,30 +1,22 @@
 import { HubHost } from "../hub/host.ts";
-import { logEvent } from "../log-event.ts";
-import { eventsOf } from "../webhooks/events.ts";
-import { type FailedWebhook, FailedWebhooks } from "../webhooks/failed.ts";
-import { type WebhookDelivery, WebhookOutbox } from "../webhooks/outbox.ts";
-import type {
-	DeleteOutcome,
-	KickOutcome,
-	MessagePage,
-	MessagesQuery,
-	OperatorPost,
-	PostOutcome,
-} from "../wire/operator.ts";
-import { OPERATOR_NAME } from "../wire/operator.ts";
+import type { WebhookDelivery } from "../webhooks/delivery.ts";
+import type { FailedWebhook } from "../webhooks/failed.ts";
+import { RoomWebhooks } from "../webhooks/room-webhooks.ts";
+import type { DeleteOutcome, MessagePage, MessagesQuery, OperatorPost, PostOutcome } from "../wire/operator.ts";
+import { OPERATOR_NAME, type OperatorRemoval, type RemovalOutcome } from "../wire/operator.ts";
 import { ROOM_HEADER } from "../wire/placement.ts";
-import { type ChatMessage, type LogEntry, WELCOME_MEMBERS } from "../wire/protocol.ts";
+import type { LogEntry } from "../wire/protocol.ts";
 import type { Batch, Push, RoomStats, Submission } from "../wire/rpc.ts";
 import { Admission } from "./admission.ts";
 import { deliveriesOf, type Staged } from "./burst.ts";
 import { Conversation } from "./conversation.ts";
+import { Intake } from "./intake.ts";
 import { Members } from "./members.ts";
 import { Moderation } from "./moderation.ts";
-import { OperatorCalls } from "./operator-calls.ts";
+import { deleteOutcome, OperatorCalls, postOutcome } from "./operator-calls.ts";
 import { RoomName } from "./room-name.ts";
 import { ShardDirectory } from "./shard-directory.ts";
 import { type ShardCalls, ShardLinks } from "./shard-links.ts";
-import { TypingLimit } from "./typing-limit.ts";
 
 /** Room instances created in this isolate so far (each wake from eviction creates one). */
 let instancesCreated = 0;
@@ -34,24 +26,20 @@ let instancesCreated = 0;
  * decision (each file's header says what it owns):
  *
  * - admission (src/room/admission.ts): who gets in, and which part of the room holds the socket;
- * - the conversation (src/room/conversation.ts: the log, reactions, read positions): what is
- *   said, in the one order of ids, and what is kept of it;
- * - members (src/room/members.ts, over presence and the shard directory): who is in the room,
- *   and in which part of it;
+ * - the intake (src/room/intake.ts): what each client's event, or call of the API, comes to;
+ * - the conversation (src/room/conversation.ts): what is said, in one order of ids, and kept;
+ * - members (src/room/members.ts): who is in the room, and in which part of it;
  * - moderation (src/room/moderation.ts): who may change or remove what, and the bans;
- * - the typing limit (src/room/typing-limit.ts), and the welcome (src/room/welcome.ts);
  * - the links to its shards (src/room/shard-links.ts): how a burst's outcome reaches them;
- * - the calls of the operator's backend (src/room/operator-calls.ts), which join the burst like
- *   clients' events, and the webhook outbox (src/webhooks/outbox.ts), which records each burst's
- *   events in its commit and hands them to the webhook queue.
+ * - the API's calls (src/room/operator-calls.ts), which join the burst like clients' events;
+ * - its webhooks (src/webhooks/room-webhooks.ts): each burst's events recorded in its commit.
  *
  * It holds the first `SHARD_SIZE` connections itself through its hub (src/hub/); past that, new
  * sockets go to shard objects (src/shard/shard.ts), which send what their clients do here in
  * one call per burst (`submit`) and get the outcome back in one call per burst.
  *
- * Read top to bottom: rehydrate, admit, what clients did (hello, send, ...), what the operator's
- * backend asks, end of burst (commit, deliver here and push to the shards, hand the webhook events
- * on), inspection. Closing is the hub's (src/hub/host.ts).
+ * Read top to bottom: rehydrate, admit, what clients did, what the operator's backend asks, end of
+ * burst (commit, deliver here, push to the shards, webhooks), inspection. Closing is src/hub/host.ts's.
  */
 export class Room extends HubHost {
 	readonly #instance = ++instancesCreated;
@@ -60,13 +48,11 @@ export class Room extends HubHost {
 	readonly #members: Members;
 	readonly #moderation: Moderation;
 	readonly #admission: Admission;
-	readonly #typing = new TypingLimit();
+	readonly #intake: Intake;
 	readonly #links: ShardLinks;
 	readonly #name: RoomName;
 	readonly #calls = new OperatorCalls();
-	/** The webhook outbox, when webhooks are on (`WEBHOOK_URL`). */
-	readonly #webhooks: WebhookOutbox | null;
-	readonly #failedWebhooks: FailedWebhooks;
+	readonly #webhooks: RoomWebhooks;
 	/** This burst's work, in the order it came, until the burst ends. */
 	#burst: Staged[] = [];
 
@@ -82,11 +68,15 @@ export class Room extends HubHost {
 		this.#admission = new Admission(this.config, this.#directory, this.#moderation);
 		this.#name = new RoomName(ctx.storage.kv);
 		this.#links = new ShardLinks(env.SHARDS, this.#name, this.#directory, () => log.storedId);
-		this.#webhooks = this.config.webhooks ? new WebhookOutbox(ctx.storage, env.WEBHOOKS) : null;
-		this.#failedWebhooks = new FailedWebhooks(ctx.storage.sql);
+		this.#webhooks = new RoomWebhooks(ctx.storage, this.config.webhooks ? env.WEBHOOKS : null);
 		// Members this object held before a reset leave, for everyone held by shards.
 		const signed = this.config.authSecret !== null;
 		this.#members = new Members(this.#directory, signed, this.hub.members(), (leave) => this.#burst.push(leave));
+		this.#intake = new Intake({
+			conversation: this.#conversation,
+			members: this.#members,
+			moderation: this.#moderation,
+		});
 		this.setEndOfBurst();
 	}
 
@@ -127,82 +117,9 @@ export class Room extends HubHost {
 		this.#takeFrom(0, submission, false);
 	}
 
-	/**
-	 * What a client of part `shard` did joins the burst. `counted`: its arrival or departure is
-	 * already in the shard's report of its members.
-	 */
+	/** What a client of part `shard` did joins the burst (src/room/intake.ts decides what it comes to). */
 	#takeFrom(shard: number, submission: Submission, counted: boolean): void {
-		const now = Date.now();
-		const banned = this.#moderation.enforceBan(submission, now);
-		if (banned) {
-			this.#burst.push(banned);
-			return;
-		}
-		switch (submission.kind) {
-			case "arrive":
-				if (!counted) this.#news(this.#members.arrive(shard, submission));
-				break;
-			case "hello":
-				if (!counted) this.#news(this.#members.arrive(shard, submission));
-				this.#hello(submission);
-				break;
-			case "send":
-				this.#guard(submission.from, submission.clientId, () => this.#conversation.send(submission, now));
-				break;
-			case "react":
-				this.#guard(submission.from, null, () => this.#conversation.react(submission, now));
-				break;
-			case "read":
-				this.#conversation.read(submission);
-				break;
-			case "history":
-				this.#burst.push({ kind: "history", to: submission.from, request: submission });
-				break;
-			case "typing":
-				if (this.#typing.passes(submission.name, now)) this.#burst.push(submission);
-				break;
-			case "frame":
-				this.#burst.push({ kind: "frame", frame: submission.frame });
-				break;
-			case "edit":
-			case "delete":
-				this.#guard(submission.from, null, () => this.#moderation.change(submission, now));
-				break;
-			case "kick":
-			case "ban":
-				this.#burst.push(this.#moderation.remove(submission, this.#members.nameOf(submission.target), now));
-				break;
-			case "depart":
-				if (!counted) this.#news(this.#members.depart(shard, submission));
-				break;
-		}
-	}
-
-	/** A rich client joins: its welcome is the room as it stands now, its history added at the commit. */
-	#hello({ from, name, userId, role, since }: Extract<Submission, { kind: "hello" }>): void {
-		const members = this.#members.sample(WELCOME_MEMBERS);
-		const upTo = this.#conversation.log.latestId;
-		const request = { name, userId, role, since, upTo, members, memberCount: this.#members.size };
-		this.#burst.push({ kind: "welcome", to: from, request });
-	}
-
-	/**
-	 * Runs a step that reads the log and adds what it returns to the burst; if storage cannot even
-	 * be read, the sender is told instead (a send carries its `clientId`, to retry with).
-	 */
-	#guard(from: string, clientId: string | null, step: () => Staged | null): void {
-		try {
-			const staged = step();
-			if (staged) this.#burst.push(staged);
-		} catch (error) {
-			logEvent("storage_failed", { during: "stage", error: String(error) });
-			this.#burst.push({ kind: "unreadable", clientId, from });
-		}
-	}
-
-	/** A join or a leave, if presence changed. */
-	#news(news: Staged | null): void {
-		if (news) this.#burst.push(news);
+		this.#burst.push(...this.#intake.take(shard, submission, counted, Date.now()));
 	}
 
 	// -- what the operator's backend asks (the HTTP API, src/api/app.ts) -------------------------
@@ -219,17 +136,7 @@ export class Room extends HubHost {
 		const actor = { from: call.id, name, userId: null, role: null };
 		this.#takeFrom(0, { kind: "send", ...actor, text, clientId, replyTo, api: true }, false);
 		this.setEndOfBurst();
-		const delivery = await call.outcome;
-		switch (delivery?.kind) {
-			case "message":
-				return { kind: "stored", message: delivery.message as ChatMessage };
-			case "echo":
-				return { kind: "repeat", message: delivery.message };
-			case "error":
-				return { kind: "no_reply_target" };
-			default:
-				return { kind: "unavailable" };
-		}
+		return postOutcome(await call.outcome);
 	}
 
 	/** A page of messages as they stand now (what is committed; a post is answered after its commit). */
@@ -241,26 +148,27 @@ export class Room extends HubHost {
 	async deleteMessage(room: string, id: number): Promise<DeleteOutcome> {
 		this.#name.learn(room);
 		const call = this.#calls.open();
-		this.#guard(call.id, null, () => this.#moderation.deleteForOperator(id, call.id, Date.now()));
+		const step = () => this.#moderation.deleteForOperator(id, call.id, Date.now());
+		this.#burst.push(...this.#intake.guard(call.id, null, step));
 		this.setEndOfBurst();
-		const delivery = await call.outcome;
-		if (delivery === null) return { kind: "already" };
-		if (delivery.kind === "message") return { kind: "deleted" };
-		return { kind: delivery.kind === "error" ? "not_found" : "unavailable" };
+		return deleteOutcome(await call.outcome);
 	}
 
-	/** Signed mode: the API kicks a user; its connections close everywhere at the end of the burst. */
-	async kick(room: string, userId: string): Promise<KickOutcome> {
-		const removal = this.#removeForOperator(room, { kind: "kick", target: userId });
-		await removal.committed;
-		return { present: removal.present };
-	}
-
-	/** Signed mode: the API bans a user for `seconds` (stored at once); returns until when (ms since the epoch). */
-	async ban(room: string, userId: string, seconds: number): Promise<number> {
-		const removal = this.#removeForOperator(room, { kind: "ban", target: userId, seconds });
-		await removal.committed;
-		return removal.until ?? 0;
+	/**
+	 * Signed mode: the API kicks or bans a user, as if a moderator named `API` had sent it; its
+	 * connections close everywhere at the end of the burst, and the answer comes after its commit.
+	 */
+	async remove(room: string, removal: OperatorRemoval): Promise<RemovalOutcome> {
+		this.#name.learn(room);
+		const call = this.#calls.open();
+		const actor = { from: call.id, name: OPERATOR_NAME, userId: null, role: "moderator" as const };
+		const present = this.#members.nameOf(removal.target) !== undefined;
+		const staged = this.#intake.take(0, { ...actor, ...removal }, false, Date.now());
+		this.#burst.push(...staged);
+		this.setEndOfBurst();
+		await call.outcome;
+		const notice = staged.find((item) => item.kind === "remove")?.notice;
+		return notice?.until === undefined ? { present } : { present, until: notice.until };
 	}
 
 	/** Lifts a ban. */
@@ -268,44 +176,19 @@ export class Room extends HubHost {
 		this.#moderation.unban(userId);
 	}
 
-	/** A kick or a ban by the API joins the burst as if a moderator named `API` had sent it. */
-	#removeForOperator(
-		room: string,
-		removal: { kind: "kick"; target: string } | { kind: "ban"; target: string; seconds: number },
-	): { present: boolean; until: number | undefined; committed: Promise<unknown> } {
-		this.#name.learn(room);
-		const call = this.#calls.open();
-		const actor = { from: call.id, name: OPERATOR_NAME, userId: null, role: "moderator" as const };
-		const targetName = this.#members.nameOf(removal.target);
-		const staged = this.#moderation.remove({ ...actor, ...removal }, targetName, Date.now());
-		this.#burst.push(staged);
-		this.setEndOfBurst();
-		const until = staged.kind === "remove" ? staged.notice?.until : undefined;
-		return { present: targetName !== undefined, until, committed: call.outcome };
-	}
-
 	/** Events the webhook's dead-letter queue hands back (src/webhooks/failed.ts): kept until retried. */
 	keepFailedWebhooks(deliveries: WebhookDelivery[]): void {
-		this.#failedWebhooks.keep(deliveries, Date.now());
+		this.#webhooks.keepFailed(deliveries);
 	}
 
 	/** The oldest failed webhook events, and whether there are more. */
 	failedWebhooks(): { failed: FailedWebhook[]; more: boolean } {
-		return this.#failedWebhooks.list();
+		return this.#webhooks.listFailed();
 	}
 
-	/** Every failed event goes back to the outbox, in one transaction, for a new round; returns how many. */
+	/** Every failed event goes back to the outbox for a new round; returns how many. */
 	retryFailedWebhooks(): number {
-		const outbox = this.#webhooks;
-		if (!outbox) return 0;
-		let requeued = 0;
-		this.ctx.storage.transactionSync(() => {
-			const failed = this.#failedWebhooks.takeAll();
-			outbox.requeue(failed);
-			requeued = failed.length;
-		});
-		outbox.afterCommit(Date.now(), true);
-		return requeued;
+		return this.#webhooks.retryFailed();
 	}
 
 	// -- end of burst ----------------------------------------------------------------------------
@@ -344,14 +227,12 @@ export class Room extends HubHost {
 		this.#burst = [];
 		const after = this.#conversation.log.storedId;
 		const now = Date.now();
-		const outbox = this.#webhooks;
-		const events = outbox ? eventsOf(burst, this.#name.value ?? "") : [];
-		const record = outbox && events.length > 0 ? () => outbox.record(events, now) : null;
+		const record = this.#webhooks.recorder(burst, this.#name.value ?? "", now);
 		const answers = this.#conversation.commit(burst, record);
 		const deliveries = this.#calls.settle(burst, deliveriesOf(burst, answers, this.config.richMessageCap));
 		this.hub.deliver(deliveries);
 		this.#links.push(after, deliveries);
-		outbox?.afterCommit(now, answers.stored);
+		this.#webhooks.afterCommit(now, answers.stored);
 	}
 
 	/**
@@ -360,7 +241,7 @@ export class Room extends HubHost {
 	 */
 	override async alarm(): Promise<void> {
 		await super.alarm();
-		await this.#webhooks?.alarmFired();
+		await this.#webhooks.alarmFired();
 	}
 
 	// -- what shards ask -------------------------------------------------------------------------

@@ -6,10 +6,7 @@
  * when the receiver is down for longer than the retries last: it waits in its room, listed by
  * `GET /api/rooms/NAME/webhooks/failed`.
  */
-import type { WebhookDelivery } from "./outbox.ts";
-
-/** The dead-letter queue's name, as wrangler.toml's webhook consumer names it (a test holds them equal). */
-export const DEAD_LETTER_QUEUE = "edgechat-webhooks-dead";
+import type { WebhookDelivery } from "./delivery.ts";
 
 /** The most failed events one listing returns. */
 export const FAILED_PAGE = 100;

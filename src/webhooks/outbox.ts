@@ -18,13 +18,8 @@
  * another (each carries its log id and time).
  */
 import { logEvent } from "../log-event.ts";
+import type { WebhookDelivery } from "./delivery.ts";
 import type { WebhookEvent } from "./events.ts";
-
-/** One queue message: the event's JSON body and the `webhook-id` it keeps on every attempt. */
-export interface WebhookDelivery {
-	readonly id: string;
-	readonly body: string;
-}
 
 /** The queue the outbox hands events to (the `WEBHOOKS` binding). */
 export type WebhookQueue = Pick<Queue<WebhookDelivery>, "sendBatch">;

@@ -15,15 +15,7 @@
 import { Webhook } from "standardwebhooks";
 import type { WebhookSettings } from "../config.ts";
 import { logEvent } from "../log-event.ts";
-import type { WebhookDelivery } from "./outbox.ts";
-
-/** The longest delay the queue takes before a retry: 12 hours. */
-export const MAX_RETRY_DELAY_SECONDS = 43_200;
-
-/** How long to wait before attempt `attempts + 1`, after attempt `attempts` (1, 2, ...) failed. */
-export function retryDelaySeconds(attempts: number, baseSeconds: number): number {
-	return Math.min(baseSeconds * 3 ** (attempts - 1), MAX_RETRY_DELAY_SECONDS);
-}
+import { retryDelaySeconds, type WebhookDelivery } from "./delivery.ts";
 
 /**
  * Delivers one batch from the webhook queue, every event at once (the queue promises no order

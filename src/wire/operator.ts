@@ -3,7 +3,7 @@
  * backend acts on the room: the requests, already checked by the Worker, and the outcomes the
  * room answers once the burst they joined has been committed. Plain data, so it crosses Durable
  * Object RPC unchanged. The room's methods that take them are `Room.post`, `Room.messages`,
- * `Room.deleteMessage`, `Room.kick`, `Room.ban` and `Room.unban` (src/room/room.ts).
+ * `Room.deleteMessage`, `Room.remove` and `Room.unban` (src/room/room.ts).
  */
 import type { ChatMessage } from "./log-entries.ts";
 
@@ -59,7 +59,13 @@ export interface MessagePage {
  */
 export type DeleteOutcome = { readonly kind: "deleted" | "already" | "not_found" | "unavailable" };
 
-/** A kick: whether the user was in the room (its connections are closed everywhere). */
-export interface KickOutcome {
+/** A kick or a ban by the API (signed mode) of user `target`. */
+export type OperatorRemoval =
+	| { readonly kind: "kick"; readonly target: string }
+	| { readonly kind: "ban"; readonly target: string; readonly seconds: number };
+
+/** What a kick or ban came to: whether the user was in the room, and a ban's end (ms since the epoch). */
+export interface RemovalOutcome {
 	readonly present: boolean;
+	readonly until?: number;
 }

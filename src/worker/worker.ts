@@ -21,8 +21,8 @@
 
 import { type Config, ConfigError, readConfig } from "../config.ts";
 import { logEvent } from "../log-event.ts";
-import { DEAD_LETTER_QUEUE, returnToRooms } from "../webhooks/failed.ts";
-import type { WebhookDelivery } from "../webhooks/outbox.ts";
+import { DEAD_LETTER_QUEUE, type WebhookDelivery } from "../webhooks/delivery.ts";
+import { returnToRooms } from "../webhooks/failed.ts";
 import { sendWebhooks } from "../webhooks/sender.ts";
 import { isWebSocketUpgrade, refuse, upgradeRequired } from "../wire/http.ts";
 import { IDENTITY_HEADER, type Identity } from "../wire/identity.ts";

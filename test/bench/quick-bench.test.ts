@@ -77,6 +77,16 @@ describe("npm run bench -- --quick", () => {
 		expect(results.heap.idle.heapBytesPerConnection).toBeGreaterThan(0);
 		expect(results.heap.stall).toMatchObject({ stalledClose: 1013, worstReaderShortBy: 0 });
 		expect(stdout).toMatch(/\| per idle rich connection \(300 joined\) \| \d+ bytes \|/);
+		// Webhooks off and on: every message sent with them on reached the receiver, verified.
+		const hooks = results.webhooks;
+		expect(new Set(hooks.fanout.map((s: { server: string }) => s.server))).toEqual(
+			new Set(["edgechat rich (workerd, webhooks off)", "edgechat rich (workerd, webhooks on)"]),
+		);
+		expect(hooks.sentWithWebhooks).toBeGreaterThan(0);
+		expect(hooks.received).toBe(hooks.sentWithWebhooks);
+		expect(hooks.latency).toMatchObject({ rate: 100, messages: 300, missing: 0 });
+		expect(hooks.latency.webhook.p50).toBeLessThanOrEqual(hooks.latency.webhook.p99);
+		expect(stdout).toMatch(/\| send -> message\.created at the receiver \| [\d.]+ \| [\d.]+ \|/);
 		expect(existsSync(path.join(out, "results.svg"))).toBe(true);
 		expect(readFileSync(path.join(out, "results.svg"), "utf8")).toMatch(/<svg[^>]*>[\s\S]*edgechat rich \(workerd\)/);
 	}, 240_000);

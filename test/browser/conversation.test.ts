@@ -10,8 +10,10 @@ import { byId, composer, messages, openChat, person, send, shownIds, stored } fr
 import { usePageFixture } from "../support/page-fixture.ts";
 import { joinRich } from "../support/rich-client.ts";
 
-// Flood control off: the tests fill rooms with hundreds of messages from one client.
-const fixture = usePageFixture({ vars: { RATE_LIMIT_MESSAGES: "0" } });
+// Flood control off: the tests fill rooms with hundreds of messages from one client. The HTTP
+// API on, for a message the site posts.
+const API_KEY = "page-test-api-key-of-at-least-32-bytes";
+const fixture = usePageFixture({ vars: { RATE_LIMIT_MESSAGES: "0", API_KEY } });
 
 /** A room with `count` messages from "Writer" ("message 1" ...), and the writer. */
 async function roomWith(room: string, count: number) {
@@ -46,6 +48,25 @@ describe("the conversation on the page", () => {
 		}
 		expect(await shownIds(page)).toEqual(Array.from({ length: 130 }, (_, i) => i + 1));
 		await expect(page.getByRole("button", { name: "Load earlier messages" }).isHidden()).resolves.toBe(true);
+	});
+
+	it("shows a message the site posted through the HTTP API with its name and an API badge", async () => {
+		const room = "page-api-post";
+		const page = await openChat(await person(fixture.browser), fixture.server.origin, room, "Reader");
+		await send(page, "is anyone in charge here?");
+		await stored(page, "is anyone in charge here?").waitFor();
+		const posted = await fetch(`${fixture.server.origin}/api/rooms/${room}/messages`, {
+			method: "POST",
+			headers: { Authorization: `Bearer ${API_KEY}`, "Content-Type": "application/json" },
+			body: JSON.stringify({ name: "Site team", text: "we are, and we read everything" }),
+		});
+		expect(posted.status).toBe(201);
+		const announcement = stored(page, "we are, and we read everything");
+		await announcement.waitFor();
+		await expect(announcement.locator(".author").textContent()).resolves.toBe("Site team");
+		await expect(announcement.locator(".badge").textContent()).resolves.toBe("API");
+		// The reader's own message has none.
+		await expect(stored(page, "is anyone in charge here?").locator(".badge").count()).resolves.toBe(0);
 	});
 
 	it("replies with a quote, and following a quote to an old message pages back to it and focuses it", async () => {

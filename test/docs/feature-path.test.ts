@@ -38,7 +38,7 @@ function missingSteps(type: string): string[] {
 	const steps: [file: string, pattern: RegExp][] = [
 		["src/wire/parse.ts", new RegExp(`case "${type}":`)],
 		["src/wire/rpc.ts", new RegExp(`kind: "${type}"`)],
-		["src/room/room.ts", new RegExp(`case "${type}":`)],
+		["src/room/intake.ts", new RegExp(`case "${type}":`)],
 		// A row of PROTOCOL.md's client tables ("Client → server", "Commands").
 		["PROTOCOL.md", new RegExp(`^\\| \`${type}\` \\|`, "m")],
 		["public/client/", new RegExp(`type: "${type}"`)],
@@ -71,7 +71,7 @@ describe("the path of a client event", () => {
 		expect(missingSteps("pin")).toEqual([
 			"src/wire/parse.ts",
 			"src/wire/rpc.ts",
-			"src/room/room.ts",
+			"src/room/intake.ts",
 			"PROTOCOL.md",
 			"public/client/",
 		]);

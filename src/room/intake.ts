@@ -1,0 +1,98 @@
+/**
+ * The room's intake: what each submission comes to in the burst. A client's event (from this
+ * object's hub or from a shard) and a call of the operator's backend arrive here as the same
+ * `Submission`, and this is the one place that asks the room's parts about it: a ban first
+ * (src/room/moderation.ts), then presence, the conversation, the typing limit, moderation. It
+ * returns what joins the burst; the room (src/room/room.ts) owns the burst and its end.
+ */
+import { logEvent } from "../log-event.ts";
+import { WELCOME_MEMBERS } from "../wire/protocol.ts";
+import type { Submission } from "../wire/rpc.ts";
+import type { Staged } from "./burst.ts";
+import type { Conversation } from "./conversation.ts";
+import type { Members } from "./members.ts";
+import type { Moderation } from "./moderation.ts";
+import { TypingLimit } from "./typing-limit.ts";
+
+/** The parts of the room the intake asks. */
+export interface IntakeParts {
+	readonly conversation: Conversation;
+	readonly members: Members;
+	readonly moderation: Moderation;
+}
+
+/** Turns submissions into what they stage. */
+export class Intake {
+	readonly #conversation: Conversation;
+	readonly #members: Members;
+	readonly #moderation: Moderation;
+	readonly #typing = new TypingLimit();
+
+	constructor({ conversation, members, moderation }: IntakeParts) {
+		this.#conversation = conversation;
+		this.#members = members;
+		this.#moderation = moderation;
+	}
+
+	/**
+	 * What a client of part `shard` did (0: this object, or a call of the API), as it joins the
+	 * burst. `counted`: its arrival or departure is already in the shard's report of its members.
+	 */
+	take(shard: number, submission: Submission, counted: boolean, now: number): Staged[] {
+		const banned = this.#moderation.enforceBan(submission, now);
+		if (banned) return [banned];
+		switch (submission.kind) {
+			case "arrive":
+				return counted ? [] : orNone(this.#members.arrive(shard, submission));
+			case "hello":
+				return [...(counted ? [] : orNone(this.#members.arrive(shard, submission))), this.#hello(submission)];
+			case "send":
+				return this.guard(submission.from, submission.clientId, () => this.#conversation.send(submission, now));
+			case "react":
+				return this.guard(submission.from, null, () => this.#conversation.react(submission, now));
+			case "read":
+				this.#conversation.read(submission);
+				return [];
+			case "history":
+				return [{ kind: "history", to: submission.from, request: submission }];
+			case "typing":
+				return this.#typing.passes(submission.name, now) ? [submission] : [];
+			case "frame":
+				return [{ kind: "frame", frame: submission.frame }];
+			case "edit":
+			case "delete":
+				return this.guard(submission.from, null, () => this.#moderation.change(submission, now));
+			case "kick":
+			case "ban":
+				return [this.#moderation.remove(submission, this.#members.nameOf(submission.target), now)];
+			case "depart":
+				return counted ? [] : orNone(this.#members.depart(shard, submission));
+		}
+	}
+
+	/**
+	 * Runs a step that reads the log and stages what it returns; if storage cannot even be read,
+	 * the sender is told instead (a send carries its `clientId`, to retry with).
+	 */
+	guard(from: string, clientId: string | null, step: () => Staged | null): Staged[] {
+		try {
+			return orNone(step());
+		} catch (error) {
+			logEvent("storage_failed", { during: "stage", error: String(error) });
+			return [{ kind: "unreadable", clientId, from }];
+		}
+	}
+
+	/** A rich client joins: its welcome is the room as it stands now, its history added at the commit. */
+	#hello({ from, name, userId, role, since }: Extract<Submission, { kind: "hello" }>): Staged {
+		const members = this.#members.sample(WELCOME_MEMBERS);
+		const upTo = this.#conversation.log.latestId;
+		const request = { name, userId, role, since, upTo, members, memberCount: this.#members.size };
+		return { kind: "welcome", to: from, request };
+	}
+}
+
+/** An item, or none. */
+function orNone(item: Staged | null): Staged[] {
+	return item ? [item] : [];
+}
