@@ -32,6 +32,14 @@ export type WebhookQueue = Pick<Queue<WebhookDelivery>, "sendBatch">;
 export const OUTBOX_ALARM_MS = 5_000;
 
 /**
+ * How long one hand-off may take before it counts as failed. A `sendBatch` normally answers in
+ * milliseconds; one that never answers would otherwise hold every later hand-off of this instance
+ * (they go one at a time, in order). If it did succeed after all, its events are sent again
+ * later, with the same ids: at least once, as always.
+ */
+const HANDOFF_TIMEOUT_MS = 10_000;
+
+/**
  * What one `sendBatch` may carry: the platform takes at most 100 messages and 256 KB per batch;
  * the byte budget leaves room for each message's envelope.
  */
@@ -153,7 +161,7 @@ export class WebhookOutbox {
 				return;
 			}
 			try {
-				await this.#queue.sendBatch(batch);
+				await withTimeout(this.#queue.sendBatch(batch), HANDOFF_TIMEOUT_MS);
 			} catch (error) {
 				logEvent("webhook_handoff_failed", { waiting: rows.length, error: String(error) });
 				this.#arm(Date.now() + OUTBOX_ALARM_MS);
@@ -178,5 +186,18 @@ export class WebhookOutbox {
 		this.#storage.setAlarm(at).catch((error: unknown) => {
 			logEvent("storage_failed", { during: "webhook_alarm", error: String(error) });
 		});
+	}
+}
+
+/** `promise`, or a rejection after `ms`. */
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+	let timer: ReturnType<typeof setTimeout> | null = null;
+	const late = new Promise<never>((_, reject) => {
+		timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+	});
+	try {
+		return await Promise.race([promise, late]);
+	} finally {
+		if (timer !== null) clearTimeout(timer);
 	}
 }

@@ -24,7 +24,12 @@ function upgrade(path: string, headers: Record<string, string | null> = {}, meth
 
 describe("handshake and HTTP", () => {
 	it.each([
-		["'..' (normalised away by the URL parser, leaving an unknown path)", "/api/rooms/../websocket", 404, /not found/],
+		[
+			"'..' (normalised away by the URL parser, leaving an unknown API path)",
+			"/api/rooms/../websocket",
+			404,
+			/problem:not-found/,
+		],
 		["an encoded '../x'", "/api/rooms/..%2Fx/websocket", 400, /only contain/],
 		["%00", "/api/rooms/%00/websocket", 400, /only contain/],
 		["65 characters", `/api/rooms/${"a".repeat(65)}/websocket`, 400, /longer than 64/],

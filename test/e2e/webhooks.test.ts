@@ -9,7 +9,7 @@
  * reached in a few seconds.
  */
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { startWranglerDev, type WranglerDev } from "../../scripts/local-server.ts";
 import type { WebhookBody } from "../../src/webhooks/events.ts";
 import { ApiClient, checkAll, documentValidator } from "../support/openapi.ts";
@@ -67,6 +67,14 @@ async function member(room: string, sub: string, role: "member" | "moderator" = 
 
 /** The events of `room` the receiver acknowledged, once `count` of them are in. */
 async function deliveredIn(receiver: WebhookReceiver, room: string, count: number): Promise<WebhookBody[]> {
+	// If the wait never ends, what did arrive says where delivery stopped.
+	onTestFailed(() => {
+		const attempts = receiver.attempts.filter((attempt) => attempt.payload.includes(`"room":"${room}"`));
+		console.error(
+			`attempts for ${room}:`,
+			attempts.map(({ id, receivedAt, status, error }) => ({ id, receivedAt, status, error })),
+		);
+	});
 	const ofRoom = () => receiver.delivered().filter((event) => event.data.room === room);
 	await receiver.until(() => ofRoom().length >= count);
 	return ofRoom();

@@ -110,6 +110,10 @@ export async function startReceiver(secret: string): Promise<WebhookReceiver> {
 		}
 		response.writeHead(answer).end();
 	});
+	// Node closes an idle keep-alive connection after 5 s, and a sender may reuse the pooled
+	// connection just as it closes: the attempt then fails before reaching the receiver (a network
+	// error, retried after a longer wait). Retries here wait up to 9 s; keep connections longer.
+	server.keepAliveTimeout = 120_000;
 	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
 	const { port } = server.address() as AddressInfo;
 	return Object.assign(receiver, { url: `http://127.0.0.1:${port}/hooks` });
