@@ -49,11 +49,12 @@ export async function checkToken(request: Request, secret: string, room: string)
 	if (typeof allowed !== "string" || allowed.length === 0) {
 		return refuse(401, 'bad claims: room must be a room name or "*"');
 	}
-	if (typeof role !== "string" || !(ROLES as readonly string[]).includes(role)) {
-		return refuse(401, `bad claims: role must be one of ${ROLES.join(", ")}`);
+	// No role is a member's: a backend that mints tokens only for its users need not say so.
+	if (role !== undefined && (typeof role !== "string" || !(ROLES as readonly string[]).includes(role))) {
+		return refuse(401, `bad claims: role must be one of ${ROLES.join(", ")}, or absent (member)`);
 	}
 	if (allowed !== "*" && allowed !== room) return refuse(403, "token is not for this room");
-	return { ok: true, identity: { userId: sub, name: checkedName.name, role: role as Role } };
+	return { ok: true, identity: { userId: sub, name: checkedName.name, role: (role as Role | undefined) ?? "member" } };
 }
 
 /** What a failed verification comes to, in one line. */

@@ -83,10 +83,32 @@ describe("the token", () => {
 	it("refuses a token with claims that are not as documented", async () => {
 		const room = freshRoom();
 		const [status, reason] = await refusal(await upgrade(room, await tokenFor(room, { role: "admin" })));
-		expect([status, reason]).toEqual([401, "bad claims: role must be one of member, moderator, readonly"]);
+		expect([status, reason]).toEqual([
+			401,
+			"bad claims: role must be one of member, moderator, readonly, or absent (member)",
+		]);
 		const badName = await refusal(await upgrade(room, await tokenFor(room, { name: "a\u202Eb" })));
 		expect(badName[0]).toBe(401);
 		expect(badName[1]).toMatch(/^bad claims: name: /);
+	});
+
+	it("admits a token without a role as a member's (sub, name, room and exp only)", async () => {
+		const room = freshRoom();
+		const token = await new SignJWT({ name: "newcomer", room })
+			.setProtectedHeader({ alg: "HS256" })
+			.setSubject("u-new")
+			.setExpirationTime("10m")
+			.sign(new TextEncoder().encode(SECRET));
+		const response = await upgrade(room, token, { "Sec-WebSocket-Protocol": "edgechat.v1" });
+		expect(response.status).toBe(101);
+		const socket = response.webSocket as WebSocket;
+		socket.accept();
+		const welcome = new Promise<{ role: string; userId: string }>((resolve) =>
+			socket.addEventListener("message", (event) => resolve(JSON.parse(String(event.data)))),
+		);
+		socket.send(JSON.stringify({ type: "hello" }));
+		expect(await welcome).toMatchObject({ type: "welcome", userId: "u-new", role: "member" });
+		socket.close();
 	});
 
 	it("refuses a token for another room with 403, and admits a token for every room", async () => {
