@@ -17,7 +17,8 @@ export type LoggedEvent =
 	| "room_unreachable"
 	| "api_failed"
 	| "webhook_failed"
-	| "webhook_handoff_failed";
+	| "webhook_handoff_failed"
+	| "retention_dropped";
 
 /** Writes one line: `{"event":..., ...fields}`; errors and failures go to the error stream. */
 export function logEvent(event: LoggedEvent, fields: Record<string, unknown> = {}): void {

@@ -19,7 +19,8 @@ import { ChatError, Sends } from "./sends.js";
 
 /**
  * @import { ChatMessage, ClientEvent, DeleteNotice, EditNotice, ErrorEvent, HistoryEvent, JoinEvent, LeaveEvent,
- *   LogEntry, MessageEvent, ReactionsNotice, RemovedEvent, Role, ServerEvent, SingleServerEvent, WelcomeEvent }
+ *   LogEntry, MessageEvent, ReactionsNotice, RemovedEvent, Role, RoomSettings, ServerEvent, SettingsCommand,
+ *   SettingsEvent, SingleServerEvent, WelcomeEvent }
  *   from "../../src/wire/protocol.ts"
  * @import { ConnectionState } from "./connection.js"
  */
@@ -52,6 +53,7 @@ import { ChatError, Sends } from "./sends.js";
  *   welcome that said `more`, the entries it did not carry come first, fetched page by page);
  * - `join`, `leave`, and `members` (the names listed and the count, after any of them);
  * - `typing`, `removed` (a moderator kicked or banned someone);
+ * - `settings`: the room's settings changed (slow mode, who may post, retention);
  * - `error`: a refusal not tied to a send (those reject the send's promise instead);
  * - `state`: the connection's state changed.
  * @typedef {object} ChatEvents
@@ -65,6 +67,7 @@ import { ChatError, Sends } from "./sends.js";
  * @property {{ names: string[], count: number }} members
  * @property {{ type: "typing", name: string }} typing
  * @property {RemovedEvent} removed
+ * @property {SettingsEvent} settings
  * @property {ErrorEvent} error
  * @property {StateChange} state
  */
@@ -141,6 +144,8 @@ export class Chat {
 	/** @type {string | null} */ #userId = null;
 	/** @type {Role | null} */ #role = null;
 	#messageCap = Number.POSITIVE_INFINITY;
+	/** The room's settings, from the welcome and every `settings` event since. @type {RoomSettings | null} */
+	#settings = null;
 	/** @type {Set<string>} */ #members = new Set();
 	#memberCount = 0;
 	/** @type {Sends} */ #sends;
@@ -229,6 +234,20 @@ export class Chat {
 	/** The longest text the room takes, in code points (infinity until welcomed). */
 	get messageCap() {
 		return this.#messageCap;
+	}
+
+	/** The room's settings as last heard (`null` before the first welcome). */
+	get settings() {
+		return this.#settings;
+	}
+
+	/**
+	 * Whether this client may post now, as the room's settings say: `false` for a member in an
+	 * announcement room (`postingRole: "moderators"`) or with a read-only token.
+	 */
+	get mayPost() {
+		if (this.#role === "readonly") return false;
+		return this.#settings?.postingRole !== "moderators" || this.#role === "moderator";
 	}
 
 	/** The names listed (all of them, or in a big room the first 100 to arrive), sorted. */
@@ -357,6 +376,14 @@ export class Chat {
 	 */
 	ban(userId, seconds) {
 		return this.#command({ type: "ban", userId, seconds });
+	}
+
+	/**
+	 * Signed mode, moderators: changes some of the room's settings; everyone hears `settings`.
+	 * @param {Omit<SettingsCommand, "type">} change
+	 */
+	changeSettings(change) {
+		return this.#command({ type: "settings", ...change });
 	}
 
 	/**
@@ -489,6 +516,9 @@ export class Chat {
 				return this.#emit("typing", event);
 			case "removed":
 				return this.#emit("removed", event);
+			case "settings":
+				this.#settings = event.settings;
+				return this.#emit("settings", event);
 			case "error":
 				return this.#error(event);
 		}
@@ -505,6 +535,7 @@ export class Chat {
 		this.#userId = welcome.userId ?? null;
 		this.#role = welcome.role ?? null;
 		this.#messageCap = welcome.messageCap;
+		this.#settings = welcome.settings;
 		this.#members = new Set(welcome.members);
 		this.#memberCount = welcome.memberCount;
 		for (const entry of welcome.history) {

@@ -24,11 +24,12 @@ import { logEvent } from "../log-event.ts";
 import { WEBHOOK_EVENT_TYPES, type WebhookBody } from "../webhooks/events.ts";
 import { OPENAPI_PATH } from "../wire/operator.ts";
 import { checkName, checkText } from "../wire/parse.ts";
+import { checkSettingsPatch } from "../wire/settings.ts";
 import { checkToken } from "../worker/token.ts";
 import { bearerOf, isApiKey } from "./api-key.ts";
 import { ApiProblem, type FieldError, fieldErrors, problem, unavailable } from "./problems.ts";
 import * as routes from "./routes.ts";
-import { WebhookBodySchema } from "./schemas.ts";
+import { WebhookBodySchema } from "./webhook-schemas.ts";
 
 /** What every handler can read: the Worker's bindings, and the settings parsed from them. */
 type ApiEnv = { Bindings: Env; Variables: { config: Config } };
@@ -180,6 +181,25 @@ api.openapi(routes.kickUser, async (c) => {
 	const { name: room, userId } = c.req.valid("param");
 	const { present } = await roomOf(c.env, room).remove(room, { kind: "kick", target: userId });
 	return c.json({ userId, present }, 200);
+});
+
+// -- the room's settings ------------------------------------------------------------------------------
+
+api.openapi(routes.getSettings, async (c) => {
+	const { name: room } = c.req.valid("param");
+	return c.json(await roomOf(c.env, room).settings(), 200);
+});
+
+api.openapi(routes.changeSettings, async (c) => {
+	const { name: room } = c.req.valid("param");
+	// The schema shaped the body; the one check of a change (src/wire/settings.ts) makes it a patch.
+	const checked = checkSettingsPatch(c.req.valid("json"));
+	if (!checked.ok) {
+		throw new ApiProblem("invalid", "the body is not valid", {
+			errors: [{ pointer: checked.field === "" ? "#" : `#/${checked.field}`, detail: checked.message }],
+		});
+	}
+	return c.json(await roomOf(c.env, room).changeSettings(room, checked.patch), 200);
 });
 
 // -- the room ------------------------------------------------------------------------------------

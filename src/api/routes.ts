@@ -7,7 +7,6 @@ import { createRoute, type z } from "@hono/zod-openapi";
 import {
 	BanBody,
 	BannedSchema,
-	FailedWebhooksSchema,
 	KickedSchema,
 	MessagePageSchema,
 	MessageParam,
@@ -15,11 +14,13 @@ import {
 	PostedSchema,
 	PostMessageBody,
 	ProblemSchema,
-	RequeuedSchema,
 	RoomParam,
+	RoomSettingsSchema,
 	RoomStatsSchema,
+	SettingsPatchBody,
 	UserParam,
 } from "./schemas.ts";
+import { FailedWebhooksSchema, RequeuedSchema } from "./webhook-schemas.ts";
 
 /** A JSON body of `schema`. */
 function json<T extends z.ZodType>(schema: T, description: string) {
@@ -138,6 +139,35 @@ export const roomStats = createRoute({
 	security: [...KEYED, { moderatorToken: [] }, {}],
 	request: { params: RoomParam },
 	responses: { 200: json(RoomStatsSchema, "The room's size."), ...problems(400, 401) },
+});
+
+/** `GET /api/rooms/{name}/settings` */
+export const getSettings = createRoute({
+	method: "get",
+	path: "/api/rooms/{name}/settings",
+	summary: "A room's settings",
+	description: 'Slow mode, who may post, and how long messages are kept (PROTOCOL.md, "Room settings").',
+	security: KEYED,
+	request: { params: RoomParam },
+	responses: { 200: json(RoomSettingsSchema, "The settings as they stand."), ...problems(400, 401, 404) },
+});
+
+/** `PATCH /api/rooms/{name}/settings` */
+export const changeSettings = createRoute({
+	method: "patch",
+	path: "/api/rooms/{name}/settings",
+	summary: "Change a room's settings",
+	description:
+		"Changes the settings named in the body, the others stay; every member is told (a `settings` event by `API`), in open mode too.",
+	security: KEYED,
+	request: {
+		params: RoomParam,
+		body: { required: true, content: { "application/json": { schema: SettingsPatchBody } } },
+	},
+	responses: {
+		200: json(RoomSettingsSchema, "The settings as they stand now."),
+		...problems(400, 401, 404, 413, 415, 503),
+	},
 });
 
 /** `GET /api/rooms/{name}/webhooks/failed` */

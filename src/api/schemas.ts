@@ -7,18 +7,20 @@
  */
 import { z } from "@hono/zod-openapi";
 import { MAX_ROOM_NAME_LENGTH, ROOM_NAME_CHARACTERS } from "../../public/contract.js";
-import type { WebhookBody } from "../webhooks/events.ts";
 import {
 	HISTORY_PAGE_DEFAULT,
 	HISTORY_PAGE_MAX,
 	MAX_BAN_SECONDS,
 	MAX_CLIENT_ID_LENGTH,
 	MAX_NAME_LENGTH,
+	MAX_RETENTION_DAYS,
+	MAX_SLOW_MODE_SECONDS,
 	MAX_USER_ID_LENGTH,
 } from "../wire/limits.ts";
 import type { ChatMessage } from "../wire/log-entries.ts";
 import { CLIENT_ID_PATTERN } from "../wire/parse.ts";
 import type { RoomStats } from "../wire/rpc.ts";
+import { POSTING_ROLES, type RoomSettings } from "../wire/settings.ts";
 
 /** A log id in a path or a query: an integer from 1 (`from` 0 where "before everything" makes sense). */
 function logId(from: 0 | 1) {
@@ -115,7 +117,36 @@ export const BanBody = z
 	.strict()
 	.openapi("Ban");
 
+/** `PATCH /api/rooms/{name}/settings`: the settings to change (src/wire/settings.ts checks them). */
+export const SettingsPatchBody = z
+	.object({
+		slowModeSeconds: z.number().int().min(0).max(MAX_SLOW_MODE_SECONDS).optional().openapi({
+			description: "Seconds a member waits between two messages; moderators and this API are exempt. 0: off.",
+			example: 30,
+		}),
+		postingRole: z.enum(POSTING_ROLES).optional().openapi({
+			description: "Who may post: `everyone`, or `moderators` (an announcement room; this API always may).",
+		}),
+		retentionDays: z.number().int().min(0).max(MAX_RETENTION_DAYS).optional().openapi({
+			description: "Days a message is kept (it leaves within the hour after); 0: no limit by age.",
+			example: 30,
+		}),
+	})
+	.strict()
+	.refine((patch) => Object.keys(patch).length > 0, { message: "name at least one setting" })
+	.openapi("SettingsPatch");
+
 // -- responses ---------------------------------------------------------------------------------
+
+/** A room's settings, as they stand. */
+export const RoomSettingsSchema = z
+	.object({
+		slowModeSeconds: z.number().int().min(0),
+		postingRole: z.enum(POSTING_ROLES),
+		retentionDays: z.number().int().min(0),
+	})
+	.strict()
+	.openapi("RoomSettings");
 
 /** One emoji's reactions on a message. */
 const ReactionSchema = z.object({
@@ -192,77 +223,6 @@ export const RoomStatsSchema = z
 	.strict()
 	.openapi("RoomStats");
 
-/** `data.room` of every webhook event. */
-const RoomField = { room: z.string().openapi({ description: "The room's name." }) };
-
-/** Signed mode: an edit's or a delete's entry (its own log id, the message's as `target`). */
-const ChangeFields = {
-	id: z.number().int().min(1),
-	target: z.number().int().min(1),
-	name: z.string(),
-	ts: z.number().int(),
-};
-
-/** The body of each webhook request (README.md, "Webhooks"), by `type`. */
-export const WebhookBodySchema = z
-	.discriminatedUnion("type", [
-		z.object({ type: z.literal("message.created"), data: MessageSchema.extend(RoomField).strict() }),
-		z.object({
-			type: z.literal("message.edited"),
-			data: z.object({ ...RoomField, ...ChangeFields, text: z.string(), userId: z.string() }).strict(),
-		}),
-		z.object({
-			type: z.literal("message.deleted"),
-			data: z
-				.object({ ...RoomField, ...ChangeFields, userId: z.string().optional(), api: z.literal(true).optional() })
-				.strict(),
-		}),
-		z.object({
-			type: z.literal("user.kicked"),
-			data: z.object({ ...RoomField, userId: z.string(), name: z.string().optional(), by: z.string() }).strict(),
-		}),
-		z.object({
-			type: z.literal("user.banned"),
-			data: z
-				.object({
-					...RoomField,
-					userId: z.string(),
-					name: z.string().optional(),
-					by: z.string(),
-					until: z.number().int(),
-				})
-				.strict(),
-		}),
-	])
-	.and(z.object({ timestamp: z.string().openapi({ description: "When the room committed it (ISO 8601)." }) }))
-	.openapi("WebhookEvent");
-
-/** Events the receiver never took (they went to the dead-letter queue). */
-export const FailedWebhooksSchema = z
-	.object({
-		failed: z.array(
-			z
-				.object({
-					webhookId: z.string(),
-					failedAt: z
-						.number()
-						.int()
-						.openapi({ description: "When it reached the dead-letter queue, ms since the epoch." }),
-					event: WebhookBodySchema,
-				})
-				.strict(),
-		),
-		more: z.boolean().openapi({ description: "More failed events than this page (the oldest come first)." }),
-	})
-	.strict()
-	.openapi("FailedWebhooks");
-
-/** How many failed events went back to the queue. */
-export const RequeuedSchema = z
-	.object({ requeued: z.number().int().min(0) })
-	.strict()
-	.openapi("Requeued");
-
 /** RFC 9457 problem details: every error this API answers. */
 export const ProblemSchema = z
 	.object({
@@ -289,8 +249,8 @@ export const ProblemSchema = z
 // The schemas describe exactly the room's types (checked at compile time): every value of the type
 // fits the schema, and the schema names no field the type does not have (zod's inferred optional
 // fields also admit `undefined`, which the room never sends, so the check is not both ways).
-type Describes<Schema, T> = [T] extends [Schema] ? (KeysOf<Schema> extends KeysOf<T> ? true : false) : false;
+export type Describes<Schema, T> = [T] extends [Schema] ? (KeysOf<Schema> extends KeysOf<T> ? true : false) : false;
 type KeysOf<T> = T extends unknown ? keyof T : never;
 true satisfies Describes<z.infer<typeof MessageSchema>, ChatMessage>;
 true satisfies Describes<z.infer<typeof RoomStatsSchema>, RoomStats>;
-true satisfies Describes<z.infer<typeof WebhookBodySchema>, WebhookBody>;
+true satisfies Describes<z.infer<typeof RoomSettingsSchema>, RoomSettings>;

@@ -9,7 +9,7 @@
 import type { Config } from "../config.ts";
 import { logEvent } from "../log-event.ts";
 import { type Close, closeFor } from "../wire/close-codes.ts";
-import type { LogEntry, SingleServerEvent } from "../wire/protocol.ts";
+import type { ErrorEvent, LogEntry, SingleServerEvent } from "../wire/protocol.ts";
 import type { Delivery } from "../wire/rpc.ts";
 import type { Connection, Connections } from "./connection.ts";
 import { Outbox } from "./outbox.ts";
@@ -95,7 +95,7 @@ export class Fanout {
 					this.#to(delivery.to, (connection) => this.#refuseUnstored(connection, delivery.clientId));
 					break;
 				case "error":
-					this.#to(delivery.to, (connection) => this.sendTo(connection, delivery.error));
+					this.#to(delivery.to, (connection) => this.#refuse(connection, delivery.error));
 					break;
 				case "remove":
 					if (delivery.notice) this.#broadcast(delivery.notice, null);
@@ -117,6 +117,9 @@ export class Fanout {
 					break;
 				case "history":
 					this.#to(delivery.to, (connection) => this.sendTo(connection, delivery.event));
+					break;
+				case "settings":
+					this.#broadcast(delivery.event, null);
 					break;
 			}
 		}
@@ -146,6 +149,16 @@ export class Fanout {
 		const frame = JSON.stringify(event);
 		if (connection.awaitingWelcome) connection.holdForWelcome(frame);
 		else this.#outbox.unicast(connection, frame);
+	}
+
+	/**
+	 * Tells a connection the room refused what it sent: a rich client gets the error event; a
+	 * plain client has none in its protocol, so it is closed with 1008 and the reason (the room's
+	 * settings are the only refusals a plain client's message can meet).
+	 */
+	#refuse(connection: Connection, error: ErrorEvent): void {
+		if (connection.mode === "plain") this.#closes.push({ connection, close: closeFor("refused", error.message) });
+		else this.sendTo(connection, error);
 	}
 
 	/**

@@ -35,7 +35,19 @@ export type Received =
 	| Extract<
 			Submission,
 			{
-				kind: "hello" | "send" | "typing" | "frame" | "edit" | "delete" | "kick" | "ban" | "history" | "react" | "read";
+				kind:
+					| "hello"
+					| "send"
+					| "typing"
+					| "frame"
+					| "edit"
+					| "delete"
+					| "kick"
+					| "ban"
+					| "history"
+					| "react"
+					| "read"
+					| "settings";
 			}
 	  >
 	| { readonly kind: "close"; readonly from: Connection; readonly code: number; readonly reason: string }
@@ -181,6 +193,12 @@ export class Intake {
 				return event.type === "kick"
 					? { kind: "kick", ...connection.actor, target: event.userId }
 					: { kind: "ban", ...connection.actor, target: event.userId, seconds: event.seconds };
+			case "settings": {
+				if (identity.role !== "moderator")
+					return this.#forbid(connection, "only moderators may change the room's settings");
+				const { type: _, ...patch } = event;
+				return { kind: "settings", ...connection.actor, patch };
+			}
 			case "history":
 				// Taken before flood control (`#history`): never here.
 				return null;

@@ -32,7 +32,10 @@ export class Liveness {
 	/** Makes sure a sweep is due within half a timeout, while `needed` (rich connections exist). */
 	async keepSweeping(needed: boolean): Promise<void> {
 		if (this.#timeoutMs === 0 || !needed || this.#pending) return;
-		if ((await this.#storage.getAlarm()) === null) await this.#storage.setAlarm(Date.now() + this.#timeoutMs / 2);
+		// The alarm is the object's one: another part may have set it later than a sweep is due.
+		const due = Date.now() + this.#timeoutMs / 2;
+		const set = await this.#storage.getAlarm();
+		if (set === null || set > due) await this.#storage.setAlarm(due);
 		this.#pending = true;
 	}
 

@@ -25,6 +25,7 @@ export type PageRequest = Pick<Extract<Submission, { kind: "history" }>, "before
  * - `remove`: a moderator kicked or banned a user: its connections close everywhere;
  * - `join`, `leave`: a member's first connection in the room arrived, its last one went;
  * - `typing`: someone is typing, for everyone but `from`;
+ * - `settings`: the room's settings changed (already stored), for everyone;
  * - `welcome`: the answer to a `hello`, completed with its history at the commit;
  * - `history`: a history request, answered with its page after the commit.
  */
@@ -34,7 +35,7 @@ export type Staged =
 	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer }
 	| { readonly kind: "unreadable"; readonly clientId: string | null; readonly from: ConnectionId }
 	| { readonly kind: "change"; readonly entry: LogEntry; readonly from: ConnectionId }
-	| Extract<Delivery, { kind: "error" | "remove" | "join" | "leave" | "typing" }>
+	| Extract<Delivery, { kind: "error" | "remove" | "join" | "leave" | "typing" | "settings" }>
 	| { readonly kind: "welcome"; readonly to: ConnectionId; readonly request: WelcomeRequest }
 	| { readonly kind: "history"; readonly to: ConnectionId; readonly request: PageRequest };
 

@@ -13,7 +13,7 @@
 import type { Config } from "../config.ts";
 import { logEvent } from "../log-event.ts";
 import type { MessagePage, MessagesQuery } from "../wire/operator.ts";
-import { REPLY_EXCERPT_LENGTH, type ReplyQuote } from "../wire/protocol.ts";
+import { type ErrorEvent, REPLY_EXCERPT_LENGTH, type ReplyQuote } from "../wire/protocol.ts";
 import type { Submission } from "../wire/rpc.ts";
 import type { Answers, Staged } from "./burst.ts";
 import { LogReader } from "./log-reader.ts";
@@ -33,7 +33,14 @@ export class Conversation {
 	/** Opens the room's tables; `mentionedIn` answers which present members a text mentions. */
 	constructor(storage: DurableObjectStorage, config: Config, mentionedIn: (text: string) => string[]) {
 		this.log = new MessageLog(storage, config.historyRetention);
-		this.#reader = new LogReader(storage.sql, config.historyRetention, config.historyReplay, () => this.log.storedId);
+		const { historyRetention, historyReplay } = config;
+		this.#reader = new LogReader(
+			storage.sql,
+			historyRetention,
+			historyReplay,
+			() => this.log.storedId,
+			() => this.log.agedOutUpTo,
+		);
 		this.#reactions = new Reactions(storage.sql, this.log);
 		this.#reads = new Reads(storage.sql);
 		this.#mentionedIn = mentionedIn;
@@ -46,8 +53,17 @@ export class Conversation {
 	 * connection, so the message is repeated to the sender, in turn. A reply to a message that is
 	 * not retained (or was deleted) is refused with `not_found`. Throws if storage cannot be read.
 	 */
-	send(submission: Extract<Submission, { kind: "send" }>, now: number): Staged {
+	send(
+		submission: Extract<Submission, { kind: "send" }>,
+		now: number,
+		admit: () => ErrorEvent | null = () => null,
+	): Staged {
 		const { from, name, text, clientId, userId, replyTo, api } = submission;
+		const known = this.log.known(clientId);
+		if (known) return { kind: "repeat", message: known.message, to: from, staged: known.status === "staged" };
+		// The room's policies (src/room/policies.ts) judge a new message, never a retried one.
+		const refusal = admit();
+		if (refusal) return { kind: "error", to: from, error: refusal };
 		const quote = replyTo === null ? null : this.#quoteOf(replyTo);
 		if (quote === undefined) {
 			const message = `no message ${replyTo} to reply to in this room`;
@@ -56,10 +72,7 @@ export class Conversation {
 		}
 		const mentions = this.#mentionedIn(text);
 		const extras = { userId, replyTo: quote, mentions, api: api === true };
-		const { message, status } = this.log.stage(name, text, clientId, now, extras);
-		return status === "new"
-			? { kind: "new", message, from }
-			: { kind: "repeat", message, to: from, staged: status === "staged" };
+		return { kind: "new", message: this.log.stageNew(name, text, clientId, now, extras).message, from };
 	}
 
 	/** What a reply shows of message `id`; `undefined` when it is not a retained, undeleted message. */
@@ -150,6 +163,16 @@ export class Conversation {
 	}
 
 	/** The entries after `since` up to `upTo` (a shard catching up), and whether some are gone. */
+	/** Retention by age: entries stored before `cutoff` (ms) leave the log (src/room/message-log.ts). */
+	dropOlderThan(cutoff: number): void {
+		try {
+			const dropped = this.log.dropOlderThan(cutoff);
+			if (dropped > 0) logEvent("retention_dropped", { entries: dropped, upTo: this.log.agedOutUpTo });
+		} catch (error) {
+			logEvent("storage_failed", { during: "retention", error: String(error) });
+		}
+	}
+
 	between(since: number, upTo: number): ReturnType<LogReader["between"]> {
 		return this.#reader.between(since, upTo);
 	}

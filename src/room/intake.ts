@@ -12,6 +12,7 @@ import type { Staged } from "./burst.ts";
 import type { Conversation } from "./conversation.ts";
 import type { Members } from "./members.ts";
 import type { Moderation } from "./moderation.ts";
+import type { RoomPolicies } from "./policies.ts";
 import { TypingLimit } from "./typing-limit.ts";
 
 /** The parts of the room the intake asks. */
@@ -19,6 +20,7 @@ export interface IntakeParts {
 	readonly conversation: Conversation;
 	readonly members: Members;
 	readonly moderation: Moderation;
+	readonly policies: RoomPolicies;
 }
 
 /** Turns submissions into what they stage. */
@@ -26,12 +28,14 @@ export class Intake {
 	readonly #conversation: Conversation;
 	readonly #members: Members;
 	readonly #moderation: Moderation;
+	readonly #policies: RoomPolicies;
 	readonly #typing = new TypingLimit();
 
-	constructor({ conversation, members, moderation }: IntakeParts) {
+	constructor({ conversation, members, moderation, policies }: IntakeParts) {
 		this.#conversation = conversation;
 		this.#members = members;
 		this.#moderation = moderation;
+		this.#policies = policies;
 	}
 
 	/**
@@ -46,8 +50,10 @@ export class Intake {
 				return counted ? [] : orNone(this.#members.arrive(shard, submission));
 			case "hello":
 				return [...(counted ? [] : orNone(this.#members.arrive(shard, submission))), this.#hello(submission)];
-			case "send":
-				return this.guard(submission.from, submission.clientId, () => this.#conversation.send(submission, now));
+			case "send": {
+				const admit = () => this.#policies.refusalOf(submission, now);
+				return this.guard(submission.from, submission.clientId, () => this.#conversation.send(submission, now, admit));
+			}
 			case "react":
 				return this.guard(submission.from, null, () => this.#conversation.react(submission, now));
 			case "read":
@@ -67,6 +73,8 @@ export class Intake {
 				return [this.#moderation.remove(submission, this.#members.nameOf(submission.target), now)];
 			case "depart":
 				return counted ? [] : orNone(this.#members.depart(shard, submission));
+			case "settings":
+				return [this.#policies.change(submission.patch, submission.name)];
 		}
 	}
 
@@ -87,7 +95,8 @@ export class Intake {
 	#hello({ from, name, userId, role, since }: Extract<Submission, { kind: "hello" }>): Staged {
 		const members = this.#members.sample(WELCOME_MEMBERS);
 		const upTo = this.#conversation.log.latestId;
-		const request = { name, userId, role, since, upTo, members, memberCount: this.#members.size };
+		const settings = this.#policies.settings;
+		const request = { name, userId, role, since, upTo, members, memberCount: this.#members.size, settings };
 		return { kind: "welcome", to: from, request };
 	}
 }

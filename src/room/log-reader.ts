@@ -28,16 +28,29 @@ export class LogReader {
 	readonly #retention: number;
 	readonly #replay: number;
 	readonly #storedId: () => number;
+	readonly #agedOutUpTo: () => number;
 
 	/**
 	 * Reads `sql`'s log, of which the newest `retention` entries are kept; a fresh join is replayed
 	 * `replay` messages; `storedId` says the newest id committed.
 	 */
-	constructor(sql: SqlStorage, retention: number, replay: number, storedId: () => number) {
+	constructor(
+		sql: SqlStorage,
+		retention: number,
+		replay: number,
+		storedId: () => number,
+		agedOutUpTo: () => number = () => 0,
+	) {
 		this.#sql = sql;
 		this.#retention = retention;
 		this.#replay = replay;
 		this.#storedId = storedId;
+		this.#agedOutUpTo = agedOutUpTo;
+	}
+
+	/** The newest id no longer retained when `latestId` was the newest: by count, or by age. */
+	#floor(latestId: number): number {
+		return Math.max(0, latestId - this.#retention, this.#agedOutUpTo());
 	}
 
 	/** The most entries a resuming welcome carries. */
@@ -61,7 +74,7 @@ export class LogReader {
 		const windows = requests.map(({ since, upTo }) => {
 			const latestId = Math.min(upTo, stored);
 			// What was retained when it said hello (storage may briefly hold more).
-			const floor = Math.max(0, latestId - this.#retention);
+			const floor = this.#floor(latestId);
 			const gap = since !== undefined && (since > stored || since < floor);
 			const resuming = since !== undefined && !gap;
 			const to = resuming ? Math.min(latestId, since + this.resumeLimit) : latestId;
@@ -137,7 +150,7 @@ export class LogReader {
 				limit + 1,
 			)
 			.toArray();
-		const gap = from < stored - this.#retention;
+		const gap = from < this.#floor(stored);
 		return { type: "history", after: from, entries: rows.slice(0, limit).map(toEntry), more: rows.length > limit, gap };
 	}
 

@@ -116,3 +116,41 @@ export function toMessage(row: Row): ChatMessage {
 	if (row.api) message.api = true;
 	return message;
 }
+
+/** Writes one entry of the log as its row (a message, or an edit, delete or reactions entry). */
+export function insertEntry(sql: SqlStorage, entry: LogEntry): void {
+	if ("kind" in entry) {
+		const text = entry.kind === "reactions" ? JSON.stringify(entry.reactions) : "text" in entry ? entry.text : "";
+		const userId = entry.kind === "reactions" ? null : entry.userId;
+		const name = entry.kind === "reactions" ? "" : entry.name;
+		sql.exec(
+			"INSERT INTO messages (id, kind, target, user_id, name, text, ts, api) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			entry.id,
+			entry.kind,
+			entry.target,
+			userId ?? null,
+			name,
+			text,
+			entry.ts,
+			entry.kind === "delete" && entry.api ? 1 : 0,
+		);
+		return;
+	}
+	const reply = entry.replyTo;
+	sql.exec(
+		`INSERT INTO messages (id, kind, client_id, user_id, name, text, ts, reply_to, reply_name, reply_user_id,
+			reply_excerpt, mentions, api) VALUES (?, 'message', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		entry.id,
+		entry.clientId,
+		entry.userId ?? null,
+		entry.name,
+		entry.text,
+		entry.ts,
+		reply?.id ?? null,
+		reply?.name ?? null,
+		reply?.userId ?? null,
+		reply?.excerpt ?? null,
+		entry.mentions ? JSON.stringify(entry.mentions) : null,
+		entry.api ? 1 : 0,
+	);
+}

@@ -19,7 +19,7 @@
  */
 
 import type { ChatMessage, LogEntry, ReactionsEntry, ReplyQuote } from "../wire/protocol.ts";
-import { COLUMNS, openLogTable, type Row, toMessage } from "./log-table.ts";
+import { COLUMNS, insertEntry, openLogTable, type Row, toMessage } from "./log-table.ts";
 
 /**
  * The result of staging a message: the message with its id, and where it stands. `new`: staged
@@ -57,12 +57,16 @@ export interface MessageExtras {
 }
 
 /** The room's log, for writing. */
+/** The storage key of how far retention by age has taken the log. */
+const AGED_OUT_KEY = "log:agedOutUpTo";
+
 export class MessageLog {
 	readonly #storage: DurableObjectStorage;
 	readonly #sql: SqlStorage;
 	readonly #retention: number;
 	/** The newest id given, staged or stored. */
 	#latestId: number;
+	#agedOutUpTo: number;
 	/** The newest id stored. */
 	#storedId: number;
 	/** Entries given an id but not yet written, oldest first. */
@@ -76,10 +80,40 @@ export class MessageLog {
 		this.#sql = storage.sql;
 		this.#retention = retention;
 		openLogTable(this.#sql);
-		// Ids only grow and retention always keeps the newest, so max(id) is the last id ever given.
-		this.#storedId =
-			this.#sql.exec<{ latest: number | null }>("SELECT max(id) AS latest FROM messages").one().latest ?? 0;
+		this.#agedOutUpTo = storage.kv.get<number>(AGED_OUT_KEY) ?? 0;
+		// Ids only grow and retention by count keeps the newest, so max(id) is the last id given,
+		// unless retention by age took every entry: then the last one it took is.
+		const latest = this.#sql.exec<{ latest: number | null }>("SELECT max(id) AS latest FROM messages").one().latest;
+		this.#storedId = Math.max(latest ?? 0, this.#agedOutUpTo);
 		this.#latestId = this.#storedId;
+	}
+
+	/** Entries up to this id left the log by age (`dropOlderThan`); 0 when none has. */
+	get agedOutUpTo(): number {
+		return this.#agedOutUpTo;
+	}
+
+	/**
+	 * Retention by age (a room's `retentionDays`): every committed entry stored before `cutoff`
+	 * (ms) leaves the log, with everything older, in one transaction that also records how far
+	 * (so a client resuming from before it is told of the gap). Returns how many left.
+	 */
+	dropOlderThan(cutoff: number): number {
+		const upTo = this.#sql
+			.exec<{ upTo: number | null }>(
+				"SELECT max(id) AS upTo FROM messages WHERE ts < ? AND id <= ?",
+				cutoff,
+				this.#storedId,
+			)
+			.one().upTo;
+		if (upTo === null || upTo <= this.#agedOutUpTo) return 0;
+		let dropped = 0;
+		this.#storage.transactionSync(() => {
+			dropped = this.#sql.exec("DELETE FROM messages WHERE id <= ?", upTo).rowsWritten;
+			this.#storage.kv.put(AGED_OUT_KEY, upTo);
+		});
+		this.#agedOutUpTo = upTo;
+		return dropped;
 	}
 
 	/** Id of the newest entry given (0 when the room has none). */
@@ -103,14 +137,20 @@ export class MessageLog {
 	 * reconnect is stored once. Throws if storage cannot be read.
 	 */
 	stage(name: string, text: string, clientId: string | null, ts: number, extras: MessageExtras): Staged {
-		if (clientId !== null) {
-			const staged = this.#stagedByClientId.get(clientId);
-			if (staged) return { message: staged, status: "staged" };
-			const existing = this.#sql
-				.exec<Row>(`SELECT ${COLUMNS} FROM messages WHERE client_id = ?`, clientId)
-				.toArray()[0];
-			if (existing) return { message: toMessage(existing), status: "stored" };
-		}
+		return this.known(clientId) ?? this.stageNew(name, text, clientId, ts, extras);
+	}
+
+	/** The message `clientId` was given to, staged or stored, if any. Throws if storage cannot be read. */
+	known(clientId: string | null): Staged | null {
+		if (clientId === null) return null;
+		const staged = this.#stagedByClientId.get(clientId);
+		if (staged) return { message: staged, status: "staged" };
+		const existing = this.#sql.exec<Row>(`SELECT ${COLUMNS} FROM messages WHERE client_id = ?`, clientId).toArray()[0];
+		return existing ? { message: toMessage(existing), status: "stored" } : null;
+	}
+
+	/** Gives a message whose `clientId` is not `known` the next id and stages it. */
+	stageNew(name: string, text: string, clientId: string | null, ts: number, extras: MessageExtras): Staged {
 		const message: ChatMessage = { id: ++this.#latestId, clientId, name, text, ts };
 		if (extras.userId !== null) message.userId = extras.userId;
 		if (extras.replyTo !== null) message.replyTo = extras.replyTo;
@@ -199,7 +239,7 @@ export class MessageLog {
 			this.#storage.transactionSync(() => {
 				const deleted = new Set<number>();
 				for (const entry of staged) {
-					this.#insert(entry);
+					insertEntry(this.#sql, entry);
 					if ("kind" in entry && entry.kind === "edit") this.#applyEdit(entry.target, entry.text);
 					if ("kind" in entry && entry.kind === "delete") deleted.add(entry.target);
 				}
@@ -214,43 +254,6 @@ export class MessageLog {
 			throw error;
 		}
 		this.#storedId = this.#latestId;
-	}
-
-	#insert(entry: LogEntry): void {
-		if ("kind" in entry) {
-			const text = entry.kind === "reactions" ? JSON.stringify(entry.reactions) : "text" in entry ? entry.text : "";
-			const userId = entry.kind === "reactions" ? null : entry.userId;
-			const name = entry.kind === "reactions" ? "" : entry.name;
-			this.#sql.exec(
-				"INSERT INTO messages (id, kind, target, user_id, name, text, ts, api) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-				entry.id,
-				entry.kind,
-				entry.target,
-				userId ?? null,
-				name,
-				text,
-				entry.ts,
-				entry.kind === "delete" && entry.api ? 1 : 0,
-			);
-			return;
-		}
-		const reply = entry.replyTo;
-		this.#sql.exec(
-			`INSERT INTO messages (id, kind, client_id, user_id, name, text, ts, reply_to, reply_name, reply_user_id,
-				reply_excerpt, mentions, api) VALUES (?, 'message', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			entry.id,
-			entry.clientId,
-			entry.userId ?? null,
-			entry.name,
-			entry.text,
-			entry.ts,
-			reply?.id ?? null,
-			reply?.name ?? null,
-			reply?.userId ?? null,
-			reply?.excerpt ?? null,
-			entry.mentions ? JSON.stringify(entry.mentions) : null,
-			entry.api ? 1 : 0,
-		);
 	}
 
 	/** The message's row reads as it stands now; its edit's entry stays in the log for resume. */

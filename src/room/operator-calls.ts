@@ -10,7 +10,7 @@
  * the end of each burst. Deliveries addressed to a call never reach a hub.
  */
 import type { ChatMessage } from "../wire/log-entries.ts";
-import type { DeleteOutcome, PostOutcome } from "../wire/operator.ts";
+import { type DeleteOutcome, OPERATOR_NAME, type PostOutcome } from "../wire/operator.ts";
 import type { ConnectionId, Delivery } from "../wire/rpc.ts";
 import type { Staged } from "./burst.ts";
 
@@ -70,6 +70,11 @@ export class OperatorCalls {
 		this.#waiting.clear();
 		return deliveries.filter((delivery) => !("to" in delivery && delivery.to.startsWith(CALL_PREFIX)));
 	}
+}
+
+/** Whom the API acts as when it moderates: a moderator named `API`, with a call's id. */
+export function operatorActor(from: ConnectionId) {
+	return { from, name: OPERATOR_NAME, userId: null, role: "moderator" } as const;
 }
 
 /** What a post's delivery says to the API: stored now, stored before (its `clientId`), refused, or not stored. */

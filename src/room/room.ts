@@ -2,10 +2,9 @@ import { HubHost } from "../hub/host.ts";
 import type { WebhookDelivery } from "../webhooks/delivery.ts";
 import type { FailedWebhook } from "../webhooks/failed.ts";
 import { RoomWebhooks } from "../webhooks/room-webhooks.ts";
-import type { DeleteOutcome, MessagePage, MessagesQuery, OperatorPost, PostOutcome } from "../wire/operator.ts";
-import { OPERATOR_NAME, type OperatorRemoval, type RemovalOutcome } from "../wire/operator.ts";
+import type * as Operator from "../wire/operator.ts";
 import { ROOM_HEADER } from "../wire/placement.ts";
-import type { LogEntry } from "../wire/protocol.ts";
+import type { LogEntry, RoomSettings, SettingsPatch } from "../wire/protocol.ts";
 import type { Batch, Push, RoomStats, Submission } from "../wire/rpc.ts";
 import { Admission } from "./admission.ts";
 import { deliveriesOf, type Staged } from "./burst.ts";
@@ -13,7 +12,8 @@ import { Conversation } from "./conversation.ts";
 import { Intake } from "./intake.ts";
 import { Members } from "./members.ts";
 import { Moderation } from "./moderation.ts";
-import { deleteOutcome, OperatorCalls, postOutcome } from "./operator-calls.ts";
+import { OperatorDesk } from "./operator-desk.ts";
+import { RoomPolicies } from "./policies.ts";
 import { RoomName } from "./room-name.ts";
 import { ShardDirectory } from "./shard-directory.ts";
 import { type ShardCalls, ShardLinks } from "./shard-links.ts";
@@ -31,7 +31,8 @@ let instancesCreated = 0;
  * - members (src/room/members.ts): who is in the room, and in which part of it;
  * - moderation (src/room/moderation.ts): who may change or remove what, and the bans;
  * - the links to its shards (src/room/shard-links.ts): how a burst's outcome reaches them;
- * - the API's calls (src/room/operator-calls.ts), which join the burst like clients' events;
+ * - the policies (src/room/policies.ts): the room's settings, slow mode, who may post, retention;
+ * - the operator's desk (src/room/operator-desk.ts): the HTTP API's calls, joining the burst;
  * - its webhooks (src/webhooks/room-webhooks.ts): each burst's events recorded in its commit.
  *
  * It holds the first `SHARD_SIZE` connections itself through its hub (src/hub/); past that, new
@@ -49,9 +50,10 @@ export class Room extends HubHost {
 	readonly #moderation: Moderation;
 	readonly #admission: Admission;
 	readonly #intake: Intake;
+	readonly #policies: RoomPolicies;
 	readonly #links: ShardLinks;
 	readonly #name: RoomName;
-	readonly #calls = new OperatorCalls();
+	readonly #desk: OperatorDesk;
 	readonly #webhooks: RoomWebhooks;
 	/** This burst's work, in the order it came, until the burst ends. */
 	#burst: Staged[] = [];
@@ -72,11 +74,16 @@ export class Room extends HubHost {
 		// Members this object held before a reset leave, for everyone held by shards.
 		const signed = this.config.authSecret !== null;
 		this.#members = new Members(this.#directory, signed, this.hub.members(), (leave) => this.#burst.push(leave));
-		this.#intake = new Intake({
+		this.#policies = new RoomPolicies(ctx.storage);
+		const parts = {
 			conversation: this.#conversation,
 			members: this.#members,
 			moderation: this.#moderation,
-		});
+			policies: this.#policies,
+		};
+		this.#intake = new Intake(parts);
+		const stage = (items: Staged[]) => this.#stage(items);
+		this.#desk = new OperatorDesk({ ...parts, intake: this.#intake, name: this.#name, stage });
 		this.setEndOfBurst();
 	}
 
@@ -124,56 +131,39 @@ export class Room extends HubHost {
 
 	// -- what the operator's backend asks (the HTTP API, src/api/app.ts) -------------------------
 
-	/**
-	 * A message posted through the API: it joins the burst as a `send` of a call of its own
-	 * (src/room/operator-calls.ts), so it is stored and fanned out like a client's, and is answered
-	 * once the burst is committed. The same `clientId` again answers the stored message.
-	 */
-	async post(post: OperatorPost): Promise<PostOutcome> {
-		this.#name.learn(post.room);
-		const call = this.#calls.open();
-		const { name, text, clientId, replyTo } = post;
-		const actor = { from: call.id, name, userId: null, role: null };
-		this.#takeFrom(0, { kind: "send", ...actor, text, clientId, replyTo, api: true }, false);
-		this.setEndOfBurst();
-		return postOutcome(await call.outcome);
+	/** A message posted through the API (src/room/operator-desk.ts does each of the API's calls). */
+	post(post: Operator.OperatorPost): Promise<Operator.PostOutcome> {
+		return this.#desk.post(post);
 	}
 
-	/** A page of messages as they stand now (what is committed; a post is answered after its commit). */
-	messages(query: MessagesQuery): MessagePage {
-		return this.#conversation.messages(query);
+	/** A page of messages as they stand now. */
+	messages(query: Operator.MessagesQuery): Operator.MessagePage {
+		return this.#desk.messages(query);
 	}
 
-	/** A delete through the API (src/room/moderation.ts decides), answered once committed. */
-	async deleteMessage(room: string, id: number): Promise<DeleteOutcome> {
-		this.#name.learn(room);
-		const call = this.#calls.open();
-		const step = () => this.#moderation.deleteForOperator(id, call.id, Date.now());
-		this.#burst.push(...this.#intake.guard(call.id, null, step));
-		this.setEndOfBurst();
-		return deleteOutcome(await call.outcome);
+	/** A delete through the API. */
+	deleteMessage(room: string, id: number): Promise<Operator.DeleteOutcome> {
+		return this.#desk.deleteMessage(room, id);
 	}
 
-	/**
-	 * Signed mode: the API kicks or bans a user, as if a moderator named `API` had sent it; its
-	 * connections close everywhere at the end of the burst, and the answer comes after its commit.
-	 */
-	async remove(room: string, removal: OperatorRemoval): Promise<RemovalOutcome> {
-		this.#name.learn(room);
-		const call = this.#calls.open();
-		const actor = { from: call.id, name: OPERATOR_NAME, userId: null, role: "moderator" as const };
-		const present = this.#members.nameOf(removal.target) !== undefined;
-		const staged = this.#intake.take(0, { ...actor, ...removal }, false, Date.now());
-		this.#burst.push(...staged);
-		this.setEndOfBurst();
-		await call.outcome;
-		const notice = staged.find((item) => item.kind === "remove")?.notice;
-		return notice?.until === undefined ? { present } : { present, until: notice.until };
+	/** Signed mode: a kick or a ban through the API. */
+	remove(room: string, removal: Operator.OperatorRemoval): Promise<Operator.RemovalOutcome> {
+		return this.#desk.remove(room, removal);
 	}
 
 	/** Lifts a ban. */
 	unban(userId: string): void {
 		this.#moderation.unban(userId);
+	}
+
+	/** The room's settings as they stand. */
+	settings(): RoomSettings {
+		return this.#policies.settings;
+	}
+
+	/** A change of the room's settings through the API. */
+	changeSettings(room: string, patch: SettingsPatch): Promise<RoomSettings> {
+		return this.#desk.changeSettings(room, patch);
 	}
 
 	/** Events the webhook's dead-letter queue hands back (src/webhooks/failed.ts): kept until retried. */
@@ -193,8 +183,14 @@ export class Room extends HubHost {
 
 	// -- end of burst ----------------------------------------------------------------------------
 
+	/** What the API's desk staged joins the burst, which must end even if it staged nothing. */
+	#stage(items: Staged[]): void {
+		this.#burst.push(...items);
+		this.setEndOfBurst();
+	}
+
 	protected override get hasWork(): boolean {
-		return this.#burst.length > 0 || this.#calls.waiting;
+		return this.#burst.length > 0 || this.#desk.waiting;
 	}
 
 	protected override endBurst(): void {
@@ -207,20 +203,15 @@ export class Room extends HubHost {
 	}
 
 	/**
-	 * Stores the burst's messages in one transaction and hands every part of the room what they
-	 * come to, in the order they came: this object's hub now (queued, sent when the burst ends),
-	 * each shard in one call. If storage fails, none of them was stored or is shown to anyone:
-	 * each sender is refused, and the rest of the burst still goes out. Welcomes get their
-	 * history here, all from one query.
-	 *
-	 * Nobody sees a message before it is stored, here or through a shard: the object's output
-	 * gate holds every frame it sends and every call it makes after a storage write until that
-	 * write is durable, so a push cannot leave before the commit it carries.
+	 * Stores the burst in one transaction and hands every part of the room what it comes to, in
+	 * order: this object's hub now, each shard in one call. If storage fails, nothing of it is
+	 * stored or shown: each sender is refused. Nobody sees a message before it is stored: the
+	 * output gate holds every frame and call made after a storage write until the write is durable.
 	 */
 	#commitBurst(): void {
 		if (this.#burst.length === 0) {
 			// An API call that staged nothing (a delete of a message deleted before) is answered now.
-			this.#calls.settle([], []);
+			this.#desk.settle([], []);
 			return;
 		}
 		const burst = this.#burst;
@@ -229,19 +220,19 @@ export class Room extends HubHost {
 		const now = Date.now();
 		const record = this.#webhooks.recorder(burst, this.#name.value ?? "", now);
 		const answers = this.#conversation.commit(burst, record);
-		const deliveries = this.#calls.settle(burst, deliveriesOf(burst, answers, this.config.richMessageCap));
+		const deliveries = this.#desk.settle(burst, deliveriesOf(burst, answers, this.config.richMessageCap));
 		this.hub.deliver(deliveries);
 		this.#links.push(after, deliveries);
 		this.#webhooks.afterCommit(now, answers.stored);
 	}
 
-	/**
-	 * The object's one alarm: liveness (src/hub/host.ts), and the webhook outbox's hand-over of
-	 * whatever a reset or a failed hand-off left (it sets the alarm when it needs one sooner).
-	 */
+	/** The object's one alarm, for whichever part set it: liveness, the webhook outbox, retention by age. */
 	override async alarm(): Promise<void> {
 		await super.alarm();
 		await this.#webhooks.alarmFired();
+		const cutoff = this.#policies.retentionCutoff(Date.now());
+		if (cutoff !== null) this.#conversation.dropOlderThan(cutoff);
+		this.#policies.keepSweeping();
 	}
 
 	// -- what shards ask -------------------------------------------------------------------------
@@ -272,10 +263,7 @@ export class Room extends HubHost {
 		};
 	}
 
-	/**
-	 * A number that changes only when the runtime creates the object anew: after the room was
-	 * evicted (hibernated), the next call wakes it and gets a new number.
-	 */
+	/** A number that changes only when the runtime creates the object anew (after an eviction). */
 	instanceNumber(): number {
 		return this.#instance;
 	}

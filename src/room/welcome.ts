@@ -3,7 +3,7 @@
  * for it at the client's hello (`welcomeRequest`: who it is and the room as it stood then) and
  * completes it with its history once the burst is committed (`welcomeOf`); hubs send it as it is.
  */
-import type { Role, WelcomeEvent } from "../wire/protocol.ts";
+import type { Role, RoomSettings, WelcomeEvent } from "../wire/protocol.ts";
 import type { Replay } from "../wire/rpc.ts";
 
 /** What a welcome says besides its history, fixed when its client said hello. */
@@ -21,6 +21,8 @@ export interface WelcomeRequest {
 	readonly since: number | undefined;
 	/** The newest id given when it said hello: its history goes up to here, later ones reach it live. */
 	readonly upTo: number;
+	/** The room's settings when it said hello. */
+	readonly settings: RoomSettings;
 }
 
 /**
@@ -42,6 +44,7 @@ export function welcomeOf(
 		gap: replay.gap,
 		latestId: replay.latestId,
 		messageCap,
+		settings: request.settings,
 	};
 	if (replay.more) welcome.more = true;
 	if (request.userId !== null && request.role !== null) {

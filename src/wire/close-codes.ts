@@ -25,6 +25,8 @@ export const CLOSES = {
 	invalidCloseCode: { code: 1002, reason: "invalid close code" },
 	/** The connection kept flooding past its allowance. */
 	flooding: { code: 1008, reason: "too many messages" },
+	/** A plain client's message was refused by the room's settings (slow mode, an announcement room). */
+	refused: { code: 1008, reason: "refused: …" },
 	/** Signed mode: a plain client with a read-only token sent a frame. */
 	readOnly: { code: 1008, reason: "read-only: this token may not send" },
 	/** A frame over `MAX_FRAME_BYTES`. */

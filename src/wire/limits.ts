@@ -14,6 +14,10 @@ export const MAX_CLIENT_ID_LENGTH = 64;
 export const MAX_USER_ID_LENGTH = 128;
 /** Longest ban, in seconds (a year). */
 export const MAX_BAN_SECONDS = 31_536_000;
+/** Longest slow-mode interval a room may set, in seconds (6 hours). */
+export const MAX_SLOW_MODE_SECONDS = 21_600;
+/** Longest age a room may keep messages to, in days (10 years). */
+export const MAX_RETENTION_DAYS = 3_650;
 /**
  * The most names a `welcome` lists. A room spread over shards can hold 100,000 members: a welcome
  * listing them all would be megabytes per join, so past this it lists the first to arrive and

@@ -14,6 +14,7 @@ import {
 	MAX_NAME_LENGTH,
 	MAX_USER_ID_LENGTH,
 } from "./protocol.ts";
+import { checkSettingsPatch } from "./settings.ts";
 
 /** The outcome of parsing a frame: an event, or the error event to answer with. */
 export type ParseResult = { ok: true; event: ClientEvent } | { ok: false; error: ErrorEvent };
@@ -202,6 +203,10 @@ export function parseClientEvent(frame: string, limits: ParseLimits): ParseResul
 				return refuse("bad_event", `'seconds' must be an integer from 1 to ${MAX_BAN_SECONDS}`);
 			}
 			return { ok: true, event: { type, userId, seconds } };
+		}
+		case "settings": {
+			const checked = checkSettingsPatch(value);
+			return checked.ok ? { ok: true, event: { type, ...checked.patch } } : refuse("bad_event", checked.message);
 		}
 		default:
 			return refuse("unknown_type", `unknown event type ${JSON.stringify(type.slice(0, 40))}`);

@@ -10,7 +10,8 @@
 
 // The values the page shares with the server live in one module that both load.
 export { PING, PING_INTERVAL_MS, PONG, SUBPROTOCOL, TYPING_INTERVAL_MS } from "../../public/contract.js";
-// The protocol's fixed limits (./limits.ts) and the entries of a room's log (./log-entries.ts).
+// The protocol's fixed limits (./limits.ts), a room's settings (./settings.ts) and the entries of
+// a room's log (./log-entries.ts).
 export * from "./limits.ts";
 export type {
 	ChatMessage,
@@ -21,9 +22,11 @@ export type {
 	ReactionsEntry,
 	ReplyQuote,
 } from "./log-entries.ts";
+export * from "./settings.ts";
 
 import type { ROLES } from "../../public/contract.js";
 import type { ChatMessage, DeleteEntry, EditEntry, LogEntry, ReactionsEntry } from "./log-entries.ts";
+import type { RoomSettings, SettingsCommand, SettingsEvent } from "./settings.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Client -> server
@@ -119,7 +122,8 @@ export type ClientEvent =
 	| BanCommand
 	| HistoryRequest
 	| ReactCommand
-	| ReadCommand;
+	| ReadCommand
+	| SettingsCommand;
 
 /** What a signed token lets its holder do (PROTOCOL.md, "Signed identity and moderation"). */
 export type Role = (typeof ROLES)[number];
@@ -163,6 +167,8 @@ export interface WelcomeEvent {
 	more?: boolean;
 	/** Signed mode: the log id this user last said it has read (`read`), on any device; 0 if never. */
 	readUpTo?: number;
+	/** The room's settings as they stood when it said hello (later changes come as `settings`). */
+	settings: RoomSettings;
 }
 
 /** A new chat message, sent to everyone, the sender included. */
@@ -249,7 +255,9 @@ export type ErrorCode =
 	| "forbidden"
 	| "not_found"
 	| "bad_emoji"
-	| "too_many_reactions";
+	| "too_many_reactions"
+	| "slow_mode"
+	| "posting_restricted";
 
 /** Something the client sent was refused. The connection stays open and usable. */
 export interface ErrorEvent {
@@ -259,7 +267,7 @@ export interface ErrorEvent {
 	message: string;
 	/** The `clientId` of the refused `send`, when there was one. */
 	clientId?: string;
-	/** With `rate_limited`: how long to wait before the next message will be accepted, in ms. */
+	/** With `rate_limited` and `slow_mode`: how long to wait before the next message will be accepted, in ms. */
 	retryAfterMs?: number;
 }
 
@@ -281,6 +289,7 @@ export type SingleServerEvent =
 	| DeleteNotice
 	| ReactionsNotice
 	| HistoryEvent
-	| RemovedEvent;
+	| RemovedEvent
+	| SettingsEvent;
 /** Every event the server sends. */
 export type ServerEvent = SingleServerEvent | BatchEvent;

@@ -8,7 +8,17 @@
  * Everything here is plain, structured-clonable data that names connections by id, never by
  * socket, so it crosses Durable Object RPC unchanged.
  */
-import type { ChatMessage, ErrorEvent, HistoryEvent, LogEntry, RemovedEvent, Role, WelcomeEvent } from "./protocol.ts";
+import type {
+	ChatMessage,
+	ErrorEvent,
+	HistoryEvent,
+	LogEntry,
+	RemovedEvent,
+	Role,
+	SettingsEvent,
+	SettingsPatch,
+	WelcomeEvent,
+} from "./protocol.ts";
 
 /**
  * A connection, as the room knows it: the hub's `Connection.id`. The room's own connections have
@@ -48,6 +58,8 @@ export interface Actor {
  * - `history`: a page of the log, `before` or `after` an id (the other is `null`), for `from`;
  * - `react`: a member adds (`on`) or takes back its reaction `emoji` to message `id`;
  * - `read`: signed mode, the user has read up to log id `id`;
+ * - `settings`: signed mode, a moderator (the hub checked the role), or the HTTP API, changes the
+ *   room's settings;
  * - `depart`: a named connection has gone.
  */
 export type Submission =
@@ -75,6 +87,7 @@ export type Submission =
 	  } & Actor)
 	| ({ readonly kind: "react"; readonly id: number; readonly emoji: string; readonly on: boolean } & Actor)
 	| ({ readonly kind: "read"; readonly id: number } & Actor)
+	| ({ readonly kind: "settings"; readonly patch: SettingsPatch } & Actor)
 	| ({ readonly kind: "depart" } & Actor);
 
 /** The key presence counts an actor under: its user in signed mode, its name in open mode. */
@@ -92,7 +105,8 @@ export function memberKeyOf(actor: Pick<Actor, "name" | "userId">): string {
  * - `remove`: close every connection of `userId` with `code` and `reason`, after telling everyone;
  * - `join`, `leave`, `typing`: presence news, for joined rich connections (`typing` not to `from`);
  * - `welcome`: the answer to one connection's `hello`, whole (src/room/welcome.ts builds it);
- * - `history`: the answer to one connection's `history` request.
+ * - `history`: the answer to one connection's `history` request;
+ * - `settings`: the room's settings changed, for every joined rich connection.
  */
 export type Delivery =
 	| { readonly kind: "message"; readonly message: LogEntry }
@@ -111,7 +125,8 @@ export type Delivery =
 	| { readonly kind: "join" | "leave"; readonly name: string; readonly userId: string | null }
 	| { readonly kind: "typing"; readonly name: string; readonly from: ConnectionId }
 	| { readonly kind: "welcome"; readonly to: ConnectionId; readonly event: WelcomeEvent }
-	| { readonly kind: "history"; readonly to: ConnectionId; readonly event: HistoryEvent };
+	| { readonly kind: "history"; readonly to: ConnectionId; readonly event: HistoryEvent }
+	| { readonly kind: "settings"; readonly event: SettingsEvent };
 
 /** Whom a delivery is for: one connection (`to`), or everyone. */
 export function addresseeOf(delivery: Delivery): ConnectionId | null {

@@ -18,7 +18,8 @@ const read = (file: string) =>
 				.map((name) => readFileSync(path.join(ROOT, file, name), "utf8"))
 				.join("\n")
 		: readFileSync(path.join(ROOT, file), "utf8");
-const protocolModule = read("src/wire/protocol.ts");
+// The wire module, with the module of a room's settings it re-exports (the settings command is there).
+const protocolModule = read("src/wire/protocol.ts") + read("src/wire/settings.ts");
 
 /** The `type` of every member of `ClientEvent`, read from the interfaces the union names. */
 function clientEventTypes(): string[] {
@@ -59,6 +60,7 @@ describe("the path of a client event", () => {
 			"history",
 			"react",
 			"read",
+			"settings",
 		]);
 	});
 

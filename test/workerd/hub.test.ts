@@ -7,7 +7,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../src/config.ts";
 import { Hub } from "../../src/hub/hub.ts";
-import type { ChatMessage, WelcomeEvent } from "../../src/wire/protocol.ts";
+import { type ChatMessage, DEFAULT_SETTINGS, type WelcomeEvent } from "../../src/wire/protocol.ts";
 import type { Delivery, Submission } from "../../src/wire/rpc.ts";
 import { type OpenPair, openPair } from "./pairs.ts";
 import { freshRoom, stubFor } from "./rooms.ts";
@@ -46,6 +46,7 @@ function welcome(hub: Hub, to: string, name: string): void {
 		gap: false,
 		latestId: 0,
 		messageCap: 50,
+		settings: { ...DEFAULT_SETTINGS },
 	};
 	hub.deliver([{ kind: "welcome", to, event }]);
 }
