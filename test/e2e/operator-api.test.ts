@@ -314,6 +314,41 @@ describe("open mode", () => {
 	});
 });
 
+describe("room settings", () => {
+	it("a change through the API reaches every member, and slow mode then holds a member to its interval", async () => {
+		const room = freshRoom("api-settings");
+		const sam = await joinRich(await signedSocket(room, "sam"), "sam");
+		expect(sam.welcome.settings).toEqual({ slowModeSeconds: 0, postingRole: "everyone", retentionDays: 0 });
+		const changed = await signedApi.request("PATCH", `/api/rooms/${room}/settings`, { body: { slowModeSeconds: 60 } });
+		expect(changed).toMatchObject({ status: 200, body: { slowModeSeconds: 60, postingRole: "everyone" } });
+		await sam.until(() => sam.events.some((event) => event.type === "settings"));
+		expect(sam.events.find((event) => event.type === "settings")).toMatchObject({
+			settings: { slowModeSeconds: 60 },
+			by: "API",
+		});
+		sam.send("first", "s-1");
+		sam.send("second, too soon", "s-2");
+		await sam.until(() => sam.events.some((event) => event.type === "error"));
+		expect(sam.events.find((event) => event.type === "error")).toMatchObject({ code: "slow_mode", clientId: "s-2" });
+		expect(sam.messages.map((message) => message.text)).toEqual(["first"]);
+		// The API itself is exempt.
+		expect((await post(signedApi, room, { name: "bot", text: "not slowed" })).status).toBe(201);
+		expect((await signedApi.request("GET", `/api/rooms/${room}/settings`)).body).toMatchObject({ slowModeSeconds: 60 });
+		sam.client.socket.close();
+	});
+
+	it("names the field of a change that is not valid", async () => {
+		const room = freshRoom("api-settings-bad");
+		const path = `/api/rooms/${room}/settings`;
+		const empty = await signedApi.request("PATCH", path, { body: {} });
+		expect(empty).toMatchObject({ status: 400, body: { errors: [{ pointer: "#" }] } });
+		const negative = await signedApi.request("PATCH", path, { body: { slowModeSeconds: -1 } });
+		expect(negative).toMatchObject({ status: 400, body: { errors: [{ pointer: "#/slowModeSeconds" }] } });
+		const role = await signedApi.request("PATCH", path, { body: { postingRole: "admins" } });
+		expect(role).toMatchObject({ status: 400, body: { errors: [{ pointer: "#/postingRole" }] } });
+	});
+});
+
 describe("the OpenAPI document", () => {
 	it("is OpenAPI 3.1 with every route and webhook, and holds for every response the tests saw", async () => {
 		const document = await signedApi.request("GET", "/api/openapi.json", { key: null });
@@ -333,6 +368,7 @@ describe("the OpenAPI document", () => {
 			"/api/rooms/{name}/kicks/{userId}",
 			"/api/rooms/{name}/messages",
 			"/api/rooms/{name}/messages/{id}",
+			"/api/rooms/{name}/settings",
 			"/api/rooms/{name}/webhooks/failed",
 			"/api/rooms/{name}/webhooks/failed/retry",
 		]);
