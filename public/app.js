@@ -21,7 +21,7 @@ import { forgetToken, takeToken } from "./token.js";
 import { Unread } from "./unread.js";
 
 /**
- * @import { ChatMessage, RemovedEvent, ReplyQuote } from "../src/wire/protocol.ts"
+ * @import { ChatMessage, RemovedEvent, ReplyQuote, SettingsEvent } from "../src/wire/protocol.ts"
  * @import { Chat, ChatError } from "./client/index.js"
  */
 
@@ -52,6 +52,7 @@ const ui = {
 	composer: element("composer", HTMLFormElement),
 	input: element("message", HTMLTextAreaElement),
 	charCount: element("char-count", HTMLElement),
+	slowWait: element("slow-wait", HTMLElement),
 	replyPreview: element("reply-preview", HTMLElement),
 	replyPreviewText: element("reply-preview-text", HTMLElement),
 	replyCancel: element("reply-cancel", HTMLButtonElement),
@@ -115,6 +116,38 @@ function removedNotice({ name, by, until }) {
 }
 
 /**
+ * What everyone is told when the room's settings change.
+ * @param {SettingsEvent} event
+ */
+function settingsNotice({ settings, by }) {
+	const { slowModeSeconds, postingRole, retentionDays } = settings;
+	const slow = slowModeSeconds > 0 ? `slow mode is on (one message per ${slowModeSeconds} s)` : "slow mode is off";
+	const posting = postingRole === "moderators" ? "only moderators can post" : "everyone can post";
+	const kept =
+		retentionDays > 0 ? `messages are kept for ${retentionDays} days` : "messages are kept without a time limit";
+	return `${by} changed the room's settings: ${slow}; ${posting}; ${kept}.`;
+}
+
+/**
+ * Why the room refused a message, in words for the person who wrote it.
+ * @param {ChatError} error
+ */
+function refusalInWords(error) {
+	switch (error.code) {
+		case "slow_mode":
+			return `slow mode: wait ${Math.ceil((error.retryAfterMs ?? 0) / 1000)} s before your next message (your text is back in the box)`;
+		case "posting_restricted":
+			return "only moderators can post in this room";
+		case "rate_limited":
+			return "you are sending too fast";
+		case "text_too_long":
+			return "too long";
+		default:
+			return error.message;
+	}
+}
+
+/**
  * The composer: usable, or disabled with a note saying why (read-only, removed).
  * @param {string | null} note
  * @param {{ rejoin?: boolean }} [options]
@@ -161,6 +194,8 @@ class ChatPage {
 			reply: ui.replyPreview,
 			replyText: ui.replyPreviewText,
 			replyCancel: ui.replyCancel,
+			send: ui.send,
+			wait: ui.slowWait,
 		},
 		() => this.#submit(),
 	);
@@ -244,7 +279,7 @@ class ChatPage {
 			if (!this.#token) localStorage.setItem(NAME_KEY, welcome.name);
 			ui.myName.textContent = welcome.name;
 			this.#actions.viewer = welcome.userId && welcome.role ? { userId: welcome.userId, role: welcome.role } : null;
-			setComposer(welcome.role === "readonly" ? "Read-only: you can follow this room but not write in it." : null);
+			this.#applySettings();
 			if (reset) {
 				this.#timeline.clearStored();
 				this.#timeline.addNotice("The room's history was reset.");
@@ -284,6 +319,10 @@ class ChatPage {
 		chat.on("removed", (event) => {
 			// Our own removal is told by the close that follows (4001 or 4003).
 			if (event.userId !== chat.userId) this.#timeline.addNotice(removedNotice(event));
+		});
+		chat.on("settings", (event) => {
+			this.#timeline.addNotice(settingsNotice(event));
+			if (!this.#removed) this.#applySettings();
 		});
 		chat.on("error", (error) => {
 			if (error.code === "bad_name") {
@@ -383,9 +422,24 @@ class ChatPage {
 		this.#chat.join(name);
 	}
 
+	/** The composer as the room's settings and this viewer's role allow: usable, or read-only saying why. */
+	#applySettings() {
+		if (this.#chat.role === "readonly") setComposer("Read-only: you can follow this room but not write in it.");
+		else if (!this.#chat.mayPost) setComposer("This is an announcement room: only moderators can post here.");
+		else setComposer(null);
+	}
+
+	/** Slow mode's interval for this viewer, in ms (0: none, or a moderator, who is exempt). */
+	get #slowModeMs() {
+		const seconds = this.#chat.settings?.slowModeSeconds ?? 0;
+		return this.#chat.role === "moderator" ? 0 : seconds * 1000;
+	}
+
 	#submit() {
 		const text = this.#composer.text;
 		if (text.trim() === "") return;
+		// The countdown beside the button says how long; the text stays in the box meanwhile.
+		if (this.#composer.waiting) return;
 		if (codePoints(text) > this.#chat.messageCap) {
 			this.#timeline.addNotice(`Messages can be at most ${this.#chat.messageCap} characters.`);
 			return;
@@ -396,8 +450,12 @@ class ChatPage {
 		// Offline, it waits (marked pending) and goes out when the room welcomes us back.
 		const options = replyTo ? { clientId, replyTo: replyTo.id } : { clientId };
 		this.#chat.send(text, options).catch((/** @type {ChatError} */ error) => {
-			this.#timeline.markFailed(clientId, error.message);
+			this.#timeline.markFailed(clientId, refusalInWords(error));
+			// Refused by the room's settings: the words come back into the box, to send later.
+			if (error.code === "slow_mode" || error.code === "posting_restricted") this.#composer.restore(text);
+			if (error.code === "slow_mode" && error.retryAfterMs) this.#composer.waitFor(error.retryAfterMs);
 		});
+		if (this.#slowModeMs > 0) this.#composer.waitFor(this.#slowModeMs);
 		this.#chat.stopTyping();
 		this.#composer.sent();
 	}

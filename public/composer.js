@@ -4,7 +4,9 @@
  * new line (line breaks are kept: the room takes up to `messageCap` code points), a counter that
  * appears near the cap and says how many characters are left (or how many too many), and the
  * quote of the message being answered, above the box, until it is sent or cancelled (Escape, or
- * the Cancel button).
+ * the Cancel button). In a room with slow mode, the Send button waits out the interval with a
+ * countdown beside it, while the box stays editable; a message the room refused comes back into
+ * the box so nothing typed is lost.
  */
 
 /** @import { ReplyQuote } from "../src/wire/protocol.ts" */
@@ -22,6 +24,8 @@ const MAX_ROWS = 8;
  * @property {HTMLElement} reply the reply preview (hidden when not replying)
  * @property {HTMLElement} replyText
  * @property {HTMLButtonElement} replyCancel
+ * @property {HTMLButtonElement} send
+ * @property {HTMLElement} wait the slow-mode countdown (hidden when there is none)
  */
 
 /** Code points in `text` (what the room counts). @param {string} text */
@@ -34,6 +38,9 @@ export class Composer {
 	/** @type {ComposerParts} */ #parts;
 	#cap = Number.POSITIVE_INFINITY;
 	/** The message being answered. @type {ReplyQuote | null} */ #replyTo = null;
+	/** When the slow-mode wait ends (ms since the epoch; 0: none), and its ticking timer. */
+	#waitUntil = 0;
+	/** @type {ReturnType<typeof setInterval> | null} */ #ticking = null;
 
 	/**
 	 * @param {ComposerParts} parts
@@ -88,6 +95,50 @@ export class Composer {
 		this.#parts.reply.hidden = true;
 		this.#parts.replyText.textContent = "";
 		this.#parts.input.focus();
+	}
+
+	/** Whether the Send button is waiting out slow mode. */
+	get waiting() {
+		return this.#waitUntil > Date.now();
+	}
+
+	/**
+	 * Slow mode: the next message may go in `ms`. The Send button waits, with a countdown in
+	 * whole seconds beside it; the box stays editable.
+	 * @param {number} ms
+	 */
+	waitFor(ms) {
+		this.#waitUntil = Date.now() + ms;
+		if (this.#ticking !== null) clearInterval(this.#ticking);
+		this.#ticking = setInterval(() => this.#tick(), 250);
+		this.#tick();
+	}
+
+	/**
+	 * A message the room refused comes back into the box, unless something new was typed there.
+	 * @param {string} text
+	 */
+	restore(text) {
+		if (this.#parts.input.value !== "") return;
+		this.#parts.input.value = text;
+		this.#update();
+	}
+
+	#tick() {
+		const { send, wait } = this.#parts;
+		const left = this.#waitUntil - Date.now();
+		if (left <= 0) {
+			if (this.#ticking !== null) clearInterval(this.#ticking);
+			this.#ticking = null;
+			wait.hidden = true;
+			wait.textContent = "";
+			send.removeAttribute("aria-disabled");
+			return;
+		}
+		wait.hidden = false;
+		wait.textContent = `Slow mode: you can send again in ${Math.ceil(left / 1000)} s`;
+		// aria-disabled, not disabled: the button keeps its place in the tab order and says why.
+		send.setAttribute("aria-disabled", "true");
 	}
 
 	/** The text went out: the box empties and the reply is done. */

@@ -4,6 +4,7 @@
  * minted as a site's backend would; each person is a browser profile of its own opening a link
  * with `#token=…`. Every wait is on the page's DOM or its socket, never on a timer.
  */
+import AxeBuilder from "@axe-core/playwright";
 import type { BrowserContext, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -423,5 +424,74 @@ describe("the page in signed mode", () => {
 		expect(await page.getByRole("status").textContent()).toContain("Link expired");
 		expect(await page.getByRole("textbox", { name: "Message" }).isDisabled()).toBe(true);
 		expect(sockets).toEqual([]);
+	});
+});
+
+/** A moderator's script changes the room's settings and waits until the room has announced it. */
+async function changeSettings(room: string, change: Record<string, unknown>): Promise<void> {
+	const token = await signToken({ sub: "u-settings", name: "Host", room, role: "moderator" });
+	const socket = new WebSocket(`${fixture.server.socketUrl(room)}?token=${token}`, ["edgechat.v1"]);
+	await new Promise((resolve) => socket.once("open", resolve));
+	const announced = new Promise<void>((resolve) =>
+		socket.on("message", (data) => {
+			if (String(data).includes('"type":"settings"')) resolve();
+		}),
+	);
+	socket.send(JSON.stringify({ type: "hello" }));
+	socket.send(JSON.stringify({ type: "settings", ...change }));
+	await announced;
+	socket.close();
+}
+
+describe("room settings on the page", () => {
+	it("slow mode: counts down after a send, keeps what is typed meanwhile, and gives back a refused message's text", async () => {
+		const room = "signed-slow-mode";
+		const first = await openSigned(room, { sub: "u-sam", name: "Sam" });
+		const second = await openSigned(room, { sub: "u-sam", name: "Sam" });
+		await changeSettings(room, { slowModeSeconds: 60 });
+		await first
+			.getByText("Host changed the room's settings: slow mode is on (one message per 60 s)", { exact: false })
+			.waitFor();
+		await send(first, "one a minute");
+		const wait = first.locator("#slow-wait");
+		await wait.waitFor();
+		expect(await wait.textContent()).toMatch(/^Slow mode: you can send again in (60|59|58) s$/);
+		expect(await first.getByRole("button", { name: "Send" }).getAttribute("aria-disabled")).toBe("true");
+		// Enter during the wait sends nothing and leaves the text where it is.
+		const box = first.getByRole("textbox", { name: "Message" });
+		await box.fill("a second thought");
+		await box.press("Enter");
+		expect(await box.inputValue()).toBe("a second thought");
+		expect(await messages(first).filter({ hasText: "a second thought" }).count()).toBe(0);
+		// The other tab did not know: the room refuses, and the page says so in words and keeps the text.
+		const other = second.getByRole("textbox", { name: "Message" });
+		await other.fill("from my other tab");
+		await other.press("Enter");
+		await second
+			.locator(".failed")
+			.getByText(/slow mode: wait \d+ s before your next message/)
+			.waitFor();
+		expect(await other.inputValue()).toBe("from my other tab");
+		await second.locator("#slow-wait").waitFor();
+	});
+
+	it("an announcement room: members' composer is read-only and says why, a moderator's is not; no axe violations", async () => {
+		const room = "signed-announcements";
+		const member = await openSigned(room, { sub: "u-ann", name: "Ann" });
+		const moderator = await openSigned(room, { sub: "u-mod", name: "Mod", role: "moderator" });
+		await changeSettings(room, { postingRole: "moderators" });
+		const note = member.locator("#composer-note-text");
+		await note.getByText("This is an announcement room: only moderators can post here.").waitFor();
+		expect(await member.getByRole("textbox", { name: "Message" }).isDisabled()).toBe(true);
+		expect(await moderator.getByRole("textbox", { name: "Message" }).isDisabled()).toBe(false);
+		await send(moderator, "the announcement");
+		await stored(member, "the announcement").waitFor();
+		const results = await new AxeBuilder({ page: member })
+			.withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"])
+			.analyze();
+		expect(results.violations.map((rule) => rule.id)).toEqual([]);
+		// Back to everyone: the composer opens again.
+		await changeSettings(room, { postingRole: "everyone" });
+		await member.getByRole("textbox", { name: "Message" }).and(member.locator(":enabled")).waitFor();
 	});
 });
