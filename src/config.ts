@@ -37,6 +37,8 @@ export interface Config {
 	readonly maxBufferedBytes: number;
 	/** Whether to accept a client's offer of `permessage-deflate` (browsers always offer it). */
 	readonly compression: boolean;
+	/** Whether upgrades are counted per client address by the `UPGRADE_LIMIT` binding (429 past it). */
+	readonly rateLimitUpgrades: boolean;
 	/** Signed mode: the secret tokens are signed with (`AUTH_SECRET`, a Worker secret); `null` in open mode. */
 	readonly authSecret: string | null;
 	/** The HTTP API's key (`API_KEY`, a Worker secret); `null`: the API is off (docs/api.md). */
@@ -74,6 +76,7 @@ export const DEFAULTS: Config = {
 	heartbeatTimeoutSeconds: 90,
 	maxBufferedBytes: 1024 * 1024,
 	compression: false,
+	rateLimitUpgrades: true,
 	authSecret: null,
 	apiKey: null,
 	webhooks: null,
@@ -217,6 +220,7 @@ export function readConfig(env: object): Config {
 		heartbeatTimeoutSeconds: integer(vars, "HEARTBEAT_TIMEOUT_SECONDS", DEFAULTS.heartbeatTimeoutSeconds, 0, 86_400),
 		maxBufferedBytes: integer(vars, "MAX_BUFFERED_BYTES", DEFAULTS.maxBufferedBytes, 0, 64 * 1024 * 1024),
 		compression: boolean(vars, "WEBSOCKET_COMPRESSION", DEFAULTS.compression),
+		rateLimitUpgrades: boolean(vars, "RATE_LIMIT_UPGRADES", DEFAULTS.rateLimitUpgrades),
 		authSecret: secret(vars, "AUTH_SECRET"),
 		apiKey: secret(vars, "API_KEY"),
 		webhooks: webhooks(vars),

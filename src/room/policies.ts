@@ -6,10 +6,15 @@
  * part keeps due within `SWEEP_INTERVAL_MS` while `retentionDays` is set.
  *
  * Slow mode counts per user in signed mode (all of a user's tabs and shards share one interval)
- * and per connection in open mode, where nothing ties two connections to one person. The times
- * are kept in memory: after the room's object is reset, each sender's next message is admitted.
+ * and per connection in open mode, where nothing ties two connections to one person. In signed
+ * mode a user's messages also draw on one allowance (`RATE_LIMIT_*`, the same bucket each
+ * connection has in its hub, src/hub/flood-control.ts) shared by all its connections: ten tabs
+ * do not send ten times as much. The times are kept in memory: after the room's object is
+ * reset, each sender starts afresh.
  */
 
+import type { Config } from "../config.ts";
+import { type BucketState, newBucket, tryTakeToken } from "../hub/flood-control.ts";
 import { logEvent } from "../log-event.ts";
 import type { ErrorEvent, RoomSettings, SettingsPatch } from "../wire/protocol.ts";
 import { DEFAULT_SETTINGS } from "../wire/protocol.ts";
@@ -35,10 +40,14 @@ export class RoomPolicies {
 	#settings: RoomSettings;
 	/** When each sender's last message was admitted under slow mode (ms), by user id or connection. */
 	readonly #lastSend = new Map<string, number>();
+	/** Signed mode: each user's message allowance, shared by all its connections. */
+	readonly #allowances = new Map<string, BucketState>();
+	readonly #config: Config;
 
 	/** Reads the settings kept in the room's storage (a room that never changed them has the defaults). */
-	constructor(storage: DurableObjectStorage) {
+	constructor(storage: DurableObjectStorage, config: Config) {
 		this.#storage = storage;
+		this.#config = config;
 		this.#kv = storage.kv;
 		this.#settings = { ...DEFAULT_SETTINGS, ...this.#kv.get<Partial<RoomSettings>>(SETTINGS_KEY) };
 	}
@@ -64,8 +73,14 @@ export class RoomPolicies {
 	 * and the HTTP API are exempt from both rules. An admitted message starts its sender's interval.
 	 */
 	refusalOf(send: Extract<Submission, { kind: "send" }>, now: number): ErrorEvent | null {
-		if (send.api || send.role === "moderator") return null;
+		if (send.api) return null;
 		const clientId = send.clientId === null ? {} : { clientId: send.clientId };
+		const overAllowance = this.#takeAllowance(send.userId, now);
+		if (overAllowance > 0) {
+			const message = `too many messages from your connections together: wait ${overAllowance} ms`;
+			return { type: "error", code: "rate_limited", message, retryAfterMs: overAllowance, ...clientId };
+		}
+		if (send.role === "moderator") return null;
 		if (this.#settings.postingRole === "moderators") {
 			return {
 				type: "error",
@@ -88,6 +103,28 @@ export class RoomPolicies {
 		}
 		this.#lastSend.set(key, now);
 		return null;
+	}
+
+	/**
+	 * Signed mode: takes one message from the user's shared allowance; 0 when taken, else how long
+	 * until there is one (ms). Open mode (no user) and flood control off: always 0.
+	 */
+	#takeAllowance(userId: string | null, now: number): number {
+		if (userId === null || this.#config.rateLimitMessages === 0) return 0;
+		let bucket = this.#allowances.get(userId);
+		if (!bucket) {
+			if (this.#allowances.size >= PRUNE_AT) this.#pruneAllowances(now);
+			bucket = newBucket(this.#config, now);
+			this.#allowances.set(userId, bucket);
+		}
+		return tryTakeToken(bucket, this.#config, now);
+	}
+
+	/** Lets go of allowances that have refilled (a user quiet for a window starts full anyway). */
+	#pruneAllowances(now: number): void {
+		const window = this.#config.rateLimitWindowSeconds * 1000;
+		for (const [userId, bucket] of this.#allowances)
+			if (now - bucket.updatedAt >= window) this.#allowances.delete(userId);
 	}
 
 	/** Messages stored before this time (ms) are past `retentionDays`; `null` when there is no limit by age. */

@@ -74,7 +74,7 @@ export class Room extends HubHost {
 		// Members this object held before a reset leave, for everyone held by shards.
 		const signed = this.config.authSecret !== null;
 		this.#members = new Members(this.#directory, signed, this.hub.members(), (leave) => this.#burst.push(leave));
-		this.#policies = new RoomPolicies(ctx.storage);
+		this.#policies = new RoomPolicies(ctx.storage, this.config);
 		const parts = {
 			conversation: this.#conversation,
 			members: this.#members,

@@ -15,6 +15,7 @@
  * | an invalid NAME                                  | 400                          |
  * | signed mode: no token, or a bad one              | 401                          |
  * | signed mode: a token for another room, a ban     | 403                          |
+ * | past UPGRADE_LIMIT's upgrades per address         | 429                          |
  * | anything else under /api/ (the room's size too)  | the HTTP API (docs/api.md)   |
  * | anything else                                    | 404                          |
  */
@@ -37,6 +38,7 @@ import {
 import { checkOrigin } from "./origin.ts";
 import { checkRoomName } from "./room-name.ts";
 import { checkToken } from "./token.ts";
+import { limitUpgrade } from "./upgrade-limit.ts";
 
 /** `/api/rooms/NAME/websocket`; NAME is captured raw (even with slashes) so it can be judged. */
 const ROOM_SOCKET_PATH = /^\/api\/rooms\/(.*)\/websocket$/;
@@ -89,6 +91,9 @@ export default {
 		// page's own fetch of the reason carries no Origin header, being same-origin.
 		const origin = upgrading ? checkOrigin(request, config) : ({ ok: true } as const);
 		if (!origin.ok) return refuse(403, origin.reason);
+		// Upgrades per address, before the token costs a verification and the room a call.
+		const limited = upgrading ? await limitUpgrade(request, env, config) : null;
+		if (limited) return limited;
 		// The token is checked here, once per connection, never per message.
 		const identity = await identify(request, config, room.name);
 		if (identity instanceof Response) return identity;

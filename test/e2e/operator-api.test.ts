@@ -5,6 +5,7 @@
  * and, at the end, held against the OpenAPI document the server serves at /api/openapi.json.
  */
 import { randomBytes } from "node:crypto";
+import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWranglerDev, type WranglerDev } from "../../scripts/local-server.ts";
 import type { ChatMessage, DeleteNotice } from "../../src/wire/protocol.ts";
@@ -346,6 +347,53 @@ describe("room settings", () => {
 		expect(negative).toMatchObject({ status: 400, body: { errors: [{ pointer: "#/slowModeSeconds" }] } });
 		const role = await signedApi.request("PATCH", path, { body: { postingRole: "admins" } });
 		expect(role).toMatchObject({ status: 400, body: { errors: [{ pointer: "#/postingRole" }] } });
+	});
+});
+
+describe("limits across connections (signed mode, wrangler.toml's flood control)", () => {
+	it("one user's message allowance is shared by all its tabs", async () => {
+		const room = freshRoom("shared-allowance");
+		const [tabA, tabB] = [
+			await joinRich(await signedSocket(room, "tabby"), "tabby"),
+			await joinRich(await signedSocket(room, "tabby"), "tabby"),
+		];
+		// RATE_LIMIT_BURST is 5: each tab alone may send 5 at once, the user together 5 as well.
+		for (let i = 1; i <= 3; i++) tabA.send(`a${i}`, `a-${i}`);
+		for (let i = 1; i <= 3; i++) tabB.send(`b${i}`, `b-${i}`);
+		await tabB.until(() => tabB.events.some((event) => event.type === "error"));
+		const refused = tabB.events.find((event) => event.type === "error");
+		expect(refused).toMatchObject({ code: "rate_limited", clientId: "b-3" });
+		expect((refused as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
+		await tabA.until(() => tabA.messages.length === 5);
+		expect(tabA.messages.map((message) => message.text).sort()).toEqual(["a1", "a2", "a3", "b1", "b2"]);
+		// Another user has an allowance of its own.
+		const other = await joinRich(await signedSocket(room, "other"), "other");
+		other.send("mine", "o-1");
+		await other.until(() => other.messages.some((message) => message.text === "mine"));
+		for (const client of [tabA, tabB, other]) client.client.socket.close();
+	});
+
+	it("past 600 upgrades a minute from one address, the next gets 429 with Retry-After; other addresses go on", async () => {
+		// An upgrade with a token that does not verify: counted, then refused cheaply (401).
+		const attempt = (address: string) =>
+			new Promise<{ status: number; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
+				const request = httpRequest(`${signed.origin}/api/rooms/limit-test/websocket?token=not-a-token`, {
+					headers: { Connection: "Upgrade", Upgrade: "websocket", "CF-Connecting-IP": address },
+				});
+				request.once("response", (response) => {
+					response.resume();
+					resolve({ status: response.statusCode ?? 0, headers: response.headers });
+				});
+				request.once("error", reject);
+				request.end();
+			});
+		const statuses = new Set<number>();
+		for (let i = 0; i < 600; i++) statuses.add((await attempt("192.0.2.10")).status);
+		expect(statuses).toEqual(new Set([401]));
+		const refused = await attempt("192.0.2.10");
+		expect(refused.status).toBe(429);
+		expect(refused.headers["retry-after"]).toBe("60");
+		expect((await attempt("192.0.2.11")).status).toBe(401);
 	});
 });
 

@@ -6,6 +6,7 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { DEFAULTS } from "../../../src/config.ts";
 import { RoomPolicies } from "../../../src/room/policies.ts";
 import type { Role } from "../../../src/wire/protocol.ts";
 import type { Submission } from "../../../src/wire/rpc.ts";
@@ -84,7 +85,7 @@ describe("slow mode", () => {
 	it("admits just at the end of the interval and refuses just before it", async () => {
 		const room = freshRoom();
 		const verdicts = await runInDurableObject(stubFor(room), (_room, state) => {
-			const policies = new RoomPolicies(state.storage);
+			const policies = new RoomPolicies(state.storage, { ...DEFAULTS, rateLimitMessages: 0 });
 			policies.change({ slowModeSeconds: 10 }, "mod");
 			const send = (clientId: string): Extract<Submission, { kind: "send" }> => ({
 				kind: "send",
