@@ -167,6 +167,17 @@ const conversationFrame: fc.Arbitrary<Frame> = fc.oneof(
 		})
 		.map((react) => json({ type: "react", ...react })),
 	fc.oneof(fc.nat({ max: 1_000 }), notAnId).map((id) => json({ type: "read", id })),
+	// Room settings (PROTOCOL.md, "Room settings"): in range, at the edges, past them, of the wrong type, none.
+	fc
+		.record(
+			{
+				slowModeSeconds: fc.oneof(fc.nat({ max: 30 }), fc.constantFrom(21_600, 21_601, -1, 1.5, "5", null)),
+				postingRole: fc.constantFrom("everyone", "moderators", "admins", "", 1),
+				retentionDays: fc.oneof(fc.nat({ max: 90 }), fc.constantFrom(3_650, 3_651, -1, true)),
+			},
+			{ requiredKeys: [] },
+		)
+		.map((change) => json({ type: "settings", ...change })),
 );
 
 /** One rich frame, of every kind PROTOCOL.md answers. */

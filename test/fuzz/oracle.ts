@@ -233,7 +233,8 @@ export function checkRich(
 				expect({ type: "error", code: name === null ? "not_joined" : "not_found" });
 				break;
 			case "read":
-				// The fuzzed room is in open mode, where `read` is signed mode's alone.
+			case "settings":
+				// The fuzzed room is in open mode, where `read` and `settings` are signed mode's alone.
 				expect({ type: "error", code: name === null ? "not_joined" : "forbidden" });
 				break;
 		}

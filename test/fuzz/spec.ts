@@ -28,6 +28,7 @@ export type Reading =
 	| { kind: "history"; before: number | undefined; after: number | undefined }
 	| { kind: "react"; id: number }
 	| { kind: "read" }
+	| { kind: "settings" }
 	| { kind: "error"; code: string; clientId?: string };
 
 /** Whether a value is an id as PROTOCOL.md has them: an integer, from `min`, at most 2^53 - 1. */
@@ -99,7 +100,29 @@ export function readFrame(frame: string): Reading {
 		return { kind: "react", id: event.id };
 	}
 	if (event.type === "read") return isId(event.id, 0) ? { kind: "read" } : { kind: "error", code: "bad_event" };
+	if (event.type === "settings") return readSettings(event);
 	return { kind: "error", code: "unknown_type" };
+}
+
+/** The whole numbers a `settings` command may change, and their largest values (PROTOCOL.md, "Room settings"). */
+const SETTINGS_MAX = { slowModeSeconds: 21_600, retentionDays: 3_650 };
+
+/** A `settings` command: at least one setting, each in its range, or `bad_event`. */
+function readSettings(event: Record<string, unknown>): Reading {
+	let named = 0;
+	for (const [field, max] of Object.entries(SETTINGS_MAX)) {
+		const value = event[field];
+		if (value === undefined) continue;
+		named++;
+		if (!(typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= max))
+			return { kind: "error", code: "bad_event" };
+	}
+	if (event.postingRole !== undefined) {
+		named++;
+		if (event.postingRole !== "everyone" && event.postingRole !== "moderators")
+			return { kind: "error", code: "bad_event" };
+	}
+	return named > 0 ? { kind: "settings" } : { kind: "error", code: "bad_event" };
 }
 
 /** A plain text frame as relayed: cut to the cap in code points, lone surrogates as sent over UTF-8. */
