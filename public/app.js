@@ -349,6 +349,8 @@ class ChatPage {
 		else if (code === 401 && reason === "token expired") this.#onExpired();
 		else if (code === 401 || code === 403) this.#onRefused(reason ?? "");
 		else if (state === "closed") showState(state, `Disconnected (${code})`);
+		else if (code === 429)
+			showState(state, `Not let in yet: ${reason}; trying again in ${Math.ceil((retryInMs ?? 0) / 1000)} s`);
 		else showState(state, `Connection lost; retrying in ${Math.ceil((retryInMs ?? 0) / 1000)} s`);
 	}
 

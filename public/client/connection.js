@@ -56,16 +56,20 @@ export function backoffDelay(attempt, random = Math.random) {
 /**
  * Asks the server why an upgrade failed: a browser never sees the status of a refused WebSocket,
  * so the same URL is fetched without the upgrade. In signed mode the answer to that is the
- * refusal itself (401 for the token, 403 for a ban or another room's token, PROTOCOL.md);
- * anything else means it was not a refusal (a network failure, a full room): try again.
+ * refusal itself (401 for the token, 403 for a ban or another room's token: `final`, retrying
+ * cannot help), or 429 (too many connections from this address or for this user: try again,
+ * not before its `Retry-After`); anything else means it was not a refusal (a network failure,
+ * a full room): try again.
  * @param {string} url the socket's `ws:` or `wss:` URL
- * @returns {Promise<{ code: number, reason: string } | null>}
+ * @returns {Promise<{ code: number, reason: string, final: boolean, retryAfterMs: number } | null>}
  */
 async function refusalOf(url) {
 	try {
 		const response = await fetch(url.replace(/^ws/, "http"));
-		if (response.status !== 401 && response.status !== 403) return null;
-		return { code: response.status, reason: (await response.text()).trim() };
+		if (response.status !== 401 && response.status !== 403 && response.status !== 429) return null;
+		const retryAfterMs = Number(response.headers.get("Retry-After") ?? 0) * 1000 || 0;
+		const reason = (await response.text()).trim();
+		return { code: response.status, reason, final: response.status !== 429, retryAfterMs };
 	} catch {
 		return null;
 	}
@@ -124,13 +128,16 @@ export class Connection {
 			}
 			// Never opened: perhaps refused (signed mode). A refusal is final: retrying cannot help.
 			const refusal = opened ? null : await refusalOf(this.#url);
-			if (refusal) {
+			if (refusal?.final) {
 				this.#stopped = true;
-				this.#events.onState("closed", refusal);
+				this.#events.onState("closed", { code: refusal.code, reason: refusal.reason });
 				return;
 			}
-			const retryInMs = backoffDelay(this.#attempt++);
-			this.#events.onState("waiting", { retryInMs, code: event.code });
+			const retryInMs = Math.max(backoffDelay(this.#attempt++), refusal?.retryAfterMs ?? 0);
+			this.#events.onState(
+				"waiting",
+				refusal ? { retryInMs, code: refusal.code, reason: refusal.reason } : { retryInMs, code: event.code },
+			);
 			// The listener may have closed for good meanwhile (an expired token): then no retry.
 			if (!this.#stopped) this.#retryTimer = setTimeout(() => this.connect(), retryInMs);
 		});

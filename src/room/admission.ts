@@ -2,7 +2,8 @@
  * Admission: whether an upgrade forwarded by the Worker gets into the room, and which part of
  * the room holds its socket. The Worker has checked the path, the room name, the origin and (in
  * signed mode) the token; what only the room knows is decided here: a banned user is refused
- * (403), a full room is refused (503, `MAX_CONNECTIONS` over all its parts), and past the room
+ * (403), a user past `MAX_CONNECTIONS_PER_USER` in signed mode is refused (429), a full room is
+ * refused (503, `MAX_CONNECTIONS` over all its parts), and past the room
  * object's own `SHARD_SIZE` the Worker is told which shard to use (src/wire/placement.ts).
  */
 import type { Config } from "../config.ts";
@@ -11,6 +12,7 @@ import { bannedReason } from "../wire/close-codes.ts";
 import { isWebSocketUpgrade, refuse, upgradeRequired } from "../wire/http.ts";
 import { identityOf } from "../wire/identity.ts";
 import { SHARD_FULL_HEADER, SHARD_HEADER, USE_SHARD_STATUS } from "../wire/placement.ts";
+import type { Members } from "./members.ts";
 import type { Moderation } from "./moderation.ts";
 import type { ShardDirectory } from "./shard-directory.ts";
 
@@ -22,12 +24,14 @@ export class Admission {
 	readonly #config: Config;
 	readonly #directory: ShardDirectory;
 	readonly #moderation: Moderation;
+	readonly #members: Members;
 
-	/** Decides with the room's limits, its record of its shards and its bans. */
-	constructor(config: Config, directory: ShardDirectory, moderation: Moderation) {
+	/** Decides with the room's limits, its record of its shards, its bans and who is in it. */
+	constructor(config: Config, directory: ShardDirectory, moderation: Moderation, members: Members) {
 		this.#config = config;
 		this.#directory = directory;
 		this.#moderation = moderation;
+		this.#members = members;
 	}
 
 	/**
@@ -39,6 +43,12 @@ export class Admission {
 		const identity = identityOf(request);
 		const bannedUntil = identity && this.#moderation.bannedUntil(identity.userId, now);
 		if (bannedUntil) return refuse(403, bannedReason(bannedUntil));
+		const perUser = this.#config.maxConnectionsPerUser;
+		if (identity && perUser > 0 && this.#members.connectionsOf(identity.userId, now) >= perUser) {
+			return refuse(429, `too many connections for this user (${perUser}); close one and try again`, {
+				"Retry-After": "10",
+			});
+		}
 		if (!isWebSocketUpgrade(request)) return upgradeRequired();
 		const { maxConnections, shardSize } = this.#config;
 		const connections = held + this.#directory.connections;
@@ -46,6 +56,7 @@ export class Admission {
 			logEvent("room_full", { connections });
 			return refuse(503, `room is full (${maxConnections} connections); try again later`, { "Retry-After": "30" });
 		}
+		if (identity) this.#members.expect(identity.userId, now);
 		if (held < shardSize) return "here";
 		// A shard that filled before the room heard of it says so; the room takes it as full.
 		const full = Number(request.headers.get(SHARD_FULL_HEADER));

@@ -16,7 +16,12 @@ import type { ShardDirectory } from "./shard-directory.ts";
 type News = Extract<Staged, { kind: "join" | "leave" }>;
 
 /** The room's members, over all its parts. */
+/** How long an admitted upgrade counts for its user before it arrives (ms). */
+const EXPECTED_MS = 10_000;
+
 export class Members {
+	/** Signed mode: when each user's admitted upgrades that have not arrived yet were admitted. */
+	readonly #expected = new Map<string, number[]>();
 	readonly #presence = new Presence();
 	readonly #directory: ShardDirectory;
 	/** Signed mode: a member's key is its user id (and events carry it); open mode: its name. */
@@ -39,6 +44,23 @@ export class Members {
 		for (const [key, name] of directory.replace(0, here).removed) {
 			if (this.#presence.nameOf(key) === undefined) lost(this.#news("leave", key, name));
 		}
+	}
+
+	/**
+	 * Signed mode: how many connections `userId` holds in the whole room, counting the upgrades
+	 * admitted in the last `EXPECTED_MS` that have not arrived yet (so a burst of parallel
+	 * upgrades cannot all slip past a limit before the first of them says hello).
+	 */
+	connectionsOf(userId: string, now: number): number {
+		const expected = (this.#expected.get(userId) ?? []).filter((at) => now - at < EXPECTED_MS);
+		if (expected.length === 0) this.#expected.delete(userId);
+		else this.#expected.set(userId, expected);
+		return this.#presence.connectionsOf(userId) + expected.length;
+	}
+
+	/** An upgrade of `userId` was admitted: it is counted until it arrives (or `EXPECTED_MS` pass). */
+	expect(userId: string, now: number): void {
+		this.#expected.set(userId, [...(this.#expected.get(userId) ?? []), now]);
 	}
 
 	/** How many members are present. */
@@ -64,6 +86,7 @@ export class Members {
 	/** A connection of `actor` arrived in part `part`; its member's first in the room is news. */
 	arrive(part: number, actor: Actor): News | null {
 		const key = memberKeyOf(actor);
+		this.#expected.get(key)?.shift();
 		this.#directory.arrive(part, key, actor.name);
 		return this.#presence.add(key, actor.name) ? this.#news("join", key, actor.name) : null;
 	}
@@ -82,8 +105,10 @@ export class Members {
 	replace(shard: number, members: MemberCounts): News[] {
 		const news: News[] = [];
 		const { added, removed } = this.#directory.replace(shard, members);
-		for (const [key, name, count] of added)
+		for (const [key, name, count] of added) {
+			this.#expected.get(key)?.splice(0, count);
 			if (this.#presence.add(key, name, count)) news.push(this.#news("join", key, name));
+		}
 		for (const [key, name, count] of removed)
 			if (this.#presence.remove(key, count)) news.push(this.#news("leave", key, name));
 		return news;

@@ -28,6 +28,11 @@ export class Presence {
 		return true;
 	}
 
+	/** How many connections a member has (0 when absent). */
+	connectionsOf(key: string): number {
+		return this.#members.get(key)?.connections ?? 0;
+	}
+
 	/** Counts `count` connections fewer for a member; true when that was its last (it just left). */
 	remove(key: string, count = 1): boolean {
 		const member = this.#members.get(key);

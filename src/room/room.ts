@@ -67,13 +67,13 @@ export class Room extends HubHost {
 		const log = this.#conversation.log;
 		this.#directory = new ShardDirectory(ctx.storage.sql);
 		this.#moderation = new Moderation(ctx.storage.sql, log);
-		this.#admission = new Admission(this.config, this.#directory, this.#moderation);
 		this.#name = new RoomName(ctx.storage.kv);
 		this.#links = new ShardLinks(env.SHARDS, this.#name, this.#directory, () => log.storedId);
 		this.#webhooks = new RoomWebhooks(ctx.storage, this.config.webhooks ? env.WEBHOOKS : null);
 		// Members this object held before a reset leave, for everyone held by shards.
 		const signed = this.config.authSecret !== null;
 		this.#members = new Members(this.#directory, signed, this.hub.members(), (leave) => this.#burst.push(leave));
+		this.#admission = new Admission(this.config, this.#directory, this.#moderation, this.#members);
 		this.#policies = new RoomPolicies(ctx.storage, this.config);
 		const parts = {
 			conversation: this.#conversation,

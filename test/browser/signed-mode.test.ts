@@ -495,3 +495,32 @@ describe("room settings on the page", () => {
 		await member.getByRole("textbox", { name: "Message" }).and(member.locator(":enabled")).waitFor();
 	});
 });
+
+describe("limits across connections on the page", () => {
+	it("says in words why it is not let in when its user already holds MAX_CONNECTIONS_PER_USER connections, and keeps trying", async () => {
+		const room = "signed-per-user";
+		const token = await signToken({ sub: "u-busy", name: "Busy", room, role: "member" });
+		const sockets: WebSocket[] = [];
+		for (let i = 0; i < 20; i++) {
+			const socket = new WebSocket(`${fixture.server.socketUrl(room)}?token=${token}`, ["edgechat.v1"]);
+			const welcomed = new Promise<void>((resolve) =>
+				socket.on("message", (data) => {
+					if (String(data).includes('"welcome"')) resolve();
+				}),
+			);
+			await new Promise((resolve) => socket.once("open", resolve));
+			socket.send(JSON.stringify({ type: "hello" }));
+			await welcomed;
+			sockets.push(socket);
+		}
+		const page = await newPage(await person());
+		await page.goto(`${fixture.server.origin}/?room=${room}#token=${token}`);
+		await page
+			.getByRole("status")
+			.getByText(
+				/^Not let in yet: too many connections for this user \(20\); close one and try again; trying again in \d+ s$/,
+			)
+			.waitFor();
+		for (const socket of sockets) socket.close();
+	});
+});

@@ -1,13 +1,16 @@
 /**
- * Upgrades per client address (src/worker/upgrade-limit.ts): the Workers Rate Limiting binding
+ * Limits across connections. Upgrades per client address (src/worker/upgrade-limit.ts): the Workers Rate Limiting binding
  * of wrangler.toml, as the runtime emulates it, counts every upgrade an address asks for before
  * anything else is spent on it. Signed mode here, so the upgrades are refused cheaply after
  * they are counted (a token that does not verify: 401), and the limit's own answer stands out.
+ * Connections per user (src/room/admission.ts): `MAX_CONNECTIONS_PER_USER` as shipped (20).
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { UPGRADE_LIMIT_PERIOD_SECONDS } from "../../../src/worker/upgrade-limit.ts";
-import { freshRoom } from "../rooms.ts";
+import { freshRoom, inRoom } from "../rooms.ts";
+import { connectRich } from "../sockets.ts";
+import { tokenFor } from "./tokens.ts";
 
 /** An upgrade from `address` with a token that does not verify. */
 function upgradeFrom(address: string, room: string) {
@@ -27,5 +30,29 @@ describe("upgrades per address", () => {
 		expect(await refused.text()).toBe("too many connections from your address; try again in a minute\n");
 		// Another address has its own count.
 		expect((await upgradeFrom("198.51.100.20", freshRoom())).status).toBe(401);
+	});
+});
+
+describe("connections per user", () => {
+	it("refuses a user's 21st connection in a room with 429, across the room's parts, and admits again after a close", async () => {
+		const room = freshRoom();
+		const token = await tokenFor(room, { sub: "u-many" });
+		// SHARD_SIZE is 3 here: twenty connections spread over the room's object and six shards.
+		const tabs = [];
+		for (let i = 0; i < 20; i++) tabs.push(await connectRich(room, "ignored", undefined, token));
+		const refused = await exports.default.fetch(
+			`http://chat.test/api/rooms/${room}/websocket?token=${encodeURIComponent(token)}`,
+			{ headers: { Upgrade: "websocket", "Sec-WebSocket-Protocol": "edgechat.v1" } },
+		);
+		expect(refused.status).toBe(429);
+		expect(refused.headers.get("Retry-After")).toBe("10");
+		expect(await refused.text()).toBe("too many connections for this user (20); close one and try again\n");
+		// Another user is not affected.
+		await connectRich(room, "ignored", undefined, await tokenFor(room, { sub: "u-other" }));
+		// One tab closes: once the room has counted it gone, the user gets in again.
+		await tabs[0]?.close();
+		await expect.poll(() => inRoom(room, (r) => r.stats().connections), { timeout: 5_000 }).toBe(20);
+		const back = await connectRich(room, "ignored", undefined, token);
+		expect(back.welcome.userId).toBe("u-many");
 	});
 });
