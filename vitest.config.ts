@@ -38,7 +38,14 @@ export default defineConfig({
 					cloudflareTest({
 						main: "./test/workerd/shards/faulty-worker.ts",
 						wrangler: { configPath: "./wrangler.toml" },
-						miniflare: { bindings: { RATE_LIMIT_MESSAGES: "0", SHARD_SIZE: "3", MAX_CONNECTIONS: "12" } },
+						miniflare: {
+							bindings: {
+								RATE_LIMIT_MESSAGES: "0",
+								SHARD_SIZE: "3",
+								MAX_CONNECTIONS: "12",
+								MAX_CONNECTIONS_PER_ADDRESS: "4",
+							},
+						},
 					}),
 				],
 				test: { name: "workerd-shards", include: ["test/workerd/shards/**/*.test.ts"] },

@@ -1,9 +1,14 @@
 /**
- * The settings every benchmarked edgechat server runs with: flood control and the per-address
- * upgrade limit off (the load is the point, and it all comes from one machine) and room capacity
+ * The settings every benchmarked edgechat server runs with: flood control and the limits per
+ * address off (the load is the point, and it all comes from one machine) and room capacity
  * raised. Persistence and the inspector are off by default.
  */
-export const BENCH_VARS = { RATE_LIMIT_MESSAGES: "0", RATE_LIMIT_UPGRADES: "false", MAX_CONNECTIONS: "10000" };
+export const BENCH_VARS = {
+	RATE_LIMIT_MESSAGES: "0",
+	RATE_LIMIT_UPGRADES: "false",
+	MAX_CONNECTIONS_PER_ADDRESS: "0",
+	MAX_CONNECTIONS: "10000",
+};
 
 /** How many objects the sharded room of the shards scenario spreads over: its own and 3 shards. */
 export const SHARD_OBJECTS = 4;

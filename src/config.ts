@@ -25,6 +25,8 @@ export interface Config {
 	readonly rateLimitBurst: number;
 	/** Connections a room accepts, in all its objects; the next one gets 503 before the upgrade. */
 	readonly maxConnections: number;
+	/** Open mode: connections one client address may hold in a room, in all its parts; 0 = no limit. */
+	readonly maxConnectionsPerAddress: number;
 	/** Signed mode: connections one user may hold in a room, in all its parts; 0 = no limit. */
 	readonly maxConnectionsPerUser: number;
 	/** Connections one object of a room holds (the room's own, then each shard). */
@@ -73,6 +75,7 @@ export const DEFAULTS: Config = {
 	rateLimitBurst: 5,
 	maxConnections: 100_000,
 	maxConnectionsPerUser: 20,
+	maxConnectionsPerAddress: 1_000,
 	shardSize: 10_000,
 	allowedOrigins: [],
 	allowMissingOrigin: true,
@@ -217,6 +220,13 @@ export function readConfig(env: object): Config {
 		rateLimitBurst: integer(vars, "RATE_LIMIT_BURST", DEFAULTS.rateLimitBurst, 1, 1_000_000),
 		maxConnections: integer(vars, "MAX_CONNECTIONS", DEFAULTS.maxConnections, 1, 10_000_000),
 		maxConnectionsPerUser: integer(vars, "MAX_CONNECTIONS_PER_USER", DEFAULTS.maxConnectionsPerUser, 0, 10_000),
+		maxConnectionsPerAddress: integer(
+			vars,
+			"MAX_CONNECTIONS_PER_ADDRESS",
+			DEFAULTS.maxConnectionsPerAddress,
+			0,
+			10_000_000,
+		),
 		// The runtime holds at most 32,768 hibernatable WebSockets per object (docs/platform.md).
 		shardSize: integer(vars, "SHARD_SIZE", DEFAULTS.shardSize, 1, 32_768),
 		allowedOrigins: origins(vars, "ALLOWED_ORIGINS"),

@@ -23,6 +23,8 @@ export interface Session {
 	awaitingWelcome?: true;
 	/** Signed mode: who the token says it is (`null` in open mode). */
 	readonly identity: Identity | null;
+	/** Open mode: the client's address, when the request said (`CF-Connecting-IP`). */
+	readonly address?: string;
 	/** When the connection was accepted, in ms since the epoch. */
 	readonly connectedAt: number;
 	/** Flood control for this connection (its `updatedAt` is also its last message's time). */
@@ -53,10 +55,7 @@ export class Connection {
 	/** A shard's number of the last batch that carried something from it needing an answer (0: none). */
 	#lastBatch = 0;
 
-	/**
-	 * Wraps a socket and its session (new, or read back from the attachment on wake); `unsaved`
-	 * collects connections whose session changed, for the hub to save once per burst.
-	 */
+	/** Wraps a socket and its session (new, or read back on wake); `unsaved` collects changed ones, saved once per burst. */
 	constructor(ws: WebSocket, session: Session, unsaved: Set<Connection>) {
 		this.ws = ws;
 		this.#session = session;
@@ -100,8 +99,9 @@ export class Connection {
 
 	/** Who it is, for what it submits to the room (once it has a name). */
 	get actor(): Actor {
-		const { id, name, identity } = this.#session;
-		return { from: id, name: name ?? "", userId: identity?.userId ?? null, role: identity?.role ?? null };
+		const { id, name, identity, address } = this.#session;
+		const actor = { from: id, name: name ?? "", userId: identity?.userId ?? null, role: identity?.role ?? null };
+		return address === undefined ? actor : { ...actor, address };
 	}
 
 	// -- the session, saved once per burst --------------------------------------------------------
@@ -174,10 +174,7 @@ export class Connection {
 		return true;
 	}
 
-	/**
-	 * Takes one of its history pages at `now` (`HISTORY_BURST` at once, `HISTORY_PER_SECOND`
-	 * after): 0 when taken, or how many ms until one will be there.
-	 */
+	/** Takes a history page at `now` (`HISTORY_BURST` at once, then `HISTORY_PER_SECOND`): 0, or ms until one is there. */
 	takePage(now: number): number {
 		return takePace(this.#pages, HISTORY_BURST, HISTORY_PER_SECOND, now);
 	}

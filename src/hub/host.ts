@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type Config, readConfig } from "../config.ts";
 import { logEvent } from "../log-event.ts";
 import { type Close, closeFor } from "../wire/close-codes.ts";
-import { identityOf } from "../wire/identity.ts";
+import { addressOf, identityOf } from "../wire/identity.ts";
 import { PING, PONG, SUBPROTOCOL } from "../wire/protocol.ts";
 import type { Submission } from "../wire/rpc.ts";
 import type { Connection } from "./connection.ts";
@@ -87,7 +87,7 @@ export abstract class HubHost extends DurableObject<Env> {
 	protected async upgrade(request: Request, idPrefix: string): Promise<Response> {
 		const protocol = selectSubprotocol(request.headers.get("Sec-WebSocket-Protocol"));
 		const { 0: client, 1: server } = new WebSocketPair();
-		this.hub.accept(server, protocol ? "rich" : "plain", idPrefix, identityOf(request));
+		this.hub.accept(server, protocol ? "rich" : "plain", idPrefix, identityOf(request), addressOf(request));
 		this.afterEvent();
 		if (protocol) await this.hub.keepSweeping();
 		const headers = new Headers();

@@ -76,7 +76,13 @@ export class Hub {
 	 * present (as `guest`, or its token's name) from the start, so its arrival is a presence
 	 * change for the room; a rich one is present once it says hello.
 	 */
-	accept(ws: WebSocket, mode: Session["mode"], idPrefix = "", identity: Identity | null = null): Connection {
+	accept(
+		ws: WebSocket,
+		mode: Session["mode"],
+		idPrefix = "",
+		identity: Identity | null = null,
+		address: string | null = null,
+	): Connection {
 		this.#state.acceptWebSocket(ws);
 		const now = Date.now();
 		const connection = new Connection(
@@ -86,6 +92,7 @@ export class Hub {
 				mode,
 				name: mode === "plain" ? (identity?.name ?? PLAIN_NAME) : null,
 				identity,
+				...(identity === null && address !== null ? { address } : {}),
 				connectedAt: now,
 				bucket: newBucket(this.#config, now),
 			},

@@ -10,7 +10,7 @@ import type { Config } from "../config.ts";
 import { logEvent } from "../log-event.ts";
 import { bannedReason } from "../wire/close-codes.ts";
 import { isWebSocketUpgrade, refuse, upgradeRequired } from "../wire/http.ts";
-import { identityOf } from "../wire/identity.ts";
+import { addressOf, identityOf } from "../wire/identity.ts";
 import { SHARD_FULL_HEADER, SHARD_HEADER, USE_SHARD_STATUS } from "../wire/placement.ts";
 import type { Members } from "./members.ts";
 import type { Moderation } from "./moderation.ts";
@@ -49,6 +49,13 @@ export class Admission {
 				"Retry-After": "10",
 			});
 		}
+		const perAddress = this.#config.maxConnectionsPerAddress;
+		const address = identity ? null : addressOf(request);
+		if (address !== null && perAddress > 0 && this.#members.connectionsFrom(address, now) >= perAddress) {
+			return refuse(429, `too many connections from your address in this room (${perAddress}); try again later`, {
+				"Retry-After": "10",
+			});
+		}
 		if (!isWebSocketUpgrade(request)) return upgradeRequired();
 		const { maxConnections, shardSize } = this.#config;
 		const connections = held + this.#directory.connections;
@@ -57,6 +64,7 @@ export class Admission {
 			return refuse(503, `room is full (${maxConnections} connections); try again later`, { "Retry-After": "30" });
 		}
 		if (identity) this.#members.expect(identity.userId, now);
+		else if (address !== null) this.#members.expect(`address:${address}`, now);
 		if (held < shardSize) return "here";
 		// A shard that filled before the room heard of it says so; the room takes it as full.
 		const full = Number(request.headers.get(SHARD_FULL_HEADER));

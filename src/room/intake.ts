@@ -47,9 +47,9 @@ export class Intake {
 		if (banned) return [banned];
 		switch (submission.kind) {
 			case "arrive":
-				return counted ? [] : orNone(this.#members.arrive(shard, submission));
+				return orNone(this.#members.arrive(shard, submission, counted));
 			case "hello":
-				return [...(counted ? [] : orNone(this.#members.arrive(shard, submission))), this.#hello(submission)];
+				return [...orNone(this.#members.arrive(shard, submission, counted)), this.#hello(submission)];
 			case "send": {
 				const admit = () => this.#policies.refusalOf(submission, now);
 				return this.guard(submission.from, submission.clientId, () => this.#conversation.send(submission, now, admit));
@@ -72,7 +72,7 @@ export class Intake {
 			case "ban":
 				return [this.#moderation.remove(submission, this.#members.nameOf(submission.target), now)];
 			case "depart":
-				return counted ? [] : orNone(this.#members.depart(shard, submission));
+				return orNone(this.#members.depart(shard, submission, counted));
 			case "settings":
 				return [this.#policies.change(submission.patch, submission.name)];
 		}

@@ -20,8 +20,13 @@ type News = Extract<Staged, { kind: "join" | "leave" }>;
 const EXPECTED_MS = 10_000;
 
 export class Members {
-	/** Signed mode: when each user's admitted upgrades that have not arrived yet were admitted. */
+	/**
+	 * When each holder's admitted upgrades that have not arrived yet were admitted: by user id in
+	 * signed mode, by `address:` and the client's address in open mode.
+	 */
 	readonly #expected = new Map<string, number[]>();
+	/** Open mode: connections per client address, in the whole room (as far as arrivals and departures told). */
+	readonly #addresses = new Map<string, number>();
 	readonly #presence = new Presence();
 	readonly #directory: ShardDirectory;
 	/** Signed mode: a member's key is its user id (and events carry it); open mode: its name. */
@@ -52,15 +57,25 @@ export class Members {
 	 * upgrades cannot all slip past a limit before the first of them says hello).
 	 */
 	connectionsOf(userId: string, now: number): number {
-		const expected = (this.#expected.get(userId) ?? []).filter((at) => now - at < EXPECTED_MS);
-		if (expected.length === 0) this.#expected.delete(userId);
-		else this.#expected.set(userId, expected);
-		return this.#presence.connectionsOf(userId) + expected.length;
+		return this.#presence.connectionsOf(userId) + this.#stillExpected(userId, now);
 	}
 
-	/** An upgrade of `userId` was admitted: it is counted until it arrives (or `EXPECTED_MS` pass). */
-	expect(userId: string, now: number): void {
-		this.#expected.set(userId, [...(this.#expected.get(userId) ?? []), now]);
+	/** Open mode: the same, for a client address. */
+	connectionsFrom(address: string, now: number): number {
+		return (this.#addresses.get(address) ?? 0) + this.#stillExpected(`address:${address}`, now);
+	}
+
+	/** An upgrade was admitted for a user (`userId`) or an address (`address:…`): counted until it arrives. */
+	expect(holder: string, now: number): void {
+		this.#expected.set(holder, [...(this.#expected.get(holder) ?? []), now]);
+	}
+
+	/** How many of `holder`'s admitted upgrades have neither arrived nor expired. */
+	#stillExpected(holder: string, now: number): number {
+		const expected = (this.#expected.get(holder) ?? []).filter((at) => now - at < EXPECTED_MS);
+		if (expected.length === 0) this.#expected.delete(holder);
+		else this.#expected.set(holder, expected);
+		return expected.length;
 	}
 
 	/** How many members are present. */
@@ -83,17 +98,31 @@ export class Members {
 		return this.#presence.sample(limit);
 	}
 
-	/** A connection of `actor` arrived in part `part`; its member's first in the room is news. */
-	arrive(part: number, actor: Actor): News | null {
+	/**
+	 * A connection of `actor` arrived in part `part`; its member's first in the room is news.
+	 * `counted`: presence has it already, from its shard's member list (only its address is new).
+	 */
+	arrive(part: number, actor: Actor, counted = false): News | null {
 		const key = memberKeyOf(actor);
 		this.#expected.get(key)?.shift();
+		if (actor.address !== undefined) {
+			this.#expected.get(`address:${actor.address}`)?.shift();
+			this.#addresses.set(actor.address, (this.#addresses.get(actor.address) ?? 0) + 1);
+		}
+		if (counted) return null;
 		this.#directory.arrive(part, key, actor.name);
 		return this.#presence.add(key, actor.name) ? this.#news("join", key, actor.name) : null;
 	}
 
-	/** A connection of `actor` left part `part`; its member's last in the room is news. */
-	depart(part: number, actor: Actor): News | null {
+	/** A connection of `actor` left part `part`; its member's last in the room is news (`counted`: as for `arrive`). */
+	depart(part: number, actor: Actor, counted = false): News | null {
 		const key = memberKeyOf(actor);
+		if (actor.address !== undefined) {
+			const left = (this.#addresses.get(actor.address) ?? 1) - 1;
+			if (left > 0) this.#addresses.set(actor.address, left);
+			else this.#addresses.delete(actor.address);
+		}
+		if (counted) return null;
 		this.#directory.depart(part, key);
 		return this.#presence.remove(key) ? this.#news("leave", key, actor.name) : null;
 	}

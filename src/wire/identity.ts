@@ -23,3 +23,11 @@ export function identityOf(request: Request): Identity | null {
 	const header = request.headers.get(IDENTITY_HEADER);
 	return header ? (JSON.parse(header) as Identity) : null;
 }
+
+/**
+ * The client's address, as Cloudflare (and `wrangler dev`) states it in `CF-Connecting-IP`
+ * (a client's own value is replaced at Cloudflare's edge); `null` when the request does not say.
+ */
+export function addressOf(request: Request): string | null {
+	return request.headers.get("CF-Connecting-IP");
+}

@@ -42,6 +42,8 @@ export interface Actor {
 	readonly name: string;
 	readonly userId: string | null;
 	readonly role: Role | null;
+	/** Open mode: the client's address (`CF-Connecting-IP`), for the room's count per address. */
+	readonly address?: string;
 }
 
 /**

@@ -25,7 +25,7 @@ import { logEvent } from "../log-event.ts";
 import { DEAD_LETTER_QUEUE, type WebhookDelivery } from "../webhooks/delivery.ts";
 import { returnToRooms } from "../webhooks/failed.ts";
 import { sendWebhooks } from "../webhooks/sender.ts";
-import { isWebSocketUpgrade, refuse, upgradeRequired } from "../wire/http.ts";
+import { isWebSocketUpgrade, refuse } from "../wire/http.ts";
 import { IDENTITY_HEADER, type Identity } from "../wire/identity.ts";
 import {
 	PLACEMENT_ATTEMPTS,
@@ -83,10 +83,10 @@ export default {
 		const stub = env.ROOMS.get(env.ROOMS.idFromName(room.name));
 		if (request.method !== "GET") return refuse(405, "use GET to open a chat socket", { Allow: "GET" });
 		const upgrading = isWebSocketUpgrade(request);
-		// Signed mode: a plain GET here is how a page learns why its upgrade was refused (a browser
-		// never sees the status of a failed WebSocket): the token is checked, then the room says
-		// whether the user is banned; past both the answer is the usual 426.
-		if (!upgrading && config.authSecret === null) return upgradeRequired();
+		// A plain GET here is how a page learns why its upgrade was refused (a browser never sees the
+		// status of a failed WebSocket): the token is checked (signed mode), then the room says
+		// whether the user is banned or over its connections per user or per address; past all
+		// that the answer is the usual 426.
 		// The origin guards sockets (a foreign page must not open one with the user's token); a
 		// page's own fetch of the reason carries no Origin header, being same-origin.
 		const origin = upgrading ? checkOrigin(request, config) : ({ ok: true } as const);

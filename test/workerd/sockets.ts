@@ -31,8 +31,13 @@ export interface TestClient {
 }
 
 /** Opens a socket to `room` through the Worker's fetch handler, as a browser would. */
-export async function connect(room: string, protocols?: string, token?: string): Promise<TestClient> {
-	const headers: Record<string, string> = { Upgrade: "websocket" };
+export async function connect(
+	room: string,
+	protocols?: string,
+	token?: string,
+	extraHeaders: Record<string, string> = {},
+): Promise<TestClient> {
+	const headers: Record<string, string> = { Upgrade: "websocket", ...extraHeaders };
 	if (protocols !== undefined) headers["Sec-WebSocket-Protocol"] = protocols;
 	const query = token === undefined ? "" : `?token=${token}`;
 	const response = await exports.default.fetch(`http://chat.test/api/rooms/${room}/websocket${query}`, { headers });
