@@ -190,7 +190,7 @@ export async function rising(
  * (plain, then rich on top of them for workerd), all held until measured.
  */
 async function idleMemory(load: LoadGenerator, servers: Server[], idle: number): Promise<Measured["memory"]> {
-	log(`\nidle memory: ${idle} connections`);
+	if (idle > 0) log(`\nidle memory: ${idle} connections`);
 	const memory: Measured["memory"] = [];
 	for (const server of idle ? servers : []) {
 		const before = rssKiB(server.pid);
@@ -213,7 +213,7 @@ async function connectionSetup(
 	memory: Measured["memory"],
 ): Promise<Measured["setup"]> {
 	const setup: Measured["setup"] = [];
-	log(`\nconnection setup: ${connections} connections, 50 at a time`);
+	if (servers.length > 0) log(`\nconnection setup: ${connections} connections, 50 at a time`);
 	for (const server of servers) {
 		const { connectionsPerSecond } = await load.run<{ connectionsPerSecond: number }>({
 			kind: "connect",
