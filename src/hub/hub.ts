@@ -17,11 +17,12 @@ import { closeFor } from "../wire/close-codes.ts";
 import type { Identity } from "../wire/identity.ts";
 import { PLAIN_NAME } from "../wire/protocol.ts";
 import type { ConnectionId, Delivery, MemberCounts, Submission } from "../wire/rpc.ts";
+import type { AlarmStorage } from "./alarm.ts";
 import { Connection, Connections, type Session } from "./connection.ts";
 import { Fanout } from "./fanout.ts";
 import { newBucket } from "./flood-control.ts";
 import { Intake, type Received } from "./intake.ts";
-import { type AlarmStorage, Liveness } from "./liveness.ts";
+import { Liveness } from "./liveness.ts";
 import { PlainPacing } from "./plain-pacing.ts";
 import { closeSocket } from "./sockets.ts";
 
@@ -270,10 +271,7 @@ export class Hub {
 		return changes;
 	}
 
-	/**
-	 * The liveness sweep (src/hub/liveness.ts): closes every rich connection silent for longer
-	 * than the heartbeat timeout at `now` with 1001. Returns how many were closed.
-	 */
+	/** The liveness sweep (src/hub/liveness.ts): closes (1001) every rich connection silent past the timeout; how many. */
 	sweepSilent(now: number): number {
 		let closed = 0;
 		for (const connection of [...this.#connections]) {

@@ -6,10 +6,8 @@
  * dead peer is gone within 1.5 x the timeout (135 s by default). Plain clients have no
  * heartbeat in the tutorial's protocol and are never swept.
  */
+import { type AlarmStorage, alarmBy } from "./alarm.ts";
 import type { Connection } from "./connection.ts";
-
-/** The part of the object's storage liveness uses: its one alarm. */
-export type AlarmStorage = Pick<DurableObjectStorage, "getAlarm" | "setAlarm">;
 
 /** Keeps the sweep alarm going and judges who is silent. */
 export class Liveness {
@@ -32,10 +30,7 @@ export class Liveness {
 	/** Makes sure a sweep is due within half a timeout, while `needed` (rich connections exist). */
 	async keepSweeping(needed: boolean): Promise<void> {
 		if (this.#timeoutMs === 0 || !needed || this.#pending) return;
-		// The alarm is the object's one: another part may have set it later than a sweep is due.
-		const due = Date.now() + this.#timeoutMs / 2;
-		const set = await this.#storage.getAlarm();
-		if (set === null || set > due) await this.#storage.setAlarm(due);
+		await alarmBy(this.#storage, Date.now() + this.#timeoutMs / 2);
 		this.#pending = true;
 	}
 

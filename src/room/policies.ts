@@ -14,6 +14,7 @@
  */
 
 import type { Config } from "../config.ts";
+import { alarmBy } from "../hub/alarm.ts";
 import { type BucketState, newBucket, tryTakeToken } from "../hub/flood-control.ts";
 import { logEvent } from "../log-event.ts";
 import type { ErrorEvent, RoomSettings, SettingsPatch } from "../wire/protocol.ts";
@@ -135,10 +136,8 @@ export class RoomPolicies {
 	/** While `retentionDays` is set, makes sure the object's alarm comes within `SWEEP_INTERVAL_MS`. */
 	keepSweeping(): void {
 		if (this.#settings.retentionDays === 0) return;
-		const due = Date.now() + SWEEP_INTERVAL_MS;
-		void (async () => {
-			const set = await this.#storage.getAlarm();
-			if (set === null || set > due) await this.#storage.setAlarm(due);
-		})().catch((error: unknown) => logEvent("storage_failed", { during: "retention_alarm", error: String(error) }));
+		alarmBy(this.#storage, Date.now() + SWEEP_INTERVAL_MS).catch((error: unknown) =>
+			logEvent("storage_failed", { during: "retention_alarm", error: String(error) }),
+		);
 	}
 }

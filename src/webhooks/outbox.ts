@@ -17,6 +17,7 @@
  * Events are handed over in the order the room committed them; the queue may deliver them in
  * another (each carries its log id and time).
  */
+import { alarmBy } from "../hub/alarm.ts";
 import { logEvent } from "../log-event.ts";
 import type { WebhookDelivery } from "./delivery.ts";
 import type { WebhookEvent } from "./events.ts";
@@ -179,11 +180,11 @@ export class WebhookOutbox {
 		this.#deletedUpTo = this.#handedUpTo;
 	}
 
-	/** Makes sure the alarm fires by `at`: set unless one this instance set is already due by then. */
+	/** Makes sure the alarm fires by `at` (src/hub/alarm.ts); no storage call while one this instance asked for is due by then. */
 	#arm(at: number): void {
 		if (this.#armedUntil !== 0 && this.#armedUntil <= at) return;
 		this.#armedUntil = at;
-		this.#storage.setAlarm(at).catch((error: unknown) => {
+		alarmBy(this.#storage, at).catch((error: unknown) => {
 			logEvent("storage_failed", { during: "webhook_alarm", error: String(error) });
 		});
 	}
