@@ -145,3 +145,15 @@ export async function connectRich(room: string, name: string, since?: number, to
 		},
 	};
 }
+
+/**
+ * A room spread over objects of three connections (the shards projects' `SHARD_SIZE`): three rich
+ * members on the room's own object, then `others` on shard 1, joined in turn.
+ */
+export async function roomOf(room: string, ...others: string[]): Promise<{ here: RichClient[]; there: RichClient[] }> {
+	const here: RichClient[] = [];
+	for (const name of ["ann", "bob", "cat"]) here.push(await connectRich(room, name));
+	const there: RichClient[] = [];
+	for (const name of others) there.push(await connectRich(room, name));
+	return { here, there };
+}

@@ -4,15 +4,8 @@
  * their user ids, and what a read-only token may and may not do.
  */
 import { describe, expect, it } from "vitest";
-import type { Role } from "../../../src/wire/protocol.ts";
 import { freshRoom } from "../rooms.ts";
-import { connectRich, type RichClient } from "../sockets.ts";
-import { tokenFor } from "./tokens.ts";
-
-async function signedIn(room: string, sub: string, role: Role = "member", name?: string): Promise<RichClient> {
-	const claims = name === undefined ? { sub, role } : { sub, role, name };
-	return connectRich(room, "ignored", undefined, await tokenFor(room, claims));
-}
+import { signedIn } from "./tokens.ts";
 
 describe("read positions", () => {
 	it("keeps how far each user has read, only ever forward, and tells the user's next connection", async () => {
@@ -38,7 +31,7 @@ describe("reactions in signed mode", () => {
 	it("counts a user once whatever the name, lists its user id, and refuses a read-only token", async () => {
 		const room = freshRoom();
 		const ann = await signedIn(room, "u-ann");
-		const twin = await signedIn(room, "u-twin", "member", "ann");
+		const twin = await signedIn(room, "u-twin", "member", { name: "ann" });
 		const reader = await signedIn(room, "u-reader", "readonly");
 		const message = await ann.say("react");
 		ann.send({ type: "react", id: message.id, emoji: "👍", on: true });

@@ -7,16 +7,9 @@
 import { evictDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Role } from "../../../src/wire/protocol.ts";
 import { freshRoom, inRoom, stubFor } from "../rooms.ts";
-import { connect, connectRich, type RichClient, textOf } from "../sockets.ts";
-import { tokenFor } from "./tokens.ts";
-
-/** A rich client signed in as `sub` (named after it, without the `u-`), with `role`. */
-async function signedIn(room: string, sub: string, role: Role = "member", since?: number): Promise<RichClient> {
-	// The hello's name is ignored in signed mode: the token's is used.
-	return connectRich(room, "whatever-the-hello-says", since, await tokenFor(room, { sub, role }));
-}
+import { connect, textOf } from "../sockets.ts";
+import { signedIn, tokenFor } from "./tokens.ts";
 
 describe("identity", () => {
 	it("shows the token's name, and welcomes with the user's id and role", async () => {
@@ -114,7 +107,7 @@ describe("edits and deletes", () => {
 		const two = await ann.say("two");
 		ann.send({ type: "delete", id: two.id });
 		await ann.nextOf("delete");
-		const back = await signedIn(room, "u-bob", "member", one.id);
+		const back = await signedIn(room, "u-bob", "member", { since: one.id });
 		// A deleted message's words are gone from the log; its entry and id stay.
 		expect(back.welcome.history.map((entry) => ["kind" in entry ? entry.kind : "message", textOf(entry)])).toEqual([
 			["edit", "one, edited"],

@@ -8,16 +8,10 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../../src/config.ts";
 import { RoomPolicies } from "../../../src/room/policies.ts";
-import type { Role } from "../../../src/wire/protocol.ts";
 import type { Submission } from "../../../src/wire/rpc.ts";
 import { freshRoom, inRoom, stubFor } from "../rooms.ts";
-import { connect, connectRich, type RichClient } from "../sockets.ts";
-import { tokenFor } from "./tokens.ts";
-
-/** A rich client signed in as `sub`, with `role`. */
-async function signedIn(room: string, sub: string, role: Role = "member", since?: number): Promise<RichClient> {
-	return connectRich(room, "ignored", since, await tokenFor(room, { sub, role }));
-}
+import { connect } from "../sockets.ts";
+import { signedIn, tokenFor } from "./tokens.ts";
 
 describe("changing the settings", () => {
 	it("a moderator's change reaches every member, shards included, and the next welcome carries it", async () => {
@@ -153,9 +147,9 @@ describe("retention by age", () => {
 		});
 		expect(await runDurableObjectAlarm(stubFor(room))).toBe(true);
 		expect(await inRoom(room, (r) => r.storedMessageCount())).toBe(2);
-		const fromBefore = await signedIn(room, "u-ann", "member", 1);
+		const fromBefore = await signedIn(room, "u-ann", "member", { since: 1 });
 		expect(fromBefore.welcome.gap).toBe(true);
-		const fromTheCut = await signedIn(room, "u-bob", "member", 3);
+		const fromTheCut = await signedIn(room, "u-bob", "member", { since: 3 });
 		expect(fromTheCut.welcome.gap).toBe(false);
 		expect(fromTheCut.welcome.history.map((entry) => entry.id)).toEqual([4, 5]);
 		// The alarm stays due while retention is on.

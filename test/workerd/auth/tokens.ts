@@ -2,6 +2,7 @@
 import { env } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import type { Role } from "../../../src/wire/protocol.ts";
+import { connectRich, type RichClient } from "../sockets.ts";
 
 /** The secret the workerd-auth project runs with (vitest.config.ts). */
 export const SECRET = (env as unknown as { AUTH_SECRET: string }).AUTH_SECRET;
@@ -39,4 +40,18 @@ export function unsignedToken(room: string): string {
 		btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
 	const exp = Math.floor(Date.now() / 1000) + 3600;
 	return `${encode({ alg: "none", typ: "JWT" })}.${encode({ sub: "u-eve", name: "eve", room, role: "moderator", exp })}.`;
+}
+
+/**
+ * A rich client signed in as `sub` with `role` (its name is its token's, after its `sub` unless
+ * `name` is given; the hello's is ignored in signed mode), resuming after `since` when given.
+ */
+export async function signedIn(
+	room: string,
+	sub: string,
+	role: Role = "member",
+	{ since, name }: { since?: number; name?: string } = {},
+): Promise<RichClient> {
+	const claims = name === undefined ? { sub, role } : { sub, role, name };
+	return connectRich(room, "ignored", since, await tokenFor(room, claims));
 }

@@ -6,16 +6,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { freshRoom, stubFor } from "../rooms.ts";
-import { connectRich, type RichClient } from "../sockets.ts";
-
-/** Three members on the room's own object, then `others` on shard 1. */
-async function roomOf(room: string, ...others: string[]): Promise<{ here: RichClient[]; there: RichClient[] }> {
-	const here: RichClient[] = [];
-	for (const name of ["ann", "bob", "cat"]) here.push(await connectRich(room, name));
-	const there: RichClient[] = [];
-	for (const name of others) there.push(await connectRich(room, name));
-	return { here, there };
-}
+import { connectRich, type RichClient, roomOf } from "../sockets.ts";
 
 describe("the conversation through a shard", () => {
 	it("answers a shard client's history request with its page, and no one else", async () => {

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { shardObjectName } from "../../../src/wire/placement.ts";
 import type { SingleServerEvent } from "../../../src/wire/protocol.ts";
 import { freshRoom } from "../rooms.ts";
-import { connectRich, connectRichRaw, type RichClient } from "../sockets.ts";
+import { connectRichRaw, type RichClient, roomOf } from "../sockets.ts";
 import type { Room, RoomShard } from "./faulty-worker.ts";
 
 function roomStub(room: string): DurableObjectStub<Room> {
@@ -26,15 +26,6 @@ const inRoom = <T>(room: string, run: (instance: Room, state: DurableObjectState
 	runInDurableObject(roomStub(room), run);
 const inShard = <T>(room: string, run: (instance: RoomShard) => T) =>
 	runInDurableObject(shardStub(room, 1), (instance: RoomShard) => run(instance));
-
-/** Three rich members on the room's own object and `others` on shard 1, joined in turn. */
-async function roomOf(room: string, ...others: string[]): Promise<{ here: RichClient[]; there: RichClient[] }> {
-	const here: RichClient[] = [];
-	for (const name of ["ann", "bob", "cat"]) here.push(await connectRich(room, name));
-	const there: RichClient[] = [];
-	for (const name of others) there.push(await connectRich(room, name));
-	return { here, there };
-}
 
 /** The ids and texts of the next `count` messages a client gets; fails at once if it is closed instead. */
 async function nextMessages(client: RichClient, count: number): Promise<string[]> {
