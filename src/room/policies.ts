@@ -17,7 +17,7 @@ import type { Config } from "../config.ts";
 import { alarmBy } from "../hub/alarm.ts";
 import { type BucketState, newBucket, tryTakeToken } from "../hub/flood-control.ts";
 import { logEvent } from "../log-event.ts";
-import type { ErrorEvent, RoomSettings, SettingsPatch } from "../wire/protocol.ts";
+import type { ErrorCode, ErrorEvent, RoomSettings, SettingsPatch } from "../wire/protocol.ts";
 import { DEFAULT_SETTINGS } from "../wire/protocol.ts";
 import type { Submission } from "../wire/rpc.ts";
 import type { Staged } from "./burst.ts";
@@ -73,22 +73,16 @@ export class RoomPolicies {
 	 * Whether a new message may be posted now: `null`, or the refusal its sender gets. Moderators
 	 * and the HTTP API are exempt from both rules. An admitted message starts its sender's interval.
 	 */
-	refusalOf(send: Extract<Submission, { kind: "send" }>, now: number): ErrorEvent | null {
+	refusalOf(send: Send, now: number): ErrorEvent | null {
 		if (send.api) return null;
-		const clientId = send.clientId === null ? {} : { clientId: send.clientId };
 		const overAllowance = this.#takeAllowance(send.userId, now);
 		if (overAllowance > 0) {
 			const message = `too many messages from your connections together: wait ${overAllowance} ms`;
-			return { type: "error", code: "rate_limited", message, retryAfterMs: overAllowance, ...clientId };
+			return refusal(send, "rate_limited", message, overAllowance);
 		}
 		if (send.role === "moderator") return null;
 		if (this.#settings.postingRole === "moderators") {
-			return {
-				type: "error",
-				code: "posting_restricted",
-				message: "only moderators may post in this room",
-				...clientId,
-			};
+			return refusal(send, "posting_restricted", "only moderators may post in this room");
 		}
 		const interval = this.#settings.slowModeSeconds * 1000;
 		if (interval === 0) return null;
@@ -96,8 +90,13 @@ export class RoomPolicies {
 		const last = this.#lastSend.get(key);
 		if (last !== undefined && now - last < interval) {
 			const retryAfterMs = last + interval - now;
-			const message = `slow mode: one message per ${this.#settings.slowModeSeconds} s; wait ${Math.ceil(retryAfterMs / 1000)} s`;
-			return { type: "error", code: "slow_mode", message, retryAfterMs, ...clientId };
+			const seconds = this.#settings.slowModeSeconds;
+			return refusal(
+				send,
+				"slow_mode",
+				`slow mode: one message per ${seconds} s; wait ${Math.ceil(retryAfterMs / 1000)} s`,
+				retryAfterMs,
+			);
 		}
 		if (this.#lastSend.size >= PRUNE_AT) {
 			for (const [sender, at] of this.#lastSend) if (now - at >= interval) this.#lastSend.delete(sender);
@@ -140,4 +139,14 @@ export class RoomPolicies {
 			logEvent("storage_failed", { during: "retention_alarm", error: String(error) }),
 		);
 	}
+}
+
+type Send = Extract<Submission, { kind: "send" }>;
+
+/** The refusal of `send`: with its `clientId` (to resend it), and when to try again if there is a wait. */
+function refusal(send: Send, code: ErrorCode, message: string, retryAfterMs?: number): ErrorEvent {
+	const error: ErrorEvent = { type: "error", code, message };
+	if (retryAfterMs !== undefined) error.retryAfterMs = retryAfterMs;
+	if (send.clientId !== null) error.clientId = send.clientId;
+	return error;
 }
