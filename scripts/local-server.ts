@@ -10,7 +10,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -197,7 +198,13 @@ async function startWranglerOnce(options: WranglerOptions): Promise<WranglerDev>
 	const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort())];
 	if (options.main) args.splice(1, 0, options.main);
 	for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
-	if (options.persistDir) args.push("--persist-to", options.persistDir);
+	// Without --persist-to, every wrangler dev in the project keeps its state in the same
+	// `.wrangler/state`: servers started side by side (tests run in parallel) then open one SQLite
+	// file at once, and workerd dies at start with SQLITE_BUSY. A server without a persistence
+	// path gets a directory of its own that dies with it, as the miniflare servers do.
+	const scratch = options.persistDir ? undefined : await mkdtemp(path.join(tmpdir(), "edgechat-wrangler-"));
+	args.push("--persist-to", options.persistDir ?? (scratch as string));
+	const removeScratch = () => (scratch ? rm(scratch, { recursive: true, force: true }) : Promise.resolve());
 	const wrangler = path.join(ROOT, "node_modules/.bin/wrangler");
 	const [command, commandArgs] = options.core ? ["taskset", ["-c", options.core, wrangler, ...args]] : [wrangler, args];
 	const child = spawn(command, commandArgs, {
@@ -217,11 +224,14 @@ async function startWranglerOnce(options: WranglerOptions): Promise<WranglerDev>
 		await waitForOutput(child, /Ready on http/, 60_000);
 	} catch (error) {
 		if (child.pid && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+		await exited;
+		await removeScratch();
 		throw error;
 	}
 	const server = localServer(`http://127.0.0.1:${port}`, async () => {
 		if (child.exitCode === null && child.pid) process.kill(-child.pid, "SIGTERM");
 		await exited;
+		await removeScratch();
 	});
 	return { ...server, pid: child.pid ?? 0 };
 }
