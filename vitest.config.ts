@@ -24,7 +24,12 @@ export default defineConfig({
 				test: {
 					name: "workerd",
 					include: ["test/workerd/**/*.test.ts"],
-					exclude: ["test/workerd/limits/**", "test/workerd/shards/**", "test/workerd/auth/**"],
+					exclude: [
+						"test/workerd/limits/**",
+						"test/workerd/shards/**",
+						"test/workerd/auth/**",
+						"test/workerd/crowd/**",
+					],
 					// Unicode's emoji lists, for test/workerd/names.test.ts: the package decodes them with
 					// node:zlib, which workerd does not have, so they are read here and handed over.
 					provide: { rgiEmoji, rgiEmojiZwjSequences },
@@ -49,6 +54,24 @@ export default defineConfig({
 					}),
 				],
 				test: { name: "workerd-shards", include: ["test/workerd/shards/**/*.test.ts"] },
+			},
+			{
+				// A big room in small: objects of three connections and PRESENCE_LIMIT 4, so a handful
+				// of clients is a room past the presence limit, spread over shards.
+				plugins: [
+					cloudflareTest({
+						wrangler: { configPath: "./wrangler.toml" },
+						miniflare: {
+							bindings: {
+								RATE_LIMIT_MESSAGES: "0",
+								SHARD_SIZE: "3",
+								PRESENCE_LIMIT: "4",
+								MAX_CONNECTIONS_PER_ADDRESS: "0",
+							},
+						},
+					}),
+				],
+				test: { name: "workerd-crowd", include: ["test/workerd/crowd/**/*.test.ts"] },
 			},
 			{
 				// Signed mode (AUTH_SECRET set), over a room spread on objects of three connections.

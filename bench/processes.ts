@@ -12,8 +12,8 @@ import type { Job, Mode } from "./load.ts";
 import type { Question } from "./serve-edgechat.ts";
 import { BENCH_VARS, shardVars } from "./settings.ts";
 
-const SERVER_CORE = "0";
-const LOAD_CORE = "1";
+export const SERVER_CORE = "0";
+export const LOAD_CORE = "1";
 
 /** A server under test: where to connect and which processes to measure. */
 export interface Server {
@@ -43,7 +43,7 @@ function startPinned(
 	});
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+export function stopChild(child: ChildProcess): Promise<void> {
 	return new Promise((resolve) => {
 		if (child.exitCode !== null) return resolve();
 		child.once("exit", () => resolve());
@@ -80,16 +80,19 @@ export interface Workerd {
  * edgechat from workerd (miniflare API), from this tree or from another checkout at `root`;
  * with `tmpfs`, its temporary Durable Object storage in /dev/shm; `vars` on top of BENCH_VARS;
  * with `inspect`, the V8 inspector on (for reading the isolate's heap; the throughput servers
- * run without it).
+ * run without it); with `persistDir` and `port`, the storage and the address of a server it
+ * restarts (bench/deploy.ts).
  */
 export async function startWorkerd(
 	tmpfs: boolean,
 	root = ROOT,
 	vars: Record<string, string> = {},
-	{ inspect = false } = {},
+	{ inspect = false, persistDir = "", port = 0 } = {},
 ): Promise<Workerd> {
 	const env: Record<string, string> = tmpfs ? { TMPDIR: "/dev/shm" } : {};
 	env.EDGECHAT_BENCH_VARS = JSON.stringify(vars);
+	if (persistDir) env.EDGECHAT_BENCH_PERSIST = persistDir;
+	if (port) env.EDGECHAT_BENCH_PORT = String(port);
 	const inspectorPort = inspect ? await freePort() : undefined;
 	if (inspectorPort !== undefined) env.EDGECHAT_BENCH_INSPECTOR = String(inspectorPort);
 	const { child, ready } = await startPinned(SERVER_CORE, process.execPath, ["bench/serve-edgechat.ts"], env, root);

@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
+import type { DeployResult } from "./deploy.ts";
 import { type HeapMeasured, signedMiB } from "./heap.ts";
 import { log, type Measured, P99_LIMIT_MS, type ShardComparison, type ShardStep, type Step } from "./scenarios.ts";
 
@@ -257,4 +258,19 @@ export function writeReport(
 	writeFileSync(path.join(out, "results.json"), `${JSON.stringify({ ...header, ...measured, summary }, null, 2)}\n`);
 	writeFileSync(path.join(out, "results.svg"), chart(summary, header.quick));
 	log(`\nwrote ${path.join(out, "results.json")} and results.svg`);
+}
+
+/** The local deploy (bench/deploy.ts) as a table for bench/README.md. */
+export function deployTable(result: DeployResult): string {
+	const seconds = (ms: number | null) => (ms === null ? "not all" : (ms / 1000).toFixed(1));
+	const calls = result.roomCalls;
+	return [
+		"",
+		`A local deploy: ${result.members} rich members over ${result.objects} objects (${result.partsUsed} holding sockets), the server stopped and started on the same storage; ${result.sent} messages sent during it:`,
+		"",
+		"| members | joined in (s) | server back in (s) | all welcomed again (s) | all caught up, counts right (s) | lost / duplicated | counts off | room object: requests / submits in / member lists / pushes out | room's record at the end |",
+		"| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+		`| ${result.members} | ${seconds(result.joinMs)} | ${seconds(result.restartMs)} | ${seconds(result.allBackMs)} | ${seconds(result.allCaughtUpMs)} | ${result.lost} / ${result.duplicated} | ${result.countsOff} (${result.notBack} not back) | ${result.roomRequests} / ${calls.submitted} / ${calls.memberLists} / ${calls.pushed} | ${result.roomConnections} connections, ${result.roomMembers} members |`,
+		"",
+	].join("\n");
 }

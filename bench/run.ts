@@ -13,6 +13,7 @@
  */
 import path from "node:path";
 import { ROOT } from "../scripts/local-server.ts";
+import { deployScenario } from "./deploy.ts";
 import {
 	checkoutBaseline,
 	edgechatServers,
@@ -25,7 +26,7 @@ import {
 	startWorkerd,
 	startWrangler,
 } from "./processes.ts";
-import { type RunHeader, shardTable, writeReport } from "./report.ts";
+import { deployTable, type RunHeader, shardTable, writeReport } from "./report.ts";
 import { runScenarios, shardComparison, shardOptions } from "./scenarios.ts";
 import { SHARD_OBJECTS } from "./settings.ts";
 import { BENCH_WEBHOOK_SECRET, startBenchReceiver, type WebhooksMeasured, webhooksScenario } from "./webhooks.ts";
@@ -41,8 +42,10 @@ const RATES = process.argv
 	.map(Number);
 /**
  * `--only=fanout`, `--only=rooms`, `--only=slow`, `--only=storm`, `--only=reactions`,
- * `--only=hibernation`, `--only=heap`, `--only=webhooks` or `--only=shards`: run just that scenario and write no results (for profiling one change;
- * `shards` prints its table and starts only its own two servers).
+ * `--only=hibernation`, `--only=heap`, `--only=webhooks`, `--only=shards` or `--only=deploy`: run just that scenario and write no results (for profiling one change;
+ * `shards` prints its table and starts only its own two servers; `deploy` is the local deploy of
+ * bench/deploy.ts, `--members=N` (default 4,000) over `--objects=N` (default 40), and is run only
+ * when asked for).
  */
 const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
 /** `--members=N`: the size of the shards scenario's room (a multiple of 4; default 8,000, 400 with `--quick`). */
@@ -67,6 +70,13 @@ const BASELINE = process.argv.find((a) => a.startsWith("--baseline="))?.slice(11
 const COMPRESSION = process.argv.includes("--compression");
 const STEP_SECONDS = QUICK ? 1.5 : 4;
 
+if (ONLY === "deploy") {
+	// The local deploy starts its own server and members (bench/deploy.ts).
+	const given = process.argv.some((a) => a.startsWith("--members="));
+	const objects = Number(process.argv.find((a) => a.startsWith("--objects="))?.slice(10) ?? 40);
+	console.log(deployTable(await deployScenario(given ? MEMBERS : 4_000, objects)));
+	process.exit(0);
+}
 const load = await startLoadGenerator();
 const checkout = BASELINE ? checkoutBaseline(BASELINE) : null;
 // The shards scenario: one workerd whose rooms stay on one object, one whose rooms spread over

@@ -313,6 +313,9 @@ class ChatPage {
 		);
 		chat.on("members", ({ names, count }) => this.#renderMembers(names, count));
 		chat.on("leave", ({ name }) => this.#setTyping(name, false));
+		chat.on("presence", ({ leaves }) => {
+			for (const { name } of leaves) this.#setTyping(name, false);
+		});
 		chat.on("typing", ({ name }) => {
 			if (name !== chat.name) this.#setTyping(name, true);
 		});
@@ -586,7 +589,11 @@ class ChatPage {
 				return item;
 			}),
 		);
-		ui.memberCount.textContent = `${Math.max(count, names.length)} online`;
+		// A big room lists only some names (the welcome's first arrivals, then who came since):
+		// the count is the room's own.
+		const online = Math.max(count, names.length);
+		ui.memberCount.textContent =
+			online > names.length ? `${online} online, ${names.length} listed` : `${online} online`;
 	}
 }
 

@@ -57,7 +57,18 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 const note = (line: string) => process.stderr.write(`${line}\n`);
 
 if (values.json) {
-	for (const type of ["welcome", "message", "edit", "delete", "join", "leave", "typing", "removed", "error"] as const) {
+	for (const type of [
+		"welcome",
+		"message",
+		"edit",
+		"delete",
+		"join",
+		"leave",
+		"presence",
+		"typing",
+		"removed",
+		"error",
+	] as const) {
 		chat.on(type, (event) => out(JSON.stringify({ event: type, ...event })));
 	}
 } else {
@@ -71,6 +82,9 @@ if (values.json) {
 	chat.on("delete", (deleted) => note(`* ${deleted.name} deleted message ${deleted.target}`));
 	chat.on("join", ({ name }) => note(`* ${name} joined`));
 	chat.on("leave", ({ name }) => note(`* ${name} left`));
+	chat.on("presence", ({ joined, left, memberCount }) =>
+		note(`* ${joined} joined, ${left} left (${memberCount} here)`),
+	);
 	chat.on("removed", ({ name, userId, by }) => note(`* ${name ?? userId} was removed by ${by}`));
 	chat.on("error", (error) => note(`* refused (${error.code}): ${error.message}`));
 }

@@ -244,6 +244,8 @@ export interface RoomInspector {
 	storedMessageCount(): Promise<number>;
 	/** Calls received from shards and pushes made to them since this instance started. */
 	shardCalls(): Promise<{ submitted: number; memberLists: number; pushed: number }>;
+	/** Requests (upgrades) the room's object was sent since this instance started. */
+	requestsSeen(): Promise<number>;
 	/** The room's size, as `GET /api/rooms/NAME` answers it (the room's own object first in `shards`). */
 	stats(): Promise<{ connections: number; members: number; latestId: number; shards: { connections: number }[] }>;
 }

@@ -31,6 +31,8 @@ export interface Config {
 	readonly maxConnectionsPerUser: number;
 	/** Connections one object of a room holds (the room's own, then each shard). */
 	readonly shardSize: number;
+	/** Members up to which every join and leave is its own event; past it, coalesced `presence` events. */
+	readonly presenceLimit: number;
 	/** Extra origins allowed to open sockets (exact `scheme://host[:port]`), or `*` for any. */
 	readonly allowedOrigins: readonly string[];
 	/** Whether upgrades without an `Origin` header (non-browser clients) are allowed. */
@@ -77,6 +79,7 @@ export const DEFAULTS: Config = {
 	maxConnectionsPerUser: 20,
 	maxConnectionsPerAddress: 1_000,
 	shardSize: 10_000,
+	presenceLimit: 500,
 	allowedOrigins: [],
 	allowMissingOrigin: true,
 	heartbeatTimeoutSeconds: 90,
@@ -229,6 +232,7 @@ export function readConfig(env: object): Config {
 		),
 		// The runtime holds at most 32,768 hibernatable WebSockets per object (docs/platform.md).
 		shardSize: integer(vars, "SHARD_SIZE", DEFAULTS.shardSize, 1, 32_768),
+		presenceLimit: integer(vars, "PRESENCE_LIMIT", DEFAULTS.presenceLimit, 1, 10_000_000),
 		allowedOrigins: origins(vars, "ALLOWED_ORIGINS"),
 		allowMissingOrigin: boolean(vars, "ALLOW_MISSING_ORIGIN", DEFAULTS.allowMissingOrigin),
 		heartbeatTimeoutSeconds: integer(vars, "HEARTBEAT_TIMEOUT_SECONDS", DEFAULTS.heartbeatTimeoutSeconds, 0, 86_400),

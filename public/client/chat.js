@@ -19,7 +19,7 @@ import { ChatError, Sends } from "./sends.js";
 
 /**
  * @import { ChatMessage, ClientEvent, DeleteNotice, EditNotice, ErrorEvent, HistoryEvent, JoinEvent, LeaveEvent,
- *   LogEntry, MessageEvent, ReactionsNotice, RemovedEvent, Role, RoomSettings, ServerEvent, SettingsCommand,
+ *   LogEntry, MessageEvent, PresenceEvent, ReactionsNotice, RemovedEvent, Role, RoomSettings, ServerEvent, SettingsCommand,
  *   SettingsEvent, SingleServerEvent, WelcomeEvent }
  *   from "../../src/wire/protocol.ts"
  * @import { ConnectionState } from "./connection.js"
@@ -51,7 +51,9 @@ import { ChatError, Sends } from "./sends.js";
  *   over from its history);
  * - `message`, `edit`, `delete`, `reactions`: a log entry, each once, in id order (after a
  *   welcome that said `more`, the entries it did not carry come first, fetched page by page);
- * - `join`, `leave`, and `members` (the names listed and the count, after any of them);
+ * - `join`, `leave`, and `members` (the names listed and the count, after any of them); in a room
+ *   past the server's `PRESENCE_LIMIT`, `presence` instead of `join` and `leave`: who came and went
+ *   in the last second and how many are present (PROTOCOL.md, "Presence"), then `members`;
  * - `typing`, `removed` (a moderator kicked or banned someone);
  * - `settings`: the room's settings changed (slow mode, who may post, retention);
  * - `error`: a refusal not tied to a send (those reject the send's promise instead);
@@ -64,6 +66,7 @@ import { ChatError, Sends } from "./sends.js";
  * @property {ReactionsNotice} reactions
  * @property {JoinEvent} join
  * @property {LeaveEvent} leave
+ * @property {PresenceEvent} presence
  * @property {{ names: string[], count: number }} members
  * @property {{ type: "typing", name: string }} typing
  * @property {RemovedEvent} removed
@@ -511,6 +514,12 @@ export class Chat {
 				this.#members.delete(event.name);
 				this.#memberCount = Math.max(this.#members.size, this.#memberCount - 1);
 				this.#emit("leave", event);
+				return this.#emitMembers();
+			case "presence":
+				for (const { name } of event.joins) this.#members.add(name);
+				for (const { name } of event.leaves) this.#members.delete(name);
+				this.#memberCount = event.memberCount;
+				this.#emit("presence", event);
 				return this.#emitMembers();
 			case "typing":
 				return this.#emit("typing", event);

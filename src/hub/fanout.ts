@@ -109,6 +109,9 @@ export class Fanout {
 					this.#broadcast(userId === null ? { type, name } : { type, name, userId }, null);
 					break;
 				}
+				case "presence":
+					this.#broadcast(delivery.event, null);
+					break;
 				case "typing":
 					this.#broadcast({ type: "typing", name: delivery.name }, null, this.#connections.byId(delivery.from));
 					break;

@@ -25,6 +25,7 @@ export class Admission {
 	readonly #directory: ShardDirectory;
 	readonly #moderation: Moderation;
 	readonly #members: Members;
+	#decided = 0;
 
 	/** Decides with the room's limits, its record of its shards, its bans and who is in it. */
 	constructor(config: Config, directory: ShardDirectory, moderation: Moderation, members: Members) {
@@ -34,12 +35,18 @@ export class Admission {
 		this.#members = members;
 	}
 
+	/** Requests decided on by this instance (upgrades, and pages asking why one was refused). */
+	get decided(): number {
+		return this.#decided;
+	}
+
 	/**
 	 * Decides on `request` while the room's own object holds `held` connections. The ban is
 	 * checked before the upgrade itself: a page whose socket was refused asks why with a plain
 	 * GET of the same URL (README.md, "Signed mode"), and gets the same 403.
 	 */
 	decide(request: Request, held: number, now: number): Decision {
+		this.#decided++;
 		const identity = identityOf(request);
 		const bannedUntil = identity && this.#moderation.bannedUntil(identity.userId, now);
 		if (bannedUntil) return refuse(403, bannedReason(bannedUntil));

@@ -24,6 +24,7 @@ export type PageRequest = Pick<Extract<Submission, { kind: "history" }>, "before
  * - `error`: a refusal the room decided (who may edit what), for `to` alone;
  * - `remove`: a moderator kicked or banned a user: its connections close everywhere;
  * - `join`, `leave`: a member's first connection in the room arrived, its last one went;
+ * - `presence`: past `PRESENCE_LIMIT`, the joins and leaves of an interval in one event;
  * - `typing`: someone is typing, for everyone but `from`;
  * - `settings`: the room's settings changed (already stored), for everyone;
  * - `welcome`: the answer to a `hello`, completed with its history at the commit;
@@ -35,7 +36,7 @@ export type Staged =
 	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer }
 	| { readonly kind: "unreadable"; readonly clientId: string | null; readonly from: ConnectionId }
 	| { readonly kind: "change"; readonly entry: LogEntry; readonly from: ConnectionId }
-	| Extract<Delivery, { kind: "error" | "remove" | "join" | "leave" | "typing" | "settings" }>
+	| Extract<Delivery, { kind: "error" | "remove" | "join" | "leave" | "presence" | "typing" | "settings" }>
 	| { readonly kind: "welcome"; readonly to: ConnectionId; readonly request: WelcomeRequest }
 	| { readonly kind: "history"; readonly to: ConnectionId; readonly request: PageRequest };
 

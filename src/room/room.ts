@@ -14,6 +14,7 @@ import { Members } from "./members.ts";
 import { Moderation } from "./moderation.ts";
 import { OperatorDesk } from "./operator-desk.ts";
 import { RoomPolicies } from "./policies.ts";
+import { PresenceNews } from "./presence-news.ts";
 import { RoomName } from "./room-name.ts";
 import { ShardDirectory } from "./shard-directory.ts";
 import { type ShardCalls, ShardLinks } from "./shard-links.ts";
@@ -28,7 +29,8 @@ let instancesCreated = 0;
  * - admission (src/room/admission.ts): who gets in, and which part of the room holds the socket;
  * - the intake (src/room/intake.ts): what each client's event, or call of the API, comes to;
  * - the conversation (src/room/conversation.ts): what is said, in one order of ids, and kept;
- * - members (src/room/members.ts): who is in the room, and in which part of it;
+ * - members (src/room/members.ts): who is in the room, and in which part of it; how members hear
+ *   of it (src/room/presence-news.ts): each join and leave, or past a size one event a second;
  * - moderation (src/room/moderation.ts): who may change or remove what, and the bans;
  * - the links to its shards (src/room/shard-links.ts): how a burst's outcome reaches them;
  * - the policies (src/room/policies.ts): the room's settings, slow mode, who may post, retention;
@@ -55,6 +57,7 @@ export class Room extends HubHost {
 	readonly #name: RoomName;
 	readonly #desk: OperatorDesk;
 	readonly #webhooks: RoomWebhooks;
+	readonly #presenceNews: PresenceNews;
 	/** This burst's work, in the order it came, until the burst ends. */
 	#burst: Staged[] = [];
 
@@ -73,6 +76,7 @@ export class Room extends HubHost {
 		// Members this object held before a reset leave, for everyone held by shards.
 		const signed = this.config.authSecret !== null;
 		this.#members = new Members(this.#directory, signed, this.hub.members(), (leave) => this.#burst.push(leave));
+		this.#presenceNews = new PresenceNews(this.config.presenceLimit, () => this.setEndOfBurst());
 		this.#admission = new Admission(this.config, this.#directory, this.#moderation, this.#members);
 		this.#policies = new RoomPolicies(ctx.storage, this.config);
 		const parts = {
@@ -190,7 +194,7 @@ export class Room extends HubHost {
 	}
 
 	protected override get hasWork(): boolean {
-		return this.#burst.length > 0 || this.#desk.waiting;
+		return this.#burst.length > 0 || this.#desk.waiting || this.#presenceNews.due;
 	}
 
 	protected override endBurst(): void {
@@ -209,6 +213,9 @@ export class Room extends HubHost {
 	 * output gate holds every frame and call made after a storage write until the write is durable.
 	 */
 	#commitBurst(): void {
+		// Past PRESENCE_LIMIT, joins and leaves wait for the interval's `presence` event.
+		const now = Date.now();
+		this.#burst = this.#presenceNews.route(this.#burst, this.#members.size, now);
 		if (this.#burst.length === 0) {
 			// An API call that staged nothing (a delete of a message deleted before) is answered now.
 			this.#desk.settle([], []);
@@ -217,7 +224,6 @@ export class Room extends HubHost {
 		const burst = this.#burst;
 		this.#burst = [];
 		const after = this.#conversation.log.storedId;
-		const now = Date.now();
 		const record = this.#webhooks.recorder(burst, this.#name.value ?? "", now);
 		const answers = this.#conversation.commit(burst, record);
 		const deliveries = this.#desk.settle(burst, deliveriesOf(burst, answers, this.config.richMessageCap));
@@ -271,6 +277,11 @@ export class Room extends HubHost {
 	/** Calls received from shards (`submit`) and made to them (pushes) since this instance started. */
 	shardCalls(): ShardCalls {
 		return { ...this.#links.calls };
+	}
+
+	/** Requests (upgrades to place or admit) this instance was sent: what a reconnect storm costs it. */
+	requestsSeen(): number {
+		return this.#admission.decided;
 	}
 
 	/** The names present in the whole room, sorted. */

@@ -10,8 +10,8 @@
 
 // The values the page shares with the server live in one module that both load.
 export { PING, PING_INTERVAL_MS, PONG, SUBPROTOCOL, TYPING_INTERVAL_MS } from "../../public/contract.js";
-// The protocol's fixed limits (./limits.ts), a room's settings (./settings.ts) and the entries of
-// a room's log (./log-entries.ts).
+// The protocol's fixed limits (./limits.ts), presence (./presence.ts), a room's settings
+// (./settings.ts) and the entries of a room's log (./log-entries.ts).
 export * from "./limits.ts";
 export type {
 	ChatMessage,
@@ -22,10 +22,12 @@ export type {
 	ReactionsEntry,
 	ReplyQuote,
 } from "./log-entries.ts";
+export * from "./presence.ts";
 export * from "./settings.ts";
 
 import type { ROLES } from "../../public/contract.js";
 import type { ChatMessage, DeleteEntry, EditEntry, LogEntry, ReactionsEntry } from "./log-entries.ts";
+import type { JoinEvent, LeaveEvent, PresenceEvent } from "./presence.ts";
 import type { RoomSettings, SettingsCommand, SettingsEvent } from "./settings.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -176,22 +178,6 @@ export interface MessageEvent extends ChatMessage {
 	type: "message";
 }
 
-/** A name appeared in the room (its first connection; signed mode: its user's first). */
-export interface JoinEvent {
-	type: "join";
-	name: string;
-	/** Signed mode: the user's id. */
-	userId?: string;
-}
-
-/** A name left the room (its last connection closed; signed mode: its user's last). */
-export interface LeaveEvent {
-	type: "leave";
-	name: string;
-	/** Signed mode: the user's id. */
-	userId?: string;
-}
-
 /** Signed mode: a message was edited (the log entry, as an event). */
 export type EditNotice = { type: "edit" } & Omit<EditEntry, "kind">;
 
@@ -283,6 +269,7 @@ export type SingleServerEvent =
 	| MessageEvent
 	| JoinEvent
 	| LeaveEvent
+	| PresenceEvent
 	| TypingNotice
 	| ErrorEvent
 	| EditNotice

@@ -13,6 +13,7 @@ import type {
 	ErrorEvent,
 	HistoryEvent,
 	LogEntry,
+	PresenceEvent,
 	RemovedEvent,
 	Role,
 	SettingsEvent,
@@ -106,6 +107,7 @@ export function memberKeyOf(actor: Pick<Actor, "name" | "userId">): string {
  * - `error`: a refusal, for `to` alone;
  * - `remove`: close every connection of `userId` with `code` and `reason`, after telling everyone;
  * - `join`, `leave`, `typing`: presence news, for joined rich connections (`typing` not to `from`);
+ * - `presence`: joins and leaves of a room past `PRESENCE_LIMIT`, coalesced (src/room/presence-news.ts);
  * - `welcome`: the answer to one connection's `hello`, whole (src/room/welcome.ts builds it);
  * - `history`: the answer to one connection's `history` request;
  * - `settings`: the room's settings changed, for every joined rich connection.
@@ -125,6 +127,7 @@ export type Delivery =
 			readonly notice: RemovedEvent | null;
 	  }
 	| { readonly kind: "join" | "leave"; readonly name: string; readonly userId: string | null }
+	| { readonly kind: "presence"; readonly event: PresenceEvent }
 	| { readonly kind: "typing"; readonly name: string; readonly from: ConnectionId }
 	| { readonly kind: "welcome"; readonly to: ConnectionId; readonly event: WelcomeEvent }
 	| { readonly kind: "history"; readonly to: ConnectionId; readonly event: HistoryEvent }
