@@ -57,7 +57,8 @@ export default defineConfig({
 			},
 			{
 				// A big room in small: objects of three connections and PRESENCE_LIMIT 4, so a handful
-				// of clients is a room past the presence limit, spread over shards.
+				// of clients is a room past the presence limit, spread over shards that the Worker
+				// places upgrades on by itself (two connections per stated address).
 				plugins: [
 					cloudflareTest({
 						wrangler: { configPath: "./wrangler.toml" },
@@ -66,7 +67,8 @@ export default defineConfig({
 								RATE_LIMIT_MESSAGES: "0",
 								SHARD_SIZE: "3",
 								PRESENCE_LIMIT: "4",
-								MAX_CONNECTIONS_PER_ADDRESS: "0",
+								MAX_CONNECTIONS: "12",
+								MAX_CONNECTIONS_PER_ADDRESS: "2",
 							},
 						},
 					}),

@@ -17,6 +17,8 @@ interface Member {
 	chat: Chat;
 	/** Welcomed again since the server went down. */
 	back: boolean;
+	/** When, in ms since the server went down (`down`). */
+	backAt: number;
 	/** Message ids received since the server went down, with how many times each. */
 	seen: Map<number, number>;
 }
@@ -36,11 +38,16 @@ export interface DeployClientsResult {
 	countsOff: number;
 	/** Members not back at all when the wait gave up. */
 	notBack: number;
+	/** When members were welcomed again, from the stop (ms): the median, the 90th percentile. */
+	backP50Ms: number;
+	backP90Ms: number;
 }
 
 type Order = { join: { url: string; members: number } } | { down: { senders: number; waitMs: number } };
 
 const members: Member[] = [];
+/** When the server went down (performance.now()). */
+let wentDown = 0;
 
 /** Waits until `ready()` holds (checked every 20 ms) or `ms` pass; says whether it held. */
 async function until(ready: () => boolean, ms: number): Promise<boolean> {
@@ -55,11 +62,12 @@ async function join(url: string, count: number): Promise<number> {
 		const step: Promise<void>[] = [];
 		for (let j = i; j < Math.min(count, i + 200); j++) {
 			const chat = connect({ url, room: "deploy", name: `m${j}` });
-			const member: Member = { chat, back: false, seen: new Map() };
+			const member: Member = { chat, back: false, backAt: 0, seen: new Map() };
 			const saw = (id: number) => member.seen.set(id, (member.seen.get(id) ?? 0) + 1);
 			// A resume's welcome carries what was stored since (the page shows it from there); live
 			// messages come one by one.
 			chat.on("welcome", ({ welcome }) => {
+				if (!member.back) member.backAt = performance.now() - wentDown;
 				member.back = true;
 				for (const entry of welcome.history) if (!("kind" in entry)) saw(entry.id);
 			});
@@ -75,8 +83,15 @@ async function join(url: string, count: number): Promise<number> {
 	return performance.now() - started;
 }
 
+/** The `q` quantile of the members' return times (ms). */
+function percentile(all: Member[], q: number): number {
+	const times = all.map((member) => member.backAt).sort((a, b) => a - b);
+	return times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0;
+}
+
 async function down(senders: number, waitMs: number): Promise<DeployClientsResult> {
 	const started = performance.now();
+	wentDown = started;
 	for (const member of members) {
 		member.back = false;
 		member.seen.clear();
@@ -107,6 +122,8 @@ async function down(senders: number, waitMs: number): Promise<DeployClientsResul
 		duplicated,
 		countsOff: members.filter((member) => member.chat.memberCount !== everyone).length,
 		notBack: members.filter((member) => !member.back).length,
+		backP50Ms: percentile(members, 0.5),
+		backP90Ms: percentile(members, 0.9),
 	};
 }
 

@@ -16,6 +16,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { freePort, ROOT } from "../scripts/local-server.ts";
 import type { DeployClientsResult } from "./deploy-clients.ts";
+import { cpuSeconds } from "./measure.ts";
 import { LOAD_CORE, startWorkerd, type Workerd } from "./processes.ts";
 
 /** What the local deploy measured. */
@@ -31,6 +32,9 @@ export interface DeployResult extends DeployClientsResult {
 	/** What the room's object was asked by the new server's members until all were back. */
 	roomRequests: number;
 	roomCalls: { submitted: number; memberLists: number; pushed: number };
+	/** CPU seconds the new server (workerd and its launcher) and the members' process used until all were back. */
+	serverCpuSeconds: number;
+	membersCpuSeconds: number;
 	/** The room's own record at the end. */
 	roomConnections: number;
 	roomMembers: number;
@@ -78,12 +82,15 @@ export async function deployScenario(members: number, objects: number, senders =
 		const joinMs = await ask<number>(clients, { join: { url, members } }, "joined");
 		const before = await server.ask("deploy", "stats");
 		const partsUsed = before.shards.filter((part) => part.connections > 0).length;
+		const membersCpu = cpuSeconds(clients.pid ?? 0);
 		const stopped = performance.now();
 		await stopServer(server);
 		const back = ask<DeployClientsResult>(clients, { down: { senders, waitMs: 120_000 } }, "back");
 		server = await startWorkerd(false, ROOT, vars, { persistDir, port });
 		const restartMs = performance.now() - stopped;
 		const result = await back;
+		const serverCpuSeconds = cpuSeconds(server.child.pid ?? 0);
+		const membersCpuSeconds = cpuSeconds(clients.pid ?? 0) - membersCpu;
 		const roomRequests = await server.ask("deploy", "requestsSeen");
 		const roomCalls = await server.ask("deploy", "shardCalls");
 		const after = await server.ask("deploy", "stats");
@@ -96,6 +103,8 @@ export async function deployScenario(members: number, objects: number, senders =
 			...result,
 			roomRequests,
 			roomCalls,
+			serverCpuSeconds,
+			membersCpuSeconds,
 			roomConnections: after.connections,
 			roomMembers: after.members,
 		};

@@ -268,9 +268,9 @@ export function deployTable(result: DeployResult): string {
 		"",
 		`A local deploy: ${result.members} rich members over ${result.objects} objects (${result.partsUsed} holding sockets), the server stopped and started on the same storage; ${result.sent} messages sent during it:`,
 		"",
-		"| members | joined in (s) | server back in (s) | all welcomed again (s) | all caught up, counts right (s) | lost / duplicated | counts off | room object: requests / submits in / member lists / pushes out | room's record at the end |",
-		"| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-		`| ${result.members} | ${seconds(result.joinMs)} | ${seconds(result.restartMs)} | ${seconds(result.allBackMs)} | ${seconds(result.allCaughtUpMs)} | ${result.lost} / ${result.duplicated} | ${result.countsOff} (${result.notBack} not back) | ${result.roomRequests} / ${calls.submitted} / ${calls.memberLists} / ${calls.pushed} | ${result.roomConnections} connections, ${result.roomMembers} members |`,
+		"| members | joined in (s) | server back in (s) | welcomed again: median / 90% / all (s) | all caught up, counts right (s) | lost / duplicated | counts off | room object: requests / submits in / member lists / pushes out | CPU s: new server / members | room's record at the end |",
+		"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+		`| ${result.members} | ${seconds(result.joinMs)} | ${seconds(result.restartMs)} | ${seconds(result.backP50Ms)} / ${seconds(result.backP90Ms)} / ${seconds(result.allBackMs)} | ${seconds(result.allCaughtUpMs)} | ${result.lost} / ${result.duplicated} | ${result.countsOff} (${result.notBack} not back) | ${result.roomRequests} / ${calls.submitted} / ${calls.memberLists} / ${calls.pushed} | ${result.serverCpuSeconds.toFixed(1)} / ${result.membersCpuSeconds.toFixed(1)} | ${result.roomConnections} connections, ${result.roomMembers} members |`,
 		"",
 	].join("\n");
 }

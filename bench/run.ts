@@ -74,7 +74,8 @@ if (ONLY === "deploy") {
 	// The local deploy starts its own server and members (bench/deploy.ts).
 	const given = process.argv.some((a) => a.startsWith("--members="));
 	const objects = Number(process.argv.find((a) => a.startsWith("--objects="))?.slice(10) ?? 40);
-	console.log(deployTable(await deployScenario(given ? MEMBERS : 4_000, objects)));
+	const senders = Number(process.argv.find((a) => a.startsWith("--senders="))?.slice(10) ?? 100);
+	console.log(deployTable(await deployScenario(given ? MEMBERS : 4_000, objects, senders)));
 	process.exit(0);
 }
 const load = await startLoadGenerator();

@@ -14,7 +14,7 @@
 import type { Config } from "../config.ts";
 import type { Close } from "../wire/close-codes.ts";
 import { closeFor } from "../wire/close-codes.ts";
-import type { Identity } from "../wire/identity.ts";
+import { holderTag, type Identity } from "../wire/identity.ts";
 import { PLAIN_NAME } from "../wire/protocol.ts";
 import type { ConnectionId, Delivery, MemberCounts, Submission } from "../wire/rpc.ts";
 import type { AlarmStorage } from "./alarm.ts";
@@ -30,8 +30,8 @@ export type { Received } from "./intake.ts";
 
 /** The parts of the Durable Object's state a hub uses: its hibernatable sockets and its alarm. */
 export interface HubState {
-	acceptWebSocket(ws: WebSocket): void;
-	getWebSockets(): WebSocket[];
+	acceptWebSocket(ws: WebSocket, tags?: string[]): void;
+	getWebSockets(tag?: string): WebSocket[];
 	getWebSocketAutoResponseTimestamp(ws: WebSocket): Date | null;
 	readonly storage: AlarmStorage;
 }
@@ -84,7 +84,10 @@ export class Hub {
 		identity: Identity | null = null,
 		address: string | null = null,
 	): Connection {
-		this.#state.acceptWebSocket(ws);
+		this.#state.acceptWebSocket(
+			ws,
+			[holderTag(identity, address)].filter((tag) => tag !== null),
+		);
 		const now = Date.now();
 		const connection = new Connection(
 			ws,

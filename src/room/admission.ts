@@ -9,9 +9,9 @@
 import type { Config } from "../config.ts";
 import { logEvent } from "../log-event.ts";
 import { bannedReason } from "../wire/close-codes.ts";
-import { isWebSocketUpgrade, refuse, upgradeRequired } from "../wire/http.ts";
+import { isWebSocketUpgrade, refuse, tooManyConnections, upgradeRequired } from "../wire/http.ts";
 import { addressOf, identityOf } from "../wire/identity.ts";
-import { SHARD_FULL_HEADER, SHARD_HEADER, USE_SHARD_STATUS } from "../wire/placement.ts";
+import { SHARD_FULL_HEADER, SHARD_HEADER, SHARDS_HEADER, USE_SHARD_STATUS } from "../wire/placement.ts";
 import type { Members } from "./members.ts";
 import type { Moderation } from "./moderation.ts";
 import type { ShardDirectory } from "./shard-directory.ts";
@@ -52,31 +52,36 @@ export class Admission {
 		if (bannedUntil) return refuse(403, bannedReason(bannedUntil));
 		const perUser = this.#config.maxConnectionsPerUser;
 		if (identity && perUser > 0 && this.#members.connectionsOf(identity.userId, now) >= perUser) {
-			return refuse(429, `too many connections for this user (${perUser}); close one and try again`, {
-				"Retry-After": "10",
-			});
+			return tooManyConnections("user", perUser);
 		}
 		const perAddress = this.#config.maxConnectionsPerAddress;
 		const address = identity ? null : addressOf(request);
 		if (address !== null && perAddress > 0 && this.#members.connectionsFrom(address, now) >= perAddress) {
-			return refuse(429, `too many connections from your address in this room (${perAddress}); try again later`, {
-				"Retry-After": "10",
-			});
+			return tooManyConnections("address", perAddress);
 		}
 		if (!isWebSocketUpgrade(request)) return upgradeRequired();
 		const { maxConnections, shardSize } = this.#config;
 		const connections = held + this.#directory.connections;
-		if (connections >= maxConnections) {
-			logEvent("room_full", { connections });
-			return refuse(503, `room is full (${maxConnections} connections); try again later`, { "Retry-After": "30" });
-		}
+		if (connections >= maxConnections) return roomFull(connections, maxConnections);
 		if (identity) this.#members.expect(identity.userId, now);
 		else if (address !== null) this.#members.expect(`address:${address}`, now);
 		if (held < shardSize) return "here";
 		// A shard that filled before the room heard of it says so; the room takes it as full.
 		const full = Number(request.headers.get(SHARD_FULL_HEADER));
 		if (full > 0) this.#directory.report(full, shardSize);
-		const shard = this.#directory.place(shardSize);
-		return new Response(null, { status: USE_SHARD_STATUS, headers: { [SHARD_HEADER]: String(shard) } });
+		const shard = this.#directory.place(shardSize, maxConnections);
+		if (shard === null) return roomFull(connections, maxConnections);
+		// With the shard, how many shards the Worker may place on by itself for a while.
+		const shards = String(this.#directory.handOutView(shardSize, maxConnections, now));
+		return new Response(null, {
+			status: USE_SHARD_STATUS,
+			headers: { [SHARD_HEADER]: String(shard), [SHARDS_HEADER]: shards },
+		});
 	}
+}
+
+/** The 503 of a full room (`MAX_CONNECTIONS` over all its parts, or every shard it may have full). */
+function roomFull(connections: number, maxConnections: number): Response {
+	logEvent("room_full", { connections });
+	return refuse(503, `room is full (${maxConnections} connections); try again later`, { "Retry-After": "30" });
 }

@@ -4,6 +4,7 @@
  * object's eviction: its own connections are rebuilt from its sockets, a shard's only from
  * here). Kept in the room's SQLite database, written as shards report.
  */
+import { PLACEMENT_VIEW_MS } from "../wire/placement.ts";
 import type { MemberCounts } from "../wire/rpc.ts";
 
 /** How the members of one shard changed when it reported the whole of them (`replace`). */
@@ -14,11 +15,23 @@ export interface MemberChanges {
 	readonly removed: MemberCounts;
 }
 
+/** The average fill of its shards past which the room hands the Worker one more to place on. */
+const PLACEMENT_FILL = 0.8;
+/** How long past a view's end pushes still go to every shard it named (ms). */
+const VIEW_MARGIN_MS = 5_000;
+
+/** The most shards a room has: what `maxConnections` needs beside the room's own object. */
+function mostShards(shardSize: number, maxConnections: number): number {
+	return Math.max(1, Math.ceil((maxConnections - shardSize) / shardSize));
+}
+
 /** The shards of one room: numbered 1, 2, 3, ... (0 is the room's own object). */
 export class ShardDirectory {
 	readonly #sql: SqlStorage;
 	/** Connections per shard, by number, as last reported plus places handed out since. */
 	readonly #connections = new Map<number, number>();
+	/** The widest view handed to the Worker, and until when one may be in use (ms). */
+	#view = { shards: 0, until: 0 };
 
 	/** Opens (creating if needed) the room's shard tables. */
 	constructor(sql: SqlStorage) {
@@ -32,6 +45,10 @@ export class ShardDirectory {
 			connections INTEGER NOT NULL,
 			PRIMARY KEY (shard, key)
 		)`);
+		sql.exec("CREATE TABLE IF NOT EXISTS placement_view (one INTEGER PRIMARY KEY, shards INTEGER, until INTEGER)");
+		for (const row of sql.exec<{ shards: number; until: number }>("SELECT shards, until FROM placement_view")) {
+			this.#view = row;
+		}
 		for (const row of sql.exec<{ shard: number; connections: number }>("SELECT shard, connections FROM shards")) {
 			this.#connections.set(row.shard, row.connections);
 		}
@@ -49,21 +66,46 @@ export class ShardDirectory {
 		return [...this.#connections].sort(([a], [b]) => a - b).map(([shard, connections]) => ({ shard, connections }));
 	}
 
-	/** Shards that hold (or were handed) connections: the ones each burst is pushed to. */
-	*occupied(): Iterable<number> {
-		for (const [shard, connections] of this.#connections) if (connections > 0) yield shard;
+	/**
+	 * The shard that takes the next connection: the lowest-numbered one with fewer than
+	 * `shardSize`, or a new one, among the shards `maxConnections` allows beside the room's own
+	 * object; `null` when they are all full. Its count goes up at once, so upgrades arriving
+	 * before the shard reports are spread correctly; the shard's next report sets the true number.
+	 */
+	place(shardSize: number, maxConnections: number): number | null {
+		let shard = 1;
+		while ((this.#connections.get(shard) ?? 0) >= shardSize) shard++;
+		if (shard > mostShards(shardSize, maxConnections)) return null;
+		this.#set(shard, (this.#connections.get(shard) ?? 0) + 1);
+		return shard;
 	}
 
 	/**
-	 * The shard that takes the next connection: the lowest-numbered one with fewer than
-	 * `shardSize`, or a new one. Its count goes up at once, so upgrades arriving before the
-	 * shard reports are spread correctly; the shard's next report sets the true number.
+	 * Hands the Worker a view: how many shards (1 to N) it may place upgrades on by itself, by a
+	 * hash, for `PLACEMENT_VIEW_MS` (src/wire/placement.ts). N is every shard used so far, and
+	 * more once they hold on average `PLACEMENT_FILL` of `shardSize` (a hash spreads unevenly:
+	 * the headroom keeps most upgrades off full shards), within what `maxConnections` allows.
+	 * Until every view handed out has expired, each burst is pushed to all N, even those the
+	 * room counts empty: a socket the Worker placed on an empty shard gets everything stored
+	 * after it opened, before the shard's first report reaches the room.
 	 */
-	place(shardSize: number): number {
-		let shard = 1;
-		while ((this.#connections.get(shard) ?? 0) >= shardSize) shard++;
-		this.#set(shard, (this.#connections.get(shard) ?? 0) + 1);
-		return shard;
+	handOutView(shardSize: number, maxConnections: number, now: number): number {
+		const wanted = Math.ceil(this.connections / (shardSize * PLACEMENT_FILL));
+		const shards = Math.min(mostShards(shardSize, maxConnections), Math.max(1, this.#connections.size, wanted));
+		// The margin covers an upgrade already on its way when the view expires.
+		const until = now + PLACEMENT_VIEW_MS + VIEW_MARGIN_MS;
+		if (shards > this.#view.shards || until > this.#view.until + VIEW_MARGIN_MS) {
+			this.#view = { shards: Math.max(shards, this.#view.shards), until };
+			this.#sql.exec("INSERT OR REPLACE INTO placement_view (one, shards, until) VALUES (1, ?, ?)", shards, until);
+		}
+		return shards;
+	}
+
+	/** Shards each burst is pushed to: those that hold (or were handed) connections, and those a live view names. */
+	*pushedTo(now: number): Iterable<number> {
+		const viewed = this.#view.until > now ? this.#view.shards : 0;
+		for (let shard = 1; shard <= viewed; shard++) yield shard;
+		for (const [shard, connections] of this.#connections) if (connections > 0 && shard > viewed) yield shard;
 	}
 
 	/** A shard says how many connections it holds. */

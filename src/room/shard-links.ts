@@ -72,7 +72,7 @@ export class ShardLinks {
 	 */
 	push(after: number, deliveries: readonly Delivery[]): void {
 		const addressed = deliveries.some((delivery) => addresseeOf(delivery) !== null);
-		for (const shard of this.#directory.occupied()) {
+		for (const shard of this.#directory.pushedTo(Date.now())) {
 			const own = !addressed
 				? deliveries
 				: deliveries.filter((delivery) => {
@@ -127,8 +127,8 @@ export class ShardLinks {
 	#retry(): void {
 		const shards = [...this.#unreached];
 		this.#unreached.clear();
-		const occupied = new Set(this.#directory.occupied());
-		for (const shard of shards) if (occupied.has(shard)) this.#pushTo(shard, this.#storedId(), []);
+		const pushed = new Set(this.#directory.pushedTo(Date.now()));
+		for (const shard of shards) if (pushed.has(shard)) this.#pushTo(shard, this.#storedId(), []);
 	}
 
 	#stub(shard: number): ShardStub | null {

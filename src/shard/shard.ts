@@ -2,8 +2,9 @@ import type { Connection } from "../hub/connection.ts";
 import { HubHost } from "../hub/host.ts";
 import { logEvent } from "../log-event.ts";
 import { type Close, closeFor } from "../wire/close-codes.ts";
-import { isWebSocketUpgrade, refuse, upgradeRequired } from "../wire/http.ts";
-import { type Placement, readPlacement, SHARD_FULL_HEADER } from "../wire/placement.ts";
+import { isWebSocketUpgrade, refuse, tooManyConnections, upgradeRequired } from "../wire/http.ts";
+import { addressOf, holderTag, identityOf } from "../wire/identity.ts";
+import { PLACED_HEADER, type Placement, readPlacement, SHARD_FULL_HEADER } from "../wire/placement.ts";
 import type { Batch, Delivery, Push, Submission } from "../wire/rpc.ts";
 import { Pushes } from "./pushes.ts";
 
@@ -88,7 +89,26 @@ export class RoomShard extends HubHost {
 				[SHARD_FULL_HEADER]: String(this.#home.shard),
 			});
 		}
+		if (request.headers.has(PLACED_HEADER)) {
+			const refusal = this.#overHolderLimit(request);
+			if (refusal) return refusal;
+		}
 		return this.upgrade(request, `${this.#home.shard}/`);
+	}
+
+	/**
+	 * An upgrade the Worker placed by itself (src/wire/placement.ts): the limits per user and per
+	 * address the room's object would have checked. The Worker sends one user's (one address's)
+	 * upgrades to one shard, so the sockets here tagged with it are all of them, give or take the
+	 * room's own object's and those placed before the room grew by a shard.
+	 */
+	#overHolderLimit(request: Request): Response | null {
+		const identity = identityOf(request);
+		const address = identity ? null : addressOf(request);
+		const limit = identity ? this.config.maxConnectionsPerUser : this.config.maxConnectionsPerAddress;
+		const tag = holderTag(identity, address);
+		if (tag === null || limit === 0 || this.ctx.getWebSockets(tag).length < limit) return null;
+		return tooManyConnections(identity ? "user" : "address", limit);
 	}
 
 	// -- to the room -----------------------------------------------------------------------------

@@ -22,3 +22,16 @@ export function refuse(status: number, reason: string, headers: Record<string, s
 export function upgradeRequired(): Response {
 	return refuse(426, "this path only speaks WebSocket: send Upgrade: websocket", { Upgrade: "websocket" });
 }
+
+/**
+ * The 429 for an upgrade past `MAX_CONNECTIONS_PER_USER` (signed mode, `user`) or
+ * `MAX_CONNECTIONS_PER_ADDRESS` (open mode): given by the room's object, or by a shard the Worker
+ * placed the upgrade on by itself (src/wire/placement.ts).
+ */
+export function tooManyConnections(holder: "user" | "address", limit: number): Response {
+	const reason =
+		holder === "user"
+			? `too many connections for this user (${limit}); close one and try again`
+			: `too many connections from your address in this room (${limit}); try again later`;
+	return refuse(429, reason, { "Retry-After": "10" });
+}

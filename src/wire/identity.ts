@@ -31,3 +31,13 @@ export function identityOf(request: Request): Identity | null {
 export function addressOf(request: Request): string | null {
 	return request.headers.get("CF-Connecting-IP");
 }
+
+/**
+ * The tag a socket is accepted under (the Hibernation API's tags): its user in signed mode, its
+ * address in open mode, so an object counts one holder's sockets (`getWebSockets(tag)`) without
+ * keeping a tally of its own (src/shard/shard.ts, limits per user and per address).
+ */
+export function holderTag(identity: Identity | null, address: string | null): string | null {
+	if (identity) return `user:${identity.userId}`;
+	return address === null ? null : `address:${address}`;
+}

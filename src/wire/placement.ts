@@ -1,13 +1,24 @@
 /**
  * How an upgrade reaches the part of a room that will hold it, without the room's object staying
- * in the path of its frames. The Worker sends every upgrade to the room's object first, as it
- * always has. While the object holds fewer than `SHARD_SIZE` connections it accepts the socket
- * itself (a small room has no extra hop). Past that it answers the Worker, not the client,
- * `421` with the number of the shard to use (`SHARD_HEADER`), and the Worker sends the same
- * upgrade to that shard's object, which accepts it; from then on the socket's frames go to the
- * shard alone. The cost per connection past the first `SHARD_SIZE`: one more Durable Object
- * request (the room's answer) before the upgrade, and the shard's report of its new size in its
- * next call to the room.
+ * in the path of its frames, nor (in a big room) in the path of each upgrade.
+ *
+ * While the room's object holds fewer than `SHARD_SIZE` connections it accepts the socket itself
+ * (a small room has no extra hop). Past that it answers the Worker, not the client, `421` with
+ * the number of the shard to use (`SHARD_HEADER`) and how many shards the Worker may place
+ * upgrades on by itself (`SHARDS_HEADER`); the Worker sends the upgrade to that shard's object.
+ * For the next `PLACEMENT_VIEW_MS` the Worker (each isolate, in memory) places that room's
+ * upgrades itself, by a hash into those shards, marked `PLACED_HEADER`: the room's object is not
+ * asked. A shard so placed checks what the room would have (the limits per user and per address,
+ * which hold because the hash sends one user's or one address's upgrades to one shard); a ban is
+ * enforced by the room when the shard reports the arrival, in the same burst (the socket closes
+ * with the ban's code). A full shard answers 503 with `SHARD_FULL_HEADER`, and the Worker asks
+ * the room, which places it elsewhere and hands out a fresh view.
+ *
+ * The cost per connection past the first `SHARD_SIZE`: the shard's request, and its report of its
+ * new size in its next call to the room. The room's object is asked once per isolate per
+ * `PLACEMENT_VIEW_MS`, and for each upgrade a full shard turned away: in a deploy of a room of
+ * 100,000, every member back within 30 s, it is asked for its own `SHARD_SIZE` and a few hundred
+ * more, not 100,000 times (docs/capacity.md).
  */
 
 /** Set by the Worker on every upgrade it forwards: the room's name (the objects are named after it). */
@@ -25,6 +36,25 @@ export const USE_SHARD_STATUS = 421;
  */
 export const SHARD_FULL_HEADER = "Edgechat-Shard-Full";
 export const PLACEMENT_ATTEMPTS = 3;
+/** In the room object's `421`: how many shards (1 to N) the Worker may place upgrades on by itself. */
+export const SHARDS_HEADER = "Edgechat-Shards";
+/** On an upgrade the Worker placed by itself: the shard checks the limits per user and per address. */
+export const PLACED_HEADER = "Edgechat-Placed";
+/** How long a Worker isolate places a room's upgrades by itself after the room's last word (ms). */
+export const PLACEMENT_VIEW_MS = 10_000;
+
+/**
+ * The shard (1 to `shards`) the Worker places an upgrade on: by a hash of its `holder` (one
+ * user's or one address's upgrades all go to one shard, so a shard can count them), or at random
+ * when nothing is to be counted (`null`).
+ */
+export function shardFor(holder: string | null, shards: number): number {
+	if (holder === null) return 1 + Math.floor(Math.random() * shards);
+	// FNV-1a, 32 bits: cheap, and spreads short keys evenly enough for this.
+	let hash = 0x811c9dc5;
+	for (let i = 0; i < holder.length; i++) hash = Math.imul(hash ^ holder.charCodeAt(i), 0x01000193);
+	return 1 + ((hash >>> 0) % shards);
+}
 
 /** The name of shard `shard`'s object (in the SHARDS namespace) for room `room`. */
 export function shardObjectName(room: string, shard: number): string {

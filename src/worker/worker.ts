@@ -26,16 +26,19 @@ import { DEAD_LETTER_QUEUE, type WebhookDelivery } from "../webhooks/delivery.ts
 import { returnToRooms } from "../webhooks/failed.ts";
 import { sendWebhooks } from "../webhooks/sender.ts";
 import { isWebSocketUpgrade, refuse } from "../wire/http.ts";
-import { IDENTITY_HEADER, type Identity } from "../wire/identity.ts";
+import { addressOf, holderTag, IDENTITY_HEADER, type Identity } from "../wire/identity.ts";
 import {
+	PLACED_HEADER,
 	PLACEMENT_ATTEMPTS,
 	ROOM_HEADER,
 	SHARD_FULL_HEADER,
 	SHARD_HEADER,
+	shardFor,
 	shardObjectName,
 	USE_SHARD_STATUS,
 } from "../wire/placement.ts";
 import { checkOrigin } from "./origin.ts";
+import { learnShards, shardsOf } from "./placements.ts";
 import { checkRoomName } from "./room-name.ts";
 import { checkToken } from "./token.ts";
 import { limitUpgrade } from "./upgrade-limit.ts";
@@ -62,6 +65,62 @@ async function identify(request: Request, config: Config, room: string): Promise
 	if (config.authSecret === null) return null;
 	const check = await checkToken(request, config.authSecret, room);
 	return check.ok ? check.identity : refuse(check.status, check.reason);
+}
+
+/**
+ * Sends an upgrade to the part of the room that will hold it (src/wire/placement.ts): to a shard
+ * at once when this isolate holds a view of the room's shards, otherwise to the room's object,
+ * which accepts it or names a shard (and hands out a view). A shard that turns the upgrade away
+ * as full sends it back to the room's object, at most `PLACEMENT_ATTEMPTS` times.
+ */
+async function place(
+	request: Request,
+	headers: Headers,
+	env: Env,
+	room: string,
+	config: Config,
+	identity: Identity | null,
+	stub: DurableObjectStub,
+): Promise<Response> {
+	const toShard = async (shard: number, placed: boolean) => {
+		const shardHeaders = new Headers(headers);
+		shardHeaders.set(SHARD_HEADER, String(shard));
+		if (placed) shardHeaders.set(PLACED_HEADER, "worker");
+		const shardStub = env.SHARDS.get(env.SHARDS.idFromName(shardObjectName(room, shard)));
+		return shardStub.fetch(new Request(request, { headers: shardHeaders }));
+	};
+	const shards = shardsOf(room, Date.now());
+	let taken: Response | null = null;
+	if (shards !== null) {
+		// Placed by a hash of who it is, so one user's (or one address's) connections share a shard
+		// that counts them; with nothing to count, at random, and on another shard if that one is full.
+		const address = config.maxConnectionsPerAddress > 0 ? addressOf(request) : null;
+		const holder = holderTag(identity, address);
+		const tries = holder === null ? Math.min(PLACEMENT_ATTEMPTS, shards) : 1;
+		for (let attempt = 1; attempt <= tries; attempt++) {
+			taken = await toShard(shardFor(holder, shards), true);
+			if (taken.headers.get(SHARD_FULL_HEADER) === null) return taken;
+		}
+		// The view stays: the room places this one, and its answer refreshes the view.
+	}
+	for (let attempt = 1; ; attempt++) {
+		const again = new Headers(headers);
+		const full = taken?.headers.get(SHARD_FULL_HEADER);
+		if (full) again.set(SHARD_FULL_HEADER, full);
+		const answer = await stub.fetch(new Request(request, { headers: again }));
+		const shard = answer.headers.get(SHARD_HEADER);
+		if (answer.status !== USE_SHARD_STATUS || shard === null) return answer;
+		// The room is past its own object's size: the upgrade goes to the shard it named, and the
+		// room object is out of this socket's path (and of the next upgrades' for a while).
+		learnShards(room, answer, Date.now());
+		taken = await toShard(Number(shard), false);
+		if (taken.headers.get(SHARD_FULL_HEADER) === null) return taken;
+		if (attempt === PLACEMENT_ATTEMPTS) {
+			// The room keeps filling faster than it hears of it: the client is told to come back,
+			// without the shards' internal header.
+			return refuse(503, "room is busy filling; try again shortly", { "Retry-After": "1" });
+		}
+	}
 }
 
 export default {
@@ -104,30 +163,10 @@ export default {
 		headers.delete(SHARD_HEADER);
 		headers.delete(SHARD_FULL_HEADER);
 		headers.delete(IDENTITY_HEADER);
+		headers.delete(PLACED_HEADER);
 		if (identity) headers.set(IDENTITY_HEADER, JSON.stringify(identity));
-		const upgrade = new Request(request, { headers });
-		let answer = await stub.fetch(upgrade);
-		for (let attempt = 1; ; attempt++) {
-			const shard = answer.headers.get(SHARD_HEADER);
-			if (answer.status !== USE_SHARD_STATUS || shard === null) return answer;
-			// The room is past its own object's size: the upgrade goes to the shard it named
-			// (src/wire/placement.ts), and the room object is out of this socket's path.
-			const toShard = new Headers(headers);
-			toShard.set(SHARD_HEADER, shard);
-			const shardStub = env.SHARDS.get(env.SHARDS.idFromName(shardObjectName(room.name, Number(shard))));
-			const taken = await shardStub.fetch(new Request(request, { headers: toShard }));
-			const full = taken.headers.get(SHARD_FULL_HEADER);
-			if (full === null) return taken;
-			if (attempt === PLACEMENT_ATTEMPTS) {
-				// The room keeps filling faster than it hears of it: the client is told to come back,
-				// without the shards' internal header.
-				return refuse(503, "room is busy filling; try again shortly", { "Retry-After": "1" });
-			}
-			// That shard filled up before the room knew: the room places the upgrade again.
-			const again = new Headers(headers);
-			again.set(SHARD_FULL_HEADER, full);
-			answer = await stub.fetch(new Request(request, { headers: again }));
-		}
+		if (!upgrading) return stub.fetch(new Request(request, { headers }));
+		return place(request, headers, env, room.name, config, identity, stub);
 	},
 
 	/**

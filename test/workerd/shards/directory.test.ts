@@ -14,9 +14,9 @@ function withDirectory<T>(use: (directory: ShardDirectory, reopen: () => ShardDi
 describe("ShardDirectory", () => {
 	it("places connections in the lowest shard with room, counting places handed out before the shard reports", async () => {
 		const placed = await withDirectory((directory, reopen) => {
-			const first = [1, 2, 3].map(() => directory.place(2));
+			const first = [1, 2, 3].map(() => directory.place(2, 100));
 			directory.report(1, 1); // one of shard 1's two never arrived
-			const next = directory.place(2);
+			const next = directory.place(2, 100);
 			return { first, next, list: reopen().list(), total: directory.connections };
 		});
 		expect(placed.first).toEqual([1, 1, 2]);
@@ -26,6 +26,33 @@ describe("ShardDirectory", () => {
 			{ shard: 2, connections: 1 },
 		]);
 		expect(placed.total).toBe(3);
+	});
+
+	it("opens no shard past what MAX_CONNECTIONS needs beside the room's own object", async () => {
+		// SHARD_SIZE 2 and MAX_CONNECTIONS 7: the room's own object and ceil(5 / 2) = 3 shards.
+		const placed = await withDirectory((directory) => Array.from({ length: 7 }, () => directory.place(2, 7)));
+		expect(placed).toEqual([1, 1, 2, 2, 3, 3, null]);
+	});
+
+	it("hands the Worker a view of every shard used, one more past 80% full, and pushes to all of them while it lives", async () => {
+		const outcome = await withDirectory((directory, reopen) => {
+			directory.report(1, 10);
+			directory.report(2, 0);
+			const before = [...directory.pushedTo(0)];
+			const shards = directory.handOutView(10, 1_000, 0);
+			directory.report(1, 9);
+			directory.report(2, 8); // 17 of 20 places: past 80%
+			const wider = directory.handOutView(10, 1_000, 1_000);
+			const live = [...reopen().pushedTo(5_000)];
+			const expired = [...reopen().pushedTo(1_000 + 10_000 + 5_000)];
+			return { before, shards, wider, live, expired };
+		});
+		expect(outcome.before).toEqual([1]);
+		expect(outcome.shards).toBe(2);
+		expect(outcome.wider).toBe(3);
+		// Shard 3 has never reported, and shard 2 may be empty: a view names them, so they get pushes.
+		expect(outcome.live).toEqual([1, 2, 3]);
+		expect(outcome.expired).toEqual([1, 2]);
 	});
 
 	it("keeps each shard's members across a reopening, and tells what changed when a shard reports them all", async () => {
