@@ -84,10 +84,8 @@ export class Hub {
 		identity: Identity | null = null,
 		address: string | null = null,
 	): Connection {
-		this.#state.acceptWebSocket(
-			ws,
-			[holderTag(identity, address)].filter((tag) => tag !== null),
-		);
+		const tag = holderTag(identity, address);
+		this.#state.acceptWebSocket(ws, tag === null ? [] : [tag]);
 		const now = Date.now();
 		const connection = new Connection(
 			ws,

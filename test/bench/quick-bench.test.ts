@@ -65,9 +65,16 @@ describe("npm run bench -- --quick", () => {
 		expect(results.slowConsumer).toHaveLength(3);
 		expect(slow).toMatchObject({ stalledClose: 1013, worstReaderShortBy: 0 });
 		expect(slow.addressedBytes).toBe(5 * 50 * 4 * 16_384);
-		// One room on one object against the same room over four (the room's own and 3 shards):
-		// each part holds its quarter, and every member got every message once.
-		expect(results.shards.setup.map((s: { parts: number[] }) => s.parts)).toEqual([[400], [100, 100, 100, 100]]);
+		// One room on one object against the same room over four or so (the room's own and 3 shards,
+		// and a fourth once the Worker places by itself and they are 80% full): the room's own holds
+		// its quarter, no part more, and every member got every message once.
+		const [whole, spread] = results.shards.setup.map((s: { parts: number[] }) => s.parts) as [number[], number[]];
+		expect(whole).toEqual([400]);
+		expect(spread[0]).toBe(100);
+		expect(spread.reduce((sum, part) => sum + part, 0)).toBe(400);
+		expect(Math.max(...spread)).toBe(100);
+		expect(spread.length).toBeGreaterThanOrEqual(4);
+		expect(spread.length).toBeLessThanOrEqual(5);
 		expect(results.shards.steps).toHaveLength(2);
 		for (const step of results.shards.steps) expect(step).toMatchObject({ lost: 0, duplicates: 0 });
 		expect(stdout).toMatch(/\| edgechat plain \(4 objects\) \| [\d,]+ \| [\d.]+ \| [\d.]+x \|/);
