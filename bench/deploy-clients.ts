@@ -38,6 +38,8 @@ export interface DeployClientsResult {
 	countsOff: number;
 	/** Members not back at all when the wait gave up. */
 	notBack: number;
+	/** Why sockets closed (or upgrades were refused) while members came back: code, and how often. */
+	closes: Record<string, number>;
 	/** When members were welcomed again, from the stop (ms): the median, the 90th percentile. */
 	backP50Ms: number;
 	backP90Ms: number;
@@ -46,6 +48,8 @@ export interface DeployClientsResult {
 type Order = { join: { url: string; members: number } } | { down: { senders: number; waitMs: number } };
 
 const members: Member[] = [];
+/** Why members' sockets closed or were refused while coming back, by code, since the server went down. */
+const closes = new Map<string, number>();
 /** When the server went down (performance.now()). */
 let wentDown = 0;
 
@@ -72,6 +76,11 @@ async function join(url: string, count: number): Promise<number> {
 				for (const entry of welcome.history) if (!("kind" in entry)) saw(entry.id);
 			});
 			chat.on("message", (message) => saw(message.id));
+			chat.on("state", ({ state, code }) => {
+				if (state !== "waiting" || wentDown === 0) return;
+				const key = String(code ?? "none");
+				closes.set(key, (closes.get(key) ?? 0) + 1);
+			});
 			members.push(member);
 			step.push(new Promise((resolve) => chat.on("welcome", () => resolve())));
 		}
@@ -122,6 +131,7 @@ async function down(senders: number, waitMs: number): Promise<DeployClientsResul
 		duplicated,
 		countsOff: members.filter((member) => member.chat.memberCount !== everyone).length,
 		notBack: members.filter((member) => !member.back).length,
+		closes: Object.fromEntries(closes),
 		backP50Ms: percentile(members, 0.5),
 		backP90Ms: percentile(members, 0.9),
 	};

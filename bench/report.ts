@@ -271,6 +271,7 @@ export function deployTable(result: DeployResult): string {
 		"| members | joined in (s) | server back in (s) | welcomed again: median / 90% / all (s) | all caught up, counts right (s) | lost / duplicated | counts off | room object: requests / submits in / member lists / pushes out | CPU s: new server / members | room's record at the end |",
 		"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
 		`| ${result.members} | ${seconds(result.joinMs)} | ${seconds(result.restartMs)} | ${seconds(result.backP50Ms)} / ${seconds(result.backP90Ms)} / ${seconds(result.allBackMs)} | ${seconds(result.allCaughtUpMs)} | ${result.lost} / ${result.duplicated} | ${result.countsOff} (${result.notBack} not back) | ${result.roomRequests} / ${calls.submitted} / ${calls.memberLists} / ${calls.pushed} | ${result.serverCpuSeconds.toFixed(1)} / ${result.membersCpuSeconds.toFixed(1)} | ${result.roomConnections} connections, ${result.roomMembers} members |`,
+		`Closes and refusals while coming back, by code (1006: the server was down): ${JSON.stringify(result.closes)}`,
 		"",
 	].join("\n");
 }
