@@ -35,6 +35,19 @@ export class Admission {
 		this.#members = members;
 	}
 
+	/**
+	 * An upgrade this object accepted, with a view of its shards for the Worker when they hold
+	 * connections (src/wire/placement.ts): after a deploy or a reset this object has room again
+	 * while its shards are still the room's bulk, and the Worker places the next upgrades on them
+	 * without asking, instead of sending a whole storm here first.
+	 */
+	withView(accepted: Response, now: number): Response {
+		if (this.#directory.connections === 0) return accepted;
+		const { shardSize, maxConnections } = this.#config;
+		accepted.headers.set(SHARDS_HEADER, String(this.#directory.handOutView(shardSize, maxConnections, now)));
+		return accepted;
+	}
+
 	/** Requests decided on by this instance (upgrades, and pages asking why one was refused). */
 	get decided(): number {
 		return this.#decided;

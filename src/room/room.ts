@@ -101,7 +101,7 @@ export class Room extends HubHost {
 		const decision = this.#admission.decide(request, this.hub.size, Date.now());
 		if (decision !== "here") return decision;
 		this.#name.learn(request.headers.get(ROOM_HEADER));
-		return this.upgrade(request, "");
+		return this.#admission.withView(await this.upgrade(request, ""), Date.now());
 	}
 
 	// -- what clients did ------------------------------------------------------------------------

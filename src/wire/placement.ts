@@ -6,6 +6,8 @@
  * (a small room has no extra hop). Past that it answers the Worker, not the client, `421` with
  * the number of the shard to use (`SHARD_HEADER`) and how many shards the Worker may place
  * upgrades on by itself (`SHARDS_HEADER`); the Worker sends the upgrade to that shard's object.
+ * A socket it accepts while its shards hold connections (after a deploy or a reset, it has room
+ * again while they hold the bulk of the room) carries a view too, which the Worker removes.
  * For the next `PLACEMENT_VIEW_MS` the Worker (each isolate, in memory) places that room's
  * upgrades itself, by a hash into those shards, marked `PLACED_HEADER`: the room's object is not
  * asked. A shard so placed checks what the room would have (the limits per user and per address,

@@ -22,11 +22,19 @@ export function shardsOf(room: string, now: number): number | null {
 	return null;
 }
 
-/** Learns `room`'s shard count from its object's answer (a `421` says it; anything else says nothing). */
-export function learnShards(room: string, answer: Response, now: number): void {
+/**
+ * Learns `room`'s shard count from its object's answer (a `421` says it, and so does a socket it
+ * accepted while its shards hold connections), and returns the answer without it: the header is
+ * between the room and the Worker, never the client's.
+ */
+export function learnShards(room: string, answer: Response, now: number): Response {
 	const shards = Number(answer.headers.get(SHARDS_HEADER));
-	if (!Number.isInteger(shards) || shards < 1) return;
+	if (!Number.isInteger(shards) || shards < 1) return answer;
 	views.delete(room);
 	views.set(room, { shards, until: now + PLACEMENT_VIEW_MS });
 	if (views.size > MAX_ROOMS) views.delete(views.keys().next().value as string);
+	if (answer.status !== 101) return answer;
+	const headers = new Headers(answer.headers);
+	headers.delete(SHARDS_HEADER);
+	return new Response(null, { status: 101, webSocket: answer.webSocket, headers });
 }

@@ -107,12 +107,11 @@ async function place(
 		const again = new Headers(headers);
 		const full = taken?.headers.get(SHARD_FULL_HEADER);
 		if (full) again.set(SHARD_FULL_HEADER, full);
-		const answer = await stub.fetch(new Request(request, { headers: again }));
+		const answer = learnShards(room, await stub.fetch(new Request(request, { headers: again })), Date.now());
 		const shard = answer.headers.get(SHARD_HEADER);
 		if (answer.status !== USE_SHARD_STATUS || shard === null) return answer;
 		// The room is past its own object's size: the upgrade goes to the shard it named, and the
 		// room object is out of this socket's path (and of the next upgrades' for a while).
-		learnShards(room, answer, Date.now());
 		taken = await toShard(Number(shard), false);
 		if (taken.headers.get(SHARD_FULL_HEADER) === null) return taken;
 		if (attempt === PLACEMENT_ATTEMPTS) {

@@ -69,6 +69,25 @@ describe("placement without the room's object", () => {
 		await connect(room, undefined, undefined, from("198.51.100.4"));
 	});
 
+	it("learns a view from a socket the room's object accepts while its shards hold the room (after a reset), and hides it from the client", async () => {
+		const room = freshRoom("placed-after-reset");
+		// As after a reset of the room's object: its own sockets gone, shard 1 still holding two.
+		await inRoom(room, (r) => r.submit({ shard: 1, connections: 2, submissions: [] }));
+		const accepted = await exports.default.fetch(`http://chat.test/api/rooms/${room}/websocket`, {
+			headers: { Upgrade: "websocket" },
+		});
+		expect(accepted.status).toBe(101);
+		expect(accepted.headers.get("Edgechat-Shards")).toBeNull();
+		accepted.webSocket?.accept();
+		expect(await requestsAt(room)).toBe(1);
+		// The room's object has room for two more, but the next upgrade goes to shard 1 without it.
+		await connect(room);
+		expect(await requestsAt(room)).toBe(1);
+		await expect
+			.poll(async () => (await inRoom(room, (r) => r.stats())).shards)
+			.toEqual([{ connections: 1 }, { connections: 1 }]);
+	});
+
 	it("never lets a client claim the Worker placed it: the header is the Worker's", async () => {
 		const room = freshRoom("forged-placed");
 		const response = await exports.default.fetch(`http://chat.test/api/rooms/${room}/websocket`, {
