@@ -13,8 +13,9 @@
  * asked. A shard so placed checks what the room would have (the limits per user and per address,
  * which hold because the hash sends one user's or one address's upgrades to one shard); a ban is
  * enforced by the room when the shard reports the arrival, in the same burst (the socket closes
- * with the ban's code). A full shard answers 503 with `SHARD_FULL_HEADER`, and the Worker asks
- * the room, which places it elsewhere and hands out a fresh view.
+ * with the ban's code). A full shard answers 503 with `SHARD_FULL_HEADER`; the isolate then keeps
+ * off it for `PLACEMENT_VIEW_MS` and tries another (at random placement) or asks the room, which
+ * places it elsewhere and hands out a fresh view.
  *
  * The cost per connection past the first `SHARD_SIZE`: the shard's request, and its report of its
  * new size in its next call to the room. The room's object is asked once per isolate per
@@ -46,12 +47,10 @@ export const PLACED_HEADER = "Edgechat-Placed";
 export const PLACEMENT_VIEW_MS = 10_000;
 
 /**
- * The shard (1 to `shards`) the Worker places an upgrade on: by a hash of its `holder` (one
- * user's or one address's upgrades all go to one shard, so a shard can count them), or at random
- * when nothing is to be counted (`null`).
+ * The shard (1 to `shards`) the Worker places an upgrade of `holder` on: by a hash of it, so one
+ * user's (or one address's) upgrades all go to one shard, which can count them.
  */
-export function shardFor(holder: string | null, shards: number): number {
-	if (holder === null) return 1 + Math.floor(Math.random() * shards);
+export function hashedShard(holder: string, shards: number): number {
 	// FNV-1a, 32 bits: cheap, and spreads short keys evenly enough for this.
 	let hash = 0x811c9dc5;
 	for (let i = 0; i < holder.length; i++) hash = Math.imul(hash ^ holder.charCodeAt(i), 0x01000193);

@@ -2,24 +2,75 @@
  * What this Worker isolate knows of big rooms' shards, so that it places their upgrades itself
  * instead of asking each room's object for every one (src/wire/placement.ts): a room's object
  * that is full hands out, with its `421`, how many shards to place on; the isolate keeps that
- * for `PLACEMENT_VIEW_MS`. In memory only: a new isolate (after a deploy, say) asks once per room
- * and learns it again. Bounded, so an isolate serving many rooms keeps only the latest.
+ * for `PLACEMENT_VIEW_MS`, with the shards it found full meanwhile, so a storm finds each full
+ * shard once per isolate instead of sending every unlucky upgrade back to the room. In memory
+ * only: a new isolate (after a deploy, say) asks once per room and learns it again. Bounded, so
+ * an isolate serving many rooms keeps only the latest.
  */
-import { PLACEMENT_VIEW_MS, SHARDS_HEADER } from "../wire/placement.ts";
+import { hashedShard, PLACEMENT_VIEW_MS, SHARDS_HEADER } from "../wire/placement.ts";
 
 /** Rooms an isolate keeps a view of; the oldest is dropped past this. */
 const MAX_ROOMS = 10_000;
 
-/** Each room's shard count and until when it may be used, in the order they were learnt. */
-const views = new Map<string, { shards: number; until: number }>();
+/**
+ * Each room's view: its shard count, until when it may be used, and the shards found full here
+ * meanwhile (with when), in the order the views were learnt.
+ */
+const views = new Map<string, { shards: number; until: number; full: Map<number, number> }>();
 
-/** How many shards this isolate may place `room`'s upgrades on by itself, or `null`: ask the room. */
-export function shardsOf(room: string, now: number): number | null {
+/**
+ * The shard this isolate places an upgrade of `holder` on in `room` by itself, or `null`: ask the
+ * room's object (no live view; or the holder's own shard, or every shard, found full here within
+ * `PLACEMENT_VIEW_MS`). A holder's upgrades go to the shard its hash names (src/wire/placement.ts
+ * `shardFor`); with no holder, to a random shard not known to be full.
+ */
+export function shardFor(room: string, holder: string | null, now: number): number | null {
 	const view = views.get(room);
-	if (!view) return null;
-	if (view.until > now) return view.shards;
-	views.delete(room);
+	if (!view || view.until <= now) {
+		views.delete(room);
+		return null;
+	}
+	const isFull = (shard: number) => now - (view.full.get(shard) ?? Number.NEGATIVE_INFINITY) < PLACEMENT_VIEW_MS;
+	if (holder !== null) {
+		const shard = hashedShard(holder, view.shards);
+		return isFull(shard) ? null : shard;
+	}
+	const start = Math.floor(Math.random() * view.shards);
+	for (let step = 0; step < view.shards; step++) {
+		const shard = 1 + ((start + step) % view.shards);
+		if (!isFull(shard)) return shard;
+	}
 	return null;
+}
+
+/** Rooms whose object this isolate is asking now, with no view yet: the answer may bring one. */
+const asking = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `ask` (a request to `room`'s object) once for the upgrades that find no view while it is
+ * on its way: they wait for its answer, which may bring a view, instead of all going to the room's
+ * object at once. That is the storm after a deploy, every client retrying in the same moments,
+ * whose first upgrades would otherwise all reach the room's object before its first view came
+ * back. A waiter that still finds no view asks the room's object itself, at once.
+ */
+export async function askOnce<T>(room: string, ask: () => Promise<T>): Promise<T | null> {
+	const pending = asking.get(room);
+	if (pending) {
+		await pending.catch(() => {});
+		return null;
+	}
+	const answer = ask();
+	asking.set(room, answer);
+	try {
+		return await answer;
+	} finally {
+		asking.delete(room);
+	}
+}
+
+/** A shard of `room` turned an upgrade away as full: this isolate places nothing there for a while. */
+export function markFull(room: string, shard: number, now: number): void {
+	views.get(room)?.full.set(shard, now);
 }
 
 /**
@@ -30,8 +81,10 @@ export function shardsOf(room: string, now: number): number | null {
 export function learnShards(room: string, answer: Response, now: number): Response {
 	const shards = Number(answer.headers.get(SHARDS_HEADER));
 	if (!Number.isInteger(shards) || shards < 1) return answer;
+	// What this isolate found full stays known across the room's fresh views.
+	const full = views.get(room)?.full ?? new Map<number, number>();
 	views.delete(room);
-	views.set(room, { shards, until: now + PLACEMENT_VIEW_MS });
+	views.set(room, { shards, until: now + PLACEMENT_VIEW_MS, full });
 	if (views.size > MAX_ROOMS) views.delete(views.keys().next().value as string);
 	if (answer.status !== 101) return answer;
 	const headers = new Headers(answer.headers);

@@ -33,12 +33,11 @@ import {
 	ROOM_HEADER,
 	SHARD_FULL_HEADER,
 	SHARD_HEADER,
-	shardFor,
 	shardObjectName,
 	USE_SHARD_STATUS,
 } from "../wire/placement.ts";
 import { checkOrigin } from "./origin.ts";
-import { learnShards, shardsOf } from "./placements.ts";
+import { askOnce, learnShards, markFull, shardFor } from "./placements.ts";
 import { checkRoomName } from "./room-name.ts";
 import { checkToken } from "./token.ts";
 import { limitUpgrade } from "./upgrade-limit.ts";
@@ -70,8 +69,9 @@ async function identify(request: Request, config: Config, room: string): Promise
 /**
  * Sends an upgrade to the part of the room that will hold it (src/wire/placement.ts): to a shard
  * at once when this isolate holds a view of the room's shards, otherwise to the room's object,
- * which accepts it or names a shard (and hands out a view). A shard that turns the upgrade away
- * as full sends it back to the room's object, at most `PLACEMENT_ATTEMPTS` times.
+ * which accepts it or names a shard (and hands out a view); upgrades arriving while it is asked
+ * wait for that view. A shard that turns the upgrade away as full sends it back to the room's
+ * object, at most `PLACEMENT_ATTEMPTS` times.
  */
 async function place(
 	request: Request,
@@ -89,25 +89,43 @@ async function place(
 		const shardStub = env.SHARDS.get(env.SHARDS.idFromName(shardObjectName(room, shard)));
 		return shardStub.fetch(new Request(request, { headers: shardHeaders }));
 	};
-	const shards = shardsOf(room, Date.now());
-	let taken: Response | null = null;
-	if (shards !== null) {
-		// Placed by a hash of who it is, so one user's (or one address's) connections share a shard
-		// that counts them; with nothing to count, at random, and on another shard if that one is full.
-		const address = config.maxConnectionsPerAddress > 0 ? addressOf(request) : null;
-		const holder = holderTag(identity, address);
-		const tries = holder === null ? Math.min(PLACEMENT_ATTEMPTS, shards) : 1;
-		for (let attempt = 1; attempt <= tries; attempt++) {
-			taken = await toShard(shardFor(holder, shards), true);
+	// Placed by a hash of who it is, so one user's (or one address's) connections share a shard
+	// that counts them; with nothing to count, on any shard this isolate has not found full.
+	const address = config.maxConnectionsPerAddress > 0 ? addressOf(request) : null;
+	const holder = holderTag(identity, address);
+	/** Places by this isolate's view: the shard's answer, or the last full shard's (or `null`: no shard to try). */
+	const byView = async (): Promise<Response | null> => {
+		let full: Response | null = null;
+		for (let attempt = 1; attempt <= PLACEMENT_ATTEMPTS; attempt++) {
+			const shard = shardFor(room, holder, Date.now());
+			if (shard === null) break;
+			const taken = await toShard(shard, true);
 			if (taken.headers.get(SHARD_FULL_HEADER) === null) return taken;
+			markFull(room, shard, Date.now());
+			full = taken;
 		}
-		// The view stays: the room places this one, and its answer refreshes the view.
+		return full;
+	};
+	const askRoom = (full: Response | null) => {
+		const again = new Headers(headers);
+		const shard = full?.headers.get(SHARD_FULL_HEADER);
+		if (shard) again.set(SHARD_FULL_HEADER, shard);
+		return stub.fetch(new Request(request, { headers: again })).then((answer) => learnShards(room, answer, Date.now()));
+	};
+	let taken = await byView();
+	if (taken && taken.headers.get(SHARD_FULL_HEADER) === null) return taken;
+	let answer: Response | null = null;
+	if (taken === null) {
+		// No view: one upgrade asks the room's object, and those arriving meanwhile wait for the view
+		// its answer may bring (src/worker/placements.ts `askOnce`).
+		answer = await askOnce(room, () => askRoom(null));
+		if (answer === null) {
+			taken = await byView();
+			if (taken && taken.headers.get(SHARD_FULL_HEADER) === null) return taken;
+		}
 	}
 	for (let attempt = 1; ; attempt++) {
-		const again = new Headers(headers);
-		const full = taken?.headers.get(SHARD_FULL_HEADER);
-		if (full) again.set(SHARD_FULL_HEADER, full);
-		const answer = learnShards(room, await stub.fetch(new Request(request, { headers: again })), Date.now());
+		answer ??= await askRoom(taken);
 		const shard = answer.headers.get(SHARD_HEADER);
 		if (answer.status !== USE_SHARD_STATUS || shard === null) return answer;
 		// The room is past its own object's size: the upgrade goes to the shard it named, and the
@@ -119,6 +137,7 @@ async function place(
 			// without the shards' internal header.
 			return refuse(503, "room is busy filling; try again shortly", { "Retry-After": "1" });
 		}
+		answer = null;
 	}
 }
 
