@@ -96,7 +96,8 @@ export class ShardDirectory {
 		const until = now + PLACEMENT_VIEW_MS + VIEW_MARGIN_MS;
 		if (shards > this.#view.shards || until > this.#view.until + VIEW_MARGIN_MS) {
 			this.#view = { shards: Math.max(shards, this.#view.shards), until };
-			this.#sql.exec("INSERT OR REPLACE INTO placement_view (one, shards, until) VALUES (1, ?, ?)", shards, until);
+			const { shards: widest } = this.#view;
+			this.#sql.exec("INSERT OR REPLACE INTO placement_view (one, shards, until) VALUES (1, ?, ?)", widest, until);
 		}
 		return shards;
 	}

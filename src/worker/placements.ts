@@ -43,31 +43,6 @@ export function shardFor(room: string, holder: string | null, now: number): numb
 	return null;
 }
 
-/** Rooms whose object this isolate is asking now, with no view yet: the answer may bring one. */
-const asking = new Map<string, Promise<unknown>>();
-
-/**
- * Runs `ask` (a request to `room`'s object) once for the upgrades that find no view while it is
- * on its way: they wait for its answer, which may bring a view, instead of all going to the room's
- * object at once. That is the storm after a deploy, every client retrying in the same moments,
- * whose first upgrades would otherwise all reach the room's object before its first view came
- * back. A waiter that still finds no view asks the room's object itself, at once.
- */
-export async function askOnce<T>(room: string, ask: () => Promise<T>): Promise<T | null> {
-	const pending = asking.get(room);
-	if (pending) {
-		await pending.catch(() => {});
-		return null;
-	}
-	const answer = ask();
-	asking.set(room, answer);
-	try {
-		return await answer;
-	} finally {
-		asking.delete(room);
-	}
-}
-
 /** A shard of `room` turned an upgrade away as full: this isolate places nothing there for a while. */
 export function markFull(room: string, shard: number, now: number): void {
 	views.get(room)?.full.set(shard, now);

@@ -37,7 +37,7 @@ import {
 	USE_SHARD_STATUS,
 } from "../wire/placement.ts";
 import { checkOrigin } from "./origin.ts";
-import { askOnce, learnShards, markFull, shardFor } from "./placements.ts";
+import { learnShards, markFull, shardFor } from "./placements.ts";
 import { checkRoomName } from "./room-name.ts";
 import { checkToken } from "./token.ts";
 import { limitUpgrade } from "./upgrade-limit.ts";
@@ -69,9 +69,8 @@ async function identify(request: Request, config: Config, room: string): Promise
 /**
  * Sends an upgrade to the part of the room that will hold it (src/wire/placement.ts): to a shard
  * at once when this isolate holds a view of the room's shards, otherwise to the room's object,
- * which accepts it or names a shard (and hands out a view); upgrades arriving while it is asked
- * wait for that view. A shard that turns the upgrade away as full sends it back to the room's
- * object, at most `PLACEMENT_ATTEMPTS` times.
+ * which accepts it or names a shard (and hands out a view). A shard that turns the upgrade away
+ * as full sends it back to the room's object, at most `PLACEMENT_ATTEMPTS` times.
  */
 async function place(
 	request: Request,
@@ -114,18 +113,12 @@ async function place(
 	};
 	let taken = await byView();
 	if (taken && taken.headers.get(SHARD_FULL_HEADER) === null) return taken;
-	let answer: Response | null = null;
-	if (taken === null) {
-		// No view: one upgrade asks the room's object, and those arriving meanwhile wait for the view
-		// its answer may bring (src/worker/placements.ts `askOnce`).
-		answer = await askOnce(room, () => askRoom(null));
-		if (answer === null) {
-			taken = await byView();
-			if (taken && taken.headers.get(SHARD_FULL_HEADER) === null) return taken;
-		}
-	}
+	// No view, or the shards it names were full: the room's object places it, and its answer
+	// refreshes the view. (Upgrades arriving together before the first view all come here: one
+	// request cannot wait on another's answer, since a Worker may not share a promise, or the
+	// I/O behind it, across requests.)
 	for (let attempt = 1; ; attempt++) {
-		answer ??= await askRoom(taken);
+		const answer = await askRoom(taken);
 		const shard = answer.headers.get(SHARD_HEADER);
 		if (answer.status !== USE_SHARD_STATUS || shard === null) return answer;
 		// The room is past its own object's size: the upgrade goes to the shard it named, and the
@@ -137,7 +130,6 @@ async function place(
 			// without the shards' internal header.
 			return refuse(503, "room is busy filling; try again shortly", { "Retry-After": "1" });
 		}
-		answer = null;
 	}
 }
 

@@ -88,15 +88,6 @@ describe("placement without the room's object", () => {
 			.toEqual([{ connections: 1 }, { connections: 1 }]);
 	});
 
-	it("holds upgrades that arrive while the room's object is asked, and places them by the view its answer brings", async () => {
-		const room = freshRoom("placed-together");
-		// The room's shards hold its bulk (as after a deploy): the room's answer brings a view.
-		await inRoom(room, (r) => r.submit({ shard: 1, connections: 2, submissions: [] }));
-		// Three upgrades at once, as a storm's first moment: one asks, two wait and go to shard 1.
-		await Promise.all([connect(room), connect(room), connect(room)]);
-		expect(await requestsAt(room)).toBe(1);
-	});
-
 	it("never lets a client claim the Worker placed it: the header is the Worker's", async () => {
 		const room = freshRoom("forged-placed");
 		const response = await exports.default.fetch(`http://chat.test/api/rooms/${room}/websocket`, {
