@@ -35,67 +35,27 @@ export default defineConfig({
 					provide: { rgiEmoji, rgiEmojiZwjSequences },
 				},
 			},
-			{
-				// A room spread over objects: three connections per object, so a handful of clients
-				// fill the room's own object and two shards. The Worker is the shipped one, with
-				// switches for faults the runtime cannot produce on cue (faulty-worker.ts).
-				plugins: [
-					cloudflareTest({
-						main: "./test/workerd/shards/faulty-worker.ts",
-						wrangler: { configPath: "./wrangler.toml" },
-						miniflare: {
-							bindings: {
-								RATE_LIMIT_MESSAGES: "0",
-								SHARD_SIZE: "3",
-								MAX_CONNECTIONS: "12",
-								MAX_CONNECTIONS_PER_ADDRESS: "4",
-							},
-						},
-					}),
-				],
-				test: { name: "workerd-shards", include: ["test/workerd/shards/**/*.test.ts"] },
-			},
-			{
-				// A big room in small: objects of three connections and PRESENCE_LIMIT 4, so a handful
-				// of clients is a room past the presence limit, spread over shards that the Worker
-				// places upgrades on by itself (two connections per stated address).
-				plugins: [
-					cloudflareTest({
-						wrangler: { configPath: "./wrangler.toml" },
-						miniflare: {
-							bindings: {
-								RATE_LIMIT_MESSAGES: "0",
-								SHARD_SIZE: "3",
-								PRESENCE_LIMIT: "4",
-								MAX_CONNECTIONS: "12",
-								MAX_CONNECTIONS_PER_ADDRESS: "2",
-							},
-						},
-					}),
-				],
-				test: { name: "workerd-crowd", include: ["test/workerd/crowd/**/*.test.ts"] },
-			},
-			{
-				// Signed mode (AUTH_SECRET set), over a room spread on objects of three connections.
-				plugins: [
-					cloudflareTest({
-						wrangler: { configPath: "./wrangler.toml" },
-						miniflare: {
-							bindings: {
-								RATE_LIMIT_MESSAGES: "0",
-								SHARD_SIZE: "3",
-								AUTH_SECRET: "test-secret-of-at-least-32-bytes-0123456789",
-							},
-						},
-					}),
-				],
-				test: { name: "workerd-auth", include: ["test/workerd/auth/**/*.test.ts"] },
-			},
-			{
-				// wrangler.toml exactly as shipped.
-				plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
-				test: { name: "workerd-limits", include: ["test/workerd/limits/**/*.test.ts"] },
-			},
+			// A room spread over objects: three connections per object, so a handful of clients fill
+			// the room's own object and two shards. The Worker is the shipped one, with switches for
+			// faults the runtime cannot produce on cue (faulty-worker.ts).
+			workerdProject(
+				"shards",
+				{ SHARD_SIZE: "3", MAX_CONNECTIONS: "12", MAX_CONNECTIONS_PER_ADDRESS: "4" },
+				"./test/workerd/shards/faulty-worker.ts",
+			),
+			// A big room in small: objects of three connections and PRESENCE_LIMIT 4, so a handful of
+			// clients is a room past the presence limit, spread over shards that the Worker places
+			// upgrades on by itself (two connections per stated address).
+			workerdProject("crowd", {
+				SHARD_SIZE: "3",
+				PRESENCE_LIMIT: "4",
+				MAX_CONNECTIONS: "12",
+				MAX_CONNECTIONS_PER_ADDRESS: "2",
+			}),
+			// Signed mode (AUTH_SECRET set), over a room spread on objects of three connections.
+			workerdProject("auth", { SHARD_SIZE: "3", AUTH_SECRET: "test-secret-of-at-least-32-bytes-0123456789" }),
+			// wrangler.toml exactly as shipped (flood control on).
+			workerdProject("limits", null),
 			{
 				test: {
 					name: "e2e",
@@ -149,3 +109,15 @@ export default defineConfig({
 		],
 	},
 });
+
+/**
+ * A workerd project for the tests in test/workerd/FOLDER/: wrangler.toml with `bindings` on top
+ * and flood control off (`null`: wrangler.toml exactly as shipped), the Worker `main` if given.
+ */
+function workerdProject(folder: string, bindings: Record<string, string> | null, main?: string) {
+	const miniflare = bindings === null ? {} : { miniflare: { bindings: { RATE_LIMIT_MESSAGES: "0", ...bindings } } };
+	return {
+		plugins: [cloudflareTest({ ...(main ? { main } : {}), wrangler: { configPath: "./wrangler.toml" }, ...miniflare })],
+		test: { name: `workerd-${folder}`, include: [`test/workerd/${folder}/**/*.test.ts`] },
+	};
+}

@@ -15,6 +15,12 @@ const from = (address: string) => ({ "CF-Connecting-IP": address });
 /** How many requests the room's object has decided on (upgrades it admitted or placed). */
 const requestsAt = (room: string) => inRoom(room, (r) => r.requestsSeen());
 
+/**
+ * The connections of each part of the room as its object counts them (its own first). A shard
+ * the Worker placed on counts once it reports, in its next call to the room: poll it.
+ */
+const partsOf = (room: string) => inRoom(room, (r) => r.stats().shards);
+
 describe("placement without the room's object", () => {
 	it("asks the room's object until it names a shard, then places the next upgrades on the shard itself", async () => {
 		const room = freshRoom("placed");
@@ -24,9 +30,7 @@ describe("placement without the room's object", () => {
 		await connect(room);
 		// Shard 1 took both without the room's object hearing of them until the shard reported.
 		expect(await requestsAt(room)).toBe(4);
-		await expect
-			.poll(async () => (await inRoom(room, (r) => r.stats())).shards)
-			.toEqual([{ connections: 3 }, { connections: 3 }]);
+		await expect.poll(() => partsOf(room)).toEqual([{ connections: 3 }, { connections: 3 }]);
 	});
 
 	it("sends an upgrade that found its shard full back to the room's object, which places it on a new one", async () => {
@@ -35,9 +39,7 @@ describe("placement without the room's object", () => {
 		const before = await requestsAt(room);
 		await connect(room);
 		expect(await requestsAt(room)).toBe(before + 1);
-		await expect
-			.poll(async () => (await inRoom(room, (r) => r.stats())).shards)
-			.toEqual([{ connections: 3 }, { connections: 3 }, { connections: 1 }]);
+		await expect.poll(() => partsOf(room)).toEqual([{ connections: 3 }, { connections: 3 }, { connections: 1 }]);
 	});
 
 	it("welcomes a rich client placed by the Worker with the whole room, and delivers to it", async () => {
@@ -83,9 +85,7 @@ describe("placement without the room's object", () => {
 		// The room's object has room for two more, but the next upgrade goes to shard 1 without it.
 		await connect(room);
 		expect(await requestsAt(room)).toBe(1);
-		await expect
-			.poll(async () => (await inRoom(room, (r) => r.stats())).shards)
-			.toEqual([{ connections: 1 }, { connections: 1 }]);
+		await expect.poll(() => partsOf(room)).toEqual([{ connections: 1 }, { connections: 1 }]);
 	});
 
 	it("never lets a client claim the Worker placed it: the header is the Worker's", async () => {
@@ -96,6 +96,6 @@ describe("placement without the room's object", () => {
 		expect(response.status).toBe(101);
 		response.webSocket?.accept();
 		expect(await requestsAt(room)).toBe(1);
-		expect((await inRoom(room, (r) => r.stats())).shards).toEqual([{ connections: 1 }]);
+		expect(await partsOf(room)).toEqual([{ connections: 1 }]);
 	});
 });
