@@ -29,6 +29,7 @@ export default defineConfig({
 						"test/workerd/shards/**",
 						"test/workerd/auth/**",
 						"test/workerd/crowd/**",
+						"test/workerd/relays/**",
 					],
 					// Unicode's emoji lists, for test/workerd/names.test.ts: the package decodes them with
 					// node:zlib, which workerd does not have, so they are read here and handed over.
@@ -52,6 +53,13 @@ export default defineConfig({
 				MAX_CONNECTIONS: "12",
 				MAX_CONNECTIONS_PER_ADDRESS: "2",
 			}),
+			// Every push through a relay once two shards hold connections (RELAY_PAST 1), with the
+			// fault switches of the shards project.
+			workerdProject(
+				"relays",
+				{ SHARD_SIZE: "3", RELAY_PAST: "1", MAX_CONNECTIONS: "12" },
+				"./test/workerd/shards/faulty-worker.ts",
+			),
 			// Signed mode (AUTH_SECRET set), over a room spread on objects of three connections.
 			workerdProject("auth", { SHARD_SIZE: "3", AUTH_SECRET: "test-secret-of-at-least-32-bytes-0123456789" }),
 			// wrangler.toml exactly as shipped (flood control on).

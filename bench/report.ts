@@ -8,6 +8,7 @@ import path from "node:path";
 import type { DeployResult } from "./deploy.ts";
 import { type HeapMeasured, signedMiB } from "./heap.ts";
 import { log, type Measured, P99_LIMIT_MS, type ShardComparison, type ShardStep, type Step } from "./scenarios.ts";
+import type { SimulatedScenario } from "./simulate.ts";
 
 /** What results.json says about the run itself, ahead of the measurements. */
 export interface RunHeader {
@@ -272,6 +273,26 @@ export function deployTable(result: DeployResult): string {
 		"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
 		`| ${result.members} | ${seconds(result.joinMs)} | ${seconds(result.restartMs)} | ${seconds(result.backP50Ms)} / ${seconds(result.backP90Ms)} / ${seconds(result.allBackMs)} | ${seconds(result.allCaughtUpMs)} | ${result.lost} / ${result.duplicated} | ${result.countsOff} (${result.notBack} not back) | ${result.roomRequests} / ${calls.submitted} / ${calls.memberLists} / ${calls.pushed} | ${result.serverCpuSeconds.toFixed(1)} / ${result.membersCpuSeconds.toFixed(1)} | ${result.roomConnections} connections, ${result.roomMembers} members |`,
 		`Closes and refusals while coming back, by code (1006: the server was down): ${JSON.stringify(result.closes)}`,
+		"",
+	].join("\n");
+}
+
+/** The room simulation's table (bench/simulate.ts): one row per size and scenario. */
+export function simulateTable(results: readonly SimulatedScenario[], windowSeconds: number): string {
+	const round = (value: number) => Math.round(value).toLocaleString("en-US");
+	const rows = results.map((r) => {
+		const back = r.scenario === "deploy" ? (r.allBackMs === null ? "not all" : (r.allBackMs / 1000).toFixed(1)) : "-";
+		const counts = r.welcomes > 0 ? `${round(r.welcomeCounts[0])}-${round(r.welcomeCounts[1])}` : "-";
+		const told = r.presenceCounts[0] < 0 ? "-" : `${round(r.presenceCounts[0])}-${round(r.presenceCounts[1])}`;
+		return `| ${round(r.members)} | ${r.shards} | ${r.scenario} | ${r.roomCpu.toFixed(3)} + ${r.unchargedCpu.toFixed(3)} | ${round(r.callsIn)} / ${round(r.callsOut)} | ${(r.bytesIn / 1e3).toFixed(0)} / ${(r.bytesOut / 1e3).toFixed(0)} | ${r.peakHeapMiB.toFixed(0)} / ${r.lowestHeapMiB.toFixed(0)} | ${round(r.hellos)} / ${round(r.welcomes)} / ${r.strayWelcomes} / ${r.waiting} | ${back} | ${counts} | ${told} / ${round(r.roomMembers)} | ${r.joinLeaveEvents} / ${r.errors} / ${r.disorderedIds} |`;
+	});
+	return [
+		"",
+		`The room's object simulated with stand-in shards (each scenario's window ${windowSeconds} s; a deploy resets the room's object and every shard, every member back within it):`,
+		"",
+		"| members | shards | scenario | room CPU s/s (+ uncharged) | calls in / out per s | kB/s in / out | heap MiB: peak / lowest | hellos / welcomes / stray / waiting | all back (s) | counts in welcomes | presence count told / room's | join-leave events / errors / ids out of order |",
+		"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+		...rows,
 		"",
 	].join("\n");
 }

@@ -11,12 +11,14 @@
  * processes.ts, what is read off them in measure.ts, the scenarios in scenarios.ts and the
  * report in report.ts.
  */
+import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { ROOT } from "../scripts/local-server.ts";
 import { deployScenario } from "./deploy.ts";
 import {
 	checkoutBaseline,
 	edgechatServers,
+	SERVER_CORE,
 	type Server,
 	startBaseline,
 	startLoadGenerator,
@@ -42,10 +44,12 @@ const RATES = process.argv
 	.map(Number);
 /**
  * `--only=fanout`, `--only=rooms`, `--only=slow`, `--only=storm`, `--only=reactions`,
- * `--only=hibernation`, `--only=heap`, `--only=webhooks`, `--only=shards` or `--only=deploy`: run just that scenario and write no results (for profiling one change;
+ * `--only=hibernation`, `--only=heap`, `--only=webhooks`, `--only=shards`, `--only=deploy` or
+ * `--only=simulate`: run just that scenario and write no results (for profiling one change;
  * `shards` prints its table and starts only its own two servers; `deploy` is the local deploy of
- * bench/deploy.ts, `--members=N` (default 4,000) over `--objects=N` (default 40), and is run only
- * when asked for).
+ * bench/deploy.ts, `--members=N` (default 4,000) over `--objects=N` (default 40); `simulate` is
+ * the room simulation of bench/simulate.ts, `--sizes=N,N` (default 100,000 and 1,000,000);
+ * these two run only when asked for).
  */
 const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
 /** `--members=N`: the size of the shards scenario's room (a multiple of 4; default 8,000, 400 with `--quick`). */
@@ -77,6 +81,15 @@ if (ONLY === "deploy") {
 	const senders = Number(process.argv.find((a) => a.startsWith("--senders="))?.slice(10) ?? 100);
 	console.log(deployTable(await deployScenario(given ? MEMBERS : 4_000, objects, senders)));
 	process.exit(0);
+}
+if (ONLY === "simulate") {
+	// The room simulation runs in a process of its own on the server core (bench/simulate.ts).
+	const sizes = process.argv.find((a) => a.startsWith("--sizes=")) ?? "--sizes=100000,1000000";
+	const run = spawnSync("taskset", ["-c", SERVER_CORE, process.execPath, "bench/simulate.ts", sizes], {
+		cwd: ROOT,
+		stdio: "inherit",
+	});
+	process.exit(run.status ?? 1);
 }
 const load = await startLoadGenerator();
 const checkout = BASELINE ? checkoutBaseline(BASELINE) : null;

@@ -44,13 +44,16 @@ export interface ServerOptions {
 	inspectorPort?: number;
 	/** Receives every line the Worker logs (miniflare only; the fuzz suite reads the room's log). */
 	onLog?: (line: { level: string; message: string }) => void;
+	/** Another entry point than wrangler.toml's `main` (miniflare only: the room simulation's Worker), relative to the root. */
+	main?: string;
 }
 
 function localServer(origin: string, stop: () => Promise<void>): LocalServer {
 	return { origin, socketUrl: (room) => `${origin.replace(/^http/, "ws")}/api/rooms/${room}/websocket`, stop };
 }
 
-let bundled: Promise<string> | undefined;
+/** The bundle of each entry point, made once per process. */
+const bundled = new Map<string, Promise<string>>();
 
 /** The Worker's entry point, as wrangler.toml's `main` names it. */
 function mainModule(): string {
@@ -59,14 +62,16 @@ function mainModule(): string {
 	return path.join(ROOT, main);
 }
 
-/** Bundles the Worker (wrangler.toml's `main`) once per process, as wrangler would for deploy. */
-function bundleWorker(): Promise<string> {
-	bundled ??= (async () => {
-		const outdir = path.join(ROOT, ".wrangler", "test-build", String(process.pid));
+/** Bundles the Worker (wrangler.toml's `main`, or `entry`) once per process, as wrangler would for deploy. */
+function bundleWorker(entry = mainModule()): Promise<string> {
+	const done = bundled.get(entry);
+	if (done) return done;
+	const bundle = (async () => {
+		const outdir = path.join(ROOT, ".wrangler", "test-build", String(process.pid), String(bundled.size));
 		await mkdir(outdir, { recursive: true });
 		const outfile = path.join(outdir, "worker.js");
 		await build({
-			entryPoints: [mainModule()],
+			entryPoints: [entry],
 			outfile,
 			bundle: true,
 			format: "esm",
@@ -81,15 +86,18 @@ function bundleWorker(): Promise<string> {
 		});
 		return outfile;
 	})();
-	return bundled;
+	bundled.set(entry, bundle);
+	return bundle;
 }
 
 /**
  * Starts the Worker in workerd through the miniflare API, with the bindings, Durable Objects
  * and static assets that wrangler.toml declares.
  */
-export async function startMiniflare(options: ServerOptions = {}): Promise<LocalServer & { miniflare: Miniflare }> {
-	const scriptPath = await bundleWorker();
+export async function startMiniflare(
+	options: ServerOptions = {},
+): Promise<LocalServer & { miniflare: Miniflare /** The bundle workerd runs. */; script: string }> {
+	const scriptPath = await bundleWorker(options.main ? path.join(ROOT, options.main) : undefined);
 	const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
 	// The bundle is one self-contained module, so wrangler's module rules have nothing to do.
 	const { modulesRules: _unused, ...worker } = workerOptions;
@@ -116,7 +124,7 @@ export async function startMiniflare(options: ServerOptions = {}): Promise<Local
 		}),
 	);
 	const url = await miniflare.ready;
-	return { ...localServer(url.origin, () => miniflare.dispose()), miniflare };
+	return { ...localServer(url.origin, () => miniflare.dispose()), miniflare, script: scriptPath };
 }
 
 /** Finds a TCP port on 127.0.0.1 that is free right now. */

@@ -33,6 +33,8 @@ export interface Config {
 	readonly shardSize: number;
 	/** Members up to which every join and leave is its own event; past it, coalesced `presence` events. */
 	readonly presenceLimit: number;
+	/** Shards up to which the room pushes to each itself; past it, through relays (src/relay/relay.ts). */
+	readonly relayPast: number;
 	/** Extra origins allowed to open sockets (exact `scheme://host[:port]`), or `*` for any. */
 	readonly allowedOrigins: readonly string[];
 	/** Whether upgrades without an `Origin` header (non-browser clients) are allowed. */
@@ -80,6 +82,7 @@ export const DEFAULTS: Config = {
 	maxConnectionsPerAddress: 1_000,
 	shardSize: 10_000,
 	presenceLimit: 500,
+	relayPast: 32,
 	allowedOrigins: [],
 	allowMissingOrigin: true,
 	heartbeatTimeoutSeconds: 90,
@@ -233,6 +236,7 @@ export function readConfig(env: object): Config {
 		// The runtime holds at most 32,768 hibernatable WebSockets per object (docs/platform.md).
 		shardSize: integer(vars, "SHARD_SIZE", DEFAULTS.shardSize, 1, 32_768),
 		presenceLimit: integer(vars, "PRESENCE_LIMIT", DEFAULTS.presenceLimit, 1, 10_000_000),
+		relayPast: integer(vars, "RELAY_PAST", DEFAULTS.relayPast, 1, 1_024),
 		allowedOrigins: origins(vars, "ALLOWED_ORIGINS"),
 		allowMissingOrigin: boolean(vars, "ALLOW_MISSING_ORIGIN", DEFAULTS.allowMissingOrigin),
 		heartbeatTimeoutSeconds: integer(vars, "HEARTBEAT_TIMEOUT_SECONDS", DEFAULTS.heartbeatTimeoutSeconds, 0, 86_400),

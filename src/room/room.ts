@@ -71,7 +71,7 @@ export class Room extends HubHost {
 		this.#directory = new ShardDirectory(ctx.storage.sql);
 		this.#moderation = new Moderation(ctx.storage.sql, log);
 		this.#name = new RoomName(ctx.storage.kv);
-		this.#links = new ShardLinks(env.SHARDS, this.#name, this.#directory, () => log.storedId);
+		this.#links = new ShardLinks(env, this.config.relayPast, this.#name, this.#directory, () => log.storedId);
 		this.#webhooks = new RoomWebhooks(ctx.storage, this.config.webhooks ? env.WEBHOOKS : null);
 		// Members this object held before a reset leave, for everyone held by shards.
 		const signed = this.config.authSecret !== null;
@@ -107,11 +107,11 @@ export class Room extends HubHost {
 	// -- what clients did ------------------------------------------------------------------------
 
 	/**
-	 * A shard's burst (one call per burst, in order: E-order on the shard's stub). Its
-	 * submissions join this burst as if this object's own clients had made them. A batch with
-	 * `members` replaces the room's record of that shard (it woke from a reset or a failed call).
+	 * A shard's burst (one call per burst, in order: E-order on the shard's stub), joining this
+	 * one as if this object's own clients had made it. A batch with `members` replaces the room's
+	 * record of that shard (it woke from a reset or a failed call). Answers the shard's pace.
 	 */
-	submit(batch: Batch): void {
+	submit(batch: Batch): number {
 		this.#links.calls.submitted++;
 		this.#directory.report(batch.shard, batch.connections);
 		if (batch.members) {
@@ -121,6 +121,7 @@ export class Room extends HubHost {
 		const counted = batch.members !== undefined;
 		for (const submission of batch.submissions) this.#takeFrom(batch.shard, submission, counted);
 		this.setEndOfBurst();
+		return this.#links.submitPace;
 	}
 
 	/** What one of this object's own clients did. */

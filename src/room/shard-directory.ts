@@ -61,6 +61,13 @@ export class ShardDirectory {
 		return total;
 	}
 
+	/** How many shards hold connections now. */
+	get holding(): number {
+		let shards = 0;
+		for (const count of this.#connections.values()) if (count > 0) shards++;
+		return shards;
+	}
+
 	/** Each shard's connections, by number (1 first); a shard never used again stays listed. */
 	list(): { shard: number; connections: number }[] {
 		return [...this.#connections].sort(([a], [b]) => a - b).map(([shard, connections]) => ({ shard, connections }));

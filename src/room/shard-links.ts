@@ -1,14 +1,15 @@
 /**
  * The room's links to its shards: everything about pushing a burst's outcome to the objects
  * that hold the rest of its sockets. It keeps one stub per shard (calls on one stub arrive in
- * order: E-order), numbers each shard's pushes, keeps the last `PUSH_RING` of them so a shard
- * that missed one can fetch it (`missedPushes`), and retries a shard it could not reach. The
- * room decides what a burst comes to; this part decides only who gets which part of it, and how
- * it gets there.
+ * order: E-order), or past `RELAY_PAST` shards one per relay (src/relay/relay.ts), numbers each
+ * shard's pushes, keeps the last `PUSH_RING` of them so a shard that missed one can fetch it
+ * (`missedPushes`), retries a shard it could not reach, and sets the pace of the shards' calls
+ * the other way (`submitPace`). The room decides what a burst comes to; this part decides only
+ * who gets which part of it, and how it gets there.
  */
 import { logEvent } from "../log-event.ts";
 import { shardObjectName } from "../wire/placement.ts";
-import { addresseeOf, type Delivery, type Push, shardOf } from "../wire/rpc.ts";
+import { addresseeOf, type Delivery, type Push, type ShardPush, shardOf } from "../wire/rpc.ts";
 import type { RoomName } from "./room-name.ts";
 import type { ShardDirectory } from "./shard-directory.ts";
 
@@ -23,6 +24,24 @@ export const PUSH_RING = 64;
 
 /** How long the room waits before it tries again to reach a shard it could not push to. */
 const RETRY_PUSH_MS = 1_000;
+
+/**
+ * The shards' batches the room's object takes per second at most, all shards together: half of
+ * the roughly 1,000 requests a second a Durable Object is meant to take (Cloudflare's documented
+ * soft limit), the other half left for upgrades, the HTTP API and catch-up. Each shard is asked
+ * to leave `submitPace` between its batches (its clients' doings wait in its burst meanwhile),
+ * so a reconnect storm over many shards reaches the room as a few big batches, not one per client.
+ */
+export const SUBMITS_PER_SECOND = 500;
+
+/** The longest a shard is asked to leave between two batches (what its clients may wait at worst). */
+export const MAX_SUBMIT_PACE_MS = 1_000;
+
+/**
+ * Shards per relay, past `RELAY_PAST` shards: one level of relays carries 32 × 32 = 1,024 shards
+ * (10 million members at the shipped `SHARD_SIZE`) with at most 32 calls per burst at each level.
+ */
+export const RELAY_GROUP = 32;
 
 /** The room's calls to and from its shards since its object started (for the benchmark). */
 export interface ShardCalls {
@@ -40,8 +59,12 @@ export class ShardLinks {
 	readonly #directory: ShardDirectory;
 	/** The room's name: shards are named after it. */
 	readonly #roomName: RoomName;
-	/** One stub per shard, dropped when a call on it fails (a failed call breaks the stub). */
-	readonly #stubs = new Map<number, ShardStub>();
+	/** One stub per shard and per relay, dropped when a call on it fails (a failed call breaks the stub). */
+	readonly #stubs = new Map<number, ReturnType<Env["SHARDS"]["get"]>>();
+	readonly #relayNamespace: Env["RELAYS"];
+	readonly #relayStubs = new Map<number, ReturnType<Env["RELAYS"]["get"]>>();
+	/** Shards up to which the room pushes to each itself (`RELAY_PAST`). */
+	readonly #relayPast: number;
 	/** Names this instance's pushes (`Push.sender`): a shard tells a new room instance by it. */
 	readonly #sender = crypto.randomUUID();
 	/** The last pushes to each shard, oldest first (their `seq` are consecutive). */
@@ -57,11 +80,28 @@ export class ShardLinks {
 	 * Links to the shards `directory` lists, in `namespace`, named after `roomName`; `storedId`
 	 * says the log's newest stored id.
 	 */
-	constructor(namespace: Env["SHARDS"], roomName: RoomName, directory: ShardDirectory, storedId: () => number) {
-		this.#namespace = namespace;
+	constructor(
+		env: Pick<Env, "SHARDS" | "RELAYS">,
+		relayPast: number,
+		roomName: RoomName,
+		directory: ShardDirectory,
+		storedId: () => number,
+	) {
+		this.#namespace = env.SHARDS;
+		this.#relayNamespace = env.RELAYS;
+		this.#relayPast = relayPast;
 		this.#roomName = roomName;
 		this.#directory = directory;
 		this.#storedId = storedId;
+	}
+
+	/**
+	 * The least time, in ms, a shard leaves between two batches: what `SUBMITS_PER_SECOND` allows
+	 * each of the shards holding connections (0 with one: a room of two parts is never held back).
+	 */
+	get submitPace(): number {
+		const shards = this.#directory.holding;
+		return shards < 2 ? 0 : Math.min(MAX_SUBMIT_PACE_MS, Math.ceil((shards * 1_000) / SUBMITS_PER_SECOND));
 	}
 
 	/**
@@ -72,15 +112,21 @@ export class ShardLinks {
 	 */
 	push(after: number, deliveries: readonly Delivery[]): void {
 		const addressed = deliveries.some((delivery) => addresseeOf(delivery) !== null);
-		for (const shard of this.#directory.pushedTo(Date.now())) {
+		const shards = [...this.#directory.pushedTo(Date.now())];
+		const pushes: ShardPush[] = [];
+		for (const shard of shards) {
 			const own = !addressed
 				? deliveries
 				: deliveries.filter((delivery) => {
 						const to = addresseeOf(delivery);
 						return to === null || shardOf(to) === shard;
 					});
-			if (own.length > 0) this.#pushTo(shard, after, own);
+			if (own.length > 0) pushes.push({ shard, push: this.#numbered(shard, after, own) });
 		}
+		// Past `relayPast` shards every push goes through a relay, whatever this burst's share:
+		// one path per shard keeps its pushes in order.
+		if (shards.length > this.#relayPast) this.#relay(pushes);
+		else for (const { shard, push } of pushes) this.#pushTo(shard, push);
 	}
 
 	/**
@@ -96,51 +142,99 @@ export class ShardLinks {
 		return recent.filter((push) => push.seq > seq);
 	}
 
-	/**
-	 * Sends one push and keeps it in the ring. The shard answers with how many connections it
-	 * holds, which corrects the room's count (places handed out for upgrades that never arrived
-	 * included). A failed call breaks the stub: the shard gets an empty push a moment later, whose
-	 * number tells it one was lost, and fetches it (`missedPushes`).
-	 */
-	#pushTo(shard: number, after: number, deliveries: readonly Delivery[]): void {
-		const stub = this.#stub(shard);
-		if (!stub) return;
-		this.calls.pushed++;
+	/** Numbers the next push to `shard` and keeps it in the ring. */
+	#numbered(shard: number, after: number, deliveries: readonly Delivery[]): Push {
 		const recent = this.#recent.get(shard) ?? [];
 		const seq = (recent.at(-1)?.seq ?? 0) + 1;
 		const push: Push = { after, sender: this.#sender, seq, deliveries };
 		recent.push(push);
 		if (recent.length > PUSH_RING) recent.shift();
 		this.#recent.set(shard, recent);
+		return push;
+	}
+
+	/**
+	 * Sends one push. The shard answers with how many connections it holds, which corrects the
+	 * room's count (places handed out for upgrades that never arrived included). A failed call
+	 * breaks the stub: the shard gets an empty push a moment later, whose number tells it one was
+	 * lost, and fetches it (`missedPushes`).
+	 */
+	#pushTo(shard: number, push: Push): void {
+		const stub = this.#stub(this.#namespace, this.#stubs, shard);
+		if (!stub) return;
+		this.calls.pushed++;
 		stub.deliver(push).then(
 			(connections) => this.#directory.report(shard, connections),
 			(error: unknown) => {
-				logEvent("shard_unreachable", { shard, error: String(error) });
 				this.#stubs.delete(shard);
-				if (this.#unreached.size === 0) setTimeout(() => this.#retry(), RETRY_PUSH_MS);
-				this.#unreached.add(shard);
+				this.#unreachable(shard, error);
 			},
 		);
 	}
 
-	/** Shards a push failed to reach get an empty one: its number tells them what they missed. */
-	#retry(): void {
-		const shards = [...this.#unreached];
-		this.#unreached.clear();
-		const pushed = new Set(this.#directory.pushedTo(Date.now()));
-		for (const shard of shards) if (pushed.has(shard)) this.#pushTo(shard, this.#storedId(), []);
+	/**
+	 * Sends a burst's pushes through the relays, one call to each relay whose shards get one
+	 * (shards 1 to `RELAY_GROUP` go through relay 1, and so on). A shard the relay could not reach,
+	 * or every shard of a relay whose call failed (a relay reset mid-burst), is retried as when a
+	 * push of the room's own fails: the numbers tell each shard what it missed.
+	 */
+	#relay(pushes: readonly ShardPush[]): void {
+		const groups = new Map<number, ShardPush[]>();
+		for (const item of pushes) {
+			const relay = Math.ceil(item.shard / RELAY_GROUP);
+			groups.set(relay, [...(groups.get(relay) ?? []), item]);
+		}
+		const room = this.#roomName.value;
+		for (const [relay, group] of groups) {
+			const stub = this.#stub(this.#relayNamespace, this.#relayStubs, relay);
+			if (!stub || room === undefined) return;
+			this.calls.pushed++;
+			stub.relay(room, group).then(
+				(answers) => {
+					for (const { shard, connections } of answers) {
+						if (connections === null) this.#unreachable(shard, "not reached by its relay");
+						else this.#directory.report(shard, connections);
+					}
+				},
+				(error: unknown) => {
+					this.#relayStubs.delete(relay);
+					for (const { shard } of group) this.#unreachable(shard, error);
+				},
+			);
+		}
 	}
 
-	#stub(shard: number): ShardStub | null {
-		let stub = this.#stubs.get(shard);
+	/** A push to `shard` was lost: it gets an empty one after `RETRY_PUSH_MS`. */
+	#unreachable(shard: number, error: unknown): void {
+		logEvent("shard_unreachable", { shard, error: String(error) });
+		if (this.#unreached.size === 0) setTimeout(() => this.#retry(), RETRY_PUSH_MS);
+		this.#unreached.add(shard);
+	}
+
+	/** Shards a push failed to reach get an empty one, by the same path: its number tells them what they missed. */
+	#retry(): void {
+		const unreached = new Set(this.#unreached);
+		this.#unreached.clear();
+		const shards = [...this.#directory.pushedTo(Date.now())];
+		const pushes = shards
+			.filter((shard) => unreached.has(shard))
+			.map((shard) => ({ shard, push: this.#numbered(shard, this.#storedId(), []) }));
+		if (shards.length > this.#relayPast) this.#relay(pushes);
+		else for (const { shard, push } of pushes) this.#pushTo(shard, push);
+	}
+
+	/** The stub of shard or relay `number` (relays are named like shards, in their own namespace). */
+	#stub<N extends Env["SHARDS"] | Env["RELAYS"]>(
+		namespace: N,
+		stubs: Map<number, ReturnType<N["get"]>>,
+		number: number,
+	): ReturnType<N["get"]> | null {
+		let stub = stubs.get(number);
 		if (stub) return stub;
 		const roomName = this.#roomName.value;
 		if (roomName === undefined) return null;
-		stub = this.#namespace.get(this.#namespace.idFromName(shardObjectName(roomName, shard)));
-		this.#stubs.set(shard, stub);
+		stub = namespace.get(namespace.idFromName(shardObjectName(roomName, number))) as ReturnType<N["get"]>;
+		stubs.set(number, stub);
 		return stub;
 	}
 }
-
-/** A stub of a shard's object (src/shard/shard.ts), typed by the generated `Env`. */
-type ShardStub = ReturnType<Env["SHARDS"]["get"]>;

@@ -48,6 +48,11 @@ export class RoomShard extends HubHost {
 	#resync: boolean;
 	/** Whether a retry after a failed call is pending. */
 	#retrying = false;
+	/** The least time between two batches, as the room's answer to the last one asked (src/room/shard-links.ts `submitPace`). */
+	#pace = 0;
+	/** When the next batch may go, and the timer that ends a burst then if one waits meanwhile. */
+	#nextSubmitAt = 0;
+	#paceTimer: ReturnType<typeof setTimeout> | null = null;
 	/** Batches sent to the room so far, how many it has taken (answered), and delivered here. */
 	#batchesSent = 0;
 	#batchesTaken = 0;
@@ -118,6 +123,8 @@ export class RoomShard extends HubHost {
 	}
 
 	protected override get hasWork(): boolean {
+		// While the room's pace holds the next batch back, its timer ends the burst.
+		if (this.#paceTimer !== null) return false;
 		return this.#submissions.length > 0 || this.hub.size !== this.#reported || (this.#resync && !this.#retrying);
 	}
 
@@ -150,11 +157,22 @@ export class RoomShard extends HubHost {
 	}
 
 	/**
-	 * Sends the burst to the room in one call. Not awaited: calls on one stub arrive in order
+	 * Sends the burst to the room in one call, or, sooner than the room's pace allows after the
+	 * last one, keeps gathering until then. Not awaited: calls on one stub arrive in order
 	 * (E-order), so the next burst need not wait for this one.
 	 */
 	#submit(): void {
 		if (!this.#home || !this.hasWork || this.#retrying) return;
+		const wait = this.#nextSubmitAt - Date.now();
+		if (wait > 0) {
+			this.#paceTimer = setTimeout(() => {
+				this.#paceTimer = null;
+				this.setEndOfBurst();
+			}, wait);
+			return;
+		}
+		const sentAt = Date.now();
+		this.#nextSubmitAt = sentAt + this.#pace;
 		const batch: Batch = {
 			shard: this.#home.shard,
 			connections: this.hub.size,
@@ -171,8 +189,11 @@ export class RoomShard extends HubHost {
 		this.#roomStub()
 			.submit(batch)
 			.then(
-				() => {
+				(pace) => {
 					this.#batchesTaken = Math.max(this.#batchesTaken, number);
+					// The room's answer is its word on this batch's pace too.
+					this.#pace = pace;
+					this.#nextSubmitAt = Math.max(this.#nextSubmitAt, sentAt + pace);
 				},
 				(error: unknown) => this.#unreachable(batch, number, error),
 			);

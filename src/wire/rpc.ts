@@ -165,6 +165,15 @@ export interface Push {
 	readonly deliveries: readonly Delivery[];
 }
 
+/** A push for one shard, as a relay (src/relay/relay.ts) hands it on. */
+export interface ShardPush {
+	readonly shard: number;
+	readonly push: Push;
+}
+
+/** A relay's answer: each shard's connection count, or `null` for a shard it could not reach. */
+export type Relayed = { shard: number; connections: number | null }[];
+
 /** Connections per member (its key, `memberKeyOf`, and its name): what one part of the room holds. */
 export type MemberCounts = readonly (readonly [key: string, name: string, connections: number])[];
 

@@ -157,3 +157,16 @@ export async function roomOf(room: string, ...others: string[]): Promise<{ here:
 	for (const name of others) there.push(await connectRich(room, name));
 	return { here, there };
 }
+
+/** The next `count` messages a client gets, as `id text`; fails at once if it is closed instead. */
+export async function nextMessages(client: RichClient, count: number): Promise<string[]> {
+	const closed = client.raw.closed.then(({ code, reason }) => {
+		throw new Error(`closed with ${code} ${reason} before ${count} messages`);
+	});
+	const got: string[] = [];
+	while (got.length < count) {
+		const message = await Promise.race([client.nextOf("message"), closed]);
+		got.push(`${message.id} ${message.text}`);
+	}
+	return got;
+}

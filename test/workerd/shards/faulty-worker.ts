@@ -1,24 +1,27 @@
 /**
- * The Worker as shipped (src/index.ts), with its two Durable Object classes given switches for
- * the faults the sharded-room tests need and the real runtime cannot be asked for on cue: a push
+ * The Worker as shipped (src/index.ts), with its Durable Object classes given switches for the
+ * faults the sharded-room tests need and the real runtime cannot be asked for on cue: a push
  * from the room lost on its way to a shard (a failed call, as when the shard's isolate goes away
- * mid-call), a room object that does not answer a shard's question, and a room object slow to
- * take a shard's batch. The workerd-shards project (vitest.config.ts) runs with this file as its
- * `main`, so the classes bound as `ROOMS` and `SHARDS` are these; with every switch off they do
- * exactly what the product's own do.
+ * mid-call), a room object that does not answer a shard's question, a room object slow to take
+ * a shard's batch, and a relay reset in the middle of handing a burst on. The workerd-shards and
+ * workerd-relays projects (vitest.config.ts) run with this file as their `main`, so the classes
+ * bound as `ROOMS`, `SHARDS` and `RELAYS` are these; with every switch off they do exactly what
+ * the product's own do.
  */
+import { RoomRelay as ShippedRelay } from "../../../src/relay/relay.ts";
 import { Room as ShippedRoom } from "../../../src/room/room.ts";
 import { RoomShard as ShippedShard } from "../../../src/shard/shard.ts";
-import type { Batch, Push } from "../../../src/wire/rpc.ts";
+import type { Batch, Push, Relayed, ShardPush } from "../../../src/wire/rpc.ts";
 
 export { default } from "../../../src/index.ts";
 
-/** The room's object, with a stuck `missedPushes` and held `submit`s on demand. */
+/** The room's object, with a stuck `missedPushes`, held `submit`s and a pace of its choosing on demand. */
 export class Room extends ShippedRoom {
 	#stalled = false;
 	#asked = 0;
 	#holding = false;
 	#held: Batch[] = [];
+	#pace: number | null = null;
 
 	/** From now on, `missedPushes` never answers (a slow or stuck room object). */
 	stallMissedPushes(): void {
@@ -52,9 +55,15 @@ export class Room extends ShippedRoom {
 		for (const batch of this.#held.splice(0)) super.submit(batch);
 	}
 
-	override submit(batch: Batch): void {
+	/** From now on every shard is asked to leave `ms` between its batches, whatever the room's size. */
+	paceShards(ms: number): void {
+		this.#pace = ms;
+	}
+
+	override submit(batch: Batch): number {
 		if (this.#holding) this.#held.push(batch);
-		else super.submit(batch);
+		const pace = this.#holding ? 0 : super.submit(batch);
+		return this.#pace ?? pace;
 	}
 }
 
@@ -80,5 +89,27 @@ export class RoomShard extends ShippedShard {
 			return Promise.reject(new Error("push lost for a test"));
 		}
 		return super.deliver(push);
+	}
+}
+
+/** A relay that can be reset in the middle of the room's next call. */
+export class RoomRelay extends ShippedRelay {
+	#resetAfter: number | null = null;
+
+	/**
+	 * The room's next call hands its pushes to the first `handed` shards only; then the object is
+	 * reset (as a crash or a deploy would), and the room's call fails.
+	 */
+	resetDuringNextRelay(handed: number): void {
+		this.#resetAfter = handed;
+	}
+
+	override async relay(room: string, pushes: readonly ShardPush[]): Promise<Relayed> {
+		const handed = this.#resetAfter;
+		if (handed === null) return super.relay(room, pushes);
+		this.#resetAfter = null;
+		if (handed > 0) await super.relay(room, pushes.slice(0, handed));
+		this.ctx.abort("reset mid-burst for a test");
+		throw new Error("unreachable: abort throws");
 	}
 }

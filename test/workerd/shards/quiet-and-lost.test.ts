@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { shardObjectName } from "../../../src/wire/placement.ts";
 import type { SingleServerEvent } from "../../../src/wire/protocol.ts";
 import { freshRoom } from "../rooms.ts";
-import { connectRichRaw, type RichClient, roomOf } from "../sockets.ts";
+import { connectRichRaw, nextMessages, type RichClient, roomOf } from "../sockets.ts";
 import type { Room, RoomShard } from "./faulty-worker.ts";
 
 function roomStub(room: string): DurableObjectStub<Room> {
@@ -26,19 +26,6 @@ const inRoom = <T>(room: string, run: (instance: Room, state: DurableObjectState
 	runInDurableObject(roomStub(room), run);
 const inShard = <T>(room: string, run: (instance: RoomShard) => T) =>
 	runInDurableObject(shardStub(room, 1), (instance: RoomShard) => run(instance));
-
-/** The ids and texts of the next `count` messages a client gets; fails at once if it is closed instead. */
-async function nextMessages(client: RichClient, count: number): Promise<string[]> {
-	const closed = client.raw.closed.then(({ code, reason }) => {
-		throw new Error(`closed with ${code} ${reason} before ${count} messages`);
-	});
-	const got: string[] = [];
-	while (got.length < count) {
-		const message = await Promise.race([client.nextOf("message"), closed]);
-		got.push(`${message.id} ${message.text}`);
-	}
-	return got;
-}
 
 describe("a quiet room costs nothing", () => {
 	it("an idle shard evicted and woken by its liveness alarm sends the room no member list", async () => {
