@@ -43,6 +43,14 @@ export const MAX_SUBMIT_PACE_MS = 1_000;
  */
 export const RELAY_GROUP = 32;
 
+/**
+ * The most deliveries addressed to one connection (welcomes, mostly, a few kB each) one call to
+ * a relay carries; a relay's share of a burst with more goes in several calls, in order. A
+ * reconnect storm's burst can hold tens of thousands of welcomes, and a Durable Object RPC call's
+ * arguments may not exceed 32 MiB (the room simulation at a million members met that limit).
+ */
+export const RELAY_CALL_ADDRESSED = 1_000;
+
 /** The room's calls to and from its shards since its object started (for the benchmark). */
 export interface ShardCalls {
 	/** Batches received from shards (`Room.submit`). */
@@ -125,8 +133,8 @@ export class ShardLinks {
 		}
 		// Past `relayPast` shards every push goes through a relay, whatever this burst's share:
 		// one path per shard keeps its pushes in order.
-		if (shards.length > this.#relayPast) this.#relay(pushes);
-		else for (const { shard, push } of pushes) this.#pushTo(shard, push);
+		if (shards.length <= this.#relayPast) for (const { shard, push } of pushes) this.#pushTo(shard, push);
+		else this.#relay(pushes, addressed ? deliveries.filter((delivery) => addresseeOf(delivery) === null).length : 0);
 	}
 
 	/**
@@ -174,18 +182,30 @@ export class ShardLinks {
 
 	/**
 	 * Sends a burst's pushes through the relays, one call to each relay whose shards get one
-	 * (shards 1 to `RELAY_GROUP` go through relay 1, and so on). A shard the relay could not reach,
+	 * (shards 1 to `RELAY_GROUP` go through relay 1, and so on), more when it carries more than
+	 * `RELAY_CALL_ADDRESSED` welcomes and other deliveries to one connection. A shard the relay could not reach,
 	 * or every shard of a relay whose call failed (a relay reset mid-burst), is retried as when a
 	 * push of the room's own fails: the numbers tell each shard what it missed.
 	 */
-	#relay(pushes: readonly ShardPush[]): void {
-		const groups = new Map<number, ShardPush[]>();
+	#relay(pushes: readonly ShardPush[], broadcasts: number): void {
+		// Each relay's pushes, in calls of at most `RELAY_CALL_ADDRESSED` deliveries to one
+		// connection (welcomes, mostly): the calls on one stub arrive in order, so splitting keeps it.
+		const calls: { relay: number; group: ShardPush[]; addressed: number }[] = [];
+		const latest = new Map<number, (typeof calls)[number]>();
 		for (const item of pushes) {
 			const relay = Math.ceil(item.shard / RELAY_GROUP);
-			groups.set(relay, [...(groups.get(relay) ?? []), item]);
+			const addressed = item.push.deliveries.length - broadcasts;
+			let call = latest.get(relay);
+			if (!call || (call.addressed + addressed > RELAY_CALL_ADDRESSED && call.group.length > 0)) {
+				call = { relay, group: [], addressed: 0 };
+				calls.push(call);
+				latest.set(relay, call);
+			}
+			call.group.push(item);
+			call.addressed += addressed;
 		}
 		const room = this.#roomName.value;
-		for (const [relay, group] of groups) {
+		for (const { relay, group } of calls) {
 			const stub = this.#stub(this.#relayNamespace, this.#relayStubs, relay);
 			if (!stub || room === undefined) return;
 			this.calls.pushed++;
@@ -219,8 +239,8 @@ export class ShardLinks {
 		const pushes = shards
 			.filter((shard) => unreached.has(shard))
 			.map((shard) => ({ shard, push: this.#numbered(shard, this.#storedId(), []) }));
-		if (shards.length > this.#relayPast) this.#relay(pushes);
-		else for (const { shard, push } of pushes) this.#pushTo(shard, push);
+		if (shards.length <= this.#relayPast) for (const { shard, push } of pushes) this.#pushTo(shard, push);
+		else this.#relay(pushes, 0);
 	}
 
 	/** The stub of shard or relay `number` (relays are named like shards, in their own namespace). */

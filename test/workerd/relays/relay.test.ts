@@ -7,6 +7,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { RELAY_CALL_ADDRESSED } from "../../../src/room/shard-links.ts";
 import { shardObjectName } from "../../../src/wire/placement.ts";
 import { freshRoom } from "../rooms.ts";
 import type { Room, RoomRelay } from "../shards/faulty-worker.ts";
@@ -97,6 +98,34 @@ describe("pushes through a relay", () => {
 		expect((await everyoneGets(clients, 1))[0]).toMatch(/ half handed$/);
 		post(ann, "whole again");
 		expect((await everyoneGets(clients, 1))[0]).toMatch(/ whole again$/);
+	});
+
+	it("split a relay's share of a burst with more than RELAY_CALL_ADDRESSED deliveries to one connection into calls, in order", async () => {
+		const room = freshRoom("relay-split");
+		const clients = await bigRoom(room);
+		const pushedBefore = await inRoom(room, (r) => r.shardCalls().pushed);
+		const relayedBefore = await inRelay(room, (r) => r.relayedBursts());
+		// One burst with 600 history answers for each of two shards (to connections they do not hold).
+		await inRoom(room, (r) => {
+			const { shards } = r.stats();
+			for (const shard of [1, 2]) {
+				const submissions = Array.from({ length: 600 }, (_, i) => ({
+					kind: "history" as const,
+					...{ from: `${shard}/page-${i}`, name: "reader", userId: null, role: null },
+					...{ before: null, after: 0, limit: 1 },
+				}));
+				r.submit({ shard, connections: shards[shard]?.connections ?? 0, submissions });
+			}
+		});
+		// Asking for the count commits the burst (and pushes it) first.
+		await inRoom(room, (r) => r.storedMessageCount());
+		// The burst in two calls to the one relay: 1,200 answers are more than RELAY_CALL_ADDRESSED.
+		expect(1_200).toBeGreaterThan(RELAY_CALL_ADDRESSED);
+		expect((await inRoom(room, (r) => r.shardCalls().pushed)) - pushedBefore).toBe(2);
+		post(clients[0] as RichClient, "after the big burst");
+		expect((await everyoneGets(clients, 1))[0]).toMatch(/ after the big burst$/);
+		expect((await inRoom(room, (r) => r.shardCalls().pushed)) - pushedBefore).toBe(3);
+		expect((await inRelay(room, (r) => r.relayedBursts())) - relayedBefore).toBe(3);
 	});
 
 	it("a member on a shard who resumes gets exactly what it missed, then the live messages through the relay", async () => {
