@@ -284,7 +284,7 @@ export function simulateTable(results: readonly SimulatedScenario[], windowSecon
 		const back = r.scenario === "deploy" ? (r.allBackMs === null ? "not all" : (r.allBackMs / 1000).toFixed(1)) : "-";
 		const counts = r.welcomes > 0 ? `${round(r.welcomeCounts[0])}-${round(r.welcomeCounts[1])}` : "-";
 		const told = r.presenceCounts[0] < 0 ? "-" : `${round(r.presenceCounts[0])}-${round(r.presenceCounts[1])}`;
-		return `| ${round(r.members)} | ${r.shards} | ${r.scenario} | ${r.roomCpu.toFixed(3)} + ${r.unchargedCpu.toFixed(3)} | ${round(r.callsIn)} / ${round(r.callsOut)} | ${(r.bytesIn / 1e3).toFixed(0)} / ${(r.bytesOut / 1e3).toFixed(0)} | ${r.peakHeapMiB.toFixed(0)} / ${r.lowestHeapMiB.toFixed(0)} | ${round(r.hellos)} / ${round(r.welcomes)} / ${r.strayWelcomes} / ${r.waiting} | ${back} | ${counts} | ${told} / ${round(r.roomMembers)} | ${r.joinLeaveEvents} / ${r.errors} / ${r.disorderedIds} |`;
+		return `| ${round(r.members)} | ${r.shards} | ${r.scenario} | ${r.roomCpu.toFixed(3)} + ${r.unchargedCpu.toFixed(3)} | ${round(r.callsIn)} / ${round(r.callsOut)}${r.restarts > 0 ? ` (room object restarted ${r.restarts}x)` : ""} | ${(r.bytesIn / 1e3).toFixed(0)} / ${(r.bytesOut / 1e3).toFixed(0)} | ${r.peakHeapMiB.toFixed(0)} / ${r.lowestHeapMiB.toFixed(0)} | ${round(r.hellos)} / ${round(r.welcomes)} / ${r.strayWelcomes} / ${r.waiting} | ${back} | ${counts} | ${told} / ${round(r.roomMembers)} | ${r.joinLeaveEvents} / ${r.errors} / ${r.disorderedIds} |`;
 	});
 	return [
 		"",

@@ -44,8 +44,11 @@ export interface SimulatedScenario {
 	roomCpu: number;
 	unchargedCpu: number;
 	standInCpu: number;
+	/** Batches the stand-ins sent the room, and pushes (or relay calls) the room made, per second. */
 	callsIn: number;
 	callsOut: number;
+	/** Times the room's object was started again during the scenario (its count of calls out restarts). */
+	restarts: number;
 	bytesIn: number;
 	bytesOut: number;
 	/**
@@ -79,8 +82,9 @@ interface SimRoom {
 		replyTo: number | null;
 	}): Promise<unknown>;
 	stats(): Promise<{ members: number; connections: number }>;
-	shardCalls(): Promise<{ submitted: number; pushed: number }>;
+	shardCalls(): Promise<{ pushed: number }>;
 	reset(): Promise<void>;
+	instanceNumber(): Promise<number>;
 }
 
 /** A stand-in's methods, over RPC. */
@@ -138,11 +142,12 @@ async function simulateSize(members: number): Promise<SimulatedScenario[]> {
 		const results: SimulatedScenario[] = [];
 		for (const [name, scenario] of scenarios) {
 			const deploy = scenario.rejoinWithinMs !== null;
-			const before = deploy ? { submitted: 0, pushed: 0 } : await room().shardCalls();
 			if (deploy)
 				await room()
 					.reset()
 					.catch(() => {});
+			const before = deploy ? { pushed: 0 } : await room().shardCalls();
+			const firstInstance = await room().instanceNumber();
 			await inspector.call("Profiler.start");
 			let peakHeap = 0;
 			let lowestHeap = Number.POSITIVE_INFINITY;
@@ -179,6 +184,8 @@ async function simulateSize(members: number): Promise<SimulatedScenario[]> {
 			sampling = false;
 			await sampled;
 			const after = await room().shardCalls();
+			// A room object reset during the scenario (by the runtime) starts its counters again.
+			const restarts = (await room().instanceNumber()) - firstInstance;
 			const reports = await Promise.all(standIns.map((standIn) => standIn.report()));
 			const stats = await room().stats();
 			const cpu = charge(profile, owners);
@@ -194,7 +201,8 @@ async function simulateSize(members: number): Promise<SimulatedScenario[]> {
 				roomCpu: seconds(cpu.room),
 				unchargedCpu: seconds(cpu.uncharged),
 				standInCpu: seconds(cpu.standIns),
-				callsIn: perSecond(after.submitted - before.submitted),
+				callsIn: perSecond(sum((r) => r.batches)),
+				restarts,
 				callsOut: perSecond(after.pushed - before.pushed),
 				bytesIn: perSecond(sum((r) => r.batchBytes)),
 				bytesOut: perSecond(sum((r) => r.pushBytes)),
