@@ -75,6 +75,13 @@ async function refusalOf(url) {
 	}
 }
 
+/**
+ * The retry from which a connection that was open once asks why its attempts fail: the fourth,
+ * after backoffs of about 0.4, 0.75, 1.5 and 3 s. A room that refuses it (a ban while it was
+ * away) is heard about 6 s after the drop instead of at once.
+ */
+const ASK_AFTER_DROP = 4;
+
 /** `WebSocket.readyState` once open (the same in every implementation; below it: connecting). */
 const OPEN = 1;
 
@@ -87,6 +94,8 @@ export class Connection {
 	/** @type {ReturnType<typeof setTimeout> | undefined} */ #retryTimer;
 	/** @type {ReturnType<typeof setInterval> | undefined} */ #heartbeat;
 	#attempt = 0;
+	/** Whether a socket of this connection has ever opened (then a failure is most likely the server going away). */
+	#wasOpen = false;
 	#stopped = false;
 
 	/**
@@ -110,6 +119,7 @@ export class Connection {
 		let opened = false;
 		socket.addEventListener("open", () => {
 			opened = true;
+			this.#wasOpen = true;
 			this.#attempt = 0;
 			this.#heartbeat = setInterval(() => this.send(PING), PING_INTERVAL_MS);
 			this.#events.onState("open", {});
@@ -126,8 +136,14 @@ export class Connection {
 				this.#events.onState("closed", { code: event.code, reason: event.reason });
 				return;
 			}
-			// Never opened: perhaps refused (signed mode). A refusal is final: retrying cannot help.
-			const refusal = opened ? null : await refusalOf(this.#url);
+			// Never opened: perhaps refused (a refusal is final: retrying cannot help). A first
+			// connection asks at once. Once one was open, its failures are most likely the server
+			// going away (a deploy drops every socket), and every client asking why while the server
+			// restarts sends it a burst of requests the moment it is back, about as many as the
+			// reconnections themselves (bench/README.md, "A room through a deploy"): it asks only
+			// from its `ASK_AFTER_DROP`th retry on, about 6 s after the drop.
+			const ask = !opened && (!this.#wasOpen || this.#attempt >= ASK_AFTER_DROP);
+			const refusal = ask ? await refusalOf(this.#url) : null;
 			if (refusal?.final) {
 				this.#stopped = true;
 				this.#events.onState("closed", { code: refusal.code, reason: refusal.reason });
