@@ -30,6 +30,7 @@ export default defineConfig({
 						"test/workerd/auth/**",
 						"test/workerd/crowd/**",
 						"test/workerd/relays/**",
+						"test/workerd/coordinator/**",
 					],
 					// Unicode's emoji lists, for test/workerd/names.test.ts: the package decodes them with
 					// node:zlib, which workerd does not have, so they are read here and handed over.
@@ -60,6 +61,8 @@ export default defineConfig({
 				{ SHARD_SIZE: "3", RELAY_PAST: "1", MAX_CONNECTIONS: "12" },
 				"./test/workerd/shards/faulty-worker.ts",
 			),
+			// A room's own object holding fewer sockets than its shards (ROOM_SOCKETS 1).
+			workerdProject("coordinator", { SHARD_SIZE: "3", ROOM_SOCKETS: "1", MAX_CONNECTIONS: "7" }),
 			// Signed mode (AUTH_SECRET set), over a room spread on objects of three connections.
 			workerdProject("auth", { SHARD_SIZE: "3", AUTH_SECRET: "test-secret-of-at-least-32-bytes-0123456789" }),
 			// wrangler.toml exactly as shipped (flood control on).

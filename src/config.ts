@@ -29,8 +29,10 @@ export interface Config {
 	readonly maxConnectionsPerAddress: number;
 	/** Signed mode: connections one user may hold in a room, in all its parts; 0 = no limit. */
 	readonly maxConnectionsPerUser: number;
-	/** Connections one object of a room holds (the room's own, then each shard). */
+	/** Connections one shard of a room holds. */
 	readonly shardSize: number;
+	/** Connections the room's own object holds before shards take the rest (`SHARD_SIZE` unless set). */
+	readonly roomSockets: number;
 	/** Members up to which every join and leave is its own event; past it, coalesced `presence` events. */
 	readonly presenceLimit: number;
 	/** Shards up to which the room pushes to each itself; past it, through relays (src/relay/relay.ts). */
@@ -81,6 +83,7 @@ export const DEFAULTS: Config = {
 	maxConnectionsPerUser: 20,
 	maxConnectionsPerAddress: 1_000,
 	shardSize: 10_000,
+	roomSockets: 10_000,
 	presenceLimit: 500,
 	relayPast: 32,
 	allowedOrigins: [],
@@ -215,6 +218,8 @@ export function readConfig(env: object): Config {
 	const cached = parsed.get(env);
 	if (cached) return cached;
 	const vars = env as Vars;
+	// The runtime holds at most 32,768 hibernatable WebSockets per object (docs/platform.md).
+	const shardSize = integer(vars, "SHARD_SIZE", DEFAULTS.shardSize, 1, 32_768);
 	const config: Config = {
 		messageCap: integer(vars, "MESSAGE_CAP", DEFAULTS.messageCap, 1, 1024 * 1024),
 		richMessageCap: integer(vars, "RICH_MESSAGE_CAP", DEFAULTS.richMessageCap, 1, 1024 * 1024),
@@ -233,8 +238,10 @@ export function readConfig(env: object): Config {
 			0,
 			10_000_000,
 		),
-		// The runtime holds at most 32,768 hibernatable WebSockets per object (docs/platform.md).
-		shardSize: integer(vars, "SHARD_SIZE", DEFAULTS.shardSize, 1, 32_768),
+		shardSize,
+		// A big room's own object is its coordinator; fewer sockets of its own leave it more thread
+		// for that (docs/capacity.md). 0: every socket goes to a shard.
+		roomSockets: integer(vars, "ROOM_SOCKETS", shardSize, 0, 32_768),
 		presenceLimit: integer(vars, "PRESENCE_LIMIT", DEFAULTS.presenceLimit, 1, 10_000_000),
 		relayPast: integer(vars, "RELAY_PAST", DEFAULTS.relayPast, 1, 1_024),
 		allowedOrigins: origins(vars, "ALLOWED_ORIGINS"),

@@ -4,7 +4,8 @@
  * signed mode) the token; what only the room knows is decided here: a banned user is refused
  * (403), a user past `MAX_CONNECTIONS_PER_USER` in signed mode is refused (429), a full room is
  * refused (503, `MAX_CONNECTIONS` over all its parts), and past the room
- * object's own `SHARD_SIZE` the Worker is told which shard to use (src/wire/placement.ts).
+ * object's own `ROOM_SOCKETS` (`SHARD_SIZE` unless set) the Worker is told which shard to use
+ * (src/wire/placement.ts).
  */
 import type { Config } from "../config.ts";
 import { logEvent } from "../log-event.ts";
@@ -43,8 +44,7 @@ export class Admission {
 	 */
 	withView(accepted: Response, now: number): Response {
 		if (this.#directory.connections === 0) return accepted;
-		const { shardSize, maxConnections } = this.#config;
-		accepted.headers.set(SHARDS_HEADER, String(this.#directory.handOutView(shardSize, maxConnections, now)));
+		accepted.headers.set(SHARDS_HEADER, String(this.#directory.handOutView(this.#config, now)));
 		return accepted;
 	}
 
@@ -73,19 +73,19 @@ export class Admission {
 			return tooManyConnections("address", perAddress);
 		}
 		if (!isWebSocketUpgrade(request)) return upgradeRequired();
-		const { maxConnections, shardSize } = this.#config;
+		const { maxConnections, shardSize, roomSockets } = this.#config;
 		const connections = held + this.#directory.connections;
 		if (connections >= maxConnections) return roomFull(connections, maxConnections);
 		if (identity) this.#members.expect(identity.userId, now);
 		else if (address !== null) this.#members.expect(`address:${address}`, now);
-		if (held < shardSize) return "here";
+		if (held < roomSockets) return "here";
 		// A shard that filled before the room heard of it says so; the room takes it as full.
 		const full = Number(request.headers.get(SHARD_FULL_HEADER));
 		if (full > 0) this.#directory.report(full, shardSize);
-		const shard = this.#directory.place(shardSize, maxConnections);
+		const shard = this.#directory.place(this.#config);
 		if (shard === null) return roomFull(connections, maxConnections);
 		// With the shard, how many shards the Worker may place on by itself for a while.
-		const shards = String(this.#directory.handOutView(shardSize, maxConnections, now));
+		const shards = String(this.#directory.handOutView(this.#config, now));
 		return new Response(null, {
 			status: USE_SHARD_STATUS,
 			headers: { [SHARD_HEADER]: String(shard), [SHARDS_HEADER]: shards },

@@ -4,6 +4,7 @@
  * object's eviction: its own connections are rebuilt from its sockets, a shard's only from
  * here). Kept in the room's SQLite database, written as shards report.
  */
+import type { Config } from "../config.ts";
 import { PLACEMENT_VIEW_MS } from "../wire/placement.ts";
 import type { MemberCounts } from "../wire/rpc.ts";
 
@@ -20,10 +21,13 @@ const PLACEMENT_FILL = 0.8;
 /** How long past a view's end pushes still go to every shard it named (ms). */
 const VIEW_MARGIN_MS = 5_000;
 
-/** The most shards a room has: what `maxConnections` needs beside the room's own object. */
-function mostShards(shardSize: number, maxConnections: number): number {
-	return Math.max(1, Math.ceil((maxConnections - shardSize) / shardSize));
+/** The most shards a room has: what `maxConnections` needs beside the room's own object's `roomSockets`. */
+function mostShards({ shardSize, roomSockets, maxConnections }: Sizes): number {
+	return Math.max(1, Math.ceil((maxConnections - roomSockets) / shardSize));
 }
+
+/** The room's sizes a directory places by (src/config.ts). */
+export type Sizes = Pick<Config, "shardSize" | "roomSockets" | "maxConnections">;
 
 /** The shards of one room: numbered 1, 2, 3, ... (0 is the room's own object). */
 export class ShardDirectory {
@@ -79,10 +83,10 @@ export class ShardDirectory {
 	 * object; `null` when they are all full. Its count goes up at once, so upgrades arriving
 	 * before the shard reports are spread correctly; the shard's next report sets the true number.
 	 */
-	place(shardSize: number, maxConnections: number): number | null {
+	place(sizes: Sizes): number | null {
 		let shard = 1;
-		while ((this.#connections.get(shard) ?? 0) >= shardSize) shard++;
-		if (shard > mostShards(shardSize, maxConnections)) return null;
+		while ((this.#connections.get(shard) ?? 0) >= sizes.shardSize) shard++;
+		if (shard > mostShards(sizes)) return null;
 		this.#set(shard, (this.#connections.get(shard) ?? 0) + 1);
 		return shard;
 	}
@@ -96,9 +100,9 @@ export class ShardDirectory {
 	 * room counts empty: a socket the Worker placed on an empty shard gets everything stored
 	 * after it opened, before the shard's first report reaches the room.
 	 */
-	handOutView(shardSize: number, maxConnections: number, now: number): number {
-		const wanted = Math.ceil(this.connections / (shardSize * PLACEMENT_FILL));
-		const shards = Math.min(mostShards(shardSize, maxConnections), Math.max(1, this.#connections.size, wanted));
+	handOutView(sizes: Sizes, now: number): number {
+		const wanted = Math.ceil(this.connections / (sizes.shardSize * PLACEMENT_FILL));
+		const shards = Math.min(mostShards(sizes), Math.max(1, this.#connections.size, wanted));
 		// The margin covers an upgrade already on its way when the view expires.
 		const until = now + PLACEMENT_VIEW_MS + VIEW_MARGIN_MS;
 		if (shards > this.#view.shards || until > this.#view.until + VIEW_MARGIN_MS) {
