@@ -17,7 +17,7 @@ import type { WebhookDelivery } from "../../../src/webhooks/delivery.ts";
 import type { WebhookQueue } from "../../../src/webhooks/outbox.ts";
 import { RESET_MARK, RESET_PATH } from "../../support/webhook-faults.ts";
 
-export { RoomShard } from "../../../src/index.ts";
+export { RoomRelay, RoomShard } from "../../../src/index.ts";
 
 /** Storage key: the marked hand-off has been swallowed once already. */
 const SWALLOWED = "test:swallowed";
