@@ -1,6 +1,7 @@
 /**
  * The room simulation (`npm run bench -- --only=simulate [--sizes=100000,1000000]`, run on the
- * server core; `--json` prints the figures instead of the table): the real
+ * server core; `--json` prints the figures instead of the table; `EDGECHAT_SIM_SECONDS=N` shortens
+ * each scenario's window, for trying it out): the real
  * room object, in workerd, at sizes this machine cannot hold sockets for. Its shards are
  * stand-ins (bench/simulate/stand-in.ts), each standing for `SHARD_SIZE` members without
  * sockets, that talk to the room exactly as shards do. For each size it runs three scenarios:
