@@ -191,9 +191,10 @@ export class RoomShard extends HubHost {
 			.then(
 				(pace) => {
 					this.#batchesTaken = Math.max(this.#batchesTaken, number);
-					// The room's answer is its word on this batch's pace too.
-					this.#pace = pace;
-					this.#nextSubmitAt = Math.max(this.#nextSubmitAt, sentAt + pace);
+					// The room's answer is its word on this batch's pace too (none from a room object
+					// of an older version, met during a gradual deploy: no pace).
+					this.#pace = typeof pace === "number" && pace > 0 ? pace : 0;
+					this.#nextSubmitAt = Math.max(this.#nextSubmitAt, sentAt + this.#pace);
 				},
 				(error: unknown) => this.#unreachable(batch, number, error),
 			);
