@@ -183,9 +183,9 @@ export class ShardLinks {
 	/**
 	 * Sends a burst's pushes through the relays, one call to each relay whose shards get one
 	 * (shards 1 to `RELAY_GROUP` go through relay 1, and so on), more when it carries more than
-	 * `RELAY_CALL_ADDRESSED` welcomes and other deliveries to one connection. A shard the relay could not reach,
-	 * or every shard of a relay whose call failed (a relay reset mid-burst), is retried as when a
-	 * push of the room's own fails: the numbers tell each shard what it missed.
+	 * `RELAY_CALL_ADDRESSED` welcomes and other deliveries to one connection. A shard the relay
+	 * could not reach, or every shard of a relay whose call failed (a relay reset mid-burst), is
+	 * retried as when a push of the room's own fails: the numbers tell each shard what it missed.
 	 */
 	#relay(pushes: readonly ShardPush[], broadcasts: number): void {
 		// Each relay's pushes, in calls of at most `RELAY_CALL_ADDRESSED` deliveries to one
