@@ -10,6 +10,7 @@
  */
 import type { PresentMember } from "../wire/protocol.ts";
 import { PRESENCE_INTERVAL_MS, PRESENCE_NAMES } from "../wire/protocol.ts";
+import { memberKeyOf } from "../wire/rpc.ts";
 import type { Staged } from "./burst.ts";
 
 type News = Extract<Staged, { kind: "join" | "leave" }>;
@@ -72,7 +73,7 @@ export class PresenceNews {
 	}
 
 	#hold(news: News): void {
-		const key = news.userId ?? news.name;
+		const key = memberKeyOf(news);
 		const change = this.#held.get(key);
 		if (change) change.last = news.kind;
 		else {

@@ -205,9 +205,10 @@ export class ShardLinks {
 			call.addressed += addressed;
 		}
 		const room = this.#roomName.value;
+		if (room === undefined) return;
 		for (const { relay, group } of calls) {
 			const stub = this.#stub(this.#relayNamespace, this.#relayStubs, relay);
-			if (!stub || room === undefined) return;
+			if (!stub) return;
 			this.calls.pushed++;
 			stub.relay(room, group).then(
 				(answers) => {

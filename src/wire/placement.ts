@@ -2,8 +2,8 @@
  * How an upgrade reaches the part of a room that will hold it, without the room's object staying
  * in the path of its frames, nor (in a big room) in the path of each upgrade.
  *
- * While the room's object holds fewer than `SHARD_SIZE` connections it accepts the socket itself
- * (a small room has no extra hop). Past that it answers the Worker, not the client, `421` with
+ * While the room's object holds fewer than `ROOM_SOCKETS` connections (`SHARD_SIZE` unless set)
+ * it accepts the socket itself (a small room has no extra hop). Past that it answers the Worker, not the client, `421` with
  * the number of the shard to use (`SHARD_HEADER`) and how many shards the Worker may place
  * upgrades on by itself (`SHARDS_HEADER`); the Worker sends the upgrade to that shard's object.
  * A socket it accepts while its shards hold connections (after a deploy or a reset, it has room
@@ -17,10 +17,10 @@
  * off it for `PLACEMENT_VIEW_MS` and tries another (at random placement) or asks the room, which
  * places it elsewhere and hands out a fresh view.
  *
- * The cost per connection past the first `SHARD_SIZE`: the shard's request, and its report of its
+ * The cost per connection past the room object's own: the shard's request, and its report of its
  * new size in its next call to the room. The room's object is asked once per isolate per
  * `PLACEMENT_VIEW_MS`, and for each upgrade a full shard turned away: in a deploy of a room of
- * 100,000, every member back within 30 s, it is asked for its own `SHARD_SIZE` and a few hundred
+ * 100,000, every member back within 30 s, it is asked for its own `ROOM_SOCKETS` and a few hundred
  * more, not 100,000 times (docs/capacity.md).
  */
 

@@ -22,7 +22,7 @@ const views = new Map<string, { shards: number; until: number; full: Map<number,
  * The shard this isolate places an upgrade of `holder` on in `room` by itself, or `null`: ask the
  * room's object (no live view; or the holder's own shard, or every shard, found full here within
  * `PLACEMENT_VIEW_MS`). A holder's upgrades go to the shard its hash names (src/wire/placement.ts
- * `shardFor`); with no holder, to a random shard not known to be full.
+ * `hashedShard`); with no holder, to a random shard not known to be full.
  */
 export function shardFor(room: string, holder: string | null, now: number): number | null {
 	const view = views.get(room);

@@ -76,29 +76,23 @@ describe("pushes through a relay", () => {
 		expect((await everyoneGets(clients, 1))[0]).toMatch(/ after$/);
 	});
 
-	it("lose nothing when the relay is reset mid-burst before handing anything on: each member gets the message once", async () => {
-		const room = freshRoom("relay-reset");
-		const clients = await bigRoom(room);
-		const ann = clients[0] as RichClient;
-		await inRelay(room, (r) => r.resetDuringNextRelay(0));
-		post(ann, "through a reset relay");
-		// The room pushes an empty push a moment later; its number tells each shard it missed one.
-		const [line] = await everyoneGets(clients, 1);
-		expect(line).toMatch(/ through a reset relay$/);
-		post(ann, "and on");
-		expect((await everyoneGets(clients, 1))[0]).toMatch(/ and on$/);
-	});
-
-	it("lose nothing when the relay is reset after handing the burst to one shard of two", async () => {
-		const room = freshRoom("relay-half");
-		const clients = await bigRoom(room);
-		const ann = clients[0] as RichClient;
-		await inRelay(room, (r) => r.resetDuringNextRelay(1));
-		post(ann, "half handed");
-		expect((await everyoneGets(clients, 1))[0]).toMatch(/ half handed$/);
-		post(ann, "whole again");
-		expect((await everyoneGets(clients, 1))[0]).toMatch(/ whole again$/);
-	});
+	it.each([
+		[0, "before handing anything on"],
+		[1, "after handing the burst to one shard of two"],
+	])(
+		"lose nothing when the relay is reset mid-burst (having handed on %i) %s: each member gets the message once",
+		async (handed) => {
+			const room = freshRoom(`relay-reset-${handed}`);
+			const clients = await bigRoom(room);
+			const ann = clients[0] as RichClient;
+			await inRelay(room, (r) => r.resetDuringNextRelay(handed));
+			post(ann, "through a reset relay");
+			// The room pushes an empty push a moment later; its number tells each shard it missed one.
+			expect((await everyoneGets(clients, 1))[0]).toMatch(/ through a reset relay$/);
+			post(ann, "and on");
+			expect((await everyoneGets(clients, 1))[0]).toMatch(/ and on$/);
+		},
+	);
 
 	it("split a relay's share of a burst with more than RELAY_CALL_ADDRESSED deliveries to one connection into calls, in order", async () => {
 		const room = freshRoom("relay-split");
