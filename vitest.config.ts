@@ -28,6 +28,7 @@ export default defineConfig({
 						"test/workerd/limits/**",
 						"test/workerd/shards/**",
 						"test/workerd/auth/**",
+						"test/workerd/auth-audience/**",
 						"test/workerd/crowd/**",
 						"test/workerd/relays/**",
 						"test/workerd/coordinator/**",
@@ -65,6 +66,13 @@ export default defineConfig({
 			workerdProject("coordinator", { SHARD_SIZE: "3", ROOM_SOCKETS: "1", MAX_CONNECTIONS: "7" }),
 			// Signed mode (AUTH_SECRET set), over a room spread on objects of three connections.
 			workerdProject("auth", { SHARD_SIZE: "3", AUTH_SECRET: "test-secret-of-at-least-32-bytes-0123456789" }),
+			// Signed mode with an operator's other choices for tokens: an audience every token must
+			// name, and no limit on how long one may live.
+			workerdProject("auth-audience", {
+				AUTH_SECRET: "test-secret-of-at-least-32-bytes-0123456789",
+				TOKEN_AUDIENCE: "https://chat.example",
+				TOKEN_MAX_LIFETIME_SECONDS: "0",
+			}),
 			// wrangler.toml exactly as shipped (flood control on).
 			workerdProject("limits", null),
 			{

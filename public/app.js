@@ -13,7 +13,7 @@
 import { connect, newClientId } from "./client/index.js";
 import { Composer, codePoints } from "./composer.js";
 import { BANNED_CLOSE_CODE, KICKED_CLOSE_CODE, MAX_ROOM_NAME_LENGTH, ROOM_NAME_CHARACTERS } from "./contract.js";
-import { concernsViewer } from "./message-view.js";
+import { concernsViewer, isolated, isolatedNames } from "./message-view.js";
 import { MessageActions } from "./moderation.js";
 import { showReactions } from "./reactions.js";
 import { Timeline } from "./timeline.js";
@@ -107,17 +107,21 @@ function when(ms) {
 }
 
 /**
- * The line everyone sees when a moderator kicks or bans someone.
+ * The line everyone sees when a moderator kicks or bans someone (the names isolated).
  * @param {RemovedEvent} event
+ * @returns {(string | Node)[]}
  */
 function removedNotice({ name, by, until }) {
-	const who = name ?? "A user";
-	return until === undefined ? `${who} was kicked by ${by}.` : `${who} was banned by ${by} until ${when(until)}.`;
+	const who = name === undefined ? "A user" : isolated(name);
+	return until === undefined
+		? [who, " was kicked by ", isolated(by), "."]
+		: [who, " was banned by ", isolated(by), ` until ${when(until)}.`];
 }
 
 /**
- * What everyone is told when the room's settings change.
+ * What everyone is told when the room's settings change (who changed them isolated).
  * @param {SettingsEvent} event
+ * @returns {(string | Node)[]}
  */
 function settingsNotice({ settings, by }) {
 	const { slowModeSeconds, postingRole, retentionDays } = settings;
@@ -125,7 +129,7 @@ function settingsNotice({ settings, by }) {
 	const posting = postingRole === "moderators" ? "only moderators can post" : "everyone can post";
 	const kept =
 		retentionDays > 0 ? `messages are kept for ${retentionDays} days` : "messages are kept without a time limit";
-	return `${by} changed the room's settings: ${slow}; ${posting}; ${kept}.`;
+	return [isolated(by), ` changed the room's settings: ${slow}; ${posting}; ${kept}.`];
 }
 
 /**
@@ -239,7 +243,9 @@ class ChatPage {
 			else this.#chat.typing();
 		});
 		// Scroll-back: near the top of the list, or with the button (for the keyboard), the page
-		// before the oldest shown is fetched and added above, the reader's place kept.
+		// before the oldest shown is fetched and added above, the reader's place kept. The button
+		// sits above the scrolling list (index.html): in it, reaching the button would load a page
+		// that moves it away, and a click aimed at it would land on a message.
 		ui.chat.addEventListener("scroll", () => {
 			if (ui.chat.scrollTop < 80) void this.#loadOlder();
 		});
@@ -572,8 +578,10 @@ class ChatPage {
 				setTimeout(() => this.#setTyping(name, false), TYPING_SHOW_MS),
 			);
 		const names = [...this.#typing.keys()];
-		ui.typing.textContent =
-			names.length === 0 ? "" : names.length === 1 ? `${names[0]} is typing…` : `${names.join(", ")} are typing…`;
+		ui.typing.replaceChildren(
+			...isolatedNames(names),
+			names.length === 0 ? "" : names.length === 1 ? " is typing…" : " are typing…",
+		);
 	}
 
 	/**
@@ -584,7 +592,7 @@ class ChatPage {
 		ui.members.replaceChildren(
 			...names.map((name) => {
 				const item = document.createElement("li");
-				item.textContent = name;
+				item.append(isolated(name));
 				if (name === this.#chat.name) item.classList.add("me");
 				return item;
 			}),

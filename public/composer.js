@@ -9,6 +9,8 @@
  * the box so nothing typed is lost.
  */
 
+import { isolated } from "./message-view.js";
+
 /** @import { ReplyQuote } from "../src/wire/protocol.ts" */
 
 /** The counter shows once fewer than this many code points are left (or a tenth of the cap). */
@@ -84,7 +86,7 @@ export class Composer {
 	 */
 	reply(quote) {
 		this.#replyTo = quote;
-		this.#parts.replyText.textContent = `Replying to ${quote.name}: ${quote.excerpt}`;
+		this.#parts.replyText.replaceChildren("Replying to ", isolated(quote.name), ": ", isolated(quote.excerpt));
 		this.#parts.reply.hidden = false;
 		this.#parts.input.focus();
 	}

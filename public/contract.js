@@ -9,6 +9,12 @@
 export const SUBPROTOCOL = "edgechat.v1";
 
 /**
+ * Signed mode: a client offers its token as one more subprotocol, this prefix and the JWT
+ * (PROTOCOL.md, "The token"), so the token is in no URL. The server never selects it.
+ */
+export const TOKEN_SUBPROTOCOL_PREFIX = "edgechat.token.";
+
+/**
  * The heartbeat frame. The runtime answers this exact frame with `PONG` by itself, without
  * waking a hibernated room.
  */

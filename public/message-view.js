@@ -5,6 +5,12 @@
  * opened with `rel="noopener noreferrer nofollow"`) and mentions marked, and a place for its
  * reactions. Everything a user wrote is set as text (`textContent`, text nodes): nothing in a
  * message is ever read as HTML.
+ *
+ * Names and texts are user input, in any script: a right-to-left name followed by a time or by
+ * more words would pull them into its own run and reorder them ("12:30 יעל" for "יעל 12:30").
+ * So every name the page shows beside other text is a `<bdi>` ({@link isolated}), which the
+ * browser lays out as a unit with its own direction, and a message's text takes its direction
+ * from its first strong letter (`dir="auto"`).
  */
 
 import { find } from "linkifyjs";
@@ -12,6 +18,36 @@ import { find } from "linkifyjs";
 /** @import { ChatMessage, ReplyQuote } from "../src/wire/protocol.ts" */
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+
+/**
+ * The characters that change the direction of the text after them (embeddings, overrides,
+ * isolates, and the marks): a right-to-left override inside a link's text could show
+ * `https://example.com/<U+202E>fdp.exe` as "https://example.com/exe.pdf".
+ */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+
+/**
+ * `text` (a name, an excerpt) as a unit in the sentence around it: a `<bdi>`, whose direction is
+ * its own text's and which neither reorders its neighbours nor is reordered by them.
+ * @param {string} text
+ * @param {string} [className]
+ * @returns {HTMLElement}
+ */
+export function isolated(text, className) {
+	const bdi = document.createElement("bdi");
+	if (className) bdi.className = className;
+	bdi.textContent = text;
+	return bdi;
+}
+
+/**
+ * Names in a list ("ann, bob, cy"), each isolated, as parts of a sentence.
+ * @param {readonly string[]} names
+ * @returns {(string | Node)[]}
+ */
+export function isolatedNames(names) {
+	return names.flatMap((name, i) => (i === 0 ? [isolated(name)] : [", ", isolated(name)]));
+}
 
 /**
  * What the page shows of a message.
@@ -38,10 +74,7 @@ export function messageItem(message, onQuote) {
 	item.className = mine ? "message mine" : "message";
 	const meta = document.createElement("div");
 	meta.className = "meta";
-	const author = document.createElement("span");
-	author.className = "author";
-	author.textContent = name;
-	meta.append(author);
+	meta.append(isolated(name, "author"));
 	if (api) {
 		// The name of an API post is the backend's to choose: the badge says no person sent it.
 		const badge = document.createElement("span");
@@ -60,6 +93,7 @@ export function messageItem(message, onQuote) {
 	if (replyTo) item.append(quoteOf(replyTo, onQuote));
 	const body = document.createElement("p");
 	body.className = "text";
+	body.dir = "auto";
 	body.append(...textNodes(text, mentions));
 	const reactions = document.createElement("div");
 	reactions.className = "reactions";
@@ -77,13 +111,8 @@ function quoteOf(replyTo, onQuote) {
 	quote.type = "button";
 	quote.className = "quote";
 	quote.dataset.replyTo = String(replyTo.id);
-	const who = document.createElement("span");
-	who.className = "quote-author";
-	who.textContent = replyTo.name;
-	const excerpt = document.createElement("span");
-	excerpt.className = "quote-text";
-	excerpt.textContent = replyTo.excerpt || "message deleted";
-	quote.append(who, " ", excerpt);
+	const excerpt = isolated(replyTo.excerpt || "message deleted", "quote-text");
+	quote.append(isolated(replyTo.name, "quote-author"), " ", excerpt);
 	quote.setAttribute("aria-label", `In reply to ${replyTo.name}: ${replyTo.excerpt || "a deleted message"}. Go to it`);
 	quote.addEventListener("click", () => onQuote?.(replyTo));
 	return quote;
@@ -91,7 +120,10 @@ function quoteOf(replyTo, onQuote) {
 
 /**
  * A message's text as nodes: text as text, each http(s) link as a link, each mention of a name
- * in `mentions` (as `@name`, case aside) marked.
+ * in `mentions` (as `@name`, case aside) marked. A link reads left to right, isolated from the
+ * text around it (`dir="ltr"`), and shows any direction-changing character it holds
+ * percent-encoded (`%E2%80%AE`), as its address has it: neither the message's words nor the
+ * link's own characters can make it look as if it went somewhere else.
  * @param {string} text
  * @param {readonly string[]} mentions
  * @returns {(Node | string)[]}
@@ -105,7 +137,8 @@ export function textNodes(text, mentions) {
 		nodes.push(...mentionNodes(text.slice(at, link.start), mentions));
 		const anchor = document.createElement("a");
 		anchor.href = link.href;
-		anchor.textContent = link.value;
+		anchor.dir = "ltr";
+		anchor.textContent = link.value.replace(BIDI_CONTROLS, encodeURIComponent);
 		anchor.rel = "noopener noreferrer nofollow";
 		anchor.target = "_blank";
 		nodes.push(anchor);

@@ -9,6 +9,8 @@
  * and focus goes back to the message's actions button.
  */
 
+import { isolated } from "./message-view.js";
+
 /** @import { ChatMessage, Role } from "../src/wire/protocol.ts" */
 
 /** @typedef {"edit" | "delete" | "kick" | "ban"} Action */
@@ -142,12 +144,17 @@ export class MessageActions {
 		const menu = document.createElement("span");
 		menu.className = "actions-menu";
 		menu.id = `actions-${message.id}`;
-		/** @type {Record<Action, string>} */
-		const labels = { edit: "Edit", delete: "Delete", kick: `Kick ${message.name}`, ban: `Ban ${message.name}…` };
+		/** @type {Record<Action, (string | Node)[]>} */
+		const labels = {
+			edit: ["Edit"],
+			delete: ["Delete"],
+			kick: ["Kick ", isolated(message.name)],
+			ban: ["Ban ", isolated(message.name), "…"],
+		};
 		for (const action of actions) {
 			const button = document.createElement("button");
 			button.type = "button";
-			button.textContent = labels[action];
+			button.append(...labels[action]);
 			button.addEventListener("click", () => {
 				this.#closeMenu(false);
 				this.#run(action, item, toggle, message);
@@ -181,12 +188,19 @@ export class MessageActions {
 	async #run(action, item, toggle, message) {
 		if (action === "edit") return this.#edit(item, toggle, message);
 		const text = item.querySelector(".text")?.textContent ?? "";
-		const name = message.name;
-		/** @type {Record<"delete" | "kick" | "ban", [string, string]>} */
+		// The name is a fresh <bdi> each time it is shown: a node is in one place only.
+		const name = () => isolated(message.name);
+		/** @type {Record<"delete" | "kick" | "ban", [(string | Node)[], (string | Node)[]]>} */
 		const questions = {
-			delete: ["Delete this message?", `“${excerpt(text)}” will read “message deleted” for everyone.`],
-			kick: [`Kick ${name}?`, `${name} leaves the room now, and may come back.`],
-			ban: [`Ban ${name}?`, `${name} leaves the room now and cannot come back until the ban ends.`],
+			delete: [["Delete this message?"], ["“", isolated(excerpt(text)), "” will read “message deleted” for everyone."]],
+			kick: [
+				["Kick ", name(), "?"],
+				[name(), " leaves the room now, and may come back."],
+			],
+			ban: [
+				["Ban ", name(), "?"],
+				[name(), " leaves the room now and cannot come back until the ban ends."],
+			],
 		};
 		const [title, question] = questions[action];
 		const confirmed = await this.#ask(title, question, action);
@@ -214,6 +228,7 @@ export class MessageActions {
 		input.type = "text";
 		input.required = true;
 		input.value = body.textContent ?? "";
+		input.dir = "auto";
 		input.setAttribute("aria-label", "Edit message");
 		const save = document.createElement("button");
 		save.type = "submit";
@@ -248,15 +263,15 @@ export class MessageActions {
 
 	/**
 	 * Asks in the dialog; resolves whether the user confirmed (Escape and Cancel do not).
-	 * @param {string} title
-	 * @param {string} text
+	 * @param {(string | Node)[]} title
+	 * @param {(string | Node)[]} text
 	 * @param {"delete" | "kick" | "ban"} action names the confirm button
 	 * @returns {Promise<boolean>}
 	 */
 	#ask(title, text, action) {
 		const { dialog } = this.#parts;
-		this.#parts.title.textContent = title;
-		this.#parts.text.textContent = text;
+		this.#parts.title.replaceChildren(...title);
+		this.#parts.text.replaceChildren(...text);
 		this.#parts.confirm.textContent = { delete: "Delete", kick: "Kick", ban: "Ban" }[action];
 		this.#parts.lengthField.hidden = action !== "ban";
 		dialog.returnValue = "";

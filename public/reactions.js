@@ -7,6 +7,8 @@
  * The room decides what counts (PROTOCOL.md, "Reactions"); a click only asks it.
  */
 
+import { isolatedNames } from "./message-view.js";
+
 /** @import { Reaction } from "../src/wire/protocol.ts" */
 
 /** The quick reactions offered on every message. */
@@ -48,10 +50,13 @@ export function showReactions(box, reactions, { viewer, canReact, author, toggle
 		button.dataset.emoji = reaction.emoji;
 		button.textContent = `${reaction.emoji} ${reaction.count}`;
 		button.setAttribute("aria-pressed", String(mine));
-		const who = whoReacted(reaction);
-		button.dataset.who = who;
-		button.title = who;
-		button.setAttribute("aria-label", `${reaction.emoji} ${reaction.count}: ${who}`);
+		// Who reacted, shown on hover and keyboard focus (style.css); the label says it to screen readers.
+		const hint = document.createElement("span");
+		hint.className = "who";
+		hint.setAttribute("aria-hidden", "true");
+		hint.append(...whoReacted(reaction));
+		button.append(hint);
+		button.setAttribute("aria-label", `${reaction.emoji} ${reaction.count}: ${hint.textContent}`);
 		button.disabled = !canReact;
 		button.addEventListener("click", () => toggle(reaction.emoji, !mine));
 		box.append(button);
@@ -63,13 +68,14 @@ export function showReactions(box, reactions, { viewer, canReact, author, toggle
 }
 
 /**
- * "ann, bob and 3 others": the names the room listed, and how many more.
+ * "ann, bob and 3 more": the names the room listed (each isolated), and how many more.
  * @param {Reaction} reaction
+ * @returns {(string | Node)[]}
  */
 function whoReacted(reaction) {
 	const others = reaction.count - reaction.names.length;
-	const names = reaction.names.join(", ");
-	return others > 0 ? `${names} and ${others} more` : names;
+	const names = isolatedNames(reaction.names);
+	return others > 0 ? [...names, ` and ${others} more`] : names;
 }
 
 /**

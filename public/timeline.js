@@ -115,11 +115,14 @@ export class Timeline {
 	prepend(messages, isMine) {
 		const before = this.#scroller.scrollHeight;
 		const top = this.#scroller.scrollTop;
-		const first = this.#list.querySelector("li.message[data-id], li.pending");
+		const oldest = this.#list.querySelector("li.message[data-id], li.pending");
 		for (const message of messages) {
 			if (this.#seen.has(message.id)) continue;
 			this.#seen.add(message.id);
-			this.#insert(message, isMine(message), first);
+			// Above the oldest's day heading while it has one, so that this message's own heading
+			// comes first and the oldest's, no longer the first of its day, is taken away.
+			const heading = oldest?.previousElementSibling;
+			this.#insert(message, isMine(message), heading?.classList.contains("day") ? heading : oldest);
 		}
 		this.#scroller.scrollTop = top + (this.#scroller.scrollHeight - before);
 	}
@@ -290,13 +293,13 @@ export class Timeline {
 
 	/**
 	 * Adds a line from the page itself (not a chat message).
-	 * @param {string} text
+	 * @param {string | readonly (string | Node)[]} text the line, or its parts (names as `<bdi>`s)
 	 * @param {boolean} [important] something went wrong or the user must act: shown as such
 	 */
 	addNotice(text, important = false) {
 		const item = document.createElement("li");
 		item.className = important ? "notice important" : "notice";
-		item.textContent = text;
+		item.append(...(typeof text === "string" ? [text] : text));
 		this.#list.insertBefore(item, this.#firstPending());
 		this.#scrollToEnd();
 	}

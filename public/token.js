@@ -4,8 +4,10 @@
  * link ending in `#token=…`: a URL fragment is never sent to any server, in a request or a
  * `Referer`. The page takes the token out of the address bar at once (so it is not bookmarked,
  * copied along with the link or kept in the history), keeps it in `sessionStorage` for this
- * tab's reloads and reconnects, one per room, and the socket carries it as `?token=` (browsers
- * cannot put headers on a WebSocket).
+ * tab's reloads and reconnects, one per room, and hands it to the client library, which puts it
+ * in no URL either: the socket offers it as a subprotocol (`edgechat.token.…`, the one header a
+ * browser lets a page set on a WebSocket) and asking why the room refused it sends it as
+ * `Authorization: Bearer`. URLs are what logs, traces and proxies keep.
  *
  * The client library (client/claims.js) reads the token's claims only to show who you are before
  * the room says so and to notice an expired link; it never trusts them. The Worker verifies it.

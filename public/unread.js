@@ -88,7 +88,9 @@ export class Unread {
 		if (this.#firstUnread === 0) this.#firstUnread = message.id;
 		document.title = `(${this.#count}) ${this.#title}`;
 		if (notify && "Notification" in window && Notification.permission === "granted") {
-			const notice = new Notification(`${message.name} in ${this.#room}`, {
+			// A title is plain text, where no <bdi> goes: the name sits between the characters that
+			// isolate it in plain text (FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE).
+			const notice = new Notification(`\u2068${message.name}\u2069 in ${this.#room}`, {
 				body: message.text,
 				tag: `edgechat-${this.#room}`,
 			});

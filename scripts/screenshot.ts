@@ -17,7 +17,7 @@ try {
 		await page.getByRole("textbox", { name: "Your name" }).fill(name);
 		await page.getByRole("button", { name: "Join" }).click();
 		// On a phone the member list is folded away; the (hidden) "You are NAME" line still tells.
-		await page.waitForFunction(`document.getElementById("my-name").textContent === ${JSON.stringify(name)}`);
+		await page.locator("#my-name").getByText(name, { exact: true }).waitFor({ state: "attached" });
 		return page;
 	};
 	const desktop = await open("Ada", 900, 640);

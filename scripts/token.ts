@@ -4,6 +4,13 @@
  * environment or from `.dev.vars` in the current directory (where `wrangler dev` reads it too),
  * and prints it with a ready link to the chat page. For trying signed mode locally; a site mints
  * its users' tokens in its own backend (README, "Signed mode").
+ *
+ * It mints nothing the server would refuse for its settings: `TOKEN_MAX_LIFETIME_SECONDS` and
+ * `TOKEN_AUDIENCE` are read from the same places as the secret (else the shipped defaults, those
+ * of src/config.ts, which test/e2e/token-script.test.ts holds this file to), so a `--ttl` past
+ * the limit is a usage error, and the audience is the server's unless `--aud` says otherwise.
+ * (The script runs on Node's own TypeScript support, which reads no more than types stripped
+ * away, so it imports no server module: those are free to use what only a compiler handles.)
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -13,6 +20,9 @@ import { MAX_ROOM_NAME_LENGTH, ROLES, ROOM_NAME_CHARACTERS } from "../public/con
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400 };
 
+/** `TOKEN_MAX_LIFETIME_SECONDS` as the server reads it (src/config.ts): its default and its largest value. */
+const LIFETIME = { fallback: 86_400, max: 31_536_000 } as const;
+
 const HELP = `Usage: npm run token -- --sub ID --name NAME [options]
 
 Prints a signed-mode token (HS256, signed with AUTH_SECRET) and a link that opens the chat with it.
@@ -21,12 +31,15 @@ Prints a signed-mode token (HS256, signed with AUTH_SECRET) and a link that open
   --name NAME     the name shown in the chat                               required
   --role ROLE     member, moderator or readonly                            default: member
   --room ROOM     the one room it admits to, or "*" for every room         default: lobby
-  --ttl TIME      how long it admits: a number of seconds, or 30m, 1h, 7d  default: 1h
+  --ttl TIME      how long it admits: a number of seconds, or 30m, 1h, 1d  default: 1h
+                  at most TOKEN_MAX_LIFETIME_SECONDS (default 86400, 1d; 0: no limit)
+  --aud AUD       the audience (aud claim) it is for                       default: TOKEN_AUDIENCE, or none
   --origin URL    where the chat runs, for the link                        default: http://localhost:8787
   --help          this text
 
-AUTH_SECRET comes from the environment, or else from an AUTH_SECRET=... line in .dev.vars
-(the file wrangler dev reads) in the current directory. It must be the server's secret.`;
+AUTH_SECRET, TOKEN_MAX_LIFETIME_SECONDS and TOKEN_AUDIENCE come from the environment, or else
+from a NAME=... line in .dev.vars (the file wrangler dev reads) in the current directory. They
+must be the server's.`;
 
 /** A mistake in how the script was called: printed with a pointer to --help, exit code 2. */
 class UsageError extends Error {}
@@ -41,11 +54,11 @@ function parseTtl(text: string): number {
 	return seconds;
 }
 
-/** The `AUTH_SECRET=` value of a `.dev.vars` file (dotenv syntax: comments, optional quotes). */
-function secretFromDevVars(file: string): string | undefined {
+/** The `NAME=` value of a `.dev.vars` file (dotenv syntax: comments, optional quotes). */
+function fromDevVars(file: string, name: string): string | undefined {
 	if (!existsSync(file)) return undefined;
 	for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
-		const match = /^\s*(?:export\s+)?AUTH_SECRET\s*=\s*(.*?)\s*$/.exec(line);
+		const match = new RegExp(`^\\s*(?:export\\s+)?${name}\\s*=\\s*(.*?)\\s*$`).exec(line);
 		if (!match) continue;
 		const value = match[1] as string;
 		const quoted = /^(["'])(.*)\1$/.exec(value);
@@ -81,7 +94,17 @@ async function mint(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promis
 		throw new UsageError(`--origin must be a URL like http://localhost:8787 (got ${JSON.stringify(origin)})`);
 	}
 	const devVars = path.join(cwd, ".dev.vars");
-	const secret = env.AUTH_SECRET || secretFromDevVars(devVars);
+	const setting = (name: string) => env[name] || fromDevVars(devVars, name);
+	const seconds = parseTtl(ttl);
+	const max = lifetimeLimit(setting("TOKEN_MAX_LIFETIME_SECONDS"));
+	if (max > 0 && seconds > max) {
+		throw new UsageError(
+			`--ttl ${ttl} is ${seconds} s, longer than TOKEN_MAX_LIFETIME_SECONDS (${max} s): the server would refuse the token (401 token lives too long). Ask for less, or raise the setting on the server and here (environment or .dev.vars)`,
+		);
+	}
+	const audience = values.aud === undefined ? setting("TOKEN_AUDIENCE")?.trim() || null : values.aud.trim();
+	if (audience === "") throw new UsageError("--aud must not be empty (leave it out for the server's TOKEN_AUDIENCE)");
+	const secret = setting("AUTH_SECRET");
 	if (!secret) {
 		throw new Error(
 			`No AUTH_SECRET: set it in the environment or put an AUTH_SECRET=... line in ${devVars} (the server must use the same one).`,
@@ -92,16 +115,29 @@ async function mint(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promis
 			"token: warning: AUTH_SECRET is shorter than 32 bytes; use a long random one (openssl rand -base64 32)",
 		);
 	}
-	const token = await new SignJWT({ name, room, role })
+	const jwt = new SignJWT({ name, room, role })
 		.setProtectedHeader({ alg: "HS256", typ: "JWT" })
 		.setSubject(sub)
 		.setIssuedAt()
-		.setExpirationTime(Math.floor(Date.now() / 1000) + parseTtl(ttl))
-		.sign(new TextEncoder().encode(secret));
+		.setExpirationTime(Math.floor(Date.now() / 1000) + seconds);
+	if (audience !== null) jwt.setAudience(audience);
+	const token = await jwt.sign(new TextEncoder().encode(secret));
 	chat.pathname = "/";
 	chat.search = `?room=${room === "*" ? "lobby" : room}`;
 	chat.hash = `token=${token}`;
 	return `token: ${token}\nurl:   ${chat.href}`;
+}
+
+/** The server's lifetime limit from the setting's text (absent: its default); one the server could not use fails here too. */
+function lifetimeLimit(text: string | undefined): number {
+	if (text === undefined || text.trim() === "") return LIFETIME.fallback;
+	const value = Number(text.trim());
+	if (!Number.isInteger(value) || value < 0 || value > LIFETIME.max) {
+		throw new Error(
+			`TOKEN_MAX_LIFETIME_SECONDS must be an integer from 0 to ${LIFETIME.max}, got ${JSON.stringify(text)} (in the environment or .dev.vars)`,
+		);
+	}
+	return value;
 }
 
 function parse(argv: string[]) {
@@ -115,6 +151,7 @@ function parse(argv: string[]) {
 			role: { type: "string" },
 			room: { type: "string" },
 			ttl: { type: "string" },
+			aud: { type: "string" },
 			origin: { type: "string" },
 			help: { type: "boolean", short: "h" },
 		},

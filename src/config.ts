@@ -43,14 +43,20 @@ export interface Config {
 	readonly allowMissingOrigin: boolean;
 	/** A rich connection silent (no frame, no ping) this long is closed as dead, in seconds; 0 = never. */
 	readonly heartbeatTimeoutSeconds: number;
+	/** A plain connection that sends nothing this long is closed as idle, in seconds; 0 = never. */
+	readonly plainIdleTimeoutSeconds: number;
 	/** Bytes handed to a socket that its peer has not taken yet, past which it is cut off; 0 = never. */
 	readonly maxBufferedBytes: number;
 	/** Whether to accept a client's offer of `permessage-deflate` (browsers always offer it). */
 	readonly compression: boolean;
-	/** Whether upgrades are counted per client address by the `UPGRADE_LIMIT` binding (429 past it). */
-	readonly rateLimitUpgrades: boolean;
+	/** Whether requests that reach a room's object are counted per client address by `ROOM_REQUEST_LIMIT` (429 past it). */
+	readonly rateLimitRoomRequests: boolean;
 	/** Signed mode: the secret tokens are signed with (`AUTH_SECRET`, a Worker secret); `null` in open mode. */
 	readonly authSecret: string | null;
+	/** Signed mode: how far from now a token's `exp` may lie, in seconds (past the clock tolerance); 0 = no limit. */
+	readonly tokenMaxLifetimeSeconds: number;
+	/** Signed mode: the `aud` every token must carry; `null`: tokens need none and any is accepted. */
+	readonly tokenAudience: string | null;
 	/** The HTTP API's key (`API_KEY`, a Worker secret); `null`: the API is off (docs/api.md). */
 	readonly apiKey: string | null;
 	/** Webhooks (`WEBHOOK_URL` and `WEBHOOK_SECRET`); `null`: none are sent (README.md, "Webhooks"). */
@@ -81,7 +87,7 @@ export const DEFAULTS: Config = {
 	rateLimitBurst: 5,
 	maxConnections: 100_000,
 	maxConnectionsPerUser: 20,
-	maxConnectionsPerAddress: 1_000,
+	maxConnectionsPerAddress: 100,
 	shardSize: 10_000,
 	roomSockets: 10_000,
 	presenceLimit: 500,
@@ -89,10 +95,13 @@ export const DEFAULTS: Config = {
 	allowedOrigins: [],
 	allowMissingOrigin: true,
 	heartbeatTimeoutSeconds: 90,
+	plainIdleTimeoutSeconds: 3_600,
 	maxBufferedBytes: 1024 * 1024,
 	compression: false,
-	rateLimitUpgrades: true,
+	rateLimitRoomRequests: true,
 	authSecret: null,
+	tokenMaxLifetimeSeconds: 86_400,
+	tokenAudience: null,
 	apiKey: null,
 	webhooks: null,
 };
@@ -100,9 +109,26 @@ export const DEFAULTS: Config = {
 /** Defaults of the webhook settings that have one. */
 export const WEBHOOK_DEFAULTS = { retryBaseSeconds: 5, timeoutSeconds: 10 } as const;
 
-/** Thrown when a `[vars]` entry is present but unusable. */
+/**
+ * Thrown when a `[vars]` entry is present but unusable. Its `message` says why and may quote the
+ * value, which can be a secret (a webhook URL with a token in it), so it goes to the server's log
+ * only (`bad_config`); clients are told `forClients`, which names the setting and nothing of it.
+ */
 export class ConfigError extends Error {
 	override name = "ConfigError";
+
+	constructor(
+		/** The setting that is unusable (`WEBHOOK_URL`). */
+		readonly setting: string,
+		message: string,
+	) {
+		super(message);
+	}
+
+	/** What a client is told: the setting's name, never its value. */
+	get forClients(): string {
+		return `${this.setting} is not usable (the server's log says why)`;
+	}
 }
 
 type Vars = Record<string, unknown>;
@@ -116,7 +142,7 @@ function integer(vars: Vars, name: string, fallback: number, min: number, max: n
 	if (raw === undefined || raw === "") return fallback;
 	const value = typeof raw === "number" ? raw : Number(String(raw).trim());
 	if (!Number.isInteger(value) || value < min || value > max) {
-		throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+		throw new ConfigError(name, `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
 	}
 	return value;
 }
@@ -127,7 +153,7 @@ function boolean(vars: Vars, name: string, fallback: boolean): boolean {
 	const text = String(raw).trim().toLowerCase();
 	if (text === "true") return true;
 	if (text === "false") return false;
-	throw new ConfigError(`${name} must be "true" or "false", got ${JSON.stringify(raw)}`);
+	throw new ConfigError(name, `${name} must be "true" or "false", got ${JSON.stringify(raw)}`);
 }
 
 /**
@@ -138,7 +164,7 @@ function secret(vars: Vars, name: string): string | null {
 	const raw = vars[name];
 	if (raw === undefined || raw === "") return null;
 	if (typeof raw !== "string" || new TextEncoder().encode(raw).length < 32) {
-		throw new ConfigError(`${name} must be at least 32 bytes (for example: openssl rand -base64 32)`);
+		throw new ConfigError(name, `${name} must be at least 32 bytes (for example: openssl rand -base64 32)`);
 	}
 	return raw;
 }
@@ -151,7 +177,7 @@ function webhooks(vars: Vars): WebhookSettings | null {
 	const url = vars.WEBHOOK_URL;
 	if (url === undefined || url === "") {
 		if (vars.WEBHOOK_SECRET !== undefined && vars.WEBHOOK_SECRET !== "") {
-			throw new ConfigError("WEBHOOK_SECRET is set but WEBHOOK_URL is not: set both, or neither");
+			throw new ConfigError("WEBHOOK_SECRET", "WEBHOOK_SECRET is set but WEBHOOK_URL is not: set both, or neither");
 		}
 		return null;
 	}
@@ -159,19 +185,22 @@ function webhooks(vars: Vars): WebhookSettings | null {
 	try {
 		parsed = new URL(String(url));
 	} catch {
-		throw new ConfigError(`WEBHOOK_URL must be an http or https URL, got ${JSON.stringify(url)}`);
+		throw new ConfigError("WEBHOOK_URL", `WEBHOOK_URL must be an http or https URL, got ${JSON.stringify(url)}`);
 	}
 	if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-		throw new ConfigError(`WEBHOOK_URL must be an http or https URL, got ${JSON.stringify(url)}`);
+		throw new ConfigError("WEBHOOK_URL", `WEBHOOK_URL must be an http or https URL, got ${JSON.stringify(url)}`);
 	}
 	const secret = vars.WEBHOOK_SECRET;
 	const key = typeof secret === "string" && secret.startsWith("whsec_") ? base64Length(secret.slice(6)) : null;
 	if (key === null || key < 24 || key > 64) {
 		throw new ConfigError(
+			"WEBHOOK_SECRET",
 			"WEBHOOK_SECRET must be whsec_ and the base64 of 24 to 64 random bytes (for example: echo whsec_$(openssl rand -base64 32))",
 		);
 	}
-	if (!("WEBHOOKS" in vars)) throw new ConfigError("WEBHOOK_URL needs the WEBHOOKS queue binding (wrangler.toml)");
+	if (!("WEBHOOKS" in vars)) {
+		throw new ConfigError("WEBHOOK_URL", "WEBHOOK_URL needs the WEBHOOKS queue binding (wrangler.toml)");
+	}
 	return {
 		url: parsed.href,
 		secret: secret as string,
@@ -202,10 +231,10 @@ function origins(vars: Vars, name: string): string[] {
 		try {
 			parsed = new URL(origin);
 		} catch {
-			throw new ConfigError(`${name}: ${JSON.stringify(origin)} is not an origin like https://example.com`);
+			throw new ConfigError(name, `${name}: ${JSON.stringify(origin)} is not an origin like https://example.com`);
 		}
 		if (parsed.origin !== origin) {
-			throw new ConfigError(`${name}: ${JSON.stringify(origin)} is not an origin (write ${parsed.origin})`);
+			throw new ConfigError(name, `${name}: ${JSON.stringify(origin)} is not an origin (write ${parsed.origin})`);
 		}
 	}
 	return list;
@@ -247,10 +276,20 @@ export function readConfig(env: object): Config {
 		allowedOrigins: origins(vars, "ALLOWED_ORIGINS"),
 		allowMissingOrigin: boolean(vars, "ALLOW_MISSING_ORIGIN", DEFAULTS.allowMissingOrigin),
 		heartbeatTimeoutSeconds: integer(vars, "HEARTBEAT_TIMEOUT_SECONDS", DEFAULTS.heartbeatTimeoutSeconds, 0, 86_400),
+		plainIdleTimeoutSeconds: integer(vars, "PLAIN_IDLE_TIMEOUT_SECONDS", DEFAULTS.plainIdleTimeoutSeconds, 0, 604_800),
 		maxBufferedBytes: integer(vars, "MAX_BUFFERED_BYTES", DEFAULTS.maxBufferedBytes, 0, 64 * 1024 * 1024),
 		compression: boolean(vars, "WEBSOCKET_COMPRESSION", DEFAULTS.compression),
-		rateLimitUpgrades: boolean(vars, "RATE_LIMIT_UPGRADES", DEFAULTS.rateLimitUpgrades),
+		rateLimitRoomRequests: boolean(vars, "RATE_LIMIT_ROOM_REQUESTS", DEFAULTS.rateLimitRoomRequests),
 		authSecret: secret(vars, "AUTH_SECRET"),
+		// At most a year (the longest ban): a longer limit would be none, which 0 says plainly.
+		tokenMaxLifetimeSeconds: integer(
+			vars,
+			"TOKEN_MAX_LIFETIME_SECONDS",
+			DEFAULTS.tokenMaxLifetimeSeconds,
+			0,
+			31_536_000,
+		),
+		tokenAudience: String(vars.TOKEN_AUDIENCE ?? "").trim() || DEFAULTS.tokenAudience,
 		apiKey: secret(vars, "API_KEY"),
 		webhooks: webhooks(vars),
 	};

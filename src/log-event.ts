@@ -18,6 +18,7 @@ export type LoggedEvent =
 	| "api_failed"
 	| "webhook_failed"
 	| "webhook_handoff_failed"
+	| "webhook_dropped"
 	| "retention_dropped";
 
 /** Writes one line: `{"event":..., ...fields}`; errors and failures go to the error stream. */
@@ -29,6 +30,7 @@ export function logEvent(event: LoggedEvent, fields: Record<string, unknown> = {
 		event === "bad_config" ||
 		event === "api_failed" ||
 		event === "webhook_handoff_failed" ||
+		event === "webhook_dropped" ||
 		event.endsWith("_unreachable")
 	) {
 		console.error(line);

@@ -56,7 +56,7 @@ export class StandIn extends DurableObject<Env> {
 		this.#generation = new Uint32Array(members);
 		const list: [string, string, number][] = [];
 		for (let i = 0; i < members; i++) list.push([this.#name(i), this.#name(i), 1]);
-		await this.#send({ shard, connections: members, members: list satisfies MemberCounts, submissions: [] });
+		await this.#send({ room, shard, connections: members, members: list satisfies MemberCounts, submissions: [] });
 	}
 
 	/** Runs a scenario; `report` says how it went. */
@@ -98,7 +98,7 @@ export class StandIn extends DurableObject<Env> {
 		this.#state.fill(AWAY);
 		this.#due = [];
 		// A reset shard starts empty and says so (an empty member list) before anyone is back.
-		void this.#send({ shard: this.#shard, connections: 0, members: [], submissions: [] });
+		void this.#send({ room: this.#room, shard: this.#shard, connections: 0, members: [], submissions: [] });
 		const now = Date.now();
 		const members = this.#state.length;
 		const at = new Float64Array(members);
@@ -215,7 +215,7 @@ export class StandIn extends DurableObject<Env> {
 			let connections = 0;
 			for (const state of this.#state) if (state !== AWAY) connections++;
 			this.#lastSubmit = now;
-			void this.#send({ shard: this.#shard, connections, submissions });
+			void this.#send({ room: this.#room, shard: this.#shard, connections, submissions });
 		}
 		this.#arm();
 	}

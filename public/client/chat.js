@@ -31,7 +31,8 @@ import { ChatError, Sends } from "./sends.js";
  * @property {string} room the room's name (1 to 64 of `A-Z a-z 0-9 _ -`)
  * @property {string} [name] open mode: the name to join under; without one the socket opens and
  *   waits for `join(name)`
- * @property {string} [token] signed mode: the token your backend signed (the name is its)
+ * @property {string} [token] signed mode: the token your backend signed (the name is its); it goes
+ *   in no URL: the socket offers it as a subprotocol, asking why as `Authorization: Bearer`
  * @property {boolean} [retryRateLimited] keep a send refused as `rate_limited` pending and send
  *   it again after `retryAfterMs`, in order (the page does); by default such a send rejects
  * @property {typeof WebSocket} [WebSocket] the WebSocket to use (the global one by default)
@@ -84,16 +85,14 @@ export function newClientId() {
 }
 
 /**
- * The socket URL of `room` on the server at `url`, with the token as a query parameter
- * (browsers cannot put headers on a WebSocket).
+ * The socket URL of `room` on the server at `url`. It never carries a token: logs keep URLs, so
+ * a signed-mode connection offers its token as a subprotocol instead (./connection.js).
  * @param {string} url
  * @param {string} room
- * @param {string | undefined} token
  */
-export function socketUrl(url, room, token) {
+export function socketUrl(url, room) {
 	const socket = new URL(`/api/rooms/${encodeURIComponent(room)}/websocket`, url);
 	socket.protocol = socket.protocol.replace(/^http/, "ws");
-	if (token) socket.searchParams.set("token", token);
 	return socket.href;
 }
 
@@ -163,13 +162,13 @@ export class Chat {
 		this.#name = options.token ? (readClaims(options.token).name ?? "") : (options.name ?? "");
 		this.#sends = new Sends({ retryRateLimited: options.retryRateLimited ?? false });
 		this.#connection = new Connection(
-			socketUrl(options.url, options.room, options.token),
+			socketUrl(options.url, options.room),
 			{
 				onOpen: () => this.#onOpen(),
 				onMessage: (data) => this.#onFrame(data),
 				onState: (state, detail) => this.#onState(state, detail),
 			},
-			options.WebSocket,
+			{ WebSocket: options.WebSocket, token: options.token },
 		);
 	}
 

@@ -17,7 +17,14 @@
  * page and this library are served as they are, with no build step.
  */
 
-import { BANNED_CLOSE_CODE, KICKED_CLOSE_CODE, PING, PING_INTERVAL_MS, SUBPROTOCOL } from "../contract.js";
+import {
+	BANNED_CLOSE_CODE,
+	KICKED_CLOSE_CODE,
+	PING,
+	PING_INTERVAL_MS,
+	SUBPROTOCOL,
+	TOKEN_SUBPROTOCOL_PREFIX,
+} from "../contract.js";
 
 /** @typedef {"connecting" | "open" | "waiting" | "closed"} ConnectionState */
 
@@ -55,17 +62,20 @@ export function backoffDelay(attempt, random = Math.random) {
 
 /**
  * Asks the server why an upgrade failed: a browser never sees the status of a refused WebSocket,
- * so the same URL is fetched without the upgrade. In signed mode the answer to that is the
- * refusal itself (401 for the token, 403 for a ban or another room's token: `final`, retrying
- * cannot help), or 429 (too many connections from this address or for this user: try again,
- * not before its `Retry-After`); anything else means it was not a refusal (a network failure,
- * a full room): try again.
+ * so the same URL is fetched without the upgrade, the token (signed mode) as `Authorization:
+ * Bearer`, as it is in no URL. In signed mode the answer to that is the refusal itself (401 for
+ * the token, 403 for a ban or another room's token: `final`, retrying cannot help), or 429 (too
+ * many connections from this address or for this user: try again, not before its
+ * `Retry-After`); anything else means it was not a refusal (a network failure, a full room): try
+ * again.
  * @param {string} url the socket's `ws:` or `wss:` URL
+ * @param {string | undefined} token
  * @returns {Promise<{ code: number, reason: string, final: boolean, retryAfterMs: number } | null>}
  */
-async function refusalOf(url) {
+async function refusalOf(url, token) {
 	try {
-		const response = await fetch(url.replace(/^ws/, "http"));
+		const headers = token ? { Authorization: `Bearer ${token}` } : undefined;
+		const response = await fetch(url.replace(/^ws/, "http"), { headers });
 		if (response.status !== 401 && response.status !== 403 && response.status !== 429) return null;
 		const retryAfterMs = Number(response.headers.get("Retry-After") ?? 0) * 1000 || 0;
 		const reason = (await response.text()).trim();
@@ -85,9 +95,16 @@ const ASK_AFTER_DROP = 4;
 /** `WebSocket.readyState` once open (the same in every implementation; below it: connecting). */
 const OPEN = 1;
 
-/** An edgechat.v1 WebSocket connection to one URL that reconnects after closes that are not final. */
+/**
+ * An edgechat.v1 WebSocket connection to one URL that reconnects after closes that are not final.
+ * In signed mode it offers the token as a second subprotocol (`edgechat.token.<token>`, PROTOCOL.md
+ * "The token"): the one place a browser lets a page put a credential on a WebSocket upgrade other
+ * than the URL, which logs and proxies keep. The room answers `edgechat.v1` alone.
+ */
 export class Connection {
 	/** @type {string} */ #url;
+	/** @type {string | undefined} */ #token;
+	/** @type {string[]} */ #protocols;
 	/** @type {ConnectionEvents} */ #events;
 	/** @type {typeof WebSocket} */ #WebSocket;
 	/** @type {WebSocket | null} */ #socket = null;
@@ -101,12 +118,15 @@ export class Connection {
 	/**
 	 * @param {string} url `ws:` or `wss:` URL
 	 * @param {ConnectionEvents} events
-	 * @param {typeof WebSocket} [WebSocketClass] the WebSocket to use (the global one by default)
+	 * @param {{ WebSocket?: typeof WebSocket, token?: string }} [options] the WebSocket to use (the
+	 *   global one by default); signed mode: the token
 	 */
-	constructor(url, events, WebSocketClass = globalThis.WebSocket) {
+	constructor(url, events, { WebSocket: WebSocketClass = globalThis.WebSocket, token } = {}) {
 		this.#url = url;
 		this.#events = events;
 		this.#WebSocket = WebSocketClass;
+		this.#token = token;
+		this.#protocols = token ? [SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX + token] : [SUBPROTOCOL];
 	}
 
 	/** Opens the socket (or reopens it at once, skipping any pending wait). */
@@ -115,7 +135,7 @@ export class Connection {
 		this.#stopped = false;
 		if (this.#socket && this.#socket.readyState <= OPEN) return;
 		this.#events.onState("connecting", {});
-		const socket = new this.#WebSocket(this.#url, [SUBPROTOCOL]);
+		const socket = new this.#WebSocket(this.#url, this.#protocols);
 		let opened = false;
 		socket.addEventListener("open", () => {
 			opened = true;
@@ -143,7 +163,7 @@ export class Connection {
 			// reconnections themselves (bench/README.md, "A room through a deploy"): it asks only
 			// from its `ASK_AFTER_DROP`th retry on, about 6 s after the drop.
 			const ask = !opened && (!this.#wasOpen || this.#attempt >= ASK_AFTER_DROP);
-			const refusal = ask ? await refusalOf(this.#url) : null;
+			const refusal = ask ? await refusalOf(this.#url, this.#token) : null;
 			if (refusal?.final) {
 				this.#stopped = true;
 				this.#events.onState("closed", { code: refusal.code, reason: refusal.reason });

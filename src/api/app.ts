@@ -25,6 +25,7 @@ import { WEBHOOK_EVENT_TYPES, type WebhookBody } from "../webhooks/events.ts";
 import { OPENAPI_PATH } from "../wire/operator.ts";
 import { checkName, checkText } from "../wire/parse.ts";
 import { checkSettingsPatch } from "../wire/settings.ts";
+import { limitRoomRequest, ROOM_REQUEST_LIMIT_PERIOD_SECONDS } from "../worker/room-request-limit.ts";
 import { checkToken } from "../worker/token.ts";
 import { bearerOf, isApiKey } from "./api-key.ts";
 import { ApiProblem, type FieldError, fieldErrors, problem, unavailable } from "./problems.ts";
@@ -59,8 +60,8 @@ api.use("/api/*", async (c, next) => {
 		config = readConfig(c.env);
 	} catch (error) {
 		if (!(error instanceof ConfigError)) throw error;
-		logEvent("bad_config", { error: error.message });
-		return problem("misconfigured", `server misconfigured: ${error.message}`);
+		logEvent("bad_config", { setting: error.setting, error: error.message });
+		return problem("misconfigured", `server misconfigured: ${error.forClients}`);
 	}
 	c.set("config", config);
 	const path = c.req.path;
@@ -164,7 +165,8 @@ api.openapi(routes.banUser, async (c) => {
 	requireSignedMode(c);
 	const { name: room, userId } = c.req.valid("param");
 	const { seconds } = c.req.valid("json");
-	const { until } = await roomOf(c.env, room).remove(room, { kind: "ban", target: userId, seconds });
+	const { until, refused } = await roomOf(c.env, room).remove(room, { kind: "ban", target: userId, seconds });
+	if (refused !== undefined) throw new ApiProblem("tooManyBans", refused);
 	if (until === undefined) throw new Error("the room answered a ban without its end");
 	return c.json({ userId, until }, 200);
 });
@@ -208,8 +210,14 @@ api.openapi(routes.roomStats, async (c) => {
 	const { name: room } = c.req.valid("param");
 	const config = c.get("config");
 	const keyed = config.apiKey !== null && (await isApiKey(bearerOf(c.req.header("Authorization")), config.apiKey));
+	// Without the key anyone may ask (open mode): it reaches the room's object, so it is counted per address.
+	if (!keyed && (await limitRoomRequest(c.req.raw, c.env, config))) {
+		throw new ApiProblem("tooManyRequests", "too many requests from your address; try again in a minute", {
+			headers: { "Retry-After": String(ROOM_REQUEST_LIMIT_PERIOD_SECONDS) },
+		});
+	}
 	if (!keyed && config.authSecret !== null) {
-		const check = await checkToken(c.req.raw, config.authSecret, room);
+		const check = await checkToken(c.req.raw, config.authSecret, room, config);
 		if (!check.ok) throw new ApiProblem(check.status === 401 ? "unauthorized" : "forbidden", check.reason);
 		if (check.identity.role !== "moderator") throw new ApiProblem("forbidden", "a room's size needs a moderator token");
 	}
@@ -220,18 +228,19 @@ api.openapi(routes.roomStats, async (c) => {
 
 api.openapi(routes.listFailedWebhooks, async (c) => {
 	const { name: room } = c.req.valid("param");
-	const { failed, more } = await roomOf(c.env, room).failedWebhooks();
+	const { failed, more, dropped } = await roomOf(c.env, room).failedWebhooks();
 	const events = failed.map(({ webhookId, failedAt, body }) => ({
 		webhookId,
 		failedAt,
 		event: JSON.parse(body) as WebhookBody,
 	}));
-	return c.json({ failed: events, more }, 200);
+	return c.json({ failed: events, more, dropped }, 200);
 });
 
 api.openapi(routes.retryFailedWebhooks, async (c) => {
 	const { name: room } = c.req.valid("param");
-	return c.json({ requeued: await roomOf(c.env, room).retryFailedWebhooks() }, 200);
+	if (c.get("config").webhooks === null) throw new ApiProblem("webhooksOff", "no WEBHOOK_URL: nothing was sent");
+	return c.json(await roomOf(c.env, room).retryFailedWebhooks(), 200);
 });
 
 // -- the document ----------------------------------------------------------------------------------

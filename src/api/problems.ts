@@ -34,10 +34,16 @@ export const PROBLEMS = {
 	methodNotAllowed: { status: 405, title: "Method not allowed" },
 	/** Kicks and bans need users, which only signed mode has. */
 	signedModeOnly: { status: 409, title: "This needs signed mode" },
+	/** A ban of one more user while the room keeps its most bans in force (src/room/bans.ts `MAX_BANS`). */
+	tooManyBans: { status: 409, title: "The room keeps too many bans" },
+	/** A retry of failed webhook events while webhooks are off: nothing could send them. */
+	webhooksOff: { status: 409, title: "Webhooks are off" },
 	/** The body is larger than the documented limit. */
 	tooLarge: { status: 413, title: "The body is too large" },
 	/** The body is not `application/json`. */
 	unsupportedMediaType: { status: 415, title: "The body must be application/json" },
+	/** Without the API key, more requests that reach a room from one address than `ROOM_REQUEST_LIMIT` allows. */
+	tooManyRequests: { status: 429, title: "Too many requests from this address" },
 	/** The body is valid JSON of the right shape but refers to something that is not there (`replyTo`). */
 	unprocessable: { status: 422, title: "The request refers to something that is not there" },
 	/** The room could not store it (a storage failure); nothing was stored: retry, with the same `clientId`. */

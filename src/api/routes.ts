@@ -4,6 +4,8 @@
  * Every route but the room's size needs `Authorization: Bearer <API_KEY>`.
  */
 import { createRoute, type z } from "@hono/zod-openapi";
+import { MAX_BANS } from "../room/bans.ts";
+import { FAILED_PAGE, MAX_FAILED } from "../webhooks/failed.ts";
 import {
 	BanBody,
 	BannedSchema,
@@ -32,19 +34,21 @@ function problems(...statuses: number[]) {
 	const descriptions: Record<number, string> = {
 		400: "A parameter or the body is not valid (`errors` names each field), or the body is not JSON.",
 		401: "No API key, or a wrong one.",
+		403: "Without the API key in signed mode: a token that is not a moderator's for this room.",
 		404: "The API is off (no API_KEY), or no such route or message.",
 		409: "Needs signed mode (AUTH_SECRET): only signed mode has users.",
 		413: "The body is larger than MAX_FRAME_BYTES.",
 		415: "The body is not application/json.",
 		422: "`replyTo` is not a retained message of the room.",
+		429: "Without the API key: too many requests that reach a room from this address (ROOM_REQUEST_LIMIT); retry after `Retry-After`.",
 		503: "The room could not store it; nothing was stored. Retry (with the same clientId).",
 	};
-	return Object.fromEntries(
-		statuses.map((status) => [
-			status,
-			{ description: descriptions[status] ?? "", content: { "application/problem+json": { schema: ProblemSchema } } },
-		]),
-	);
+	return Object.fromEntries(statuses.map((status) => [status, problemAnswer(descriptions[status] ?? "")]));
+}
+
+/** Problem details of one status, described as it is meant on one route. */
+function problemAnswer(description: string) {
+	return { description, content: { "application/problem+json": { schema: ProblemSchema } } };
 }
 
 /** The security every route but the room's size has. */
@@ -98,14 +102,19 @@ export const banUser = createRoute({
 	method: "put",
 	path: "/api/rooms/{name}/bans/{userId}",
 	summary: "Ban a user",
-	description:
-		"Closes every connection of the user (4003) and refuses its next ones until the ban ends; a ban already in place is replaced.",
+	description: `Closes every connection of the user (4003) and refuses its next ones until the ban ends; a ban already in place is replaced. A room keeps at most ${MAX_BANS} bans in force: one more is refused (409, \`too-many-bans\`) until one is lifted or ends.`,
 	security: KEYED,
 	request: {
 		params: UserParam,
 		body: { required: true, content: { "application/json": { schema: BanBody } } },
 	},
-	responses: { 200: json(BannedSchema, "Banned."), ...problems(400, 401, 404, 409, 413, 415) },
+	responses: {
+		200: json(BannedSchema, "Banned."),
+		...problems(400, 401, 404, 413, 415),
+		409: problemAnswer(
+			`Needs signed mode (AUTH_SECRET); or the room keeps ${MAX_BANS} bans in force already (\`too-many-bans\`): nobody was banned.`,
+		),
+	},
 });
 
 /** `DELETE /api/rooms/{name}/bans/{userId}` */
@@ -138,7 +147,7 @@ export const roomStats = createRoute({
 		"Connections in all the room's objects, names present, the newest message id, and connections per object. Also answered without the API key: to anyone in open mode, to a moderator's token for the room in signed mode.",
 	security: [...KEYED, { moderatorToken: [] }, {}],
 	request: { params: RoomParam },
-	responses: { 200: json(RoomStatsSchema, "The room's size."), ...problems(400, 401) },
+	responses: { 200: json(RoomStatsSchema, "The room's size."), ...problems(400, 401, 403, 429) },
 });
 
 /** `GET /api/rooms/{name}/settings` */
@@ -175,8 +184,7 @@ export const listFailedWebhooks = createRoute({
 	method: "get",
 	path: "/api/rooms/{name}/webhooks/failed",
 	summary: "Webhook events that were never delivered",
-	description:
-		"Events of this room the receiver did not take in all the attempts the queue makes (they went to the dead-letter queue), oldest first.",
+	description: `Events of this room the receiver did not take in all the attempts the queue makes (they went to the dead-letter queue), the oldest ${FAILED_PAGE} first. A room keeps at most ${MAX_FAILED}; past that the oldest are dropped, and \`dropped\` counts them.`,
 	security: KEYED,
 	request: { params: RoomParam },
 	responses: { 200: json(FailedWebhooksSchema, "The failed events."), ...problems(400, 401, 404) },
@@ -187,9 +195,12 @@ export const retryFailedWebhooks = createRoute({
 	method: "post",
 	path: "/api/rooms/{name}/webhooks/failed/retry",
 	summary: "Send the failed webhook events again",
-	description:
-		"Every failed event of the room goes back to the queue, with its own webhook-id, for a new round of attempts.",
+	description: `The oldest ${FAILED_PAGE} failed events of the room (the page the listing shows) go back to the queue, each with its own webhook-id, for a new round of attempts; \`more\` says whether others wait (retry again for each page).`,
 	security: KEYED,
 	request: { params: RoomParam },
-	responses: { 200: json(RequeuedSchema, "How many went back."), ...problems(400, 401, 404) },
+	responses: {
+		200: json(RequeuedSchema, "How many went back, and whether more wait."),
+		...problems(400, 401, 404),
+		409: problemAnswer("Webhooks are off (no WEBHOOK_URL): nothing was sent, the events stay kept."),
+	},
 });

@@ -5,6 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { WebhookBody } from "../webhooks/events.ts";
+import { FAILED_PAGE, type FailedPage, MAX_FAILED, type Requeued } from "../webhooks/failed.ts";
 import { type Describes, MessageSchema } from "./schemas.ts";
 
 /** `data.room` of every webhook event. */
@@ -68,14 +69,32 @@ export const FailedWebhooksSchema = z
 				.strict(),
 		),
 		more: z.boolean().openapi({ description: "More failed events than this page (the oldest come first)." }),
+		dropped: z
+			.number()
+			.int()
+			.min(0)
+			.openapi({
+				description: `Failed events this room dropped, in all, because it kept ${MAX_FAILED} already (the oldest go first; each drop is logged as webhook_dropped). Never reset: compare it with the last value seen.`,
+			}),
 	})
 	.strict()
 	.openapi("FailedWebhooks");
 
-/** How many failed events went back to the queue. */
+/** What one retry sent back to the queue. */
 export const RequeuedSchema = z
-	.object({ requeued: z.number().int().min(0) })
+	.object({
+		requeued: z
+			.number()
+			.int()
+			.min(0)
+			.max(FAILED_PAGE)
+			.openapi({ description: `How many went back to the queue: the oldest, at most ${FAILED_PAGE}.` }),
+		more: z.boolean().openapi({ description: "More failed events wait: retry again to send the next page." }),
+	})
 	.strict()
 	.openapi("Requeued");
+
+true satisfies Describes<Omit<z.infer<typeof FailedWebhooksSchema>, "failed">, Omit<FailedPage, "failed">>;
+true satisfies Describes<z.infer<typeof RequeuedSchema>, Requeued>;
 
 true satisfies Describes<z.infer<typeof WebhookBodySchema>, WebhookBody>;

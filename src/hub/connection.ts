@@ -7,7 +7,14 @@
  */
 import type { Close } from "../wire/close-codes.ts";
 import type { Identity } from "../wire/identity.ts";
-import { HISTORY_BURST, HISTORY_PER_SECOND } from "../wire/limits.ts";
+import {
+	FRAME_BURST,
+	FRAME_STRIKES,
+	FRAME_UNIT_BYTES,
+	FRAME_UNITS_PER_SECOND,
+	HISTORY_BURST,
+	HISTORY_PER_SECOND,
+} from "../wire/limits.ts";
 import { type Actor, type MemberCounts, memberKeyOf } from "../wire/rpc.ts";
 import { type BucketState, newPace, takePace } from "./flood-control.ts";
 
@@ -46,6 +53,12 @@ export class Connection {
 	#lastReadAt = 0;
 	/** Its pace of history pages (memory only: a wake refills it). */
 	#pages = newPace(HISTORY_BURST);
+	/**
+	 * Its budget of frames, and how many frames in a row it sent over it (memory only: an object
+	 * is evicted only after seconds without an event, by which time the budget has refilled).
+	 */
+	#frames = newPace(FRAME_BURST);
+	#frameStrikes = 0;
 	/** A plain client's frames over its allowance, oldest first (the release timer keeps the object awake). */
 	#held: (string | ArrayBuffer)[] = [];
 	/** While it waits for its welcome: the answers to what it sent meanwhile, to follow the welcome. */
@@ -172,6 +185,22 @@ export class Connection {
 		if (now - this.#lastReadAt < interval) return false;
 		this.#lastReadAt = now;
 		return true;
+	}
+
+	/**
+	 * Charges a frame of `size` (UTF-16 units of its text, or bytes) to its budget at `now`
+	 * (src/wire/limits.ts `FRAME_UNIT_BYTES`): `0` when it may be read, how many ms until the budget
+	 * allows it, or `flooding` after `FRAME_STRIKES` frames in a row over it. No frame costs more
+	 * than the whole budget, so one as large as `MAX_FRAME_BYTES` allows always gets through in time.
+	 */
+	chargeFrame(size: number, now: number): number | "flooding" {
+		const cost = Math.min(FRAME_BURST, Math.ceil(Math.max(1, size) / FRAME_UNIT_BYTES));
+		const wait = takePace(this.#frames, FRAME_BURST, FRAME_UNITS_PER_SECOND, now, cost);
+		if (wait === 0) {
+			this.#frameStrikes = 0;
+			return 0;
+		}
+		return ++this.#frameStrikes >= FRAME_STRIKES ? "flooding" : wait;
 	}
 
 	/** Takes a history page at `now` (`HISTORY_BURST` at once, then `HISTORY_PER_SECOND`): 0, or ms until one is there. */

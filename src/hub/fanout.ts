@@ -68,6 +68,8 @@ export class Fanout {
 	#gone: Connection[] = [];
 	/** Connections cut off in this burst: nothing more is sent to them. */
 	readonly #cut = new Set<Connection>();
+	/** Plain sockets that had bytes waiting when this burst's first plain frame went: how many now. */
+	readonly #plainWaiting = new Map<Connection, number>();
 
 	constructor(config: Config, connections: Connections) {
 		this.#config = config;
@@ -198,10 +200,25 @@ export class Fanout {
 			this.#plainChecked = true;
 			this.#cutOffSlow(this.#connections.plain);
 		}
+		const bytes = typeof frame === "string" ? frame.length : frame.byteLength;
 		for (const connection of this.#connections.plain) {
 			if (connection === except || this.#cut.has(connection)) continue;
+			// A plain socket that had something waiting at the burst's start counts what the burst adds.
+			if (this.#plainWaiting.size > 0 && !this.#plainTakes(connection, bytes)) continue;
 			if (!trySend(connection.ws, frame)) this.#gone.push(connection);
 		}
+	}
+
+	/** Whether a plain socket with bytes waiting since the burst's start takes `bytes` more (else it is cut off). */
+	#plainTakes(connection: Connection, bytes: number): boolean {
+		const waiting = this.#plainWaiting.get(connection);
+		if (waiting === undefined) return true;
+		if (waiting + bytes <= this.#config.maxBufferedBytes) {
+			this.#plainWaiting.set(connection, waiting + bytes);
+			return true;
+		}
+		this.#cutOff(connection, waiting);
+		return false;
 	}
 
 	/** Whether events wait for a `flush`. */
@@ -221,14 +238,41 @@ export class Fanout {
 	}
 
 	/**
-	 * Sends what waits: one frame per rich recipient, after cutting off those that have fallen
-	 * too far behind (`#cutOffSlow`).
+	 * Sends what waits: one frame per rich recipient, each first checked against the slow-consumer
+	 * policy (`#cutOffSlow`, `#takes`).
 	 */
 	flush(): void {
 		this.#plainChecked = false;
-		this.#cutOffSlow(this.#outbox.recipients());
-		this.#gone.push(...this.#outbox.flush());
+		this.#plainWaiting.clear();
+		this.#gone.push(...this.#outbox.flush((connection, frame) => this.#takes(connection, frame.length)));
 		this.#cut.clear();
+	}
+
+	/**
+	 * The slow-consumer policy. A peer that stops reading (a stalled tab, a phone on a dead
+	 * network that has not timed out yet) makes every frame sent to it wait in the object's
+	 * memory, and an object past its memory limit is reset with all its sockets (docs/platform.md).
+	 * So a connection is cut off with 1013, without this burst, when more than `MAX_BUFFERED_BYTES`
+	 * still waits for it from earlier bursts, or when something waits and this burst would take it
+	 * past that: its backlog stops growing and everyone else carries on. A rich client reconnects
+	 * and resumes from the last message it saw (PROTOCOL.md, "Closing").
+	 *
+	 * The check runs before the burst's frames are handed over, not after: a reader that keeps up
+	 * has taken the earlier bursts by then (nothing waits), and takes a burst of any size, which
+	 * the budgets of src/wire/limits.ts bound. The runtime reports `bufferedAmount` for hibernatable
+	 * sockets too; it is read once per recipient per burst. A frame's size is counted in UTF-16
+	 * units, never more than its bytes. The hub closes a cut-off connection (`takeOutcome`).
+	 *
+	 * This is the rich side: a connection's one frame of the burst (`bytes` long).
+	 */
+	#takes(connection: Connection, bytes: number): boolean {
+		if (this.#cut.has(connection)) return false;
+		const max = this.#config.maxBufferedBytes;
+		if (max === 0) return true;
+		const buffered = connection.ws.bufferedAmount;
+		if (buffered === 0 || buffered + bytes <= max) return true;
+		this.#cutOff(connection, buffered);
+		return false;
 	}
 
 	/** What fan-out asks of the hub since it was last asked. */
@@ -241,29 +285,26 @@ export class Fanout {
 	}
 
 	/**
-	 * The slow-consumer policy. A peer that stops reading (a stalled tab, a phone on a dead
-	 * network that has not timed out yet) makes every frame sent to it wait in the object's
-	 * memory, and an object past its memory limit is reset with all its sockets (docs/platform.md).
-	 * So a connection that still has more than `MAX_BUFFERED_BYTES` waiting from earlier bursts
-	 * when a new burst is about to be sent to it is cut off with 1013, without this burst: its
-	 * backlog stops growing and everyone else carries on. A rich client reconnects and resumes
-	 * from the last message it saw (PROTOCOL.md, "Closing").
-	 *
-	 * The check runs before the burst's frames are handed over, not after: a reader that keeps
-	 * up has taken the earlier bursts by then, however large this one is. The runtime reports
-	 * `bufferedAmount` for hibernatable sockets too; it is read once per recipient per burst. The
-	 * hub closes the cut-off connection (`takeOutcome`), without what waited for it.
+	 * The slow-consumer policy (`#takes`) for plain sockets, which may get several frames a burst:
+	 * before the burst's first plain frame, those with more than `MAX_BUFFERED_BYTES` waiting are
+	 * cut off, and those with anything waiting count what each frame adds (`#plainTakes`).
 	 */
 	#cutOffSlow(connections: Iterable<Connection>): void {
 		const max = this.#config.maxBufferedBytes;
 		if (max === 0) return;
 		for (const connection of connections) {
 			const buffered = connection.ws.bufferedAmount;
-			if (buffered <= max || this.#cut.has(connection)) continue;
-			logEvent("slow_consumer", { bufferedBytes: buffered, limit: max, mode: connection.mode });
-			this.#cut.add(connection);
-			this.#outbox.drop(connection);
-			this.#slow.push(connection);
+			if (buffered === 0 || this.#cut.has(connection)) continue;
+			if (buffered > max) this.#cutOff(connection, buffered);
+			else this.#plainWaiting.set(connection, buffered);
 		}
+	}
+
+	/** Cuts a slow reader off: it is sent nothing more, and the hub closes it (1013) without what waited. */
+	#cutOff(connection: Connection, buffered: number): void {
+		logEvent("slow_consumer", { bufferedBytes: buffered, limit: this.#config.maxBufferedBytes, mode: connection.mode });
+		this.#cut.add(connection);
+		this.#outbox.drop(connection);
+		this.#slow.push(connection);
 	}
 }

@@ -78,15 +78,15 @@ export function newPace(burst: number): Pace {
 }
 
 /**
- * Takes one token of `pace` at `now` (`burst` at most, refilled at `perSecond`): 0 when taken,
- * or how many ms until one will be there.
+ * Takes `cost` tokens of `pace` at `now` (`burst` at most, refilled at `perSecond`): 0 when taken,
+ * or how many ms until they will be there.
  */
-export function takePace(pace: Pace, burst: number, perSecond: number, now: number): number {
+export function takePace(pace: Pace, burst: number, perSecond: number, now: number, cost = 1): number {
 	pace.tokens = Math.min(burst, pace.tokens + (Math.max(0, now - pace.at) * perSecond) / 1000);
 	pace.at = now;
-	if (pace.tokens >= 1) {
-		pace.tokens -= 1;
+	if (pace.tokens >= cost) {
+		pace.tokens -= cost;
 		return 0;
 	}
-	return Math.ceil(((1 - pace.tokens) * 1000) / perSecond);
+	return Math.ceil(((cost - pace.tokens) * 1000) / perSecond);
 }

@@ -3,7 +3,7 @@ import { type Config, readConfig } from "../config.ts";
 import { logEvent } from "../log-event.ts";
 import { type Close, closeFor } from "../wire/close-codes.ts";
 import { addressOf, identityOf } from "../wire/identity.ts";
-import { PING, PONG, SUBPROTOCOL } from "../wire/protocol.ts";
+import { HELLO_TIMEOUT_MS, PING, PONG, SUBPROTOCOL } from "../wire/protocol.ts";
 import type { Submission } from "../wire/rpc.ts";
 import type { Connection } from "./connection.ts";
 import { Hub, type Received } from "./hub.ts";
@@ -15,7 +15,11 @@ import { Hub, type Received } from "./hub.ts";
  */
 const NO_EXTENSIONS = "identity";
 
-/** Picks the subprotocol to answer with from a `Sec-WebSocket-Protocol` offer, if any. */
+/**
+ * Picks the subprotocol to answer with from a `Sec-WebSocket-Protocol` offer: `edgechat.v1` or
+ * none, never another offer (RFC 6455 has the server select one of the client's, and a signed-mode
+ * client's token rides among them: answering with it would send the token back in the `101`).
+ */
 function selectSubprotocol(offer: string | null): typeof SUBPROTOCOL | null {
 	if (!offer) return null;
 	return offer.split(",").some((protocol) => protocol.trim() === SUBPROTOCOL) ? SUBPROTOCOL : null;
@@ -48,6 +52,8 @@ export abstract class HubHost extends DurableObject<Env> {
 	/** When the timer that releases held plain frames fires (infinity: not set), and the timer. */
 	#releaseAt = Number.POSITIVE_INFINITY;
 	#releaseTimer: ReturnType<typeof setTimeout> | null = null;
+	/** The timers of rich connections that have not said hello yet (`HELLO_TIMEOUT_MS`). */
+	readonly #helloTimers = new Map<WebSocket, ReturnType<typeof setTimeout>>();
 
 	/** Runs on first use and again each time the object wakes from hibernation or eviction. */
 	constructor(ctx: DurableObjectState, env: Env) {
@@ -88,8 +94,16 @@ export abstract class HubHost extends DurableObject<Env> {
 		const protocol = selectSubprotocol(request.headers.get("Sec-WebSocket-Protocol"));
 		const { 0: client, 1: server } = new WebSocketPair();
 		this.hub.accept(server, protocol ? "rich" : "plain", idPrefix, identityOf(request), addressOf(request));
+		// A rich client says hello at once; one that does not is closed (src/wire/limits.ts
+		// `HELLO_TIMEOUT_MS`). The timer is cleared by the hello: a pending timer keeps the object
+		// from hibernating, so it must not outlive the few milliseconds a hello takes.
+		if (protocol)
+			this.#helloTimers.set(
+				server,
+				setTimeout(() => this.#helloDue(server), HELLO_TIMEOUT_MS),
+			);
 		this.afterEvent();
-		if (protocol) await this.hub.keepSweeping();
+		await this.hub.keepSweeping();
 		const headers = new Headers();
 		if (protocol) headers.set("Sec-WebSocket-Protocol", protocol);
 		// The runtime accepts a client's permessage-deflate offer whenever the 101 carries no
@@ -100,12 +114,27 @@ export abstract class HubHost extends DurableObject<Env> {
 		return new Response(null, { status: 101, webSocket: client, headers });
 	}
 
+	/** A connection said hello (or is gone): its timer goes. */
+	#helloSaid(ws: WebSocket): void {
+		clearTimeout(this.#helloTimers.get(ws) ?? null);
+		this.#helloTimers.delete(ws);
+	}
+
+	/** A rich connection's time to say hello is up: closed (1008) if it has not. */
+	#helloDue(ws: WebSocket): void {
+		this.#helloTimers.delete(ws);
+		if (!this.hub.awaitingHello(ws)) return;
+		this.closeConnection(ws, closeFor("noHello", HELLO_TIMEOUT_MS / 1000));
+		this.afterEvent();
+	}
+
 	// -- message ---------------------------------------------------------------------------------
 
 	/** A frame from one client: the hub checks it and answers it, or hands it back to act on. */
 	override async webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): Promise<void> {
 		try {
 			const received = this.hub.receive(ws, frame);
+			if (received?.kind === "hello") this.#helloSaid(ws);
 			if (received) this.#act(received);
 		} catch (error) {
 			// Nothing a client sends should get here; if something does, only its sender is dropped.
@@ -193,6 +222,7 @@ export abstract class HubHost extends DurableObject<Env> {
 
 	/** The connection failed (for example a TCP reset). The socket is gone; it leaves the room. */
 	override async webSocketError(ws: WebSocket): Promise<void> {
+		this.#helloSaid(ws);
 		this.#takeHeld(ws);
 		this.hub.leave(ws);
 		this.afterEvent();
@@ -210,12 +240,13 @@ export abstract class HubHost extends DurableObject<Env> {
 	 * ends once: a storm of Closes costs one commit and one push per shard, not one each.
 	 */
 	protected closeConnection(ws: WebSocket, close: Close): Connection | undefined {
+		this.#helloSaid(ws);
 		this.#closeDue = true;
 		return this.hub.startClosing(ws, close);
 	}
 
 	/**
-	 * Liveness: the alarm, pending while rich connections exist, sweeps out the silent ones
+	 * Liveness: the alarm, pending while connections exist, sweeps out the silent ones
 	 * (src/hub/liveness.ts) and sets itself again.
 	 */
 	override async alarm(): Promise<void> {

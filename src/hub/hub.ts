@@ -62,7 +62,7 @@ export class Hub {
 		this.#fanout = new Fanout(config, this.#connections);
 		this.#intake = new Intake(config, this.#fanout);
 		this.#pacing = new PlainPacing(config);
-		this.#liveness = new Liveness(state.storage, config.heartbeatTimeoutSeconds);
+		this.#liveness = new Liveness(state.storage, config.heartbeatTimeoutSeconds, config.plainIdleTimeoutSeconds);
 		for (const ws of state.getWebSockets()) {
 			const connection = Connection.restore(ws, this.#unsaved);
 			if (connection) this.#connections.add(connection);
@@ -106,14 +106,14 @@ export class Hub {
 		return connection;
 	}
 
-	/** The liveness alarm has fired (so it is no longer pending). */
+	/** The liveness alarm has fired, or was dropped with the object's storage (so it is no longer pending). */
 	alarmFired(): void {
 		this.#liveness.alarmFired();
 	}
 
-	/** Keeps the liveness sweep scheduled while rich connections exist. */
+	/** Keeps the liveness sweep scheduled while connections it watches exist (src/hub/liveness.ts). */
 	keepSweeping(): Promise<void> {
-		return this.#liveness.keepSweeping(this.#connections.anyRich);
+		return this.#liveness.keepSweeping(this.#connections.anyRich, this.#connections.plain.size > 0);
 	}
 
 	// -- message ---------------------------------------------------------------------------------
@@ -129,6 +129,12 @@ export class Hub {
 		const tooBig = this.#intake.tooBig(connection, frame);
 		if (tooBig) return tooBig;
 		return connection.mode === "rich" ? this.#intake.rich(connection, frame) : this.#pacing.receive(connection, frame);
+	}
+
+	/** Whether a rich connection is still held, not closing, and has not said hello. */
+	awaitingHello(ws: WebSocket): boolean {
+		const connection = this.#connections.get(ws);
+		return connection !== undefined && connection.mode === "rich" && connection.name === null && !connection.closing;
 	}
 
 	/** Plain frames a closing or departing client still had held: handed over now (src/hub/plain-pacing.ts). */
@@ -272,13 +278,18 @@ export class Hub {
 		return changes;
 	}
 
-	/** The liveness sweep (src/hub/liveness.ts): closes (1001) every rich connection silent past the timeout; how many. */
+	/**
+	 * The liveness sweep (src/hub/liveness.ts): closes (1001) every rich connection silent past the
+	 * heartbeat timeout and every plain one idle past its own; how many.
+	 */
 	sweepSilent(now: number): number {
 		let closed = 0;
 		for (const connection of [...this.#connections]) {
 			const lastPong = this.#state.getWebSocketAutoResponseTimestamp(connection.ws)?.getTime() ?? 0;
 			if (!this.#liveness.isSilent(connection, lastPong, now)) continue;
-			this.#close(connection, closeFor("noHeartbeat"));
+			const close =
+				connection.mode === "rich" ? closeFor("noHeartbeat") : closeFor("idle", this.#config.plainIdleTimeoutSeconds);
+			this.#close(connection, close);
 			closed++;
 		}
 		return closed;

@@ -14,6 +14,7 @@ import {
 	type ErrorCode,
 	HISTORY_PAGE_DEFAULT,
 	type HistoryRequest,
+	SMALL_FRAME_BYTES,
 	TYPING_INTERVAL_MS,
 } from "../wire/protocol.ts";
 import type { Submission } from "../wire/rpc.ts";
@@ -86,14 +87,33 @@ export class Intake {
 
 	/**
 	 * Rich mode: one JSON event per frame, answered with an error event when it is not valid.
-	 * Every frame counts against flood control except a connection's one valid `hello` and
-	 * `typing`, which are throttled by themselves: joining and typing never eat into a client's
-	 * message allowance.
+	 * Every frame is charged to the connection's frame budget first, unread
+	 * (src/wire/limits.ts `FRAME_BURST`). Then every frame counts against the message allowance
+	 * except a connection's one valid `hello` and its `typing`, `read` and `history`, which have
+	 * paces of their own: joining, typing and catching up never eat into a client's messages.
 	 */
 	rich(connection: Connection, frame: string | ArrayBuffer): Received | null {
+		// Every frame costs its sender before it is read: typing, read positions and history
+		// requests are free of the message allowance, not free of the room's thread. (Flood control
+		// off, RATE_LIMIT_MESSAGES 0, is off for frames too: a load test sends as fast as it can.)
+		const size = typeof frame === "string" ? frame.length : frame.byteLength;
+		const charged = this.#config.rateLimitMessages === 0 ? 0 : connection.chargeFrame(size, Date.now());
+		if (charged === "flooding") return flooding(connection, this.#config);
+		if (charged > 0) {
+			const message = `too many frames: wait ${charged} ms`;
+			this.#fanout.sendTo(connection, { type: "error", code: "rate_limited", message, retryAfterMs: charged });
+			return null;
+		}
 		const { identity } = connection;
 		const limits = identity === null ? this.#openLimits : this.#signedLimits;
-		const parsed = typeof frame === "string" ? parseClientEvent(frame, limits) : null;
+		let parsed = typeof frame === "string" ? parseClientEvent(frame, limits) : null;
+		// A typing notice or a read position is a few dozen bytes: more is padding, refused like
+		// any malformed frame (it then counts against the message allowance, not as free).
+		const type = parsed?.ok ? parsed.event.type : null;
+		if ((type === "typing" || type === "read") && exceedsUtf8Bytes(frame as string, SMALL_FRAME_BYTES)) {
+			const message = `a '${type}' frame is at most ${SMALL_FRAME_BYTES} bytes`;
+			parsed = { ok: false, error: { type: "error", code: "bad_event", message } };
+		}
 		const event = parsed?.ok ? parsed.event : null;
 		if (event?.type === "typing" && connection.name !== null && identity?.role !== "readonly") {
 			return connection.mayType(Date.now(), TYPING_INTERVAL_MS) ? { kind: "typing", ...connection.actor } : null;

@@ -56,14 +56,6 @@ export class Outbox {
 		return this.#broadcasts.length === 0 && this.#unicasts.size === 0;
 	}
 
-	/** The connections with something waiting: the group if a broadcast waits, and those with unicasts. */
-	recipients(): Connection[] {
-		if (this.#broadcasts.length === 0) return [...this.#unicasts.keys()];
-		const recipients = [...this.#group];
-		for (const connection of this.#unicasts.keys()) if (!this.#group.has(connection)) recipients.push(connection);
-		return recipients;
-	}
-
 	/** Queues one encoded event for the whole group but `except`. */
 	broadcast(frame: string, except?: Connection): void {
 		this.#broadcasts.push({ frame, except });
@@ -108,13 +100,14 @@ export class Outbox {
 	}
 
 	/**
-	 * Sends every queued event: one frame per recipient. Returns the connections that could
-	 * not be sent to (closing or gone), for the hub to let go of.
+	 * Sends every queued event: one frame per recipient, each first offered to `admit` (the
+	 * slow-consumer policy: false, and the connection is sent nothing). Returns the connections
+	 * that could not be sent to (closing or gone), for the hub to let go of.
 	 */
-	flush(): Connection[] {
+	flush(admit: (connection: Connection, frame: string) => boolean = () => true): Connection[] {
 		const failed: Connection[] = [];
 		const send = (connection: Connection, frame: string) => {
-			if (!trySend(connection.ws, frame)) failed.push(connection);
+			if (admit(connection, frame) && !trySend(connection.ws, frame)) failed.push(connection);
 		};
 		if (this.#broadcasts.length > 0) {
 			// Everyone who gets exactly this burst's broadcasts shares one frame.

@@ -86,7 +86,7 @@ export class PlainPacing {
 	 */
 	#message(connection: Connection, frame: string | ArrayBuffer): Received {
 		const text = typeof frame === "string" ? capText(frame, this.#config.messageCap) : frame;
-		if (typeof text !== "string" || text.length === 0) return { kind: "frame", frame: text, from: connection.id };
+		if (typeof text !== "string" || text.length === 0) return { kind: "frame", ...connection.actor, frame: text };
 		return { kind: "send", ...connection.actor, text, clientId: null, replyTo: null };
 	}
 }

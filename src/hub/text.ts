@@ -32,3 +32,22 @@ export function exceedsUtf8Bytes(text: string, maxBytes: number): boolean {
 	if (text.length * 3 <= maxBytes) return false;
 	return encoder.encode(text).byteLength > maxBytes;
 }
+
+/**
+ * How many bytes `text` takes in UTF-8 (a lone surrogate as the three of U+FFFD, as it is sent),
+ * counted without encoding it: what a client downloads, for the byte budgets of src/wire/limits.ts.
+ */
+export function utf8Length(text: string): number {
+	let bytes = text.length;
+	for (let i = 0; i < text.length; i++) {
+		const unit = text.charCodeAt(i);
+		if (unit < 0x80) continue;
+		if (unit < 0x800) bytes += 1;
+		else if (unit >= 0xd800 && unit <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+			// A surrogate pair: two units, four bytes.
+			bytes += 2;
+			i++;
+		} else bytes += 2;
+	}
+	return bytes;
+}

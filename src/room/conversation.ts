@@ -13,13 +13,25 @@
 import type { Config } from "../config.ts";
 import { logEvent } from "../log-event.ts";
 import type { MessagePage, MessagesQuery } from "../wire/operator.ts";
-import { type ErrorEvent, REPLY_EXCERPT_LENGTH, type ReplyQuote } from "../wire/protocol.ts";
+import {
+	BURST_HISTORY_BYTES,
+	CONNECTION_HISTORY_BYTES,
+	type ErrorEvent,
+	HISTORY_BYTES,
+	HISTORY_PER_SECOND,
+	type HistoryEvent,
+	type LogEntry,
+	REPLY_EXCERPT_LENGTH,
+	type ReplyQuote,
+} from "../wire/protocol.ts";
 import type { Submission } from "../wire/rpc.ts";
-import type { Answers, Staged } from "./burst.ts";
-import { LogReader } from "./log-reader.ts";
+import type { Answers, PageRequest, Staged } from "./burst.ts";
+import { entryBytes, LogReader } from "./log-reader.ts";
+import { senderKey } from "./log-table.ts";
 import { type CommitOutcome, MessageLog } from "./message-log.ts";
 import { Reactions } from "./reactions.ts";
 import { Reads } from "./reads.ts";
+import type { RoomStore } from "./room-store.ts";
 
 /** The room's conversation. */
 export class Conversation {
@@ -30,19 +42,12 @@ export class Conversation {
 	readonly #reads: Reads;
 	readonly #mentionedIn: (text: string) => string[];
 
-	/** Opens the room's tables; `mentionedIn` answers which present members a text mentions. */
-	constructor(storage: DurableObjectStorage, config: Config, mentionedIn: (text: string) => string[]) {
-		this.log = new MessageLog(storage, config.historyRetention);
-		const { historyRetention, historyReplay } = config;
-		this.#reader = new LogReader(
-			storage.sql,
-			historyRetention,
-			historyReplay,
-			() => this.log.storedId,
-			() => this.log.agedOutUpTo,
-		);
-		this.#reactions = new Reactions(storage.sql, this.log);
-		this.#reads = new Reads(storage.sql);
+	/** Opens the room's tables (src/room/room-store.ts); `mentionedIn` answers which present members a text mentions. */
+	constructor(store: RoomStore, config: Config, mentionedIn: (text: string) => string[]) {
+		this.log = new MessageLog(store, config.historyRetention);
+		this.#reader = new LogReader(store, this.log, config.historyReplay);
+		this.#reactions = new Reactions(store, this.log);
+		this.#reads = new Reads(store);
 		this.#mentionedIn = mentionedIn;
 	}
 
@@ -59,7 +64,7 @@ export class Conversation {
 		admit: () => ErrorEvent | null = () => null,
 	): Staged {
 		const { from, name, text, clientId, userId, replyTo, api } = submission;
-		const known = this.log.known(clientId);
+		const known = this.log.known(senderKey(submission), clientId);
 		if (known) return { kind: "repeat", message: known.message, to: from, staged: known.status === "staged" };
 		// The room's policies (src/room/policies.ts) judge a new message, never a retried one.
 		const refusal = admit();
@@ -106,22 +111,23 @@ export class Conversation {
 
 	/**
 	 * Stores the burst's entries in one transaction (its reactions with them) and reads what its
-	 * welcomes and history requests asked, after the commit. A welcome of this burst is owed the
-	 * log as it stood at its hello (`upTo`), so retention keeps that much. If the commit fails,
-	 * nothing of the burst is stored; if history cannot be read, the newcomers are welcomed all
-	 * the same, told it is missing (`gap`), and history requests get an empty last page.
-	 * `alsoWrite`, when given, writes in the same transaction (the webhook events of the burst),
-	 * which then happens even if the log has nothing new.
+	 * welcomes and history requests asked, after the commit, within the byte budgets of
+	 * src/wire/limits.ts (`historyBudget`). A welcome of this burst is owed the log as it stood at
+	 * its hello (`upTo`), so retention keeps that much. If the commit fails, nothing of the burst
+	 * is stored; if history cannot be read, the newcomers are welcomed all the same, told it is
+	 * missing (`gap`), and history requests get an empty last page. `alsoWrite`, when given,
+	 * writes in the same transaction (the webhook events of the burst), which then happens even
+	 * if the log has nothing new.
 	 */
 	commit(burst: readonly Staged[], alsoWrite: (() => void) | null = null): Answers {
-		const welcomes = [];
-		const requests = [];
+		const welcomes: Extract<Staged, { kind: "welcome" }>[] = [];
+		const requests: Extract<Staged, { kind: "history" }>[] = [];
 		for (const item of burst) {
-			if (item.kind === "welcome") welcomes.push(item.request);
-			else if (item.kind === "history") requests.push(item.request);
+			if (item.kind === "welcome") welcomes.push(item);
+			else if (item.kind === "history") requests.push(item);
 		}
 		let oldestWelcome = Number.POSITIVE_INFINITY;
-		for (const welcome of welcomes) oldestWelcome = Math.min(oldestWelcome, welcome.upTo);
+		for (const { request } of welcomes) oldestWelcome = Math.min(oldestWelcome, request.upTo);
 		let stored = true;
 		try {
 			const write = (outcome: CommitOutcome) => {
@@ -135,18 +141,29 @@ export class Conversation {
 		}
 		this.#reactions.settle(stored);
 		try {
+			const budget = historyBudget(welcomes.length + requests.length);
+			const replays = this.#reader.replayAll(
+				welcomes.map(({ request: { since, upTo } }) => ({ since, upTo, bytes: budget.share })),
+			);
+			for (const [index, { to }] of welcomes.entries()) budget.spend(to, replays[index]?.messages ?? []);
 			return {
 				stored,
-				replays: this.#reader.replayAll(welcomes),
-				pages: requests.map((request) => this.#reader.page(request)),
-				readUpTo: welcomes.map(({ userId }) => (userId === null ? null : this.#reads.upTo(userId))),
+				replays,
+				pages: requests.map(({ to, request }) => {
+					const bytes = budget.left(to);
+					if (bytes <= 0) return deferred(request);
+					const page = this.#reader.page(request, bytes);
+					budget.spend(to, page.entries);
+					return page;
+				}),
+				readUpTo: welcomes.map(({ request: { userId } }) => (userId === null ? null : this.#reads.upTo(userId))),
 			};
 		} catch (error) {
 			logEvent("storage_failed", { during: "replay", items: welcomes.length + requests.length, error: String(error) });
 			return {
 				stored,
-				replays: welcomes.map(({ upTo }) => ({ messages: [], gap: true, latestId: upTo, more: false })),
-				pages: requests.map(({ before, after }) => ({
+				replays: welcomes.map(({ request: { upTo } }) => ({ messages: [], gap: true, latestId: upTo, more: false })),
+				pages: requests.map(({ request: { before, after } }) => ({
 					type: "history" as const,
 					...(before === null ? { after: after ?? 0 } : { before }),
 					entries: [],
@@ -162,7 +179,6 @@ export class Conversation {
 		return this.#reader.messages(query);
 	}
 
-	/** The entries after `since` up to `upTo` (a shard catching up), and whether some are gone. */
 	/** Retention by age: entries stored before `cutoff` (ms) leave the log (src/room/message-log.ts). */
 	dropOlderThan(cutoff: number): void {
 		try {
@@ -173,7 +189,36 @@ export class Conversation {
 		}
 	}
 
+	/** The entries after `since` up to `upTo` (a shard catching up), and whether some are gone. */
 	between(since: number, upTo: number): ReturnType<LogReader["between"]> {
 		return this.#reader.between(since, upTo);
 	}
+}
+
+/**
+ * How a burst's history answers share their byte budgets (src/wire/limits.ts): each gets an equal
+ * share of `BURST_HISTORY_BYTES` (at most `HISTORY_BYTES`), and a connection's answers together stop
+ * at `CONNECTION_HISTORY_BYTES`, counted as they are read: a reconnect storm's welcomes get smaller
+ * histories (resumes page on), and a connection asking many pages at once gets the rest later.
+ */
+function historyBudget(answers: number) {
+	const share = Math.min(HISTORY_BYTES, Math.floor(BURST_HISTORY_BYTES / Math.max(1, answers)));
+	const used = new Map<string, number>();
+	return {
+		share,
+		/** What connection `to`'s next answer may carry. */
+		left: (to: string) => Math.min(share, CONNECTION_HISTORY_BYTES - (used.get(to) ?? 0)),
+		/** Connection `to` was answered `entries`. */
+		spend(to: string, entries: readonly LogEntry[]) {
+			let bytes = used.get(to) ?? 0;
+			for (const entry of entries) bytes += entryBytes(entry);
+			used.set(to, bytes);
+		},
+	};
+}
+
+/** A page this burst has no budget left for: none now, ask again shortly (as over the pace of pages). */
+function deferred({ before, after }: PageRequest): HistoryEvent {
+	const asked = before === null ? { after: after ?? 0 } : { before };
+	return { type: "history", ...asked, entries: [], more: true, retryAfterMs: Math.ceil(1000 / HISTORY_PER_SECOND) };
 }

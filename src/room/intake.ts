@@ -51,11 +51,14 @@ export class Intake {
 			case "hello":
 				return [...orNone(this.#members.arrive(shard, submission, counted)), this.#hello(submission)];
 			case "send": {
-				const admit = () => this.#policies.refusalOf(submission, now);
+				const admit = () => this.#policies.refusalOf("send", submission, now);
 				return this.guard(submission.from, submission.clientId, () => this.#conversation.send(submission, now, admit));
 			}
-			case "react":
+			case "react": {
+				const refusal = this.#policies.refusalOf("react", submission, now);
+				if (refusal) return [{ kind: "error", to: submission.from, error: refusal }];
 				return this.guard(submission.from, null, () => this.#conversation.react(submission, now));
+			}
 			case "read":
 				this.#conversation.read(submission);
 				return [];
@@ -65,7 +68,10 @@ export class Intake {
 				return this.#typing.passes(submission.name, now) ? [submission] : [];
 			case "frame":
 				return [{ kind: "frame", frame: submission.frame }];
-			case "edit":
+			case "edit": {
+				const admit = () => this.#policies.refusalOf("edit", submission, now);
+				return this.guard(submission.from, null, () => this.#moderation.change(submission, now, admit));
+			}
 			case "delete":
 				return this.guard(submission.from, null, () => this.#moderation.change(submission, now));
 			case "kick":

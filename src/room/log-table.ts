@@ -35,43 +35,83 @@ export type Row = {
 	api: number;
 };
 
-/** Every column, in the order `Row` has them. */
+/** Every column read back, in the order `Row` has them. */
 export const COLUMNS =
 	"id, kind, target, client_id, user_id, name, text, ts, reply_to, reply_name, reply_user_id, reply_excerpt, mentions, edited, deleted, reactions, api";
 
 /**
- * Creates the table, or brings one written by an older edgechat up to date: rooms stored before
- * signed mode have no kind, target or author; rooms stored before replies and reactions have
- * none of their columns, and rooms stored before the HTTP API no mark of it. Added columns are empty for old rows, which is what they were.
+ * The table as this edgechat writes it. `sender` says whose `client_id` it is (`senderKey`): a `clientId` is unique per sender, never across the room, so nobody can take the id
+ * another sender (the operator's backend, say) is going to use.
+ */
+const CREATE_TABLE = `CREATE TABLE messages (
+	id INTEGER PRIMARY KEY,
+	kind TEXT NOT NULL DEFAULT 'message',
+	target INTEGER,
+	sender TEXT,
+	client_id TEXT,
+	user_id TEXT,
+	name TEXT NOT NULL,
+	text TEXT NOT NULL,
+	ts INTEGER NOT NULL,
+	reply_to INTEGER,
+	reply_name TEXT,
+	reply_user_id TEXT,
+	reply_excerpt TEXT,
+	mentions TEXT,
+	edited INTEGER NOT NULL DEFAULT 0,
+	deleted INTEGER NOT NULL DEFAULT 0,
+	reactions TEXT,
+	api INTEGER NOT NULL DEFAULT 0
+)`;
+
+/**
+ * Creates the table, or brings one written by an older edgechat up to date. Rooms stored before
+ * signed mode have no kind, target or author; rooms stored before replies and reactions have none
+ * of their columns, and rooms stored before the HTTP API no mark of it: those are added, empty for
+ * old rows, which is what they were. Rooms stored before `clientId`s were per sender have a
+ * `client_id` unique across the room, which SQLite cannot drop from a column: the table is copied
+ * into the new shape once, each old row's sender worked out as `senderKey` would have (the API's,
+ * a user's, or a name's).
  */
 export function openLogTable(sql: SqlStorage): void {
-	sql.exec(`CREATE TABLE IF NOT EXISTS messages (
-		id INTEGER PRIMARY KEY,
-		client_id TEXT UNIQUE,
-		name TEXT NOT NULL,
-		text TEXT NOT NULL,
-		ts INTEGER NOT NULL
-	)`);
+	const exists =
+		sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").toArray().length > 0;
+	if (!exists) sql.exec(CREATE_TABLE);
 	const columns = sql.exec("SELECT * FROM messages LIMIT 0").columnNames;
-	const add = (column: string, type: string) => {
-		if (!columns.includes(column)) sql.exec(`ALTER TABLE messages ADD COLUMN ${column} ${type}`);
-	};
-	add("kind", "TEXT NOT NULL DEFAULT 'message'");
-	add("target", "INTEGER");
-	add("user_id", "TEXT");
-	add("reply_to", "INTEGER");
-	add("reply_name", "TEXT");
-	add("reply_user_id", "TEXT");
-	add("reply_excerpt", "TEXT");
-	add("mentions", "TEXT");
-	add("edited", "INTEGER NOT NULL DEFAULT 0");
-	add("deleted", "INTEGER NOT NULL DEFAULT 0");
-	add("reactions", "TEXT");
-	add("api", "INTEGER NOT NULL DEFAULT 0");
+	if (!columns.includes("sender")) {
+		const add = (column: string, type: string) => {
+			if (!columns.includes(column)) sql.exec(`ALTER TABLE messages ADD COLUMN ${column} ${type}`);
+		};
+		add("kind", "TEXT NOT NULL DEFAULT 'message'");
+		add("target", "INTEGER");
+		add("user_id", "TEXT");
+		add("reply_to", "INTEGER");
+		add("reply_name", "TEXT");
+		add("reply_user_id", "TEXT");
+		add("reply_excerpt", "TEXT");
+		add("mentions", "TEXT");
+		add("edited", "INTEGER NOT NULL DEFAULT 0");
+		add("deleted", "INTEGER NOT NULL DEFAULT 0");
+		add("reactions", "TEXT");
+		add("api", "INTEGER NOT NULL DEFAULT 0");
+		sql.exec("ALTER TABLE messages RENAME TO messages_before_senders");
+		sql.exec(CREATE_TABLE);
+		sql.exec(`INSERT INTO messages (${COLUMNS}, sender)
+			SELECT ${COLUMNS}, CASE WHEN client_id IS NULL THEN NULL WHEN api = 1 THEN 'api'
+				WHEN user_id IS NOT NULL THEN 'user:' || user_id ELSE 'name:' || name END
+			FROM messages_before_senders`);
+		sql.exec("DROP TABLE messages_before_senders");
+	}
+	sql.exec(
+		"CREATE UNIQUE INDEX IF NOT EXISTS messages_client ON messages (sender, client_id) WHERE client_id IS NOT NULL",
+	);
 	// Edits, deletes and reactions look up their message's other entries by target, never by a scan;
 	// replies to a deleted message are found by what they answer.
 	sql.exec("CREATE INDEX IF NOT EXISTS messages_target ON messages (target) WHERE target IS NOT NULL");
 	sql.exec("CREATE INDEX IF NOT EXISTS messages_reply_to ON messages (reply_to) WHERE reply_to IS NOT NULL");
+	// Messages alone, in order: retention counts them, and scroll-back pages through them, without
+	// walking past the edits, deletes and reactions between them.
+	sql.exec("CREATE INDEX IF NOT EXISTS messages_only ON messages (id) WHERE kind = 'message'");
 }
 
 /** A row as the entry clients see (a message as it stands now, with what is set of its extras). */
@@ -117,6 +157,22 @@ export function toMessage(row: Row): ChatMessage {
 	return message;
 }
 
+/**
+ * Who a `clientId` belongs to: the operator's backend (the HTTP API), a user (signed mode), or a
+ * name (open mode, where a name is all that ties two connections of one person, as a resend after
+ * a reconnect needs). A `clientId` is unique per sender, so a client that sends first with the id
+ * someone else will use (the API's `close-2026-12-05`, say) takes nothing from them: theirs is
+ * stored as a new message, never answered with the other's.
+ */
+export function senderKey(sender: {
+	readonly name: string;
+	readonly userId?: string | null;
+	readonly api?: boolean;
+}): string {
+	if (sender.api) return "api";
+	return sender.userId == null ? `name:${sender.name}` : `user:${sender.userId}`;
+}
+
 /** Writes one entry of the log as its row (a message, or an edit, delete or reactions entry). */
 export function insertEntry(sql: SqlStorage, entry: LogEntry): void {
 	if ("kind" in entry) {
@@ -138,9 +194,10 @@ export function insertEntry(sql: SqlStorage, entry: LogEntry): void {
 	}
 	const reply = entry.replyTo;
 	sql.exec(
-		`INSERT INTO messages (id, kind, client_id, user_id, name, text, ts, reply_to, reply_name, reply_user_id,
-			reply_excerpt, mentions, api) VALUES (?, 'message', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO messages (id, kind, sender, client_id, user_id, name, text, ts, reply_to, reply_name, reply_user_id,
+			reply_excerpt, mentions, api) VALUES (?, 'message', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		entry.id,
+		entry.clientId === null ? null : senderKey(entry),
 		entry.clientId,
 		entry.userId ?? null,
 		entry.name,

@@ -5,6 +5,7 @@
  * It turns arrivals and departures, wherever they happen, into the `join` and `leave` the burst
  * carries: a member's first connection in the whole room joins, its last one leaves.
  */
+import { HELLO_TIMEOUT_MS } from "../wire/limits.ts";
 import type { Actor, MemberCounts } from "../wire/rpc.ts";
 import { memberKeyOf } from "../wire/rpc.ts";
 import type { Staged } from "./burst.ts";
@@ -15,10 +16,13 @@ import type { ShardDirectory } from "./shard-directory.ts";
 /** A `join` or a `leave` for the burst. */
 type News = Extract<Staged, { kind: "join" | "leave" }>;
 
-/** The room's members, over all its parts. */
-/** How long an admitted upgrade counts for its user before it arrives (ms). */
-const EXPECTED_MS = 10_000;
+/**
+ * How long an admitted upgrade counts for its user (or address) before it arrives: as long as it
+ * may stay without saying hello (src/wire/limits.ts `HELLO_TIMEOUT_MS`), so none goes uncounted.
+ */
+const EXPECTED_MS = HELLO_TIMEOUT_MS;
 
+/** The room's members, over all its parts. */
 export class Members {
 	/**
 	 * When each holder's admitted upgrades that have not arrived yet were admitted: by user id in
@@ -42,6 +46,8 @@ export class Members {
 		this.#directory = directory;
 		this.#signed = signed;
 		for (const [key, name, count] of here) this.#presence.add(key, name, count);
+		// A room that never had shards has nobody else to tell (and keeps no record to compare).
+		if (!directory.inUse) return;
 		for (const [key, name, count] of directory.shardMembers()) this.#presence.add(key, name, count);
 		let held = 0;
 		for (const [, , count] of here) held += count;

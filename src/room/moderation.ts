@@ -9,9 +9,10 @@ import { bannedReason, closeFor } from "../wire/close-codes.ts";
 import { OPERATOR_NAME } from "../wire/operator.ts";
 import type { ErrorEvent } from "../wire/protocol.ts";
 import type { ConnectionId, Submission } from "../wire/rpc.ts";
-import { Bans } from "./bans.ts";
+import { Bans, MAX_BANS } from "./bans.ts";
 import type { Staged } from "./burst.ts";
 import type { MessageLog } from "./message-log.ts";
+import type { RoomStore } from "./room-store.ts";
 
 /** A change to a message: an edit or a delete. */
 type Change = Extract<Submission, { kind: "edit" | "delete" }>;
@@ -23,10 +24,15 @@ export class Moderation {
 	readonly #bans: Bans;
 	readonly #log: MessageLog;
 
-	/** Opens the room's bans (its SQLite table) and decides against `log`. */
-	constructor(sql: SqlStorage, log: MessageLog) {
-		this.#bans = new Bans(sql);
+	/** Opens the room's bans (src/room/bans.ts) and decides against `log`. */
+	constructor(store: RoomStore, log: MessageLog) {
+		this.#bans = new Bans(store);
 		this.#log = log;
+	}
+
+	/** Whether the room keeps a ban that may be in force (then it has something worth storing). */
+	get hasBans(): boolean {
+		return this.#bans.any;
 	}
 
 	/** Until when `userId` is banned at `now`, or `null`: a banned user's upgrade is refused (403). */
@@ -42,7 +48,8 @@ export class Moderation {
 	 * dropped (a departure must still be counted).
 	 */
 	enforceBan(submission: Submission, now: number): Staged | null {
-		if (submission.kind === "depart" || submission.kind === "frame") return null;
+		// A departure must still be counted; a plain binary frame is the user's like a message is.
+		if (submission.kind === "depart") return null;
 		const { userId } = submission;
 		const until = userId === null ? null : this.#bans.bannedUntil(userId, now);
 		if (userId === null || until === null) return null;
@@ -52,9 +59,11 @@ export class Moderation {
 	/**
 	 * An edit or a delete of a message, if its sender may: only the author edits; the author or
 	 * a moderator deletes; a message deleted (or not in the log) cannot be changed. Otherwise the
-	 * sender alone is told why. Throws if the log cannot be read.
+	 * sender alone is told why. An edit is new words, so the room's policies then have their say
+	 * (`admit`: who may post, slow mode, a user's allowance; src/room/policies.ts). Throws if the
+	 * log cannot be read.
 	 */
-	change(submission: Change, now: number): Staged {
+	change(submission: Change, now: number, admit: () => ErrorEvent | null = () => null): Staged {
 		const { from, id, userId, role, name } = submission;
 		const refuse = (error: ErrorEvent): Staged => ({ kind: "error", to: from, error });
 		const standing = this.#log.standing(id);
@@ -71,6 +80,8 @@ export class Moderation {
 			const whose = submission.kind === "edit" ? "only its author" : "only its author or a moderator";
 			return refuse({ type: "error", code: "forbidden", message: `message ${id}: ${whose} may ${submission.kind} it` });
 		}
+		const refusal = submission.kind === "edit" ? admit() : null;
+		if (refusal) return refuse(refusal);
 		const change =
 			submission.kind === "edit" ? { kind: "edit" as const, text: submission.text } : { kind: "delete" as const };
 		const entry = this.#log.stageChange(change, id, name, { userId: userId as string }, now);
@@ -97,14 +108,15 @@ export class Moderation {
 
 	/** Lifts a ban (the HTTP API); the user's next upgrade is admitted. */
 	unban(userId: string): void {
-		this.#bans.unban(userId);
+		this.#bans.unban(userId, Date.now());
 	}
 
 	/**
 	 * A moderator kicks or bans a user. A ban is stored first, so the user's next upgrade is
 	 * refused even if the room's object is evicted right after; then every part of the room
 	 * closes that user's connections and tells everyone (`targetName`: the name it showed, if
-	 * present).
+	 * present). A ban past the room's `MAX_BANS` is refused to its sender alone (`too_many_bans`;
+	 * the API answers 409), and nobody is removed.
 	 */
 	remove(submission: Removal, targetName: string | undefined, now: number): Staged {
 		const { target: userId, name: by } = submission;
@@ -113,7 +125,10 @@ export class Moderation {
 			return { kind: "remove", userId, ...closeFor("kicked"), notice: { type: "removed", userId, ...named, by } };
 		}
 		const until = now + submission.seconds * 1000;
-		this.#bans.ban(userId, until);
+		if (!this.#bans.ban(userId, until, now)) {
+			const message = `this room keeps at most ${MAX_BANS} bans in force: lift one, or wait for one to end`;
+			return { kind: "error", to: submission.from, error: { type: "error", code: "too_many_bans", message } };
+		}
 		return {
 			kind: "remove",
 			userId,

@@ -83,9 +83,10 @@ export class OperatorDesk {
 	/** Signed mode: the API kicks or bans a user, as a moderator named `API`; its connections close everywhere. */
 	async remove(room: string, removal: OperatorRemoval): Promise<RemovalOutcome> {
 		const present = this.#parts.members.nameOf(removal.target) !== undefined;
-		const [, staged] = await this.#call(room, (from, now) =>
+		const [answer, staged] = await this.#call(room, (from, now) =>
 			this.#parts.intake.take(0, { ...operatorActor(from), ...removal }, false, now),
 		);
+		if (answer?.kind === "error") return { present, refused: answer.error.message };
 		const notice = staged.find((item) => item.kind === "remove")?.notice;
 		return notice?.until === undefined ? { present } : { present, until: notice.until };
 	}

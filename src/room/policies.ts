@@ -19,8 +19,9 @@ import { type BucketState, newBucket, tryTakeToken } from "../hub/flood-control.
 import { logEvent } from "../log-event.ts";
 import type { ErrorCode, ErrorEvent, RoomSettings, SettingsPatch } from "../wire/protocol.ts";
 import { DEFAULT_SETTINGS } from "../wire/protocol.ts";
-import type { Submission } from "../wire/rpc.ts";
+import type { Actor } from "../wire/rpc.ts";
 import type { Staged } from "./burst.ts";
+import type { RoomStore } from "./room-store.ts";
 
 /** The storage key of the settings. */
 const SETTINGS_KEY = "settings";
@@ -37,7 +38,7 @@ export const SWEEP_INTERVAL_MS = 3_600_000;
 /** The room's settings and what they decide. */
 export class RoomPolicies {
 	readonly #storage: DurableObjectStorage;
-	readonly #kv: SyncKvStorage;
+	readonly #store: RoomStore;
 	#settings: RoomSettings;
 	/** When each sender's last message was admitted under slow mode (ms), by user id or connection. */
 	readonly #lastSend = new Map<string, number>();
@@ -45,12 +46,29 @@ export class RoomPolicies {
 	readonly #allowances = new Map<string, BucketState>();
 	readonly #config: Config;
 
-	/** Reads the settings kept in the room's storage (a room that never changed them has the defaults). */
-	constructor(storage: DurableObjectStorage, config: Config) {
+	/**
+	 * Reads the settings kept in the room's storage (a room that never changed them has the
+	 * defaults); `storage` is the object's, for its alarm.
+	 */
+	constructor(store: RoomStore, storage: DurableObjectStorage, config: Config) {
+		this.#store = store;
 		this.#storage = storage;
 		this.#config = config;
-		this.#kv = storage.kv;
-		this.#settings = { ...DEFAULT_SETTINGS, ...this.#kv.get<Partial<RoomSettings>>(SETTINGS_KEY) };
+		const kept = store.kept ? store.kv.get<Partial<RoomSettings>>(SETTINGS_KEY) : undefined;
+		this.#settings = { ...DEFAULT_SETTINGS, ...kept };
+		store.define(
+			() => {},
+			() => {
+				this.#settings = { ...DEFAULT_SETTINGS };
+			},
+		);
+	}
+
+	/** Whether every setting is its default (a room that changed nothing keeps nothing for them). */
+	get isDefault(): boolean {
+		return (Object.keys(DEFAULT_SETTINGS) as (keyof RoomSettings)[]).every(
+			(key) => this.#settings[key] === DEFAULT_SETTINGS[key],
+		);
 	}
 
 	/** The settings as they stand. */
@@ -64,35 +82,41 @@ export class RoomPolicies {
 	 */
 	change(patch: SettingsPatch, by: string): Staged {
 		this.#settings = { ...this.#settings, ...patch };
-		this.#kv.put(SETTINGS_KEY, this.#settings);
+		this.#store.keep();
+		this.#store.kv.put(SETTINGS_KEY, this.#settings);
 		this.keepSweeping();
 		return { kind: "settings", event: { type: "settings", settings: this.settings, by } };
 	}
 
 	/**
-	 * Whether a new message may be posted now: `null`, or the refusal its sender gets. Moderators
-	 * and the HTTP API are exempt from both rules. An admitted message starts its sender's interval.
+	 * Whether what a member does may go on now: `null`, or the refusal its sender gets. A new
+	 * message (`send`) and an edit (new words too) meet every rule: a signed-mode user's one
+	 * allowance across its connections, who may post, and slow mode; a reaction meets the
+	 * allowance only (reacting stays open to everyone, as typing and reading do). Moderators are
+	 * exempt from who may post and slow mode, and the HTTP API from all three. An admitted message
+	 * or edit starts its sender's slow-mode interval.
 	 */
-	refusalOf(send: Send, now: number): ErrorEvent | null {
-		if (send.api) return null;
-		const overAllowance = this.#takeAllowance(send.userId, now);
+	refusalOf(action: "send" | "edit" | "react", actor: Actor & Acting, now: number): ErrorEvent | null {
+		if (actor.api) return null;
+		const overAllowance = this.#takeAllowance(actor.userId, now);
 		if (overAllowance > 0) {
 			const message = `too many messages from your connections together: wait ${overAllowance} ms`;
-			return refusal(send, "rate_limited", message, overAllowance);
+			return refusal(actor, "rate_limited", message, overAllowance);
 		}
-		if (send.role === "moderator") return null;
+		if (action === "react" || actor.role === "moderator") return null;
 		if (this.#settings.postingRole === "moderators") {
-			return refusal(send, "posting_restricted", "only moderators may post in this room");
+			const what = action === "send" ? "post" : "edit messages";
+			return refusal(actor, "posting_restricted", `only moderators may ${what} in this room`);
 		}
 		const interval = this.#settings.slowModeSeconds * 1000;
 		if (interval === 0) return null;
-		const key = send.userId ?? send.from;
+		const key = actor.userId ?? actor.from;
 		const last = this.#lastSend.get(key);
 		if (last !== undefined && now - last < interval) {
 			const retryAfterMs = last + interval - now;
 			const seconds = this.#settings.slowModeSeconds;
 			return refusal(
-				send,
+				actor,
 				"slow_mode",
 				`slow mode: one message per ${seconds} s; wait ${Math.ceil(retryAfterMs / 1000)} s`,
 				retryAfterMs,
@@ -141,12 +165,16 @@ export class RoomPolicies {
 	}
 }
 
-type Send = Extract<Submission, { kind: "send" }>;
+/** What a refusal needs besides who acts: whether the HTTP API acts, and a send's `clientId`. */
+interface Acting {
+	readonly api?: boolean;
+	readonly clientId?: string | null;
+}
 
-/** The refusal of `send`: with its `clientId` (to resend it), and when to try again if there is a wait. */
-function refusal(send: Send, code: ErrorCode, message: string, retryAfterMs?: number): ErrorEvent {
+/** The refusal of what `actor` did: a send's with its `clientId` (to resend it), and when to try again if there is a wait. */
+function refusal(actor: Acting, code: ErrorCode, message: string, retryAfterMs?: number): ErrorEvent {
 	const error: ErrorEvent = { type: "error", code, message };
 	if (retryAfterMs !== undefined) error.retryAfterMs = retryAfterMs;
-	if (send.clientId !== null) error.clientId = send.clientId;
+	if (actor.clientId != null) error.clientId = actor.clientId;
 	return error;
 }

@@ -15,15 +15,18 @@
  * The messages reacted to lately are kept in memory (`CACHED_MESSAGES`), so a storm of reactions
  * to one message reads its rows once, not once per reaction; this object is the only writer.
  */
+import { utf8Length } from "../hub/text.ts";
 import {
 	MAX_REACTIONS_PER_MESSAGE,
 	REACTION_NAMES_SHOWN,
+	REACTION_SUMMARY_BYTES,
 	type Reaction,
 	type ReactionsEntry,
 } from "../wire/protocol.ts";
 import { type Actor, memberKeyOf, type Submission } from "../wire/rpc.ts";
 import type { Staged } from "./burst.ts";
 import type { CommitOutcome, MessageLog } from "./message-log.ts";
+import type { RoomStore } from "./room-store.ts";
 
 /** Messages whose reactions are kept in memory, most recently used last. */
 const CACHED_MESSAGES = 64;
@@ -43,7 +46,7 @@ type Change = {
 
 /** The room's reactions. */
 export class Reactions {
-	readonly #sql: SqlStorage;
+	readonly #store: RoomStore;
 	readonly #log: MessageLog;
 	/** Reactions of recently touched messages, as committed (an LRU: insertion order is use order). */
 	readonly #cache = new Map<number, MessageReactions>();
@@ -52,18 +55,22 @@ export class Reactions {
 	/** This burst's changes, in order. */
 	#changes: Change[] = [];
 
-	/** Opens (creating if needed) the room's reactions table; `log` says which messages exist. */
-	constructor(sql: SqlStorage, log: MessageLog) {
-		this.#sql = sql;
+	/** Opens the room's reactions table (once the room keeps anything); `log` says which messages exist. */
+	constructor(store: RoomStore, log: MessageLog) {
+		this.#store = store;
 		this.#log = log;
-		sql.exec(`CREATE TABLE IF NOT EXISTS reactions (
-			message_id INTEGER NOT NULL,
-			emoji TEXT NOT NULL,
-			member_key TEXT NOT NULL,
-			name TEXT NOT NULL,
-			user_id TEXT,
-			PRIMARY KEY (message_id, emoji, member_key)
-		)`);
+		store.define(
+			() =>
+				store.sql.exec(`CREATE TABLE IF NOT EXISTS reactions (
+					message_id INTEGER NOT NULL,
+					emoji TEXT NOT NULL,
+					member_key TEXT NOT NULL,
+					name TEXT NOT NULL,
+					user_id TEXT,
+					PRIMARY KEY (message_id, emoji, member_key)
+				)`),
+			() => this.#cache.clear(),
+		);
 	}
 
 	/**
@@ -109,16 +116,12 @@ export class Reactions {
 	 * burst), the messages' rows updated, and reactions to messages dropped by retention removed.
 	 */
 	write({ deleted, droppedUpTo }: CommitOutcome): void {
+		const sql = this.#store.sql;
 		for (const { target, emoji, key, reactor } of this.#changes) {
 			if (reactor === null) {
-				this.#sql.exec(
-					"DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND member_key = ?",
-					target,
-					emoji,
-					key,
-				);
+				sql.exec("DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND member_key = ?", target, emoji, key);
 			} else {
-				this.#sql.exec(
+				sql.exec(
 					"INSERT OR REPLACE INTO reactions (message_id, emoji, member_key, name, user_id) VALUES (?, ?, ?, ?, ?)",
 					target,
 					emoji,
@@ -132,10 +135,10 @@ export class Reactions {
 			if (deleted.has(target)) reactions.clear();
 			entry.reactions = aggregate(reactions);
 			const json = entry.reactions.length === 0 ? null : JSON.stringify(entry.reactions);
-			this.#sql.exec("UPDATE messages SET reactions = ? WHERE id = ? AND kind = 'message'", json, target);
+			sql.exec("UPDATE messages SET reactions = ? WHERE id = ? AND kind = 'message'", json, target);
 		}
-		for (const target of deleted) this.#sql.exec("DELETE FROM reactions WHERE message_id = ?", target);
-		if (droppedUpTo > 0) this.#sql.exec("DELETE FROM reactions WHERE message_id <= ?", droppedUpTo);
+		for (const target of deleted) sql.exec("DELETE FROM reactions WHERE message_id = ?", target);
+		if (droppedUpTo > 0) sql.exec("DELETE FROM reactions WHERE message_id <= ?", droppedUpTo);
 	}
 
 	/**
@@ -160,7 +163,8 @@ export class Reactions {
 			return cached;
 		}
 		const reactions: MessageReactions = new Map();
-		const rows = this.#sql.exec<{ emoji: string; member_key: string; name: string; user_id: string | null }>(
+		if (!this.#store.kept) return reactions;
+		const rows = this.#store.sql.exec<{ emoji: string; member_key: string; name: string; user_id: string | null }>(
 			"SELECT emoji, member_key, name, user_id FROM reactions WHERE message_id = ? ORDER BY rowid",
 			id,
 		);
@@ -193,10 +197,25 @@ function copy(reactions: MessageReactions): MessageReactions {
 	return new Map([...reactions].map(([emoji, reactors]) => [emoji, new Map(reactors)]));
 }
 
-/** What clients see of a message's reactions: per emoji, the count and the first names. */
+/**
+ * What clients see of a message's reactions: per emoji, the count and the first names (at most
+ * `REACTION_NAMES_SHOWN`), the names of all emoji together within `REACTION_SUMMARY_BYTES` (so a
+ * message row, every welcome and page that carries it, and each `reactions` event stay small
+ * however long the names are). `count` covers everyone; the rest are asked for (`reactors`).
+ */
 function aggregate(reactions: MessageReactions): Reaction[] {
+	let budget = REACTION_SUMMARY_BYTES;
 	return [...reactions].map(([emoji, reactors]) => {
-		const shown = [...reactors.values()].slice(0, REACTION_NAMES_SHOWN);
+		const shown: Reactor[] = [];
+		for (const reactor of reactors.values()) {
+			if (shown.length === REACTION_NAMES_SHOWN) break;
+			// Each name and user id as the JSON strings they are sent as, with a comma.
+			const json = (text: string) => utf8Length(JSON.stringify(text)) + 1;
+			const cost = json(reactor.name) + (reactor.userId === null ? 0 : json(reactor.userId));
+			if (cost > budget) break;
+			budget -= cost;
+			shown.push(reactor);
+		}
 		const reaction: Reaction = { emoji, count: reactors.size, names: shown.map(({ name }) => name) };
 		if (shown.some(({ userId }) => userId !== null)) reaction.userIds = shown.map(({ userId }) => userId ?? "");
 		return reaction;

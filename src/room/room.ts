@@ -1,6 +1,7 @@
 import { HubHost } from "../hub/host.ts";
+import { logEvent } from "../log-event.ts";
 import type { WebhookDelivery } from "../webhooks/delivery.ts";
-import type { FailedWebhook } from "../webhooks/failed.ts";
+import type { FailedPage, Requeued } from "../webhooks/failed.ts";
 import { RoomWebhooks } from "../webhooks/room-webhooks.ts";
 import type * as Operator from "../wire/operator.ts";
 import { ROOM_HEADER } from "../wire/placement.ts";
@@ -16,6 +17,7 @@ import { OperatorDesk } from "./operator-desk.ts";
 import { RoomPolicies } from "./policies.ts";
 import { PresenceNews } from "./presence-news.ts";
 import { RoomName } from "./room-name.ts";
+import { RoomStore } from "./room-store.ts";
 import { ShardDirectory } from "./shard-directory.ts";
 import { type ShardCalls, ShardLinks } from "./shard-links.ts";
 
@@ -46,6 +48,7 @@ let instancesCreated = 0;
  */
 export class Room extends HubHost {
 	readonly #instance = ++instancesCreated;
+	readonly #store: RoomStore;
 	readonly #conversation: Conversation;
 	readonly #directory: ShardDirectory;
 	readonly #members: Members;
@@ -60,25 +63,29 @@ export class Room extends HubHost {
 	readonly #presenceNews: PresenceNews;
 	/** This burst's work, in the order it came, until the burst ends. */
 	#burst: Staged[] = [];
+	/** Whether this instance took a socket (its liveness alarm is storage): give it back once empty. */
+	#touched = false;
 
 	// -- rehydrate -------------------------------------------------------------------------------
 
 	/** Runs on first use and again each time the object wakes from hibernation or eviction. */
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
-		this.#conversation = new Conversation(ctx.storage, this.config, (text) => this.#members.mentionedIn(text));
+		const store = new RoomStore(ctx.storage);
+		this.#store = store;
+		this.#name = new RoomName(store);
+		this.#conversation = new Conversation(store, this.config, (text) => this.#members.mentionedIn(text));
 		const log = this.#conversation.log;
-		this.#directory = new ShardDirectory(ctx.storage.sql);
-		this.#moderation = new Moderation(ctx.storage.sql, log);
-		this.#name = new RoomName(ctx.storage.kv);
+		this.#directory = new ShardDirectory(store, () => this.hub.members());
+		this.#moderation = new Moderation(store, log);
 		this.#links = new ShardLinks(env, this.config.relayPast, this.#name, this.#directory, () => log.storedId);
-		this.#webhooks = new RoomWebhooks(ctx.storage, this.config.webhooks ? env.WEBHOOKS : null);
+		this.#webhooks = new RoomWebhooks(store, ctx.storage, this.config.webhooks ? env.WEBHOOKS : null);
 		// Members this object held before a reset leave, for everyone held by shards.
 		const signed = this.config.authSecret !== null;
 		this.#members = new Members(this.#directory, signed, this.hub.members(), (leave) => this.#burst.push(leave));
 		this.#presenceNews = new PresenceNews(this.config.presenceLimit, () => this.setEndOfBurst());
 		this.#admission = new Admission(this.config, this.#directory, this.#moderation, this.#members);
-		this.#policies = new RoomPolicies(ctx.storage, this.config);
+		this.#policies = new RoomPolicies(store, ctx.storage, this.config);
 		const parts = {
 			conversation: this.#conversation,
 			members: this.#members,
@@ -95,12 +102,14 @@ export class Room extends HubHost {
 
 	/**
 	 * An upgrade forwarded by the Worker: admitted here, sent to a shard, or refused
-	 * (src/room/admission.ts decides). The room's name comes with it, for naming its shards.
+	 * (src/room/admission.ts decides). The room's name comes with it, for naming its shards and
+	 * its webhook events (learnt in memory: a request that is refused writes nothing).
 	 */
 	override async fetch(request: Request): Promise<Response> {
+		this.#name.learn(request.headers.get(ROOM_HEADER));
 		const decision = this.#admission.decide(request, this.hub.size, Date.now());
 		if (decision !== "here") return decision;
-		this.#name.learn(request.headers.get(ROOM_HEADER));
+		this.#touched = true;
 		return this.#admission.withView(await this.upgrade(request, ""), Date.now());
 	}
 
@@ -113,6 +122,7 @@ export class Room extends HubHost {
 	 */
 	submit(batch: Batch): number {
 		this.#links.calls.submitted++;
+		this.#name.learn(batch.room);
 		this.#directory.report(batch.shard, batch.connections);
 		if (batch.members) {
 			this.#links.calls.memberLists++;
@@ -176,13 +186,13 @@ export class Room extends HubHost {
 		this.#webhooks.keepFailed(deliveries);
 	}
 
-	/** The oldest failed webhook events, and whether there are more. */
-	failedWebhooks(): { failed: FailedWebhook[]; more: boolean } {
+	/** The oldest failed webhook events, whether there are more, and how many were dropped. */
+	failedWebhooks(): FailedPage {
 		return this.#webhooks.listFailed();
 	}
 
-	/** Every failed event goes back to the outbox for a new round; returns how many. */
-	retryFailedWebhooks(): number {
+	/** The oldest page of failed events goes back to the outbox for a new round; says how many, and if more wait. */
+	retryFailedWebhooks(): Requeued {
 		return this.#webhooks.retryFailed();
 	}
 
@@ -200,6 +210,23 @@ export class Room extends HubHost {
 
 	protected override endBurst(): void {
 		this.#commitBurst();
+		if (this.#touched || this.#store.kept) this.#giveBackIfEmpty();
+	}
+
+	/**
+	 * A room with nothing left gives its storage back (src/room/room-store.ts): no connection in
+	 * any of its objects (nor one a live view could place), nothing in the burst, no message,
+	 * setting, ban or webhook event kept. Its liveness alarm goes with it.
+	 */
+	#giveBackIfEmpty(): void {
+		if (this.hub.size > 0 || this.hasWork || this.#directory.connections > 0) return;
+		if (!this.#conversation.log.isEmpty || !this.#policies.isDefault) return;
+		if (this.#moderation.hasBans || this.#webhooks.holdsEvents || this.#directory.viewUntil > Date.now()) return;
+		this.#touched = false;
+		this.hub.alarmFired();
+		this.#store
+			.giveBack()
+			.catch((error: unknown) => logEvent("storage_failed", { during: "give_back", error: String(error) }));
 	}
 
 	/** This object's own clients are answered within the burst, so a closing one is closed at its end. */
@@ -240,6 +267,8 @@ export class Room extends HubHost {
 		const cutoff = this.#policies.retentionCutoff(Date.now());
 		if (cutoff !== null) this.#conversation.dropOlderThan(cutoff);
 		this.#policies.keepSweeping();
+		// An alarm is storage too: a room it finds empty (its sockets gone while it was away) gives it back.
+		this.#giveBackIfEmpty();
 	}
 
 	// -- what shards ask -------------------------------------------------------------------------

@@ -2,11 +2,14 @@
  * The room object's record of its shards: how many connections each holds (to place the next
  * upgrade, and for the room's stats) and which members each holds (so presence survives the room
  * object's eviction: its own connections are rebuilt from its sockets, a shard's only from
- * here). Kept in the room's SQLite database, written as shards report.
+ * here). Kept in the room's SQLite database, written as shards report. A room that never grew past
+ * its own object keeps none of it (src/room/room-store.ts): its members are all in its own
+ * sockets. The first shard it places starts the record, with the members its own object holds then.
  */
 import type { Config } from "../config.ts";
 import { PLACEMENT_VIEW_MS } from "../wire/placement.ts";
 import type { MemberCounts } from "../wire/rpc.ts";
+import type { RoomStore } from "./room-store.ts";
 
 /** How the members of one shard changed when it reported the whole of them (`replace`). */
 export interface MemberChanges {
@@ -31,31 +34,73 @@ export type Sizes = Pick<Config, "shardSize" | "roomSockets" | "maxConnections">
 
 /** The shards of one room: numbered 1, 2, 3, ... (0 is the room's own object). */
 export class ShardDirectory {
-	readonly #sql: SqlStorage;
+	readonly #store: RoomStore;
+	/** The members the room's own object holds (part 0), to start the record with. */
+	readonly #here: () => MemberCounts;
 	/** Connections per shard, by number, as last reported plus places handed out since. */
 	readonly #connections = new Map<number, number>();
 	/** The widest view handed to the Worker, and until when one may be in use (ms). */
 	#view = { shards: 0, until: 0 };
+	/** Whether the room has had a shard (since it last gave its storage back): then it keeps the record. */
+	#inUse = false;
 
-	/** Opens (creating if needed) the room's shard tables. */
-	constructor(sql: SqlStorage) {
-		this.#sql = sql;
-		sql.exec("CREATE TABLE IF NOT EXISTS shards (shard INTEGER PRIMARY KEY, connections INTEGER NOT NULL)");
-		// A member is its key (src/wire/rpc.ts `memberKeyOf`) and the name it shows.
-		sql.exec(`CREATE TABLE IF NOT EXISTS shard_members (
-			shard INTEGER NOT NULL,
-			key TEXT NOT NULL,
-			name TEXT NOT NULL,
-			connections INTEGER NOT NULL,
-			PRIMARY KEY (shard, key)
-		)`);
-		sql.exec("CREATE TABLE IF NOT EXISTS placement_view (one INTEGER PRIMARY KEY, shards INTEGER, until INTEGER)");
-		for (const row of sql.exec<{ shards: number; until: number }>("SELECT shards, until FROM placement_view")) {
+	/** Opens the room's shard tables (once the room keeps anything); `here` says who its own object holds. */
+	constructor(store: RoomStore, here: () => MemberCounts) {
+		this.#store = store;
+		this.#here = here;
+		store.define(
+			() => {
+				store.sql.exec("CREATE TABLE IF NOT EXISTS shards (shard INTEGER PRIMARY KEY, connections INTEGER NOT NULL)");
+				// A member is its key (src/wire/rpc.ts `memberKeyOf`) and the name it shows.
+				store.sql.exec(`CREATE TABLE IF NOT EXISTS shard_members (
+					shard INTEGER NOT NULL,
+					key TEXT NOT NULL,
+					name TEXT NOT NULL,
+					connections INTEGER NOT NULL,
+					PRIMARY KEY (shard, key)
+				)`);
+				store.sql.exec(
+					"CREATE TABLE IF NOT EXISTS placement_view (one INTEGER PRIMARY KEY, shards INTEGER, until INTEGER)",
+				);
+			},
+			() => {
+				this.#connections.clear();
+				this.#view = { shards: 0, until: 0 };
+				this.#inUse = false;
+			},
+		);
+		if (!store.kept) return;
+		for (const row of store.sql.exec<{ shards: number; until: number }>("SELECT shards, until FROM placement_view")) {
 			this.#view = row;
 		}
-		for (const row of sql.exec<{ shard: number; connections: number }>("SELECT shard, connections FROM shards")) {
+		for (const row of store.sql.exec<{ shard: number; connections: number }>("SELECT shard, connections FROM shards")) {
 			this.#connections.set(row.shard, row.connections);
 		}
+		this.#inUse =
+			this.#connections.size > 0 ||
+			this.#view.until > 0 ||
+			store.sql.exec("SELECT 1 FROM shard_members LIMIT 1").toArray().length > 0;
+	}
+
+	/** Until when a view handed to the Worker may still place upgrades on shards (ms; 0: never handed out). */
+	get viewUntil(): number {
+		return this.#view.until;
+	}
+
+	/** Whether the room has had a shard (since it last gave its storage back): then it keeps the record. */
+	get inUse(): boolean {
+		return this.#inUse;
+	}
+
+	/**
+	 * The room has a shard: from now on it keeps who is where, starting with the members its own
+	 * object holds (all of them, until now).
+	 */
+	#use(): void {
+		if (this.#inUse) return;
+		this.#inUse = true;
+		this.#store.keep();
+		this.#write(0, this.#here());
 	}
 
 	/** Connections held by shards altogether. */
@@ -108,7 +153,11 @@ export class ShardDirectory {
 		if (shards > this.#view.shards || until > this.#view.until + VIEW_MARGIN_MS) {
 			this.#view = { shards: Math.max(shards, this.#view.shards), until };
 			const { shards: widest } = this.#view;
-			this.#sql.exec("INSERT OR REPLACE INTO placement_view (one, shards, until) VALUES (1, ?, ?)", widest, until);
+			this.#store.sql.exec(
+				"INSERT OR REPLACE INTO placement_view (one, shards, until) VALUES (1, ?, ?)",
+				widest,
+				until,
+			);
 		}
 		return shards;
 	}
@@ -126,17 +175,20 @@ export class ShardDirectory {
 	}
 
 	#set(shard: number, connections: number): void {
+		this.#use();
 		this.#connections.set(shard, connections);
-		this.#sql.exec(
+		this.#store.sql.exec(
 			"INSERT INTO shards (shard, connections) VALUES (?, ?) ON CONFLICT (shard) DO UPDATE SET connections = excluded.connections",
 			shard,
 			connections,
 		);
 	}
 
-	/** One more connection of member `key` (showing `name`) on `shard`. */
+	/** One more connection of member `key` (showing `name`) on `shard` (recorded once the room has shards). */
 	arrive(shard: number, key: string, name: string): void {
-		this.#sql.exec(
+		if (shard > 0) this.#use();
+		else if (!this.#inUse) return;
+		this.#store.sql.exec(
 			`INSERT INTO shard_members (shard, key, name, connections) VALUES (?, ?, ?, 1)
 			 ON CONFLICT (shard, key) DO UPDATE SET connections = connections + 1`,
 			shard,
@@ -147,8 +199,11 @@ export class ShardDirectory {
 
 	/** One connection of member `key` on `shard` fewer. */
 	depart(shard: number, key: string): void {
-		this.#sql.exec("UPDATE shard_members SET connections = connections - 1 WHERE shard = ? AND key = ?", shard, key);
-		this.#sql.exec("DELETE FROM shard_members WHERE shard = ? AND key = ? AND connections <= 0", shard, key);
+		if (shard > 0) this.#use();
+		else if (!this.#inUse) return;
+		const sql = this.#store.sql;
+		sql.exec("UPDATE shard_members SET connections = connections - 1 WHERE shard = ? AND key = ?", shard, key);
+		sql.exec("DELETE FROM shard_members WHERE shard = ? AND key = ? AND connections <= 0", shard, key);
 	}
 
 	/**
@@ -157,6 +212,14 @@ export class ShardDirectory {
 	 * replaced, writing only what changed, and the difference returned for presence.
 	 */
 	replace(shard: number, members: MemberCounts): MemberChanges {
+		if (shard > 0) this.#use();
+		else if (!this.#inUse) return { added: [], removed: [] };
+		return this.#write(shard, members);
+	}
+
+	/** Replaces part `shard`'s record with `members`, writing only what changed; returns the difference. */
+	#write(shard: number, members: MemberCounts): MemberChanges {
+		const sql = this.#store.sql;
 		const before = new Map(this.membersOf(shard).map((member) => [member[0], member]));
 		const after = new Map(members.map((member) => [member[0], member]));
 		const added: [string, string, number][] = [];
@@ -166,7 +229,7 @@ export class ShardDirectory {
 			if (difference === 0) continue;
 			if (difference > 0) added.push([key, name, difference]);
 			else removed.push([key, name, -difference]);
-			this.#sql.exec(
+			sql.exec(
 				`INSERT INTO shard_members (shard, key, name, connections) VALUES (?, ?, ?, ?)
 				 ON CONFLICT (shard, key) DO UPDATE SET connections = excluded.connections`,
 				shard,
@@ -178,15 +241,16 @@ export class ShardDirectory {
 		for (const [key, name, count] of before.values()) {
 			if (after.has(key)) continue;
 			removed.push([key, name, count]);
-			this.#sql.exec("DELETE FROM shard_members WHERE shard = ? AND key = ?", shard, key);
+			sql.exec("DELETE FROM shard_members WHERE shard = ? AND key = ?", shard, key);
 		}
 		return { added, removed };
 	}
 
 	/** How many connections of members the record says part `shard` holds (one aggregate, no rows read out). */
 	connectionsOfMembers(shard: number): number {
+		if (!this.#inUse) return 0;
 		return (
-			this.#sql
+			this.#store.sql
 				.exec<{ total: number | null }>("SELECT sum(connections) AS total FROM shard_members WHERE shard = ?", shard)
 				.one().total ?? 0
 		);
@@ -194,12 +258,16 @@ export class ShardDirectory {
 
 	/** The members one shard holds, with their connection counts. */
 	membersOf(shard: number): MemberCounts {
-		return rows(this.#sql.exec<Member>("SELECT key, name, connections FROM shard_members WHERE shard = ?", shard));
+		if (!this.#store.kept) return [];
+		return rows(
+			this.#store.sql.exec<Member>("SELECT key, name, connections FROM shard_members WHERE shard = ?", shard),
+		);
 	}
 
 	/** Every member held by the shards (not the room's own object), with its count there (to rebuild presence). */
 	shardMembers(): MemberCounts {
-		return rows(this.#sql.exec<Member>("SELECT key, name, connections FROM shard_members WHERE shard > 0"));
+		if (!this.#inUse) return [];
+		return rows(this.#store.sql.exec<Member>("SELECT key, name, connections FROM shard_members WHERE shard > 0"));
 	}
 }
 

@@ -9,7 +9,9 @@
  */
 import { logEvent } from "../log-event.ts";
 import { shardObjectName } from "../wire/placement.ts";
+import { CALL_BYTES } from "../wire/protocol.ts";
 import { addresseeOf, type Delivery, type Push, type ShardPush, shardOf } from "../wire/rpc.ts";
+import { deliveryBytes, inCalls } from "./call-sizes.ts";
 import type { RoomName } from "./room-name.ts";
 import type { ShardDirectory } from "./shard-directory.ts";
 
@@ -42,14 +44,6 @@ export const MAX_SUBMIT_PACE_MS = 1_000;
  * (10 million members at the shipped `SHARD_SIZE`) with at most 32 calls per burst at each level.
  */
 export const RELAY_GROUP = 32;
-
-/**
- * The most deliveries addressed to one connection (welcomes, mostly, a few kB each) one call to
- * a relay carries; a relay's share of a burst with more goes in several calls, in order. A
- * reconnect storm's burst can hold tens of thousands of welcomes, and a Durable Object RPC call's
- * arguments may not exceed 32 MiB (the room simulation at a million members met that limit).
- */
-export const RELAY_CALL_ADDRESSED = 1_000;
 
 /** The room's calls to and from its shards since its object started (for the benchmark). */
 export interface ShardCalls {
@@ -121,20 +115,29 @@ export class ShardLinks {
 	push(after: number, deliveries: readonly Delivery[]): void {
 		const addressed = deliveries.some((delivery) => addresseeOf(delivery) !== null);
 		const shards = [...this.#directory.pushedTo(Date.now())];
+		if (shards.length === 0) return;
 		const pushes: ShardPush[] = [];
-		for (const shard of shards) {
-			const own = !addressed
-				? deliveries
-				: deliveries.filter((delivery) => {
-						const to = addresseeOf(delivery);
-						return to === null || shardOf(to) === shard;
-					});
-			if (own.length > 0) pushes.push({ shard, push: this.#numbered(shard, after, own) });
+		if (!addressed) {
+			// A burst of broadcasts alone (the usual one) is cut into calls once, and every shard
+			// gets each part in turn: a relay carries a part once for all its shards.
+			for (const part of inCalls(deliveries)) {
+				for (const shard of shards) pushes.push({ shard, push: this.#numbered(shard, after, part) });
+			}
+		} else {
+			for (const shard of shards) {
+				const own = deliveries.filter((delivery) => {
+					const to = addresseeOf(delivery);
+					return to === null || shardOf(to) === shard;
+				});
+				for (const part of own.length > 0 ? inCalls(own) : []) {
+					pushes.push({ shard, push: this.#numbered(shard, after, part) });
+				}
+			}
 		}
 		// Past `relayPast` shards every push goes through a relay, whatever this burst's share:
 		// one path per shard keeps its pushes in order.
 		if (shards.length <= this.#relayPast) for (const { shard, push } of pushes) this.#pushTo(shard, push);
-		else this.#relay(pushes, addressed ? deliveries.filter((delivery) => addresseeOf(delivery) === null).length : 0);
+		else this.#relay(pushes);
 	}
 
 	/**
@@ -182,27 +185,31 @@ export class ShardLinks {
 
 	/**
 	 * Sends a burst's pushes through the relays, one call to each relay whose shards get one
-	 * (shards 1 to `RELAY_GROUP` go through relay 1, and so on), more when it carries more than
-	 * `RELAY_CALL_ADDRESSED` welcomes and other deliveries to one connection. A shard the relay
+	 * (shards 1 to `RELAY_GROUP` go through relay 1, and so on), more when they carry more than
+	 * `CALL_BYTES` (a reconnect storm's welcomes, say): the deliveries the shards share (a burst's
+	 * broadcasts) cross once per call, so a call counts each delivery once. A shard the relay
 	 * could not reach, or every shard of a relay whose call failed (a relay reset mid-burst), is
 	 * retried as when a push of the room's own fails: the numbers tell each shard what it missed.
 	 */
-	#relay(pushes: readonly ShardPush[], broadcasts: number): void {
-		// Each relay's pushes, in calls of at most `RELAY_CALL_ADDRESSED` deliveries to one
-		// connection (welcomes, mostly): the calls on one stub arrive in order, so splitting keeps it.
-		const calls: { relay: number; group: ShardPush[]; addressed: number }[] = [];
+	#relay(pushes: readonly ShardPush[]): void {
+		// The calls on one stub arrive in order, so a shard's pushes split over calls keep theirs.
+		const calls: { relay: number; group: ShardPush[]; bytes: number; carried: Set<Delivery> }[] = [];
 		const latest = new Map<number, (typeof calls)[number]>();
 		for (const item of pushes) {
 			const relay = Math.ceil(item.shard / RELAY_GROUP);
-			const addressed = item.push.deliveries.length - broadcasts;
 			let call = latest.get(relay);
-			if (!call || (call.addressed + addressed > RELAY_CALL_ADDRESSED && call.group.length > 0)) {
-				call = { relay, group: [], addressed: 0 };
+			let added = 0;
+			for (const delivery of item.push.deliveries) if (!call?.carried.has(delivery)) added += deliveryBytes(delivery);
+			if (!call || (call.bytes + added > CALL_BYTES && call.group.length > 0)) {
+				call = { relay, group: [], bytes: 0, carried: new Set() };
+				added = 0;
+				for (const delivery of item.push.deliveries) added += deliveryBytes(delivery);
 				calls.push(call);
 				latest.set(relay, call);
 			}
 			call.group.push(item);
-			call.addressed += addressed;
+			call.bytes += added;
+			for (const delivery of item.push.deliveries) call.carried.add(delivery);
 		}
 		const room = this.#roomName.value;
 		if (room === undefined) return;
@@ -241,7 +248,7 @@ export class ShardLinks {
 			.filter((shard) => unreached.has(shard))
 			.map((shard) => ({ shard, push: this.#numbered(shard, this.#storedId(), []) }));
 		if (shards.length <= this.#relayPast) for (const { shard, push } of pushes) this.#pushTo(shard, push);
-		else this.#relay(pushes, 0);
+		else this.#relay(pushes);
 	}
 
 	/** The stub of shard or relay `number` (relays are named like shards, in their own namespace). */

@@ -174,6 +174,7 @@ export class RoomShard extends HubHost {
 		const sentAt = Date.now();
 		this.#nextSubmitAt = sentAt + this.#pace;
 		const batch: Batch = {
+			room: this.#home.room,
 			shard: this.#home.shard,
 			connections: this.hub.size,
 			...(this.#resync ? { members: this.hub.members() } : {}),

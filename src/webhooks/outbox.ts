@@ -19,6 +19,7 @@
  */
 import { alarmBy } from "../hub/alarm.ts";
 import { logEvent } from "../log-event.ts";
+import type { RoomStore } from "../room/room-store.ts";
 import type { WebhookDelivery } from "./delivery.ts";
 import type { WebhookEvent } from "./events.ts";
 
@@ -50,7 +51,7 @@ const BATCH_BYTES = 192 * 1024;
 /** The room's outbox of webhook events. */
 export class WebhookOutbox {
 	readonly #storage: DurableObjectStorage;
-	readonly #sql: SqlStorage;
+	readonly #store: RoomStore;
 	readonly #queue: WebhookQueue;
 	/** Whether rows not yet handed over may be waiting (known after a write; read after a wake). */
 	#pending: boolean;
@@ -65,17 +66,32 @@ export class WebhookOutbox {
 	/** Until when the alarm this instance set is still ahead (0: none set). */
 	#armedUntil = 0;
 
-	/** Opens (creating if needed) the outbox table of the room's database. */
-	constructor(storage: DurableObjectStorage, queue: WebhookQueue) {
+	/**
+	 * Opens the outbox table of the room's database (it exists once the room keeps anything:
+	 * src/room/room-store.ts); `storage` is the object's, for its alarm.
+	 */
+	constructor(store: RoomStore, storage: DurableObjectStorage, queue: WebhookQueue) {
+		this.#store = store;
 		this.#storage = storage;
-		this.#sql = storage.sql;
 		this.#queue = queue;
-		this.#sql.exec(`CREATE TABLE IF NOT EXISTS webhook_outbox (
-			seq INTEGER PRIMARY KEY AUTOINCREMENT,
-			webhook_id TEXT NOT NULL,
-			body TEXT NOT NULL
-		)`);
-		this.#pending = this.#sql.exec("SELECT 1 FROM webhook_outbox LIMIT 1").toArray().length > 0;
+		store.define(
+			() =>
+				store.sql.exec(`CREATE TABLE IF NOT EXISTS webhook_outbox (
+					seq INTEGER PRIMARY KEY AUTOINCREMENT,
+					webhook_id TEXT NOT NULL,
+					body TEXT NOT NULL
+				)`),
+			() => {
+				this.#pending = false;
+				this.#handedUpTo = this.#deletedUpTo = this.#armedUntil = 0;
+			},
+		);
+		this.#pending = store.kept && store.sql.exec("SELECT 1 FROM webhook_outbox LIMIT 1").toArray().length > 0;
+	}
+
+	/** Whether events are still in the outbox (waiting for the queue, or taken and not yet deleted). */
+	get holdsEvents(): boolean {
+		return this.#pending || this.#handedUpTo > this.#deletedUpTo;
 	}
 
 	/**
@@ -89,7 +105,11 @@ export class WebhookOutbox {
 		const timestamp = new Date(now).toISOString();
 		for (const event of events) {
 			const body = JSON.stringify({ type: event.type, timestamp, data: event.data });
-			this.#sql.exec("INSERT INTO webhook_outbox (webhook_id, body) VALUES (?, ?)", `msg_${crypto.randomUUID()}`, body);
+			this.#store.sql.exec(
+				"INSERT INTO webhook_outbox (webhook_id, body) VALUES (?, ?)",
+				`msg_${crypto.randomUUID()}`,
+				body,
+			);
 		}
 		this.#pending = true;
 	}
@@ -100,7 +120,7 @@ export class WebhookOutbox {
 	 */
 	requeue(deliveries: readonly WebhookDelivery[]): void {
 		for (const { id, body } of deliveries) {
-			this.#sql.exec("INSERT INTO webhook_outbox (webhook_id, body) VALUES (?, ?)", id, body);
+			this.#store.sql.exec("INSERT INTO webhook_outbox (webhook_id, body) VALUES (?, ?)", id, body);
 		}
 		if (deliveries.length > 0) this.#pending = true;
 	}
@@ -140,7 +160,7 @@ export class WebhookOutbox {
 
 	async #handOffAll(): Promise<void> {
 		while (this.#pending) {
-			const rows = this.#sql
+			const rows = this.#store.sql
 				.exec<{ seq: number; webhook_id: string; body: string }>(
 					"SELECT seq, webhook_id, body FROM webhook_outbox WHERE seq > ? ORDER BY seq LIMIT ?",
 					this.#handedUpTo,
@@ -176,7 +196,7 @@ export class WebhookOutbox {
 	#deleteHanded(): void {
 		this.#deletedBefore = this.#deletedUpTo;
 		if (this.#handedUpTo === this.#deletedUpTo) return;
-		this.#sql.exec("DELETE FROM webhook_outbox WHERE seq <= ?", this.#handedUpTo);
+		this.#store.sql.exec("DELETE FROM webhook_outbox WHERE seq <= ?", this.#handedUpTo);
 		this.#deletedUpTo = this.#handedUpTo;
 	}
 

@@ -5,22 +5,31 @@
  * `/webhooks/failed` routes.
  */
 import type { Staged } from "../room/burst.ts";
+import type { RoomStore } from "../room/room-store.ts";
 import type { WebhookDelivery } from "./delivery.ts";
 import { eventsOf } from "./events.ts";
-import { type FailedWebhook, FailedWebhooks } from "./failed.ts";
+import { type FailedPage, FailedWebhooks, type Requeued } from "./failed.ts";
 import { WebhookOutbox, type WebhookQueue } from "./outbox.ts";
 
 /** The room's webhooks. */
 export class RoomWebhooks {
-	readonly #storage: DurableObjectStorage;
+	readonly #store: RoomStore;
 	readonly #outbox: WebhookOutbox | null;
 	readonly #failed: FailedWebhooks;
 
-	/** `queue`: the webhook queue, or `null` when webhooks are off (nothing is recorded). */
-	constructor(storage: DurableObjectStorage, queue: WebhookQueue | null) {
-		this.#storage = storage;
-		this.#outbox = queue ? new WebhookOutbox(storage, queue) : null;
-		this.#failed = new FailedWebhooks(storage.sql);
+	/**
+	 * Opens the room's webhook tables in `store` (`storage` is the object's, for the outbox's
+	 * alarm); `queue`: the webhook queue, or `null` when webhooks are off (nothing is recorded).
+	 */
+	constructor(store: RoomStore, storage: DurableObjectStorage, queue: WebhookQueue | null) {
+		this.#store = store;
+		this.#outbox = queue ? new WebhookOutbox(store, storage, queue) : null;
+		this.#failed = new FailedWebhooks(store);
+	}
+
+	/** Whether events wait in the outbox or among the failed ones (the room has something to keep). */
+	get holdsEvents(): boolean {
+		return (this.#outbox?.holdsEvents ?? false) || this.#failed.count() > 0;
 	}
 
 	/**
@@ -44,27 +53,29 @@ export class RoomWebhooks {
 		return this.#outbox?.alarmFired() ?? Promise.resolve();
 	}
 
-	/** Events the dead-letter queue handed back: kept until retried. */
+	/** Events the dead-letter queue handed back: kept until retried (the oldest dropped past `MAX_FAILED`). */
 	keepFailed(deliveries: readonly WebhookDelivery[]): void {
 		this.#failed.keep(deliveries, Date.now());
 	}
 
-	/** The oldest failed events, and whether there are more. */
-	listFailed(): { failed: FailedWebhook[]; more: boolean } {
+	/** The oldest failed events, whether there are more, and how many were dropped in all. */
+	listFailed(): FailedPage {
 		return this.#failed.list();
 	}
 
-	/** Every failed event goes back to the outbox, in one transaction, for a new round; returns how many. */
-	retryFailed(): number {
+	/**
+	 * The oldest page of failed events goes back to the outbox, in one transaction, for a new
+	 * round; says how many, and whether more wait (with webhooks off, none go).
+	 */
+	retryFailed(): Requeued {
 		const outbox = this.#outbox;
-		if (!outbox) return 0;
-		let requeued = 0;
-		this.#storage.transactionSync(() => {
-			const failed = this.#failed.takeAll();
-			outbox.requeue(failed);
-			requeued = failed.length;
+		if (!outbox) return { requeued: 0, more: this.#failed.count() > 0 };
+		const page = this.#store.transactionSync(() => {
+			const taken = this.#failed.takePage();
+			outbox.requeue(taken.deliveries);
+			return taken;
 		});
 		outbox.afterCommit(Date.now(), true);
-		return requeued;
+		return { requeued: page.deliveries.length, more: page.more };
 	}
 }

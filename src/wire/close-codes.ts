@@ -21,10 +21,14 @@ export interface CloseEntry {
 export const CLOSES = {
 	/** A rich connection sent nothing, not even a ping, for `HEARTBEAT_TIMEOUT_SECONDS`. */
 	noHeartbeat: { code: 1001, reason: "no heartbeat" },
+	/** A plain connection sent nothing for `PLAIN_IDLE_TIMEOUT_SECONDS`. */
+	idle: { code: 1001, reason: "idle: nothing sent for N s" },
 	/** The client's Close carried a code no endpoint may send. */
 	invalidCloseCode: { code: 1002, reason: "invalid close code" },
 	/** The connection kept flooding past its allowance. */
 	flooding: { code: 1008, reason: "too many messages" },
+	/** A rich connection said no `hello` within `HELLO_TIMEOUT_MS` of opening. */
+	noHello: { code: 1008, reason: "no hello within N s" },
 	/** A plain client's message was refused by the room's settings (slow mode, an announcement room). */
 	refused: { code: 1008, reason: "refused: …" },
 	/** Signed mode: a plain client with a read-only token sent a frame. */

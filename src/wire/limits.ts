@@ -44,3 +44,52 @@ export const MAX_MENTIONS = 20;
  */
 export const HISTORY_BURST = 10;
 export const HISTORY_PER_SECOND = 5;
+/**
+ * What every rich frame costs its sender before it is even parsed: one unit per started
+ * `FRAME_UNIT_BYTES` (a frame of up to 4 KiB costs 1, one of 16 KiB costs 4), from a budget of
+ * `FRAME_BURST` units at once, refilled at `FRAME_UNITS_PER_SECOND`. A client doing everything the
+ * protocol asks (catching up five pages a second, typing and read positions every 2 s, messages at
+ * its allowance, five long ones at once) spends under a third of it; a script sending typing,
+ * read or history frames as fast as it can does not get the room's thread for free. A frame over
+ * the budget is dropped unread and answered `rate_limited`; `FRAME_STRIKES` of them in a row close
+ * the connection with 1008, as a flood of messages does.
+ */
+export const FRAME_UNIT_BYTES = 4_096;
+export const FRAME_BURST = 60;
+export const FRAME_UNITS_PER_SECOND = 20;
+export const FRAME_STRIKES = 10;
+/**
+ * The largest `typing` or `read` frame, in bytes: either is a few dozen bytes when well formed
+ * (`{"type":"read","id":9007199254740991}` is 36), so a larger one is padding and is refused
+ * (`bad_event`) however valid its JSON.
+ */
+export const SMALL_FRAME_BYTES = 64;
+/**
+ * Byte budgets: how much one answer, one burst and one call may carry, counted as the UTF-8 of
+ * the JSON each entry is sent as. A row can be large (a 2,000-character text, its reply quote,
+ * mentions and reactions), and a room reset past 128 MB takes every socket with it, so what a
+ * burst builds is bounded in bytes, not only in entries:
+ * - `HISTORY_BYTES`: one welcome's history, or one `history` page, stops before this many bytes
+ *   (with `more: true`: ask for the rest), though it always carries at least one entry;
+ * - `CONNECTION_HISTORY_BYTES`: one connection's welcome and pages in one burst of the room's work
+ *   together; a page past it is answered at once with no entries and `retryAfterMs`;
+ * - `BURST_HISTORY_BYTES`: every welcome and page of one burst together: each gets an equal share
+ *   when they are many (a reconnect storm), and pages past it are answered with `retryAfterMs`;
+ * - `REACTION_SUMMARY_BYTES`: the names (and user ids) a message's reactions list, all emoji
+ *   together (the counts cover everyone; the rest on request: `reactors`);
+ * - `CALL_BYTES`: one call between the room's objects (a push to a shard, a call to a relay), a
+ *   quarter of the platform's 32 MiB limit on a call's arguments; more goes in several calls.
+ */
+export const HISTORY_BYTES = 128 * 1024;
+export const CONNECTION_HISTORY_BYTES = 256 * 1024;
+export const BURST_HISTORY_BYTES = 8 * 1024 * 1024;
+export const REACTION_SUMMARY_BYTES = 2 * 1024;
+export const CALL_BYTES = 8 * 1024 * 1024;
+/**
+ * How long a rich connection may stay without saying `hello` (ms): a client says it as soon as its
+ * socket opens (the client library opens only once it has a name), so one still silent after this
+ * holds a place in the room for nothing and is closed (1008). The room counts an admitted upgrade
+ * against its user's or address's limit until it says hello, for as long: so sockets that never
+ * join cannot slip past the limits per user and per address.
+ */
+export const HELLO_TIMEOUT_MS = 10_000;

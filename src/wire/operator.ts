@@ -64,8 +64,12 @@ export type OperatorRemoval =
 	| { readonly kind: "kick"; readonly target: string }
 	| { readonly kind: "ban"; readonly target: string; readonly seconds: number };
 
-/** What a kick or ban came to: whether the user was in the room, and a ban's end (ms since the epoch). */
+/**
+ * What a kick or ban came to: whether the user was in the room, and a ban's end (ms since the
+ * epoch); or, for a ban the room refused (it keeps its most bans already), why (`refused`).
+ */
 export interface RemovalOutcome {
 	readonly present: boolean;
 	readonly until?: number;
+	readonly refused?: string;
 }

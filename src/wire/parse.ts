@@ -3,6 +3,9 @@
  * error event its sender is answered with). Every field is checked here, against the limits
  * that come from settings, before anything else looks at it.
  */
+
+import { readsAs, showsNothing, tallestMarkStack } from "./appearance.ts";
+import { OPERATOR_NAME } from "./operator.ts";
 import {
 	type ClientEvent,
 	type ErrorCode,
@@ -66,12 +69,43 @@ function isId(value: unknown): value is number {
 	return typeof value === "number" && Number.isSafeInteger(value) && value >= 1;
 }
 
+/** A mark first has no character of the name to sit on: it would draw on whatever is shown before the name. */
+const LEADING_MARK = /^\p{M}/u;
+/**
+ * The most combining marks one character of a name may carry. Real writing needs up to 4 after
+ * NFC (which composes what it can, Vietnamese included): Devanagari's क़ैं is a consonant with
+ * nukta, vowel sign and anusvara (3), and pointed Hebrew stacks dagesh, shin dot, a vowel and a
+ * cantillation mark on one letter (4). Stacks taller than that are "Zalgo" text, which draws over
+ * the lines above and below.
+ */
+export const MAX_MARKS_PER_CHARACTER = 4;
+
+/** How the operator's name reads (`api`): what no member's name may read as. */
+const OPERATOR_READS_AS = readsAs(OPERATOR_NAME);
+
+/** What a name is checked for beyond the rules every name follows. */
+export interface NameRules {
+	/**
+	 * Refuse `OPERATOR_NAME` ("API"), and every name that reads as it: the name a member chooses
+	 * (a `hello`) or a site gives its user (a signed-mode token). The HTTP API's own actions show
+	 * under that name, so a member called so would pass for the operator. The API's posts speak for
+	 * the operator and leave this out: their name is the operator's choice, `API` included.
+	 */
+	reserveOperatorName?: boolean;
+}
+
 /**
  * Checks and normalises a display name: NFC, trimmed, 1 to 32 code points, no control
  * characters, no format characters (bidi overrides, zero-width tricks) except inside an RGI emoji
- * sequence (its joiners and tag characters), no lone surrogates.
+ * sequence (its joiners and tag characters), no lone surrogates; at least one character that
+ * shows (not a name of fillers, blanks or marks), no character under more than
+ * `MAX_MARKS_PER_CHARACTER` combining marks, and no mark first. With `reserveOperatorName`, not
+ * the operator's name or one that reads as it.
  */
-export function checkName(raw: unknown): { ok: true; name: string } | { ok: false; error: ErrorEvent } {
+export function checkName(
+	raw: unknown,
+	rules: NameRules = {},
+): { ok: true; name: string } | { ok: false; error: ErrorEvent } {
 	if (typeof raw !== "string") return refuse("bad_name", "name must be a string");
 	if (!raw.isWellFormed()) return refuse("bad_name", "name contains a lone surrogate");
 	const name = raw.normalize("NFC").trim();
@@ -83,13 +117,37 @@ export function checkName(raw: unknown): { ok: true; name: string } | { ok: fals
 	if (INVISIBLE.test(name.replace(RGI_EMOJI, ""))) {
 		return refuse("bad_name", "name contains invisible or direction-changing characters");
 	}
+	if (showsNothing(name)) {
+		return refuse(
+			"bad_name",
+			"name shows nothing: it has only white space, blanks, fillers, marks or ignorable characters",
+		);
+	}
+	if (LEADING_MARK.test(name)) return refuse("bad_name", "name starts with a combining mark");
+	if (tallestMarkStack(name) > MAX_MARKS_PER_CHARACTER) {
+		return refuse("bad_name", `name has more than ${MAX_MARKS_PER_CHARACTER} combining marks on one character`);
+	}
+	if (rules.reserveOperatorName && readsAs(name) === OPERATOR_READS_AS) {
+		return refuse("bad_name", `name reads as ${OPERATOR_NAME}, the name the operator's own actions show under`);
+	}
 	return { ok: true, name };
 }
 
 /**
+ * The bidi controls that open a scope: embeddings and overrides (LRE, RLE, PDF, LRO, RLO) and
+ * isolates (LRI, RLI, FSI, PDI). An override reverses the letters after it, so a text could show
+ * `exe.gnp` as `png.exe` or a link as another domain. The marks LRM, RLM and ALM are kept:
+ * each is one invisible letter of a direction, which can move the punctuation and spaces beside
+ * it but never reverses a run of letters, and right-to-left writing needs them (a Hebrew or
+ * Arabic sentence that ends in "!" or in a Latin word).
+ */
+const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/u;
+
+/**
  * Checks a message text (of a `send` or an `edit`): a string, not only whitespace, at most
- * `messageCap` code points. Lone surrogates (possible through JSON escapes) are replaced with
- * U+FFFD, not stored raw. The HTTP API checks a post's text with it too.
+ * `messageCap` code points, and without bidi embedding, override or isolate controls. Lone
+ * surrogates (possible through JSON escapes) are replaced with U+FFFD, not stored raw. The HTTP
+ * API checks a post's text with it too.
  */
 export function checkText(
 	raw: unknown,
@@ -101,6 +159,13 @@ export function checkText(
 	if (text.trim().length === 0) return refuse("bad_text", "'text' is empty", clientId);
 	if (codePointLength(text) > limits.messageCap) {
 		return refuse("text_too_long", `'text' is longer than ${limits.messageCap} characters`, clientId);
+	}
+	if (BIDI_CONTROL.test(text)) {
+		return refuse(
+			"bad_text",
+			"'text' contains a bidi embedding, override or isolate (U+202A to U+202E, U+2066 to U+2069)",
+			clientId,
+		);
 	}
 	return { ok: true, text };
 }
@@ -126,7 +191,9 @@ export function parseClientEvent(frame: string, limits: ParseLimits): ParseResul
 
 	switch (type) {
 		case "hello": {
-			const name = limits.signed ? ({ ok: true, name: "" } as const) : checkName(value.name);
+			const name = limits.signed
+				? ({ ok: true, name: "" } as const)
+				: checkName(value.name, { reserveOperatorName: true });
 			if (!name.ok) return name;
 			const since = value.since;
 			if (since === undefined || since === null) return { ok: true, event: { type, name: name.name } };

@@ -242,6 +242,7 @@ export type ErrorCode =
 	| "not_found"
 	| "bad_emoji"
 	| "too_many_reactions"
+	| "too_many_bans"
 	| "slow_mode"
 	| "posting_restricted";
 

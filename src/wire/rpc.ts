@@ -77,7 +77,7 @@ export type Submission =
 			readonly api?: true;
 	  } & Actor)
 	| ({ readonly kind: "typing" } & Actor)
-	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer; readonly from: ConnectionId }
+	| ({ readonly kind: "frame"; readonly frame: string | ArrayBuffer } & Actor)
 	| ({ readonly kind: "edit"; readonly id: number; readonly text: string } & Actor)
 	| ({ readonly kind: "delete"; readonly id: number } & Actor)
 	| ({ readonly kind: "kick"; readonly target: string } & Actor)
@@ -184,6 +184,11 @@ export type MemberCounts = readonly (readonly [key: string, name: string, connec
  * truth for this shard, and its submissions' arrivals and departures as already counted in it.
  */
 export interface Batch {
+	/**
+	 * The room's name (a room's object is never told its own: it learns it from what reaches it;
+	 * a shard of an older version, during a gradual deploy, does not say it).
+	 */
+	readonly room?: string;
 	readonly shard: number;
 	readonly connections: number;
 	readonly members?: MemberCounts;

@@ -15,7 +15,7 @@
  * | an invalid NAME                                  | 400                          |
  * | signed mode: no token, or a bad one              | 401                          |
  * | signed mode: a token for another room, a ban     | 403                          |
- * | past UPGRADE_LIMIT's upgrades per address         | 429                          |
+ * | past ROOM_REQUEST_LIMIT's requests per address   | 429 (the room's stats too)   |
  * | anything else under /api/ (the room's size too)  | the HTTP API (docs/api.md)   |
  * | anything else                                    | 404                          |
  */
@@ -26,7 +26,7 @@ import { DEAD_LETTER_QUEUE, type WebhookDelivery } from "../webhooks/delivery.ts
 import { returnToRooms } from "../webhooks/failed.ts";
 import { sendWebhooks } from "../webhooks/sender.ts";
 import { isWebSocketUpgrade, refuse } from "../wire/http.ts";
-import { addressOf, holderTag, IDENTITY_HEADER, type Identity } from "../wire/identity.ts";
+import { addressOf, holderTag, IDENTITY_HEADER, type Identity, identityHeader } from "../wire/identity.ts";
 import {
 	PLACED_HEADER,
 	PLACEMENT_ATTEMPTS,
@@ -39,20 +39,23 @@ import {
 import { checkOrigin } from "./origin.ts";
 import { learnShards, markFull, shardFor } from "./placements.ts";
 import { checkRoomName } from "./room-name.ts";
-import { checkToken } from "./token.ts";
-import { limitUpgrade } from "./upgrade-limit.ts";
+import { limitRoomRequest } from "./room-request-limit.ts";
+import { checkToken, withoutToken } from "./token.ts";
 
 /** `/api/rooms/NAME/websocket`; NAME is captured raw (even with slashes) so it can be judged. */
 const ROOM_SOCKET_PATH = /^\/api\/rooms\/(.*)\/websocket$/;
 
-/** The limits, or the 500 answer that says which setting is unusable. */
+/**
+ * The limits, or the 500 answer that names the unusable setting; why it is unusable, which may
+ * quote a secret value, goes to the log only.
+ */
 function configOf(env: Env): Config | Response {
 	try {
 		return readConfig(env);
 	} catch (error) {
 		if (!(error instanceof ConfigError)) throw error;
-		logEvent("bad_config", { error: error.message });
-		return refuse(500, `server misconfigured: ${error.message}`);
+		logEvent("bad_config", { setting: error.setting, error: error.message });
+		return refuse(500, `server misconfigured: ${error.forClients}`);
 	}
 }
 
@@ -62,7 +65,7 @@ function configOf(env: Env): Config | Response {
  */
 async function identify(request: Request, config: Config, room: string): Promise<Identity | null | Response> {
 	if (config.authSecret === null) return null;
-	const check = await checkToken(request, config.authSecret, room);
+	const check = await checkToken(request, config.authSecret, room, config);
 	return check.ok ? check.identity : refuse(check.status, check.reason);
 }
 
@@ -160,8 +163,9 @@ export default {
 		// page's own fetch of the reason carries no Origin header, being same-origin.
 		const origin = upgrading ? checkOrigin(request, config) : ({ ok: true } as const);
 		if (!origin.ok) return refuse(403, origin.reason);
-		// Upgrades per address, before the token costs a verification and the room a call.
-		const limited = upgrading ? await limitUpgrade(request, env, config) : null;
+		// Every request past here reaches the room's object (which bills, and exists once asked):
+		// counted per address before the token costs a verification and the room a call.
+		const limited = await limitRoomRequest(request, env, config);
 		if (limited) return limited;
 		// The token is checked here, once per connection, never per message.
 		const identity = await identify(request, config, room.name);
@@ -169,12 +173,13 @@ export default {
 
 		// Only the Worker says which room, shard and user an upgrade is for: a client's own values go.
 		const headers = new Headers(request.headers);
+		withoutToken(headers);
 		headers.set(ROOM_HEADER, room.name);
 		headers.delete(SHARD_HEADER);
 		headers.delete(SHARD_FULL_HEADER);
 		headers.delete(IDENTITY_HEADER);
 		headers.delete(PLACED_HEADER);
-		if (identity) headers.set(IDENTITY_HEADER, JSON.stringify(identity));
+		if (identity) headers.set(IDENTITY_HEADER, identityHeader(identity));
 		if (!upgrading) return stub.fetch(new Request(request, { headers }));
 		return place(request, headers, env, room.name, config, identity, stub);
 	},

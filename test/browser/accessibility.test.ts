@@ -10,6 +10,7 @@ import type { BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts";
 import type { Role } from "../../src/wire/protocol.ts";
+import { person } from "../support/chat-page.ts";
 import { usePageFixture } from "../support/page-fixture.ts";
 import { signToken, TEST_SECRET } from "../support/tokens.ts";
 
@@ -38,10 +39,7 @@ async function openChat(
 	origin = fixture.server.origin,
 	fragment = "",
 ): Promise<Page> {
-	const context = await fixture.browser.newContext(options);
-	// Fail with the locator's own message well before the test's timeout.
-	context.setDefaultTimeout(10_000);
-	const page = await context.newPage();
+	const page = await (await person(fixture.browser, options)).newPage();
 	page.on("pageerror", (error) => {
 		throw error;
 	});

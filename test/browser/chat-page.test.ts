@@ -5,21 +5,17 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Locator, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { startMiniflare } from "../../scripts/local-server.ts";
+import { person as newPerson } from "../support/chat-page.ts";
 import { usePageFixture } from "../support/page-fixture.ts";
 import { joinRich } from "../support/rich-client.ts";
 
 const fixture = usePageFixture();
 
 /** A browser profile of its own (its own localStorage): one person. */
-async function person(): Promise<BrowserContext> {
-	const context = await fixture.browser.newContext();
-	// Fail with the locator's own message well before the test's timeout.
-	context.setDefaultTimeout(10_000);
-	return context;
-}
+const person = (): Promise<BrowserContext> => newPerson(fixture.browser);
 
 /** Opens the page for `room` and joins as `name` (if asked), waiting until joined. */
 async function openChat(
@@ -78,8 +74,69 @@ describe("chat page", () => {
 		expect(await alice.getByRole("textbox", { name: "Message" }).inputValue()).toBe("");
 		expect(await alice.locator("#message:focus").count()).toBe(1);
 
-		await send(bob, "hi alice");
+		// The Send button does what Enter does.
+		await bob.getByRole("textbox", { name: "Message" }).fill("hi alice");
+		await bob.getByRole("button", { name: "Send" }).click();
 		await stored(alice, "hi alice").waitFor();
+		expect(await bob.getByRole("textbox", { name: "Message" }).inputValue()).toBe("");
+	});
+
+	it("keeps a right-to-left name apart from the words around it: typing, members, authors, replies, reactions", async () => {
+		const room = "browser-rtl";
+		// Hebrew, then digits and Latin letters after it: without isolation the digits of a time or
+		// the words of a sentence that follow it join its right-to-left run and are reordered.
+		const yael = "יעל";
+		const alice = await openChat(await person(), room, "Alice");
+		const bob = await openChat(await person(), room, "Bob");
+		await members(alice).filter({ hasText: "Bob" }).waitFor();
+		// Bob takes another name ("change", beside "You are …"): the room and the others see it.
+		await bob.getByRole("button", { name: "change" }).click();
+		const dialog = bob.getByRole("dialog", { name: "Join the chat" });
+		await dialog.getByRole("textbox", { name: "Your name" }).fill(yael);
+		await dialog.getByRole("button", { name: "Join" }).click();
+		await members(alice).filter({ hasText: yael }).waitFor();
+		await members(alice).filter({ hasText: "Bob" }).waitFor({ state: "detached" });
+		expect(await bob.locator("#my-name").textContent()).toBe(yael);
+
+		/** The element a name sits in, and how the browser lays it out. */
+		const holder = (locator: Locator) =>
+			locator.evaluate((element) => {
+				const style = element.ownerDocument.defaultView?.getComputedStyle(element);
+				return {
+					tag: element.tagName.toLowerCase(),
+					text: element.textContent,
+					unicodeBidi: style?.unicodeBidi,
+					direction: style?.direction,
+				};
+			});
+		const isolatedYael = { tag: "bdi", text: yael, unicodeBidi: "isolate", direction: "rtl" };
+
+		await bob.getByRole("textbox", { name: "Message" }).fill("שלום");
+		await alice.getByText(`${yael} is typing…`).waitFor();
+		expect(await holder(alice.locator("#typing bdi"))).toEqual(isolatedYael);
+		expect(await holder(members(alice).filter({ hasText: yael }).locator("bdi"))).toEqual(isolatedYael);
+		expect(await holder(bob.locator("#my-name"))).toEqual(isolatedYael);
+
+		await bob.getByRole("textbox", { name: "Message" }).press("Enter");
+		const message = stored(alice, "שלום");
+		await message.waitFor();
+		expect(await holder(message.locator(".author"))).toEqual(isolatedYael);
+		// The message's own text goes right to left; the page around it does not.
+		expect(await holder(message.locator(".text"))).toMatchObject({ tag: "p", direction: "rtl" });
+
+		// Alice answers it and reacts to it: the name in the reply preview, the quote and who reacted.
+		await message.getByRole("button", { name: `Reply to ${yael}` }).click();
+		await expect(alice.locator("#reply-preview-text").textContent()).resolves.toBe(`Replying to ${yael}: שלום`);
+		expect(await holder(alice.locator("#reply-preview-text bdi").first())).toEqual(isolatedYael);
+		await send(alice, "hello to you too");
+		const answer = stored(bob, "hello to you too");
+		await answer.waitFor();
+		expect(await holder(answer.locator(".quote-author"))).toEqual(isolatedYael);
+		await stored(bob, "hello to you too").getByRole("button", { name: "React to Alice's message" }).click();
+		await stored(bob, "hello to you too").getByRole("button", { name: "React 🎉" }).click();
+		const reaction = stored(alice, "hello to you too").getByRole("button", { name: `🎉 1: ${yael}` });
+		await reaction.hover();
+		expect(await holder(reaction.locator(".who bdi"))).toEqual(isolatedYael);
 	});
 
 	it("shows the history again after a reload, without asking the name again", async () => {

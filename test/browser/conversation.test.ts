@@ -6,7 +6,7 @@
  */
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { byId, composer, messages, openChat, person, send, shownIds, stored } from "../support/chat-page.ts";
+import { byId, composer, messages, openChat, person, send, shownIds, stored, waitUntil } from "../support/chat-page.ts";
 import { usePageFixture } from "../support/page-fixture.ts";
 import { joinRich } from "../support/rich-client.ts";
 
@@ -44,10 +44,20 @@ describe("the conversation on the page", () => {
 		const status = page.locator("#history-status");
 		while ((await status.textContent()) !== "This is the beginning of the conversation.") {
 			await page.getByRole("button", { name: "Load earlier messages" }).click();
-			await page.waitForFunction(`!document.getElementById("history-status").textContent.startsWith("Loading")`);
+			await waitUntil(page, `!document.getElementById("history-status").textContent.startsWith("Loading")`);
 		}
 		expect(await shownIds(page)).toEqual(Array.from({ length: 130 }, (_, i) => i + 1));
 		await expect(page.getByRole("button", { name: "Load earlier messages" }).isHidden()).resolves.toBe(true);
+		// One day heading per day, each above its day's first message (pages added above included).
+		const days = await page
+			.locator("#messages > li")
+			.evaluateAll((items) => items.map((item) => `${item.className}:${item.getAttribute("data-day")}`));
+		const messageDays = days.filter((day) => day.startsWith("message")).map((day) => day.split(":")[1]);
+		const firstOfEachDay = messageDays.filter((day, i) => day !== messageDays[i - 1]);
+		expect(days.filter((day) => day.startsWith("day:")).map((day) => day.split(":")[1])).toEqual(firstOfEachDay);
+		for (const [i, day] of days.entries()) {
+			if (day.startsWith("day:")) expect(days[i + 1]).toBe(`message:${day.split(":")[1]}`);
+		}
 	});
 
 	it("shows a message the site posted through the HTTP API with its name and an API badge", async () => {
@@ -88,7 +98,7 @@ describe("the conversation on the page", () => {
 		const reply = stored(page, "about the first");
 		await reply.getByRole("button", { name: "In reply to Writer: message 1. Go to it" }).click();
 		await byId(page, 1).waitFor();
-		await page.waitForFunction(`document.activeElement?.getAttribute("data-id") === "1"`);
+		await waitUntil(page, `document.activeElement?.getAttribute("data-id") === "1"`);
 		expect(await byId(page, 1).isVisible()).toBe(true);
 	});
 
@@ -107,11 +117,18 @@ describe("the conversation on the page", () => {
 		const mine = onBob.getByRole("button", { name: "👍 1: Bob" });
 		await mine.waitFor();
 		expect(await mine.getAttribute("aria-pressed")).toBe("true");
-		// Who reacted shows on keyboard focus as well as on hover (focus went back to "React").
+		// Who reacted shows on keyboard focus as well as on hover (focus went back to "React"),
+		// each name isolated from the others.
 		await bob.keyboard.press("Shift+Tab");
 		expect(await bob.evaluate<string>("document.activeElement.getAttribute('aria-label')")).toBe("👍 1: Bob");
-		expect(await bob.evaluate<string>(`getComputedStyle(document.activeElement, "::after").content`)).toBe('"Bob"');
-		await bob.keyboard.press("Enter");
+		const hint = mine.locator(".who");
+		expect(await hint.isVisible()).toBe(true);
+		expect(await hint.locator("bdi").allTextContents()).toEqual(["Bob"]);
+		await mine.blur();
+		expect(await hint.isVisible()).toBe(false);
+		await mine.hover();
+		expect(await hint.isVisible()).toBe(true);
+		await mine.press("Enter");
 		await stored(alice, "react to this").locator(".reaction").waitFor({ state: "detached" });
 	});
 
@@ -130,10 +147,54 @@ describe("the conversation on the page", () => {
 		expect(await link.getAttribute("href")).toBe("https://example.com/docs?a=1");
 		expect(await link.getAttribute("rel")).toBe("noopener noreferrer nofollow");
 		expect(await message.locator("b").count()).toBe(0);
+		// The text takes its direction from its own first letter, isolated from the page around it.
+		expect(await message.locator(".text").getAttribute("dir")).toBe("auto");
+		// A direction-changing character cannot disguise where a link goes (whether or not the room
+		// lets one through, the page's own module is asked): the link reads left to right, isolated
+		// from an override before it, and shows the one inside it as its address has it.
+		const disguised = await page.evaluate<Record<string, string>>(`(async () => {
+			const { textNodes } = await import("/message-view.js");
+			const text = document.createElement("p");
+			text.append(...textNodes("\\u202Eread https://example.com/\\u202Efdp.exe now", []));
+			document.body.append(text);
+			const link = text.querySelector("a");
+			const { unicodeBidi, direction } = getComputedStyle(link);
+			text.remove();
+			return { text: link.textContent, href: link.href, unicodeBidi, direction };
+		})()`);
+		expect(disguised).toEqual({
+			text: "https://example.com/%E2%80%AEfdp.exe",
+			href: "https://example.com/%E2%80%AEfdp.exe",
+			unicodeBidi: "isolate",
+			direction: "ltr",
+		});
 		await composer(page).fill("x".repeat(1_850));
 		await expect(page.locator("#char-count").textContent()).resolves.toBe("150 characters left");
 		await composer(page).fill("x".repeat(2_003));
 		await expect(page.locator("#char-count").textContent()).resolves.toBe("3 characters too many");
+	});
+
+	it("asks for notifications only when the reader clicks Notify me, and then no more", async () => {
+		const context = await person(fixture.browser);
+		// The headless shell says "denied" before anything is asked (it has nowhere to show a
+		// notification), so the page is told "default", as a browser that has not asked yet says;
+		// each request is recorded with whether a click allowed it, and made by the browser itself.
+		await context.addInitScript(`
+			window.asked = [];
+			const ask = Notification.requestPermission.bind(Notification);
+			Object.defineProperty(Notification, "permission", { get: () => (window.asked.length ? "granted" : "default") });
+			Notification.requestPermission = () => {
+				window.asked.push(navigator.userActivation.isActive);
+				return ask();
+			};
+		`);
+		const page = await openChat(context, fixture.server.origin, "page-notify", "Ada");
+		const notify = page.getByRole("button", { name: "Notify me of mentions" });
+		await notify.waitFor();
+		expect(await page.evaluate<boolean[]>("asked")).toEqual([]);
+		await notify.click();
+		await notify.waitFor({ state: "hidden" });
+		expect(await page.evaluate<boolean[]>("asked")).toEqual([true]);
 	});
 
 	it("counts unread messages in the title while hidden, notifies a mention and a reply, and marks where the reader left off", async () => {
@@ -177,15 +238,16 @@ describe("the conversation on the page", () => {
 		writer.send("@Ada have a look", "c2");
 		writer.client.socket.send(JSON.stringify({ type: "send", clientId: "c3", text: "agreed", replyTo: adaId }));
 		await stored(ada, "agreed").waitFor();
-		await ada.waitForFunction(`document.title.startsWith("(3) ")`);
+		await waitUntil(ada, `document.title.startsWith("(3) ")`);
+		// The name is isolated in the title's plain text (FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE).
 		expect(await ada.evaluate<string[]>("notes")).toEqual([
-			`Writer in ${room}: @Ada have a look`,
-			`Writer in ${room}: agreed`,
+			`\u2068Writer\u2069 in ${room}: @Ada have a look`,
+			`\u2068Writer\u2069 in ${room}: agreed`,
 		]);
 		expect(await stored(ada, "have a look").getAttribute("class")).toContain("mentions-me");
 
 		await ada.evaluate("setHidden(false)");
-		await ada.waitForFunction(`document.title === ${JSON.stringify(title)}`);
+		await waitUntil(ada, `document.title === ${JSON.stringify(title)}`);
 		// The divider sits right before the first message that came while away.
 		const afterDivider = await ada.evaluate<string>(
 			`[...document.querySelectorAll("#messages li")].slice([...document.querySelectorAll("#messages li")].findIndex((li) => li.matches(".divider"))).find((li) => li.matches(".message"))?.textContent ?? ""`,

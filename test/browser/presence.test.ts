@@ -4,6 +4,7 @@
  * names it knows.
  */
 import { describe, expect, it } from "vitest";
+import { person } from "../support/chat-page.ts";
 import { usePageFixture } from "../support/page-fixture.ts";
 import { joinRich } from "../support/rich-client.ts";
 
@@ -11,8 +12,7 @@ const fixture = usePageFixture({ vars: { PRESENCE_LIMIT: "2" } });
 
 describe("chat page past PRESENCE_LIMIT", () => {
 	it("shows the count and the names of who came and went, from presence events", async () => {
-		const context = await fixture.browser.newContext();
-		context.setDefaultTimeout(10_000);
+		const context = await person(fixture.browser);
 		const page = await context.newPage();
 		page.on("pageerror", (error) => {
 			throw error;

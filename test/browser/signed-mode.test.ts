@@ -10,18 +10,14 @@ import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startMiniflare } from "../../scripts/local-server.ts";
 import type { Role } from "../../src/wire/protocol.ts";
+import { person as newPerson } from "../support/chat-page.ts";
 import { usePageFixture } from "../support/page-fixture.ts";
 import { signToken, TEST_SECRET } from "../support/tokens.ts";
 
 const fixture = usePageFixture({ vars: { AUTH_SECRET: TEST_SECRET } });
 
 /** A browser profile of its own: one person. */
-async function person(): Promise<BrowserContext> {
-	const context = await fixture.browser.newContext();
-	// Fail with the locator's own message well before the test's timeout.
-	context.setDefaultTimeout(10_000);
-	return context;
-}
+const person = (): Promise<BrowserContext> => newPerson(fixture.browser);
 
 /** Who opens the link. */
 interface Who {
@@ -105,13 +101,26 @@ describe("the page in signed mode", () => {
 		const page = await newPage(context);
 		const sockets: string[] = [];
 		page.on("websocket", (socket) => sockets.push(socket.url()));
+		// The handshakes as Chromium sent and received them (its DevTools protocol).
+		const handshakes: { offered?: string; selected?: string }[] = [];
+		const cdp = await context.newCDPSession(page);
+		await cdp.send("Network.enable");
+		cdp.on("Network.webSocketWillSendHandshakeRequest", ({ request }) => {
+			handshakes.push({ offered: request.headers["Sec-WebSocket-Protocol"] });
+		});
+		cdp.on("Network.webSocketHandshakeResponseReceived", ({ response }) => {
+			const last = handshakes.at(-1);
+			if (last)
+				last.selected = response.headers["Sec-WebSocket-Protocol"] ?? response.headers["sec-websocket-protocol"];
+		});
 		const token = await signToken({ sub: "u-alice", name: "Alice", room, role: "member" });
 		await page.goto(`${fixture.server.origin}/?room=${room}#token=${token}`);
 		await joined(page, "Alice");
 		// Gone from the address bar (and so from bookmarks and shared links), the room kept.
 		expect(page.url()).toBe(`${fixture.server.origin}/?room=${room}`);
-		// The socket carries it as a query parameter: browsers cannot set headers on a WebSocket.
-		expect(sockets).toEqual([`${fixture.server.socketUrl(room)}?token=${token}`]);
+		// In no URL: the socket offers it as a subprotocol, and the room selects edgechat.v1 alone.
+		expect(sockets).toEqual([fixture.server.socketUrl(room)]);
+		expect(handshakes).toEqual([{ offered: `edgechat.v1, edgechat.token.${token}`, selected: "edgechat.v1" }]);
 		// No name asked: the token says who this is.
 		expect(await page.getByRole("dialog", { name: "Join the chat" }).isVisible()).toBe(false);
 		expect(await page.locator("#my-name").textContent()).toBe("Alice");
@@ -127,8 +136,8 @@ describe("the page in signed mode", () => {
 		await joined(page, "Alice");
 		await stored(page, "signed hello").waitFor();
 		expect(page.url()).toBe(`${fixture.server.origin}/?room=${room}`);
-		expect(sockets).toHaveLength(2);
-		expect(sockets[1]).toBe(`${fixture.server.socketUrl(room)}?token=${token}`);
+		expect(sockets).toEqual([fixture.server.socketUrl(room), fixture.server.socketUrl(room)]);
+		expect(handshakes[1]?.offered).toBe(`edgechat.v1, edgechat.token.${token}`);
 	});
 
 	it("shows each user only the actions it may take: authors their own, moderators every message, read-only nothing", async () => {

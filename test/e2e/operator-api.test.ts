@@ -243,6 +243,7 @@ describe("problem details for every bad request", () => {
 		await refused(post(signedApi, room, { name: "bot", text: "hi", clientId: "has space" }), 400, ["#/clientId"]);
 		await refused(post(signedApi, room, { name: "bot", text: "hi", replyTo: 1.5 }), 400, ["#/replyTo"]);
 		await refused(post(signedApi, room, { name: "bell\u0007", text: "   " }), 400, ["#/name", "#/text"]);
+		await refused(post(signedApi, room, { name: "bot", text: "invoice\u202Efdp.exe" }), 400, ["#/text"]);
 		await refused(post(signedApi, room, { name: "bot", text: "x".repeat(100_000) }), 413);
 		await refused(post(signedApi, room, [1, 2]), 400, ["#"]);
 		await refused(signedApi.request("PUT", `/api/rooms/${room}/bans/u1`, { body: { seconds: 0 } }), 400, ["#/seconds"]);
@@ -310,6 +311,10 @@ describe("open mode", () => {
 		expect((await plain.next()).text).toBe("Weather bot: rain at noon");
 		await rich.until(() => rich.messages.some((message) => message.text === "rain at noon"));
 		expect(rich.messages.at(-1)).toMatchObject({ name: "Weather bot", clientId: null, api: true });
+		// The operator's own name, which no member may take, is the API's to post under.
+		expect((await post(openApi, room, { name: "API", text: "maintenance at six" })).status).toBe(201);
+		await rich.until(() => rich.messages.some((message) => message.text === "maintenance at six"));
+		expect(rich.messages.at(-1)).toMatchObject({ name: "API", api: true });
 		plain.socket.close();
 		rich.client.socket.close();
 	});

@@ -1,8 +1,9 @@
 /**
  * A client written from PROTOCOL.md alone ("Signed identity and moderation"), over loopback
  * against the Worker in workerd with AUTH_SECRET set: it mints its tokens with jose as a site's
- * backend would, and speaks raw JSON over `ws`. It imports nothing of the server's code: if
- * PROTOCOL.md is enough to authenticate, moderate and follow edits and deletes, this passes.
+ * backend would, offers them as the subprotocol `edgechat.token.<jwt>`, and speaks raw JSON over
+ * `ws`. It imports nothing of the server's code: if PROTOCOL.md is enough to authenticate,
+ * moderate and follow edits and deletes, this passes.
  */
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,10 +31,17 @@ function token(room: string, sub: string, role: string): Promise<string> {
 
 type Event = Record<string, unknown> & { type: string };
 
-/** A rich client: `edgechat.v1`, the token in the query, every event (batches unpacked) in a list. */
+/** What a signed-mode rich client offers: the protocol, and its token as a second subprotocol. */
+const offer = (jwt: string) => ["edgechat.v1", `edgechat.token.${jwt}`];
+
+/** A rich client: the token offered as a subprotocol, every event (batches unpacked) in a list. */
 async function join(room: string, sub: string, role = "member", since?: number) {
-	const url = `${server.socketUrl(room)}?token=${await token(room, sub, role)}`;
-	const socket = new WebSocket(url, ["edgechat.v1"]);
+	const jwt = await token(room, sub, role);
+	const socket = new WebSocket(server.socketUrl(room), offer(jwt));
+	/** The headers of the server's 101. */
+	const upgraded = new Promise<Record<string, string | string[] | undefined>>((resolve) =>
+		socket.once("upgrade", (response) => resolve(response.headers)),
+	);
 	const events: Event[] = [];
 	const waits = conditionWaits();
 	socket.on("message", (data) => {
@@ -53,13 +61,22 @@ async function join(room: string, sub: string, role = "member", since?: number) 
 	const next = (type: string, match: (event: Event) => boolean = () => true) =>
 		waits.when(() => events.find((event) => event.type === type && match(event)));
 	const welcome = await next("welcome");
-	return { socket, events, closed, welcome, next, send: (event: object) => socket.send(JSON.stringify(event)) };
+	return {
+		socket,
+		jwt,
+		upgraded: await upgraded,
+		events,
+		closed,
+		welcome,
+		next,
+		send: (event: object) => socket.send(JSON.stringify(event)),
+	};
 }
 
 /** The status and body of an upgrade the server refuses. */
-function refusal(url: string): Promise<{ status: number; body: string }> {
+function refusal(url: string, protocols: string[]): Promise<{ status: number; body: string }> {
 	return new Promise((resolve, reject) => {
-		const socket = new WebSocket(url, ["edgechat.v1"]);
+		const socket = new WebSocket(url, protocols);
 		socket.once("open", () => reject(new Error("the upgrade was accepted")));
 		socket.once("unexpected-response", (_request, response) => {
 			let body = "";
@@ -76,6 +93,10 @@ describe("a client written from PROTOCOL.md, signed mode", () => {
 		const room = freshRoom("signed");
 		const ann = await join(room, "ann");
 		expect(ann.welcome).toMatchObject({ name: "ann", userId: "ann", role: "member" });
+		// The server selected edgechat.v1 alone: the token is never sent back.
+		expect(ann.socket.protocol).toBe("edgechat.v1");
+		expect(ann.upgraded["sec-websocket-protocol"]).toBe("edgechat.v1");
+		expect(JSON.stringify(ann.upgraded)).not.toContain(ann.jwt);
 		ann.send({ type: "send", clientId: "c1", text: "helo" });
 		const message = await ann.next("message", (e) => e.clientId === "c1");
 		ann.send({ type: "edit", id: message.id, text: "hello" });
@@ -105,8 +126,42 @@ describe("a client written from PROTOCOL.md, signed mode", () => {
 		const back = await join(room, "eve");
 		mod.send({ type: "ban", userId: "eve", seconds: 60 });
 		expect((await back.closed).code).toBe(4003);
-		const refused = await refusal(`${server.socketUrl(room)}?token=${await token(room, "eve", "member")}`);
+		const refused = await refusal(server.socketUrl(room), offer(await token(room, "eve", "member")));
 		expect(refused.status).toBe(403);
 		expect(refused.body).toMatch(/^banned until /);
+		// A page asking why (a browser never sees the status) sends the token as Bearer and hears the same.
+		const asked = await fetch(server.socketUrl(room).replace(/^ws/, "http"), {
+			headers: { Authorization: `Bearer ${await token(room, "eve", "member")}` },
+		});
+		expect(asked.status).toBe(403);
+		expect(await asked.text()).toMatch(/^banned until /);
+	});
+
+	it("refuses a token meant to live longer than a day (TOKEN_MAX_LIFETIME_SECONDS as shipped)", async () => {
+		const room = freshRoom("signed");
+		const week = await new SignJWT({ name: "ann", room })
+			.setProtectedHeader({ alg: "HS256" })
+			.setSubject("ann")
+			.setExpirationTime("7d")
+			.sign(new TextEncoder().encode(SECRET));
+		const refused = await refusal(server.socketUrl(room), offer(week));
+		expect(refused).toEqual({ status: 401, body: "token lives too long: exp is more than 86400 s away\n" });
+	});
+
+	it("signs in a plain client, which cannot offer a subprotocol, with ?token=", async () => {
+		const room = freshRoom("signed");
+		const plain = new WebSocket(`${server.socketUrl(room)}?token=${await token(room, "pat", "member")}`);
+		await new Promise((resolve, reject) => {
+			plain.once("open", resolve);
+			plain.once("error", reject);
+		});
+		expect(plain.protocol).toBe("");
+		const echoed = new Promise<string>((resolve) => plain.once("message", (data) => resolve(String(data))));
+		plain.send("hi from a tutorial client");
+		// The tutorial's echo to its sender; the room stores it under the token's name and user id.
+		expect(await echoed).toBe("hi from a tutorial client");
+		const ann = await join(room, "ann", "member", 0);
+		expect(ann.welcome.history).toEqual([expect.objectContaining({ name: "pat", userId: "pat" })]);
+		plain.close();
 	});
 });

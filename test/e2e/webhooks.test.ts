@@ -206,9 +206,12 @@ describe("nothing committed is lost", () => {
 			(await resettingApi.request("GET", `/api/rooms/${room}/webhooks/failed`)).body as {
 				failed: { webhookId: string; event: WebhookBody }[];
 				more: boolean;
+				dropped: number;
 			};
 		await expect.poll(async () => (await failed()).failed.length, { timeout: 20_000 }).toBe(1);
-		const [kept] = (await failed()).failed;
+		const listed = await failed();
+		expect({ more: listed.more, dropped: listed.dropped }).toEqual({ more: false, dropped: 0 });
+		const [kept] = listed.failed;
 		expect(kept?.event).toMatchObject({ type: "message.created", data: { room, id, text: "into the void" } });
 		const attempts = resettingReceiver.attempts.filter((attempt) => attempt.event?.data.room === room);
 		expect(attempts).toHaveLength(11);
@@ -216,7 +219,7 @@ describe("nothing committed is lost", () => {
 
 		receiverUp = true;
 		const retried = await resettingApi.request("POST", `/api/rooms/${room}/webhooks/failed/retry`);
-		expect(retried.body).toEqual({ requeued: 1 });
+		expect(retried.body).toEqual({ requeued: 1, more: false });
 		const [delivered] = await deliveredIn(resettingReceiver, room, 1);
 		expect(delivered?.data).toMatchObject({ id });
 		expect(resettingReceiver.attemptsOf(kept?.webhookId ?? "").at(-1)?.status).toBe(200);

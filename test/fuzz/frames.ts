@@ -83,6 +83,18 @@ const goodName = fc.oneof(
 	zwj,
 	fc.tuple(word, zwj).map(([w, e]) => `${w}${e}`),
 	fc.constantFrom("Zoë", "Zoe\u0308", "مرحبا", "שלום", "東京", "Ωμέγα", "👩🏽‍💻", "🫱🏻‍🫲🏿", "🏴󠁧󠁢󠁳󠁣󠁴󠁿"),
+	// Marks as real writing has them (up to 4 on a letter), fillers beside letters, and API as part of a name.
+	fc.constantFrom(
+		"Nguye\u0302\u0303n",
+		"\u0915\u093C\u0948\u0902",
+		"\u05E9\u05BC\u05C1\u05B8\u0591",
+		"مُحَمَّد",
+		"สมศักดิ์",
+		"x\u0300\u0301\u0302\u0303",
+		"Kim\u3164Lee",
+		"API bot",
+		"APIs",
+	),
 	fc.tuple(blankish, word).map(([b, w]) => `${b}${w}${b}`),
 	fc.string({ unit: "grapheme", minLength: 1, maxLength: 32 }),
 );
@@ -92,6 +104,10 @@ const badName = fc.oneof(
 	fc.tuple(word, hostileChar, word).map(([a, c, b]) => `${a}${c}${b}`),
 	fc.tuple(zwj, hostileChar).map(([e, c]) => `${e}${c}x`),
 	fc.constantFrom("", "   ", "\uFEFF", "😀\u200D😀", "a\u200Db", "\u200D"),
+	// Names that show nothing, stacks of marks, a mark first, and the operator's name and look-alikes of it.
+	fc.constantFrom("\u3164", "\uFFA0", "\u115F\u1160", "\u2800\u2800", " \u0301\u0302 ", "\u034F", "\uFE0F"),
+	fc.constantFrom("x\u0300\u0301\u0302\u0303\u0304", "\u0301ann"),
+	fc.constantFrom("API", "api", " ApI ", "\u0391PI", "ＡＰＩ", "APl", "AP1", "API\u3164", "\u0430\u0440\u0456"),
 	fc.string({ unit: "grapheme-ascii", minLength: 33, maxLength: 2_000 }),
 	fc.string({ unit: "binary", maxLength: 40 }),
 	fc.constantFrom(42, null, true, ["x"], { first: "x" }, undefined),
@@ -121,6 +137,18 @@ const text = fc.oneof(
 		),
 	},
 	{ weight: 1, arbitrary: fc.constantFrom("half \uD800 pair", "\uDC00", "a\uD83D") },
+	// Bidi controls (refused) and the right-to-left marks (kept).
+	{
+		weight: 1,
+		arbitrary: fc.constantFrom(
+			"invoice\u202Efdp.exe",
+			"\u2067x\u2069",
+			"\u202A",
+			"שלום!\u200F",
+			"\u061C١٢",
+			"a\u200Eb",
+		),
+	},
 	{ weight: 1, arbitrary: fc.constantFrom(5, null, ["x"], { t: 1 }, undefined) },
 );
 

@@ -14,6 +14,15 @@ const REFILL_MS = 1_000;
 const STRIKES = 20;
 /** Plain frames held beyond the burst before the connection is a flood. */
 const HOLD = 10;
+/**
+ * The frame budget every rich frame draws on before it is read (PROTOCOL.md, "Errors"): a unit
+ * per started 4,096 characters, 60 at once, 20 a second; 10 frames in a row over it close the
+ * connection (1008).
+ */
+const FRAME_UNIT = 4_096;
+const FRAME_BURST = 60;
+const FRAME_PER_SECOND = 20;
+const FRAME_STRIKES = 10;
 /** History pages a connection may ask for at once, and how long one takes to come back (PROTOCOL.md, "History"). */
 const PAGES = 10;
 const PAGE_REFILL_MS = 200;
@@ -158,7 +167,34 @@ export function checkRich(
 	const { read, pings, closedBySize } = readable(frames);
 	const expectedPongs = pings;
 	if (closedBySize) closeBy = SIZE_CLOSE;
+	let units = 0;
+	let frameStrikes = 0;
 	for (const frame of read) {
+		// The frame budget first: over it, the frame is not read at all.
+		const cost = Math.min(
+			FRAME_BURST,
+			Math.ceil(Math.max(1, typeof frame === "string" ? frame.length : frame.byteLength) / FRAME_UNIT),
+		);
+		const refill = (observed.sendingMs * FRAME_PER_SECOND) / 1000;
+		const peekFrame = answers[next];
+		const overBudget =
+			units + cost > FRAME_BURST + refill ||
+			(units + cost > FRAME_BURST &&
+				peekFrame?.type === "error" &&
+				peekFrame.code === "rate_limited" &&
+				peekFrame.clientId === undefined &&
+				peekFrame.message.startsWith("too many frames"));
+		if (overBudget) {
+			if (++frameStrikes >= FRAME_STRIKES) {
+				closeBy = { code: 1008, reason: "too many messages" };
+				outcome.flooded = true;
+				break;
+			}
+			expect({ type: "error", code: "rate_limited" });
+			continue;
+		}
+		frameStrikes = 0;
+		units += cost;
 		const reading: Reading =
 			typeof frame === "string" ? readFrame(frame) : { kind: "error", code: "binary_unsupported" };
 		const free =

@@ -43,9 +43,10 @@ export function replayCommand(options: FuzzOptions): string {
 export async function fuzzRoom(options: FuzzOptions): Promise<FuzzReport> {
 	const started = Date.now();
 	const lines: { level: string; message: string }[] = [];
-	// Thousands of connections from this one machine: the per-address upgrade limit (a guard of
-	// the Worker, tested on its own in test/workerd/auth/upgrade-limit.test.ts) is off here.
-	const vars: Record<string, string> = { RATE_LIMIT_UPGRADES: "false" };
+	// Thousands of connections from this one machine: the limits per address (guards of the Worker
+	// and the room, tested on their own in test/workerd/auth/room-request-limit.test.ts and
+	// test/workerd/shards/per-address.test.ts) are off here.
+	const vars: Record<string, string> = { RATE_LIMIT_ROOM_REQUESTS: "false", MAX_CONNECTIONS_PER_ADDRESS: "0" };
 	if (options.shardSize !== undefined) vars.SHARD_SIZE = String(options.shardSize);
 	const server = await startMiniflare({ vars, onLog: (line) => lines.push(line) });
 	const problems: string[] = [];

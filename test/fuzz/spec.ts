@@ -16,6 +16,8 @@ const PAGE_MAX = 100;
 const MAX_ID = 2 ** 53 - 1;
 /** `MAX_FRAME_BYTES` as shipped in wrangler.toml. */
 export const MAX_FRAME_BYTES = 16_384;
+/** The largest `typing` or `read` frame, in bytes (PROTOCOL.md, "Errors"). */
+const SMALL_FRAME_BYTES = 64;
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 // biome-ignore lint/complexity/useRegexLiterals: tsc refuses the ES2024 `v` flag in a literal (target ES2023).
 const RGI_EMOJI = new RegExp("\\p{RGI_Emoji}", "gv");
@@ -43,13 +45,66 @@ function oneEmoji(text: string): boolean {
 
 const count = (text: string) => [...text].length;
 
-/** The name as accepted, or why not: NFC, trimmed (JS white space), 1..32, nothing invisible outside RGI emoji. */
+/**
+ * What shows nothing (PROTOCOL.md, "Names"): white space, combining marks, default-ignorable code
+ * points (the Hangul fillers among them), the Braille blank and the null notehead.
+ */
+const SHOWS_NOTHING = /[\s\p{M}\p{Default_Ignorable_Code_Point}\u2800\u{1D159}]/gu;
+/** The most combining marks on one character of a name. */
+const MAX_MARKS = 4;
+/** The operator's name, which no member may take nor read as. */
+const OPERATOR = "api";
+/** The look-alikes PROTOCOL.md names for the letters of API, each as the letter it passes for. */
+const LOOK_ALIKE: Record<string, string> = {
+	"\u0391": "a",
+	"\u03B1": "a",
+	"\u0410": "a",
+	"\u0430": "a",
+	"\u03A1": "p",
+	"\u03C1": "p",
+	"\u0420": "p",
+	"\u0440": "p",
+	"\u0399": "i",
+	"\u03B9": "i",
+	"\u0406": "i",
+	"\u0456": "i",
+	"\u04C0": "i",
+	"\u04CF": "i",
+	"\u0131": "i",
+	l: "i",
+	"1": "i",
+	"|": "i",
+};
+
+/** Whether a name reads as the operator's: NFKD, what shows nothing dropped, case aside, look-alikes as their letter. */
+function readsAsOperator(name: string): boolean {
+	const letters = [...name.normalize("NFKD").replace(SHOWS_NOTHING, "").toLowerCase()];
+	return letters.map((letter) => LOOK_ALIKE[letter] ?? letter).join("") === OPERATOR;
+}
+
+/** The most marks in a row in `name` (on one character), counting a mark at the start as on none. */
+function markStack(name: string): number {
+	let most = 0;
+	let run = 0;
+	for (const character of name) {
+		run = /\p{M}/u.test(character) ? run + 1 : 0;
+		most = Math.max(most, run);
+	}
+	return most;
+}
+
+/**
+ * The name as accepted, or why not: NFC, trimmed (JS white space), 1..32, nothing invisible outside
+ * RGI emoji, something that shows, no mark first, at most 4 marks on a character, not API.
+ */
 export function readName(raw: unknown): string | null {
 	if (typeof raw !== "string" || !raw.isWellFormed()) return null;
 	const name = raw.normalize("NFC").trim();
 	if (name.length === 0 || count(name) > MAX_NAME) return null;
 	if (/\p{Cc}/u.test(name)) return null;
-	return /[\p{Cf}\p{Zl}\p{Zp}]/u.test(name.replace(RGI_EMOJI, "")) ? null : name;
+	if (/[\p{Cf}\p{Zl}\p{Zp}]/u.test(name.replace(RGI_EMOJI, ""))) return null;
+	if (name.replace(SHOWS_NOTHING, "") === "" || /^\p{M}/u.test(name) || markStack(name) > MAX_MARKS) return null;
+	return readsAsOperator(name) ? null : name;
 }
 
 /** Reads one rich text frame (already known to be within the frame size, and not the ping). */
@@ -63,7 +118,9 @@ export function readFrame(frame: string): Reading {
 	if (typeof value !== "object" || value === null || Array.isArray(value)) return { kind: "error", code: "bad_event" };
 	const event = value as Record<string, unknown>;
 	if (typeof event.type !== "string") return { kind: "error", code: "bad_event" };
-	if (event.type === "typing") return { kind: "typing" };
+	// A typing notice or a read position of more than a few dozen bytes is padding (PROTOCOL.md, "Errors").
+	const padded = new TextEncoder().encode(frame).length > SMALL_FRAME_BYTES;
+	if (event.type === "typing") return padded ? { kind: "error", code: "bad_event" } : { kind: "typing" };
 	if (event.type === "hello") {
 		const name = readName(event.name);
 		if (name === null) return { kind: "error", code: "bad_name" };
@@ -79,6 +136,8 @@ export function readFrame(frame: string): Reading {
 		const text = event.text.toWellFormed();
 		if (text.trim() === "") return { kind: "error", code: "bad_text", clientId };
 		if (count(text) > RICH_MESSAGE_CAP) return { kind: "error", code: "text_too_long", clientId };
+		// Bidi embeddings, overrides and isolates (PROTOCOL.md, "Texts"); the marks LRM, RLM, ALM are kept.
+		if (/[\u202A-\u202E\u2066-\u2069]/u.test(text)) return { kind: "error", code: "bad_text", clientId };
 		const replyTo = event.replyTo;
 		if (replyTo === undefined || replyTo === null) return { kind: "send", clientId, text, replyTo: undefined };
 		return isId(replyTo) ? { kind: "send", clientId, text, replyTo } : { kind: "error", code: "bad_event", clientId };
@@ -99,7 +158,8 @@ export function readFrame(frame: string): Reading {
 		if (typeof event.emoji !== "string" || !oneEmoji(event.emoji)) return { kind: "error", code: "bad_emoji" };
 		return { kind: "react", id: event.id };
 	}
-	if (event.type === "read") return isId(event.id, 0) ? { kind: "read" } : { kind: "error", code: "bad_event" };
+	if (event.type === "read")
+		return isId(event.id, 0) && !padded ? { kind: "read" } : { kind: "error", code: "bad_event" };
 	if (event.type === "settings") return readSettings(event);
 	return { kind: "error", code: "unknown_type" };
 }

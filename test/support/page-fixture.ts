@@ -1,11 +1,13 @@
 /**
  * The chat page served by workerd (miniflare API) on loopback and a headless Chromium to open
- * it, started before a test file's tests and stopped after them.
+ * it, started before a test file's tests and stopped after them. After each test, no page opened
+ * in a profile from `person` (chat-page.ts) may have broken the page's security policies.
  */
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { type LocalServer, type ServerOptions, startMiniflare } from "../../scripts/local-server.ts";
 import { launchChromium } from "./browser.ts";
+import { policyBreaches } from "./chat-page.ts";
 
 /** The server and the browser of one test file. */
 export interface PageFixture {
@@ -22,6 +24,9 @@ export function usePageFixture(options: ServerOptions = {}): PageFixture {
 	beforeAll(async () => {
 		const [server, browser] = await Promise.all([startMiniflare(options), launchChromium()]);
 		started = { server, browser };
+	});
+	afterEach(() => {
+		expect(policyBreaches.take(), "CSP violations and policy errors in the page").toEqual([]);
 	});
 	afterAll(async () => {
 		await started?.browser.close();

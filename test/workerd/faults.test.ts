@@ -106,6 +106,8 @@ describe("storage failure", () => {
 		const room = freshRoom("storage");
 		const plain = await connect(room);
 		const alice = await connectRich(room, "alice");
+		// The room keeps something (its tables exist), and then loses the one it writes to.
+		await alice.say("kept");
 		await runInDurableObject(stubFor(room), (_r, state) => state.storage.sql.exec("DROP TABLE messages"));
 		plain.socket.send("cannot be stored");
 		const closed = await plain.closed;

@@ -121,7 +121,15 @@ describe("Hub", () => {
 			clientId: null,
 		});
 		const bytes = new Uint8Array([1, 2]).buffer;
-		expect(hub.receive(plain.server, bytes)).toEqual({ kind: "frame", frame: bytes, from: plain.id });
+		// As the guest it is, so the room can hold a banned user's binary frames back too (signed mode).
+		expect(hub.receive(plain.server, bytes)).toEqual({
+			kind: "frame",
+			frame: bytes,
+			from: plain.id,
+			name: "guest",
+			userId: null,
+			role: null,
+		});
 	});
 
 	it("asks for a frame over MAX_FRAME_BYTES to be closed with 1009, and closes it when told", async () => {
@@ -257,8 +265,8 @@ describe("Hub", () => {
 		}
 	});
 
-	it("closes rich connections silent past the heartbeat timeout with 1001, and never plain ones", async () => {
-		const hub = makeHub({ heartbeatTimeoutSeconds: 10 });
+	it("closes rich connections silent past the heartbeat timeout with 1001, and plain ones idle past theirs", async () => {
+		const hub = makeHub({ heartbeatTimeoutSeconds: 10, plainIdleTimeoutSeconds: 60 });
 		const rich = join(hub, "rich");
 		const plain = join(hub, "plain");
 		hello(hub, rich, "quiet");
@@ -266,21 +274,31 @@ describe("Hub", () => {
 		expect(hub.sweepSilent(Date.now() + 11_000)).toBe(1);
 		expect(await rich.closed).toMatchObject({ code: 1001, reason: "no heartbeat" });
 		expect(hub.size).toBe(1);
-		expect(plain.received).toEqual([]);
+		// A plain client has no heartbeat: only a minute of saying nothing closes it.
+		expect(hub.sweepSilent(Date.now() + 59_000)).toBe(0);
+		expect(hub.sweepSilent(Date.now() + 61_000)).toBe(1);
+		expect(await plain.closed).toMatchObject({ code: 1001, reason: "idle: nothing sent for 60 s" });
+		expect(hub.size).toBe(0);
 	});
 
-	it("keeps one liveness alarm pending while rich connections exist", async () => {
+	it("keeps one liveness alarm pending while connections exist, at half the shorter timeout that applies", async () => {
 		const alarm = await runInDurableObject(stubFor(freshRoom("hub")), async (_room, state) => {
 			await state.storage.deleteAlarm();
-			const hub = makeHub({ heartbeatTimeoutSeconds: 10 }, state.storage);
+			const hub = makeHub({ heartbeatTimeoutSeconds: 10, plainIdleTimeoutSeconds: 60 }, state.storage);
+			await hub.keepSweeping();
+			const withNobody = await state.storage.getAlarm();
 			join(hub, "plain");
 			await hub.keepSweeping();
 			const withPlainOnly = await state.storage.getAlarm();
+			await state.storage.deleteAlarm();
+			hub.alarmFired();
 			join(hub, "rich");
 			await hub.keepSweeping();
-			return { withPlainOnly, withRich: await state.storage.getAlarm() };
+			return { withNobody, withPlainOnly, withRich: await state.storage.getAlarm() };
 		});
-		expect(alarm.withPlainOnly).toBeNull();
+		expect(alarm.withNobody).toBeNull();
+		expect(alarm.withPlainOnly).toBeGreaterThan(Date.now() + 5_000);
+		expect(alarm.withPlainOnly).toBeLessThanOrEqual(Date.now() + 30_000);
 		expect(alarm.withRich).toBeGreaterThan(Date.now());
 		expect(alarm.withRich).toBeLessThanOrEqual(Date.now() + 5_000);
 	});

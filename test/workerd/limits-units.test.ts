@@ -9,6 +9,9 @@ import { checkOrigin } from "../../src/worker/origin.ts";
 
 const limits = { ...DEFAULTS, rateLimitMessages: 10, rateLimitWindowSeconds: 10, rateLimitBurst: 5 };
 
+/** A usable webhook secret (Standard Webhooks' form: whsec_ and the base64 of 32 bytes). */
+const WHSEC = `whsec_${btoa("x".repeat(32))}`;
+
 describe("token bucket", () => {
 	it("allows the burst at once, then one message per second (10 per 10 s)", () => {
 		const bucket = newBucket(limits, 0);
@@ -116,5 +119,26 @@ describe("settings", () => {
 	])("refuses %j loudly, naming the setting", (vars, message) => {
 		expect(() => readConfig(vars)).toThrow(ConfigError);
 		expect(() => readConfig(vars)).toThrow(message);
+	});
+
+	it.each([
+		[{ WEBHOOK_URL: "ftp://hooks.example/t0ken-s3cret", WEBHOOK_SECRET: WHSEC, WEBHOOKS: {} }, "WEBHOOK_URL"],
+		[
+			{ WEBHOOK_URL: "https://hooks.example/?token=t0ken-s3cret", WEBHOOK_SECRET: "whsec_t0ken-s3cret" },
+			"WEBHOOK_SECRET",
+		],
+		[{ AUTH_SECRET: "t0ken-s3cret" }, "AUTH_SECRET"],
+		[{ MAX_CONNECTIONS: "t0ken-s3cret" }, "MAX_CONNECTIONS"],
+	])("carries the setting's name apart: %j tells the log why and clients only which", (vars, setting) => {
+		let thrown: unknown;
+		try {
+			readConfig(vars);
+		} catch (error) {
+			thrown = error;
+		}
+		if (!(thrown instanceof ConfigError)) throw new Error(`expected a ConfigError, got ${String(thrown)}`);
+		expect(thrown.setting).toBe(setting);
+		expect(thrown.message).toMatch(new RegExp(`^${setting}`));
+		expect(thrown.forClients).toBe(`${setting} is not usable (the server's log says why)`);
 	});
 });

@@ -1,7 +1,8 @@
 /**
  * The edges PROTOCOL.md settles on purpose, each pinned here: what white space is (for texts and
- * names alike), a BOM at either end of a name, `since: null`, `since` at and past 2^53 − 1, a
- * name that is not a string, and the `clientId` on a `not_joined` refusal.
+ * names alike, and the fillers and blanks that are not), a BOM at either end of a name,
+ * `since: null`, `since` at and past 2^53 − 1, a name that is not a string, and the `clientId` on
+ * a `not_joined` refusal.
  */
 import { describe, expect, it } from "vitest";
 import { parseClientEvent } from "../../src/wire/parse.ts";
@@ -42,6 +43,15 @@ describe("white space (texts and names alike)", () => {
 		// In a name they are not trimmed; they are refused as control and format characters.
 		expect(hello({ name: "\u0085ann" })).toMatchObject({ ok: false, error: { code: "bad_name" } });
 		expect(hello({ name: "ann\u200B" })).toMatchObject({ ok: false, error: { code: "bad_name" } });
+	});
+
+	it("does not include the Hangul fillers or the Braille blank: such texts are stored, and a name of only them shows nothing", () => {
+		for (const c of ["\u3164", "\uFFA0", "\u115F", "\u1160", "\u2800"]) {
+			expect(send(c)).toEqual({ ok: true, event: { type: "send", clientId: "c", text: c } });
+			// Not trimmed off a name either: beside letters it stays, alone it is refused.
+			expect(hello({ name: `ann${c}` })).toEqual({ ok: true, event: { type: "hello", name: `ann${c}` } });
+			expect(hello({ name: ` ${c} ` })).toMatchObject({ ok: false, error: { code: "bad_name" } });
+		}
 	});
 });
 

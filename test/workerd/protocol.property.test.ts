@@ -9,6 +9,8 @@ import { codePointLength, type ParseResult, parseClientEvent } from "../../src/w
 import { type ErrorCode, MAX_NAME_LENGTH } from "../../src/wire/protocol.ts";
 
 const LIMITS = { messageCap: 50 };
+/** The bidi controls a text may not carry (PROTOCOL.md, "Texts"). */
+const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/u;
 const DOCUMENTED: readonly ErrorCode[] = [
 	"bad_json",
 	"bad_event",
@@ -31,10 +33,13 @@ function expectWellFormed(result: ParseResult): void {
 			expect(codePointLength(event.name)).toBeGreaterThan(0);
 			expect(codePointLength(event.name)).toBeLessThanOrEqual(MAX_NAME_LENGTH);
 			expect(event.name.isWellFormed()).toBe(true);
+			// Something of it shows: not only white space, marks, fillers and blanks.
+			expect(event.name.replace(/[\s\p{M}\p{Default_Ignorable_Code_Point}\u2800\u{1D159}]/gu, "")).not.toBe("");
 		}
 		if (event.type === "send") {
 			expect(codePointLength(event.text)).toBeLessThanOrEqual(LIMITS.messageCap);
 			expect(event.text.isWellFormed()).toBe(true);
+			expect(event.text).not.toMatch(BIDI_CONTROL);
 			expect(event.clientId).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
 		}
 	} else {
@@ -96,21 +101,45 @@ describe("parseClientEvent (properties)", () => {
 		);
 	});
 
-	it("accepts every valid send and keeps its text, or refuses it only for length", () => {
+	it("accepts every valid send and keeps its text, or refuses it only for length or a bidi control", () => {
 		fc.assert(
 			fc.property(
 				fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/),
 				fc.string({ unit: "grapheme", minLength: 1, maxLength: 80 }).filter((t) => t.trim().length > 0),
 				(clientId, text) => {
 					const result = parseClientEvent(JSON.stringify({ type: "send", clientId, text }), LIMITS);
-					if (codePointLength(text) <= LIMITS.messageCap) {
-						expect(result).toEqual({ ok: true, event: { type: "send", clientId, text } });
-					} else {
+					if (codePointLength(text) > LIMITS.messageCap) {
 						expect(result).toMatchObject({ ok: false, error: { code: "text_too_long", clientId } });
+					} else if (BIDI_CONTROL.test(text)) {
+						expect(result).toMatchObject({ ok: false, error: { code: "bad_text", clientId } });
+					} else {
+						expect(result).toEqual({ ok: true, event: { type: "send", clientId, text } });
 					}
 				},
 			),
 			{ numRuns: 1_000 },
+		);
+	});
+
+	it("refuses every send and edit whose text carries a bidi embedding, override or isolate, wherever it sits", () => {
+		fc.assert(
+			fc.property(
+				fc.string({ maxLength: 20 }),
+				fc.constantFrom(..."\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069"),
+				fc.string({ maxLength: 20 }),
+				(before, control, after) => {
+					const text = `${before}${control}${after}`;
+					expect(parseClientEvent(JSON.stringify({ type: "send", clientId: "c", text }), LIMITS)).toMatchObject({
+						ok: false,
+						error: { code: "bad_text", clientId: "c" },
+					});
+					expect(parseClientEvent(JSON.stringify({ type: "edit", id: 1, text }), LIMITS)).toMatchObject({
+						ok: false,
+						error: { code: "bad_text" },
+					});
+				},
+			),
+			{ numRuns: 500 },
 		);
 	});
 

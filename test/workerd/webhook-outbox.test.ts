@@ -8,6 +8,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { MessageLog } from "../../src/room/message-log.ts";
+import { RoomStore } from "../../src/room/room-store.ts";
 import type { WebhookDelivery } from "../../src/webhooks/delivery.ts";
 import type { WebhookEvent } from "../../src/webhooks/events.ts";
 import { WebhookOutbox, type WebhookQueue } from "../../src/webhooks/outbox.ts";
@@ -51,8 +52,9 @@ function withOutbox<T>(
 ): Promise<T> {
 	return runInDurableObject(stubFor(freshRoom("outbox")), async (_room, state) => {
 		const queue = recordingQueue();
-		const outbox = new WebhookOutbox(state.storage, queue as WebhookQueue);
-		return use({ log: new MessageLog(state.storage, 100), outbox, queue, storage: state.storage });
+		const store = new RoomStore(state.storage);
+		const outbox = new WebhookOutbox(store, state.storage, queue as WebhookQueue);
+		return use({ log: new MessageLog(store, 100), outbox, queue, storage: state.storage });
 	});
 }
 

@@ -12,6 +12,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../../src/config.ts";
 import { RoomPolicies } from "../../../src/room/policies.ts";
+import { RoomStore } from "../../../src/room/room-store.ts";
 import type { PostingRole, Role } from "../../../src/wire/protocol.ts";
 import type { Submission } from "../../../src/wire/rpc.ts";
 import { freshRoom, stubFor } from "../rooms.ts";
@@ -63,7 +64,7 @@ describe("room policies under random traffic", () => {
 		await fc.assert(
 			fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 60 }), async (steps) => {
 				const mismatches = await runInDurableObject(stubFor(freshRoom("policies")), (_room, state) => {
-					const policies = new RoomPolicies(state.storage, DEFAULTS);
+					const policies = new RoomPolicies(new RoomStore(state.storage), state.storage, DEFAULTS);
 					const found: string[] = [];
 					let now = 1_000_000;
 					let slowMs = 0;
@@ -110,7 +111,7 @@ describe("room policies under random traffic", () => {
 								} else lastSend.set(userId, now);
 							}
 						}
-						const got = policies.refusalOf(send, now);
+						const got = policies.refusalOf("send", send, now);
 						if ((got?.code ?? null) !== expected)
 							found.push(`step ${index}: got ${got?.code ?? "admitted"}, expected ${expected ?? "admitted"}`);
 						else if (got && got.code !== "posting_restricted" && got.retryAfterMs !== wait)

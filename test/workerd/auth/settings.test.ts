@@ -8,6 +8,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../../src/config.ts";
 import { RoomPolicies } from "../../../src/room/policies.ts";
+import { RoomStore } from "../../../src/room/room-store.ts";
 import type { Submission } from "../../../src/wire/rpc.ts";
 import { freshRoom, inRoom, stubFor } from "../rooms.ts";
 import { connect } from "../sockets.ts";
@@ -79,7 +80,10 @@ describe("slow mode", () => {
 	it("admits just at the end of the interval and refuses just before it", async () => {
 		const room = freshRoom();
 		const verdicts = await runInDurableObject(stubFor(room), (_room, state) => {
-			const policies = new RoomPolicies(state.storage, { ...DEFAULTS, rateLimitMessages: 0 });
+			const policies = new RoomPolicies(new RoomStore(state.storage), state.storage, {
+				...DEFAULTS,
+				rateLimitMessages: 0,
+			});
 			policies.change({ slowModeSeconds: 10 }, "mod");
 			const send = (clientId: string): Extract<Submission, { kind: "send" }> => ({
 				kind: "send",
@@ -93,10 +97,10 @@ describe("slow mode", () => {
 			});
 			const t0 = 1_000_000;
 			return [
-				policies.refusalOf(send("a"), t0),
-				policies.refusalOf(send("b"), t0 + 9_999),
-				policies.refusalOf(send("c"), t0 + 10_000),
-				policies.refusalOf(send("d"), t0 + 10_001),
+				policies.refusalOf("send", send("a"), t0),
+				policies.refusalOf("send", send("b"), t0 + 9_999),
+				policies.refusalOf("send", send("c"), t0 + 10_000),
+				policies.refusalOf("send", send("d"), t0 + 10_001),
 			];
 		});
 		expect(verdicts[0]).toBeNull();

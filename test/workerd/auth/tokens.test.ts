@@ -2,9 +2,10 @@
  * Signed mode at the door: every upgrade needs a token the Worker verifies before the upgrade
  * (PROTOCOL.md, "The token"); every refusal is a status and a one-line reason.
  */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
+import { ConfigError, DEFAULTS, readConfig } from "../../../src/config.ts";
 import { freshRoom } from "../rooms.ts";
 import { SECRET, tokenFor, unsignedToken } from "./tokens.ts";
 
@@ -16,6 +17,9 @@ function upgrade(room: string, token?: string, headers: Record<string, string> =
 	});
 }
 
+const MISSING =
+	"missing token: offer the subprotocol edgechat.token.<token>, or pass Authorization: Bearer … or ?token=…";
+
 /** The status and reason of a refused upgrade. */
 async function refusal(response: Response): Promise<[number, string]> {
 	expect(response.webSocket).toBeNull();
@@ -24,10 +28,7 @@ async function refusal(response: Response): Promise<[number, string]> {
 
 describe("the token", () => {
 	it("is required: an upgrade without one gets 401", async () => {
-		expect(await refusal(await upgrade(freshRoom()))).toEqual([
-			401,
-			"missing token: pass ?token=… or Authorization: Bearer …",
-		]);
+		expect(await refusal(await upgrade(freshRoom()))).toEqual([401, MISSING]);
 	});
 
 	it("admits a valid token in the query, or as a Bearer header", async () => {
@@ -70,6 +71,33 @@ describe("the token", () => {
 		const within = await upgrade(room, await tokenFor(room, { expiresIn: -20 }));
 		expect(within.status).toBe(101);
 		within.webSocket?.accept();
+	});
+
+	it("refuses a token meant to live longer than TOKEN_MAX_LIFETIME_SECONDS (86,400 as shipped), beyond the clock tolerance", async () => {
+		const room = freshRoom();
+		expect(await refusal(await upgrade(room, await tokenFor(room, { expiresIn: 86_400 + 31 })))).toEqual([
+			401,
+			"token lives too long: exp is more than 86400 s away",
+		]);
+		// A week, as a careless backend might mint: the same answer, wherever the token is carried.
+		const week = await tokenFor(room, { expiresIn: 7 * 86_400 });
+		expect(await refusal(await upgrade(room, undefined, { Authorization: `Bearer ${week}` }))).toEqual([
+			401,
+			"token lives too long: exp is more than 86400 s away",
+		]);
+		// The longest allowed, and within the 30 s tolerance past it (a backend's clock ahead of ours).
+		for (const expiresIn of [86_400, 86_400 + 20]) {
+			const admitted = await upgrade(room, await tokenFor(room, { expiresIn }));
+			expect(admitted.status).toBe(101);
+			admitted.webSocket?.accept();
+		}
+	});
+
+	it("ignores an aud claim while TOKEN_AUDIENCE is not set", async () => {
+		const room = freshRoom();
+		const response = await upgrade(room, await tokenFor(room, { aud: "https://elsewhere.example" }));
+		expect(response.status).toBe(101);
+		response.webSocket?.accept();
 	});
 
 	it("refuses a token not yet valid", async () => {
@@ -132,7 +160,7 @@ describe("the token", () => {
 		const room = freshRoom();
 		const get = (token?: string) =>
 			exports.default.fetch(`http://chat.test/api/rooms/${room}/websocket${token ? `?token=${token}` : ""}`);
-		expect(await refusal(await get())).toEqual([401, "missing token: pass ?token=… or Authorization: Bearer …"]);
+		expect(await refusal(await get())).toEqual([401, MISSING]);
 		expect(await refusal(await get(await tokenFor(room, { room: "elsewhere" })))).toEqual([
 			403,
 			"token is not for this room",
@@ -157,5 +185,27 @@ describe("the token", () => {
 		const allowed = await stats(await tokenFor(room, { role: "moderator" }));
 		expect(allowed.status).toBe(200);
 		expect(await allowed.json()).toMatchObject({ connections: 0, members: 0 });
+	});
+});
+
+describe("the token's settings", () => {
+	it("reads TOKEN_MAX_LIFETIME_SECONDS (0, no limit, to a year) and TOKEN_AUDIENCE (empty: none), and refuses what is unusable", () => {
+		expect(readConfig({})).toMatchObject({ tokenMaxLifetimeSeconds: 86_400, tokenAudience: null });
+		// wrangler.toml ships the defaults (this project runs with its [vars]).
+		expect(readConfig(env)).toMatchObject({
+			tokenMaxLifetimeSeconds: DEFAULTS.tokenMaxLifetimeSeconds,
+			tokenAudience: DEFAULTS.tokenAudience,
+		});
+		expect(readConfig({ TOKEN_MAX_LIFETIME_SECONDS: "0", TOKEN_AUDIENCE: " https://chat.example " })).toMatchObject({
+			tokenMaxLifetimeSeconds: 0,
+			tokenAudience: "https://chat.example",
+		});
+		expect(readConfig({ TOKEN_AUDIENCE: "  " }).tokenAudience).toBeNull();
+		for (const bad of ["31536001", "-1", "1h"]) {
+			expect(() => readConfig({ TOKEN_MAX_LIFETIME_SECONDS: bad })).toThrow(ConfigError);
+			expect(() => readConfig({ TOKEN_MAX_LIFETIME_SECONDS: bad })).toThrow(
+				`TOKEN_MAX_LIFETIME_SECONDS must be an integer from 0 to 31536000, got ${JSON.stringify(bad)}`,
+			);
+		}
 	});
 });

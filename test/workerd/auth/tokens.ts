@@ -16,6 +16,8 @@ export interface Claims {
 	expiresIn?: number;
 	/** Seconds from now until it becomes valid. */
 	notBefore?: number;
+	/** The audience (`aud`), absent unless given. */
+	aud?: string | string[];
 }
 
 /** A signed token for `room` (default claims: a member called after its `sub`, valid for an hour). */
@@ -31,6 +33,7 @@ export function tokenFor(room: string, claims: Claims = {}, secret = SECRET): Pr
 		.setSubject(sub)
 		.setExpirationTime(now + (claims.expiresIn ?? 3600));
 	if (claims.notBefore !== undefined) jwt.setNotBefore(now + claims.notBefore);
+	if (claims.aud !== undefined) jwt.setAudience(claims.aud);
 	return jwt.sign(new TextEncoder().encode(secret));
 }
 

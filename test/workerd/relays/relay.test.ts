@@ -7,8 +7,8 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { RELAY_CALL_ADDRESSED } from "../../../src/room/shard-links.ts";
 import { shardObjectName } from "../../../src/wire/placement.ts";
+import { CALL_BYTES } from "../../../src/wire/protocol.ts";
 import { freshRoom } from "../rooms.ts";
 import type { Room, RoomRelay } from "../shards/faulty-worker.ts";
 import { connectRich, nextMessages, type RichClient } from "../sockets.ts";
@@ -94,31 +94,33 @@ describe("pushes through a relay", () => {
 		},
 	);
 
-	it("split a relay's share of a burst with more than RELAY_CALL_ADDRESSED deliveries to one connection into calls, in order", async () => {
+	it("split a burst larger than CALL_BYTES into calls that each carry a part once for all the relay's shards, in order", async () => {
 		const room = freshRoom("relay-split");
 		const clients = await bigRoom(room);
 		const pushedBefore = await inRoom(room, (r) => r.shardCalls().pushed);
 		const relayedBefore = await inRelay(room, (r) => r.relayedBursts());
-		// One burst with 600 history answers for each of two shards (to connections they do not hold).
+		// One burst of 1,100 long messages (2,000 emoji: 8 kB each, 8.8 MB in all) from shard 1.
+		const long = "😀".repeat(2_000);
 		await inRoom(room, (r) => {
 			const { shards } = r.stats();
-			for (const shard of [1, 2]) {
-				const submissions = Array.from({ length: 600 }, (_, i) => ({
-					kind: "history" as const,
-					...{ from: `${shard}/page-${i}`, name: "reader", userId: null, role: null },
-					...{ before: null, after: 0, limit: 1 },
-				}));
-				r.submit({ shard, connections: shards[shard]?.connections ?? 0, submissions });
-			}
+			const submissions = Array.from({ length: 1_100 }, (_, i) => ({
+				kind: "send" as const,
+				...{ from: "1/writer", name: "writer", userId: null, role: null },
+				...{ text: `${i} ${long}`, clientId: `long-${i}`, replyTo: null },
+			}));
+			r.submit({ shard: 1, connections: shards[1]?.connections ?? 0, submissions });
 		});
 		// Asking for the count commits the burst (and pushes it) first.
 		await inRoom(room, (r) => r.storedMessageCount());
-		// The burst in two calls to the one relay: 1,200 answers are more than RELAY_CALL_ADDRESSED.
-		expect(1_200).toBeGreaterThan(RELAY_CALL_ADDRESSED);
+		expect(1_100 * 8_000).toBeGreaterThan(CALL_BYTES);
+		// Two parts: each in one call to the relay, for both of its shards.
 		expect((await inRoom(room, (r) => r.shardCalls().pushed)) - pushedBefore).toBe(2);
 		post(clients[0] as RichClient, "after the big burst");
-		expect((await everyoneGets(clients, 1))[0]).toMatch(/ after the big burst$/);
-		expect((await inRoom(room, (r) => r.shardCalls().pushed)) - pushedBefore).toBe(3);
+		const all = await everyoneGets(clients, 1_101);
+		expect(all.slice(0, 1_100).map((line) => Number(line.split(" ")[1]))).toEqual(
+			Array.from({ length: 1_100 }, (_, i) => i),
+		);
+		expect(all.at(-1)).toMatch(/ after the big burst$/);
 		expect((await inRelay(room, (r) => r.relayedBursts())) - relayedBefore).toBe(3);
 	});
 

@@ -1,6 +1,7 @@
 /** The room's record of its shards (src/room/shard-directory.ts) on a real Durable Object's SQLite. */
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { RoomStore } from "../../../src/room/room-store.ts";
 import { ShardDirectory } from "../../../src/room/shard-directory.ts";
 import { freshRoom, stubFor } from "../rooms.ts";
 
@@ -14,7 +15,10 @@ const sizes = (shardSize: number, maxConnections: number, roomSockets = shardSiz
 /** Runs `use` on the directory of a room no other test uses, and on a second one opened after it. */
 function withDirectory<T>(use: (directory: ShardDirectory, reopen: () => ShardDirectory) => T): Promise<T> {
 	return runInDurableObject(stubFor(freshRoom("directory")), (_room, state) =>
-		use(new ShardDirectory(state.storage.sql), () => new ShardDirectory(state.storage.sql)),
+		use(
+			new ShardDirectory(new RoomStore(state.storage), () => []),
+			() => new ShardDirectory(new RoomStore(state.storage), () => []),
+		),
 	);
 }
 
