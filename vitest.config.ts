@@ -62,8 +62,8 @@ export default defineConfig({
 				{ SHARD_SIZE: "3", RELAY_PAST: "1", MAX_CONNECTIONS: "12" },
 				"./test/workerd/shards/faulty-worker.ts",
 			),
-			// A room's own object holding fewer sockets than its shards (ROOM_SOCKETS 1).
-			workerdProject("coordinator", { SHARD_SIZE: "3", ROOM_SOCKETS: "1", MAX_CONNECTIONS: "7" }),
+			// A room's own object holding no socket at all, every one on its shards (ROOM_SOCKETS 0).
+			workerdProject("coordinator", { SHARD_SIZE: "3", ROOM_SOCKETS: "0", MAX_CONNECTIONS: "6" }),
 			// Signed mode (AUTH_SECRET set), over a room spread on objects of three connections.
 			workerdProject("auth", { SHARD_SIZE: "3", AUTH_SECRET: "test-secret-of-at-least-32-bytes-0123456789" }),
 			// Signed mode with an operator's other choices for tokens: an audience every token must

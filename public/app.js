@@ -234,6 +234,8 @@ class ChatPage {
 			},
 		});
 		this.#listen();
+		// Open mode with no name remembered: the library opens its socket once one is chosen.
+		if (!token && !this.#chat.name) this.#askName("");
 		ui.composer.addEventListener("submit", (event) => {
 			event.preventDefault();
 			this.#submit();
@@ -352,8 +354,6 @@ class ChatPage {
 		if (state === "connecting") showState(state, "Connecting…");
 		else if (state === "open") {
 			showState(state, "Connected");
-			// Open mode without a remembered name: ask for one (the socket waits for it).
-			if (!this.#token && !this.#chat.name) this.#askName("");
 		} else if (code === KICKED_CLOSE_CODE || code === BANNED_CLOSE_CODE) this.#onRemoved(code, reason ?? "");
 		else if (code === 401 && reason === "token expired") this.#onExpired();
 		else if (code === 401 || code === 403) this.#onRefused(reason ?? "");
@@ -521,6 +521,7 @@ class ChatPage {
 			toggle: (emoji, on) => {
 				if (!this.#chat.react(message.id, emoji, on)) this.#command(false);
 			},
+			reactors: (emoji) => this.#chat.reactors(message.id, emoji),
 		});
 	}
 

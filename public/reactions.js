@@ -9,7 +9,7 @@
 
 import { isolatedNames } from "./message-view.js";
 
-/** @import { Reaction } from "../src/wire/protocol.ts" */
+/** @import { Reaction, ReactorsEvent } from "../src/wire/protocol.ts" */
 
 /** The quick reactions offered on every message. */
 export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
@@ -33,12 +33,15 @@ export function reactedBy(reaction, viewer) {
 
 /**
  * Shows `reactions` in a message's `.reactions` box, with a "React" button unless `canReact` is
- * false (a read-only viewer). `toggle(emoji, on)` asks the room.
+ * false (a read-only viewer). `toggle(emoji, on)` asks the room; `reactors(emoji)` asks it who
+ * reacted, for a reaction whose names the room did not all list (the hint then shows the first
+ * hundred once the button is hovered or focused, and whether the viewer is among them).
  * @param {HTMLElement} box
  * @param {Reaction[]} reactions
- * @param {{ viewer: Viewer, canReact: boolean, author: string, toggle: (emoji: string, on: boolean) => void }} options
+ * @param {{ viewer: Viewer, canReact: boolean, author: string, toggle: (emoji: string, on: boolean) => void,
+ *   reactors: (emoji: string) => Promise<ReactorsEvent> }} options
  */
-export function showReactions(box, reactions, { viewer, canReact, author, toggle }) {
+export function showReactions(box, reactions, { viewer, canReact, author, toggle, reactors }) {
 	const focused = box.contains(document.activeElement) ? document.activeElement : null;
 	const hadFocus = focused?.getAttribute("data-emoji") ?? null;
 	box.replaceChildren();
@@ -58,7 +61,33 @@ export function showReactions(box, reactions, { viewer, canReact, author, toggle
 		button.append(hint);
 		button.setAttribute("aria-label", `${reaction.emoji} ${reaction.count}: ${hint.textContent}`);
 		button.disabled = !canReact;
-		button.addEventListener("click", () => toggle(reaction.emoji, !mine));
+		let pressed = mine;
+		button.addEventListener("click", () => toggle(reaction.emoji, !pressed));
+		if (reaction.count > reaction.names.length) {
+			// The room listed the first few: the rest are asked for once, when someone looks.
+			const more = () => {
+				button.removeEventListener("pointerenter", more);
+				button.removeEventListener("focus", more);
+				reactors(reaction.emoji).then(
+					(page) => {
+						const names = page.reactors.map(({ name }) => name);
+						const others = reaction.count - names.length;
+						hint.replaceChildren(...isolatedNames(names), ...(others > 0 ? [` and ${others} more`] : []));
+						button.setAttribute("aria-label", `${reaction.emoji} ${reaction.count}: ${hint.textContent}`);
+						const own = page.reactors.some((one) =>
+							viewer.userId !== null ? one.userId === viewer.userId : one.name === viewer.name,
+						);
+						if (own) {
+							pressed = true;
+							button.setAttribute("aria-pressed", "true");
+						}
+					},
+					() => {},
+				);
+			};
+			button.addEventListener("pointerenter", more);
+			button.addEventListener("focus", more);
+		}
 		box.append(button);
 	}
 	if (canReact) box.append(picker(author, reactions, viewer, toggle));

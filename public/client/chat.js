@@ -15,11 +15,12 @@ import { TYPING_INTERVAL_MS } from "../contract.js";
 import { isExpired, readClaims } from "./claims.js";
 import { Connection } from "./connection.js";
 import { History } from "./history.js";
+import { Reactors } from "./reactors.js";
 import { ChatError, Sends } from "./sends.js";
 
 /**
  * @import { ChatMessage, ClientEvent, DeleteNotice, EditNotice, ErrorEvent, HistoryEvent, JoinEvent, LeaveEvent,
- *   LogEntry, MessageEvent, PresenceEvent, ReactionsNotice, RemovedEvent, Role, RoomSettings, ServerEvent, SettingsCommand,
+ *   LogEntry, MessageEvent, PresenceEvent, ReactionsNotice, ReactorsEvent, RemovedEvent, Role, RoomSettings, ServerEvent, SettingsCommand,
  *   SettingsEvent, SingleServerEvent, WelcomeEvent }
  *   from "../../src/wire/protocol.ts"
  * @import { ConnectionState } from "./connection.js"
@@ -29,8 +30,8 @@ import { ChatError, Sends } from "./sends.js";
  * @typedef {object} ConnectOptions
  * @property {string} url the server, as `http(s)://host[:port]` (or `ws(s)://`)
  * @property {string} room the room's name (1 to 64 of `A-Z a-z 0-9 _ -`)
- * @property {string} [name] open mode: the name to join under; without one the socket opens and
- *   waits for `join(name)`
+ * @property {string} [name] open mode: the name to join under; without one the socket opens once
+ *   `join(name)` gives one
  * @property {string} [token] signed mode: the token your backend signed (the name is its); it goes
  *   in no URL: the socket offers it as a subprotocol, asking why as `Authorization: Bearer`
  * @property {boolean} [retryRateLimited] keep a send refused as `rate_limited` pending and send
@@ -137,6 +138,8 @@ export class Chat {
 	/** @type {ConnectionState} */ #state = "connecting";
 	/** Closed for good: nothing reconnects, sends reject. */
 	#final = false;
+	/** Open mode: asked to open before it had a name, so it opens on `join(name)`. */
+	#openOnJoin = false;
 	/** Welcomed on the current socket. */
 	#joined = false;
 	/** Welcomed on any socket before: from then on, every hello resumes with `since`. */
@@ -152,6 +155,7 @@ export class Chat {
 	#memberCount = 0;
 	/** @type {Sends} */ #sends;
 	/** @type {History} */ #history = new History((event) => this.#joined && this.#send(event));
+	/** @type {Reactors} */ #reactors = new Reactors((event) => this.#joined && this.#send(event));
 	/** @type {ReturnType<typeof setTimeout> | undefined} */ #resendTimer;
 	#lastTypingSent = 0;
 	/** @type {ReturnType<typeof setTimeout> | undefined} */ #typingLater;
@@ -174,12 +178,15 @@ export class Chat {
 
 	/**
 	 * Opens the connection (`connect()` does). Called again it skips the wait of a pending retry,
-	 * and after a final close it opens anew (a kicked user coming back), resuming where it was.
+	 * and after a final close it opens anew (a kicked user coming back), resuming where it was. In
+	 * open mode without a name it opens once `join(name)` gives one: a socket must say hello at
+	 * once (the room closes one that has not within 10 s, PROTOCOL.md "Closing").
 	 */
 	open() {
 		if (this.#tokenExpired()) return;
 		this.#final = false;
-		this.#connection.connect();
+		this.#openOnJoin = !this.#name && !this.#token;
+		if (!this.#openOnJoin) this.#connection.connect();
 	}
 
 	// -- listening ---------------------------------------------------------------------------------
@@ -312,6 +319,19 @@ export class Chat {
 	}
 
 	/**
+	 * Who reacted to message `id` with `emoji`, a page of 100 from `offset` (PROTOCOL.md,
+	 * "Reactions"): a message's reactions list the first few names only. Rejects with
+	 * `not_connected` when not joined.
+	 * @param {number} id
+	 * @param {string} emoji
+	 * @param {number} [offset]
+	 * @returns {Promise<ReactorsEvent>}
+	 */
+	reactors(id, emoji, offset = 0) {
+		return this.#reactors.request(id, emoji, offset);
+	}
+
+	/**
 	 * Signed mode: tells the room this user has read up to log id `id` (its other devices are
 	 * welcomed with it). Returns whether it went.
 	 * @param {number} id
@@ -396,7 +416,8 @@ export class Chat {
 	join(name) {
 		const renaming = this.#joined && name !== this.#name;
 		this.#name = name;
-		if (renaming) this.#connection.restart();
+		if (this.#openOnJoin) this.open();
+		else if (renaming) this.#connection.restart();
 		else if (!this.#joined && this.#state === "open") this.#hello();
 	}
 
@@ -436,6 +457,7 @@ export class Chat {
 		if (state !== "open") {
 			this.#joined = false;
 			this.#history.dropped();
+			this.#reactors.dropped();
 		}
 		if (state === "waiting" && this.#tokenExpired()) {
 			this.#connection.close();
@@ -504,6 +526,8 @@ export class Chat {
 				for (const held of release) this.#onEvent(held);
 				return;
 			}
+			case "reactors":
+				return this.#reactors.answered(event);
 			case "join":
 				this.#members.add(event.name);
 				this.#memberCount++;

@@ -54,6 +54,12 @@ const api = new OpenAPIHono<ApiEnv>({
 
 // -- access, method and size, before any route ----------------------------------------------------
 
+// Every answer is JSON (or problem details): never to be read as anything else.
+api.use("/api/*", async (c, next) => {
+	await next();
+	c.res.headers.set("X-Content-Type-Options", "nosniff");
+});
+
 api.use("/api/*", async (c, next) => {
 	let config: Config;
 	try {

@@ -67,11 +67,13 @@ export const PostMessageBody = z
 			example: "Announcements",
 		}),
 		text: z.string().openapi({
-			description: "1 to RICH_MESSAGE_CAP characters (code points), not only whitespace; line breaks are kept.",
+			description:
+				"1 to RICH_MESSAGE_CAP characters (code points), not only whitespace, no bidi embeddings, overrides or isolates (U+202A–U+202E, U+2066–U+2069); line breaks are kept.",
 			example: "The room closes at 18:00 today.",
 		}),
 		clientId: z.string().min(1).max(MAX_CLIENT_ID_LENGTH).regex(CLIENT_ID_PATTERN).optional().openapi({
-			description: "Makes the post idempotent: the same clientId again answers the stored message, never a second one.",
+			description:
+				"Makes the post idempotent: the same clientId again answers the stored message, never a second one. It is the API's own: a client's message with the same clientId is another sender's.",
 			example: "announce-2026-12-05",
 		}),
 		replyTo: z

@@ -121,6 +121,7 @@ export class Fanout {
 					this.#to(delivery.to, (connection) => this.#welcome(connection, delivery.event));
 					break;
 				case "history":
+				case "reactors":
 					this.#to(delivery.to, (connection) => this.sendTo(connection, delivery.event));
 					break;
 				case "settings":

@@ -14,6 +14,7 @@ import {
 	type ErrorCode,
 	HISTORY_PAGE_DEFAULT,
 	type HistoryRequest,
+	type ReactorsRequest,
 	SMALL_FRAME_BYTES,
 	TYPING_INTERVAL_MS,
 } from "../wire/protocol.ts";
@@ -27,7 +28,7 @@ import { exceedsUtf8Bytes } from "./text.ts";
  * What a frame comes to once the hub has checked it, when its owner has to act (a frame the hub
  * answered itself, such as a refusal, comes to `null`):
  * - `hello`, `send`, `typing`, `frame`, `edit`, `delete`, `kick`, `ban`, `history`, `react`,
- *   `read`: a `Submission` for the room (src/wire/rpc.ts);
+ *   `reactors`, `read`: a `Submission` for the room (src/wire/rpc.ts);
  * - `close`: the connection must be closed (too big, flooding), once what it is owed has gone;
  * - `held`: a plain client went over its allowance and its frame waits; the owner is to call
  *   `Hub.releaseHeld` in `releaseInMs`.
@@ -47,6 +48,7 @@ export type Received =
 					| "ban"
 					| "history"
 					| "react"
+					| "reactors"
 					| "read"
 					| "settings";
 			}
@@ -126,6 +128,7 @@ export class Intake {
 				: null;
 		}
 		if (event?.type === "history" && connection.name !== null) return this.#history(connection, event);
+		if (event?.type === "reactors" && connection.name !== null) return this.#reactors(connection, event);
 		const free = event?.type === "hello" && connection.name === null;
 		if (!free) {
 			const admitted = this.#admit(connection, event?.type === "send" ? event.clientId : undefined);
@@ -220,7 +223,8 @@ export class Intake {
 				return { kind: "settings", ...connection.actor, patch };
 			}
 			case "history":
-				// Taken before flood control (`#history`): never here.
+			case "reactors":
+				// Taken before flood control (`#history`, `#reactors`): never here.
 				return null;
 		}
 	}
@@ -239,6 +243,23 @@ export class Intake {
 		}
 		const limit = event.limit ?? HISTORY_PAGE_DEFAULT;
 		return { kind: "history", ...connection.actor, before: event.before ?? null, after: event.after ?? null, limit };
+	}
+
+	/**
+	 * A joined connection asks who reacted: a read of the room's like a page of history, with the
+	 * same pace (over it, answered at once with none and when to ask again).
+	 */
+	#reactors(connection: Connection, event: ReactorsRequest): Received | null {
+		const wait = connection.takePage(Date.now());
+		const { id, emoji, offset = 0 } = event;
+		if (wait > 0) {
+			this.#fanout.sendTo(connection, {
+				...{ type: "reactors", id, emoji, offset, reactors: [], more: true },
+				retryAfterMs: wait,
+			});
+			return null;
+		}
+		return { kind: "reactors", ...connection.actor, id, emoji, offset };
 	}
 
 	/** Refuses what a connection asked with `forbidden`. */

@@ -8,6 +8,7 @@
  */
 import type { Config } from "../config.ts";
 import { closeFor } from "../wire/close-codes.ts";
+import { disarmBidi } from "../wire/parse.ts";
 import type { Connection } from "./connection.ts";
 import { tryTakeToken } from "./flood-control.ts";
 import { flooding, type Received } from "./intake.ts";
@@ -79,13 +80,14 @@ export class PlainPacing {
 	}
 
 	/**
-	 * Plain mode, exactly as the tutorial's server: text is cut to the cap and becomes a message
+	 * Plain mode, exactly as the tutorial's server: text is cut to the cap (its bidi overrides and
+	 * isolates shown as U+FFFD, src/wire/parse.ts `disarmBidi`) and becomes a message
 	 * (sent as text to every plain socket, the sender too, and as a message event to rich ones).
 	 * Binary is relayed as binary to plain sockets only (the rich protocol is text). An empty
 	 * frame is a valid message for plain clients, but it is not stored or shown to rich ones.
 	 */
 	#message(connection: Connection, frame: string | ArrayBuffer): Received {
-		const text = typeof frame === "string" ? capText(frame, this.#config.messageCap) : frame;
+		const text = typeof frame === "string" ? disarmBidi(capText(frame, this.#config.messageCap)) : frame;
 		if (typeof text !== "string" || text.length === 0) return { kind: "frame", ...connection.actor, frame: text };
 		return { kind: "send", ...connection.actor, text, clientId: null, replyTo: null };
 	}

@@ -26,14 +26,25 @@ export class Admission {
 	readonly #directory: ShardDirectory;
 	readonly #moderation: Moderation;
 	readonly #members: Members;
+	readonly #recount: (shard: number) => void;
 	#decided = 0;
 
-	/** Decides with the room's limits, its record of its shards, its bans and who is in it. */
-	constructor(config: Config, directory: ShardDirectory, moderation: Moderation, members: Members) {
+	/**
+	 * Decides with the room's limits, its record of its shards, its bans and who is in it;
+	 * `recount` asks a shard for its true count (src/room/shard-links.ts `recount`).
+	 */
+	constructor(
+		config: Config,
+		directory: ShardDirectory,
+		moderation: Moderation,
+		members: Members,
+		recount: (shard: number) => void,
+	) {
 		this.#config = config;
 		this.#directory = directory;
 		this.#moderation = moderation;
 		this.#members = members;
+		this.#recount = recount;
 	}
 
 	/**
@@ -79,9 +90,14 @@ export class Admission {
 		if (identity) this.#members.expect(identity.userId, now);
 		else if (address !== null) this.#members.expect(`address:${address}`, now);
 		if (held < roomSockets) return "here";
-		// A shard that filled before the room heard of it says so; the room takes it as full.
+		// A shard that filled before the room heard of it says so; the room takes it as full, and
+		// asks it for its count: the word "full" can arrive after the shard's own report of a
+		// connection gone since, and a quiet shard would not report again.
 		const full = Number(request.headers.get(SHARD_FULL_HEADER));
-		if (full > 0) this.#directory.report(full, shardSize);
+		if (full > 0) {
+			this.#directory.report(full, shardSize);
+			this.#recount(full);
+		}
 		const shard = this.#directory.place(this.#config);
 		if (shard === null) return roomFull(connections, maxConnections);
 		// With the shard, how many shards the Worker may place on by itself for a while.

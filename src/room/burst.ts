@@ -27,6 +27,7 @@ export type PageRequest = Pick<Extract<Submission, { kind: "history" }>, "before
  * - `presence`: past `PRESENCE_LIMIT`, the joins and leaves of an interval in one event;
  * - `typing`: someone is typing, for everyone but `from`;
  * - `settings`: the room's settings changed (already stored), for everyone;
+ * - `reactors`: who reacted to a message, answered to `to` as read when asked;
  * - `welcome`: the answer to a `hello`, completed with its history at the commit;
  * - `history`: a history request, answered with its page after the commit.
  */
@@ -36,7 +37,7 @@ export type Staged =
 	| { readonly kind: "frame"; readonly frame: string | ArrayBuffer }
 	| { readonly kind: "unreadable"; readonly clientId: string | null; readonly from: ConnectionId }
 	| { readonly kind: "change"; readonly entry: LogEntry; readonly from: ConnectionId }
-	| Extract<Delivery, { kind: "error" | "remove" | "join" | "leave" | "presence" | "typing" | "settings" }>
+	| Extract<Delivery, { kind: "error" | "remove" | "join" | "leave" | "presence" | "typing" | "settings" | "reactors" }>
 	| { readonly kind: "welcome"; readonly to: ConnectionId; readonly request: WelcomeRequest }
 	| { readonly kind: "history"; readonly to: ConnectionId; readonly request: PageRequest };
 

@@ -99,6 +99,11 @@ export class Conversation {
 		return this.#reactions.react(submission, now);
 	}
 
+	/** Who reacted to a message with an emoji, a page of them (src/room/reactions.ts). Throws if storage cannot be read. */
+	reactors(submission: Extract<Submission, { kind: "reactors" }>): Staged {
+		return this.#reactions.reactors(submission);
+	}
+
 	/** Signed mode: a user's read position moves forward (a storage failure only costs the position). */
 	read({ userId, id }: Extract<Submission, { kind: "read" }>): void {
 		if (userId === null) return;

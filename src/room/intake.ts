@@ -59,6 +59,8 @@ export class Intake {
 				if (refusal) return [{ kind: "error", to: submission.from, error: refusal }];
 				return this.guard(submission.from, null, () => this.#conversation.react(submission, now));
 			}
+			case "reactors":
+				return this.guard(submission.from, null, () => this.#conversation.reactors(submission));
 			case "read":
 				this.#conversation.read(submission);
 				return [];

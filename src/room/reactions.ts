@@ -20,6 +20,7 @@ import {
 	MAX_REACTIONS_PER_MESSAGE,
 	REACTION_NAMES_SHOWN,
 	REACTION_SUMMARY_BYTES,
+	REACTORS_PAGE,
 	type Reaction,
 	type ReactionsEntry,
 } from "../wire/protocol.ts";
@@ -108,6 +109,32 @@ export class Reactions {
 		const entry = this.#log.stageReactions(id, now);
 		this.#burst.set(id, { reactions, entry });
 		return { kind: "change", entry, from };
+	}
+
+	/**
+	 * Who reacted to message `id` with `emoji`, in the order they did, a page of `REACTORS_PAGE`
+	 * from `offset` (what the message's summary does not list: `aggregate`), for the member who
+	 * asked. Read from what is committed; a message not retained, or deleted, has none.
+	 */
+	reactors({ from, id, emoji, offset }: Extract<Submission, { kind: "reactors" }>): Staged {
+		const standing = this.#log.standing(id);
+		const rows =
+			standing && !standing.deleted && this.#store.kept
+				? this.#store.sql
+						.exec<{ name: string; user_id: string | null }>(
+							"SELECT name, user_id FROM reactions WHERE message_id = ? AND emoji = ? ORDER BY rowid LIMIT ? OFFSET ?",
+							id,
+							emoji,
+							REACTORS_PAGE + 1,
+							offset,
+						)
+						.toArray()
+				: [];
+		const reactors = rows
+			.slice(0, REACTORS_PAGE)
+			.map(({ name, user_id }) => (user_id === null ? { name } : { name, userId: user_id }));
+		const event = { type: "reactors" as const, id, emoji, offset, reactors, more: rows.length > REACTORS_PAGE };
+		return { kind: "reactors", to: from, event };
 	}
 
 	/**

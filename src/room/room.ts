@@ -84,7 +84,8 @@ export class Room extends HubHost {
 		const signed = this.config.authSecret !== null;
 		this.#members = new Members(this.#directory, signed, this.hub.members(), (leave) => this.#burst.push(leave));
 		this.#presenceNews = new PresenceNews(this.config.presenceLimit, () => this.setEndOfBurst());
-		this.#admission = new Admission(this.config, this.#directory, this.#moderation, this.#members);
+		const recount = (shard: number) => this.#links.recount(shard);
+		this.#admission = new Admission(this.config, this.#directory, this.#moderation, this.#members, recount);
 		this.#policies = new RoomPolicies(store, ctx.storage, this.config);
 		const parts = {
 			conversation: this.#conversation,

@@ -232,6 +232,17 @@ export class ShardLinks {
 		}
 	}
 
+	/**
+	 * Asks `shard` for its connection count: an empty push (its number keeps the shard's order),
+	 * answered with the count, as every push is.
+	 */
+	recount(shard: number): void {
+		const push = { shard, push: this.#numbered(shard, this.#storedId(), []) };
+		// By the path this burst's pushes take (one path per shard keeps its pushes in order).
+		if ([...this.#directory.pushedTo(Date.now())].length <= this.#relayPast) this.#pushTo(shard, push.push);
+		else this.#relay([push]);
+	}
+
 	/** A push to `shard` was lost: it gets an empty one after `RETRY_PUSH_MS`. */
 	#unreachable(shard: number, error: unknown): void {
 		logEvent("shard_unreachable", { shard, error: String(error) });

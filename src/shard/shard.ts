@@ -44,6 +44,12 @@ export class RoomShard extends HubHost {
 	#submissions: Submission[] = [];
 	/** The connection count last told to the room. */
 	#reported: number;
+	/**
+	 * Whether it took an upgrade since it last told the room its count. The room counts a place it
+	 * handed out at once, so the shard's next word must come even when the socket has gone again
+	 * by then (the count back where it was): else the room would count it for good.
+	 */
+	#took = false;
 	/** Whether the room must be told every name held here (after a reset or a failed call). */
 	#resync: boolean;
 	/** Whether a retry after a failed call is pending. */
@@ -98,6 +104,7 @@ export class RoomShard extends HubHost {
 			const refusal = this.#overHolderLimit(request);
 			if (refusal) return refusal;
 		}
+		this.#took = true;
 		return this.upgrade(request, `${this.#home.shard}/`);
 	}
 
@@ -125,7 +132,8 @@ export class RoomShard extends HubHost {
 	protected override get hasWork(): boolean {
 		// While the room's pace holds the next batch back, its timer ends the burst.
 		if (this.#paceTimer !== null) return false;
-		return this.#submissions.length > 0 || this.hub.size !== this.#reported || (this.#resync && !this.#retrying);
+		const moved = this.hub.size !== this.#reported || this.#took;
+		return this.#submissions.length > 0 || moved || (this.#resync && !this.#retrying);
 	}
 
 	protected override get answeredBatch(): number {
@@ -182,6 +190,7 @@ export class RoomShard extends HubHost {
 		};
 		this.#submissions = [];
 		this.#reported = batch.connections;
+		this.#took = false;
 		this.#resync = false;
 		const number = ++this.#batchesSent;
 		for (const submission of batch.submissions) {
@@ -216,7 +225,7 @@ export class RoomShard extends HubHost {
 			if (submission.kind === "send" || submission.kind === "edit" || submission.kind === "delete") {
 				const clientId = submission.kind === "send" ? submission.clientId : null;
 				refusals.push({ kind: "refused", clientId, to: submission.from });
-			} else if (["kick", "ban", "history", "react"].includes(submission.kind)) {
+			} else if (["kick", "ban", "history", "react", "reactors"].includes(submission.kind)) {
 				const message = `the room could not be reached: ${submission.kind} again`;
 				refusals.push({ kind: "error", to: submission.from, error: { type: "error", code: "server_error", message } });
 			} else if (submission.kind === "hello") {
@@ -262,7 +271,7 @@ export class RoomShard extends HubHost {
 }
 
 /** The submissions the room answers to their sender, which a closing connection waits for. */
-const ANSWERED = new Set(["hello", "send", "frame", "edit", "delete", "history", "react"]);
+const ANSWERED = new Set(["hello", "send", "frame", "edit", "delete", "history", "react", "reactors"]);
 
 /**
  * Whether the room's answer to a submission goes back to its sender (a welcome, an echo or a
@@ -272,6 +281,9 @@ const ANSWERED = new Set(["hello", "send", "frame", "edit", "delete", "history",
  */
 function answersSender(
 	submission: Submission,
-): submission is Extract<Submission, { kind: "hello" | "send" | "frame" | "edit" | "delete" | "history" | "react" }> {
+): submission is Extract<
+	Submission,
+	{ kind: "hello" | "send" | "frame" | "edit" | "delete" | "history" | "react" | "reactors" }
+> {
 	return ANSWERED.has(submission.kind);
 }

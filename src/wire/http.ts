@@ -10,11 +10,11 @@ export function isWebSocketUpgrade(request: Request): boolean {
 	return request.headers.get("Upgrade")?.toLowerCase() === "websocket";
 }
 
-/** A short plain-text answer: a status and a one-line reason. */
+/** A short plain-text answer: a status and a one-line reason (never read as anything but text: `nosniff`). */
 export function refuse(status: number, reason: string, headers: Record<string, string> = {}): Response {
 	return new Response(`${reason}\n`, {
 		status,
-		headers: { "Content-Type": "text/plain; charset=utf-8", ...headers },
+		headers: { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff", ...headers },
 	});
 }
 

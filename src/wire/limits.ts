@@ -32,6 +32,9 @@ export const HISTORY_PAGE_DEFAULT = 50;
 export const MAX_REACTIONS_PER_MESSAGE = 20;
 /** Names listed per emoji in a message's reactions (the count covers everyone). */
 export const REACTION_NAMES_SHOWN = 10;
+/** Reactors one `reactors` answer lists; and the largest `offset` one may ask from. */
+export const REACTORS_PAGE = 100;
+export const MAX_REACTORS_OFFSET = 1_000_000;
 /** Longest excerpt of the original a reply carries, in code points. */
 export const REPLY_EXCERPT_LENGTH = 100;
 /** The most distinct names one message's mentions list. */

@@ -17,7 +17,7 @@ export const OPERATOR_NAME = "API";
 export interface OperatorPost {
 	/** Its room (the room learns its name from every call, for the events it sends). */
 	readonly room: string;
-	/** Checked like a `hello`'s name (src/wire/parse.ts `checkName`). */
+	/** Checked like a `hello`'s name (src/wire/parse.ts `checkName`), except that the operator's own name `API` is allowed. */
 	readonly name: string;
 	/** Checked like a `send`'s text. */
 	readonly text: string;

@@ -15,6 +15,7 @@ import {
 	MAX_BAN_SECONDS,
 	MAX_CLIENT_ID_LENGTH,
 	MAX_NAME_LENGTH,
+	MAX_REACTORS_OFFSET,
 	MAX_USER_ID_LENGTH,
 } from "./protocol.ts";
 import { checkSettingsPatch } from "./settings.ts";
@@ -144,6 +145,14 @@ export function checkName(
 const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/u;
 
 /**
+ * A plain client's text with its bidi controls (`BIDI_CONTROL`) shown as U+FFFD: the tutorial's
+ * protocol cannot refuse a frame, so the controls are disarmed where they stand, visibly.
+ */
+export function disarmBidi(text: string): string {
+	return BIDI_CONTROL.test(text) ? text.replace(/[\u202A-\u202E\u2066-\u2069]/gu, "\uFFFD") : text;
+}
+
+/**
  * Checks a message text (of a `send` or an `edit`): a string, not only whitespace, at most
  * `messageCap` code points, and without bidi embedding, override or isolate controls. Lone
  * surrogates (possible through JSON escapes) are replaced with U+FFFD, not stored raw. The HTTP
@@ -240,6 +249,18 @@ export function parseClientEvent(frame: string, limits: ParseLimits): ParseResul
 				return refuse("bad_emoji", "'emoji' must be one emoji of Unicode's RGI list");
 			}
 			return { ok: true, event: { type, id, emoji, on } };
+		}
+		case "reactors": {
+			const { id, emoji, offset } = value;
+			if (!isId(id)) return refuse("bad_event", "'id' must be a message id (an integer from 1)");
+			if (typeof emoji !== "string" || !isOneEmoji(emoji)) {
+				return refuse("bad_emoji", "'emoji' must be one emoji of Unicode's RGI list");
+			}
+			if (offset === undefined) return { ok: true, event: { type, id, emoji } };
+			if (typeof offset !== "number" || !Number.isInteger(offset) || offset < 0 || offset > MAX_REACTORS_OFFSET) {
+				return refuse("bad_event", `'offset' must be an integer from 0 to ${MAX_REACTORS_OFFSET}`);
+			}
+			return { ok: true, event: { type, id, emoji, offset } };
 		}
 		case "read": {
 			const id = value.id;

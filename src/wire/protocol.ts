@@ -27,7 +27,7 @@ export * from "./settings.ts";
 
 import type { ROLES } from "../../public/contract.js";
 import type { ChatMessage, DeleteEntry, EditEntry, LogEntry, ReactionsEntry } from "./log-entries.ts";
-import type { JoinEvent, LeaveEvent, PresenceEvent } from "./presence.ts";
+import type { JoinEvent, LeaveEvent, PresenceEvent, PresentMember } from "./presence.ts";
 import type { RoomSettings, SettingsCommand, SettingsEvent } from "./settings.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -73,6 +73,19 @@ export interface ReactCommand {
 	/** One emoji of Unicode's RGI list (👍, ❤️, 👩🏽‍💻, 🇫🇷, ...). */
 	emoji: string;
 	on: boolean;
+}
+
+/**
+ * Who reacted to message `id` with `emoji`: the members a message's reactions do not list (they
+ * list the first few, within a byte budget), a page of `REACTORS_PAGE` at a time from `offset`.
+ */
+export interface ReactorsRequest {
+	type: "reactors";
+	id: number;
+	/** One emoji of Unicode's RGI list. */
+	emoji: string;
+	/** How many reactors to skip (0 when absent), in the order they reacted. */
+	offset?: number;
 }
 
 /** Signed mode: this user has read the room up to log id `id` (kept by the room, per user). */
@@ -124,6 +137,7 @@ export type ClientEvent =
 	| BanCommand
 	| HistoryRequest
 	| ReactCommand
+	| ReactorsRequest
 	| ReadCommand
 	| SettingsCommand;
 
@@ -209,6 +223,20 @@ export interface HistoryEvent {
 	retryAfterMs?: number;
 }
 
+/** The answer to a `reactors` request: a page of who reacted, in the order they did. */
+export interface ReactorsEvent {
+	type: "reactors";
+	id: number;
+	emoji: string;
+	offset: number;
+	/** Who reacted (signed mode: with their user ids), from `offset`, at most `REACTORS_PAGE`. */
+	reactors: PresentMember[];
+	/** Whether more reacted after these. */
+	more: boolean;
+	/** Over the connection's pace of pages (the same as history's): none now, ask again after this many ms. */
+	retryAfterMs?: number;
+}
+
 /** Signed mode: a moderator (`by`) kicked a user, or banned it `until` a time (ms since the epoch). */
 export interface RemovedEvent {
 	type: "removed";
@@ -277,6 +305,7 @@ export type SingleServerEvent =
 	| DeleteNotice
 	| ReactionsNotice
 	| HistoryEvent
+	| ReactorsEvent
 	| RemovedEvent
 	| SettingsEvent;
 /** Every event the server sends. */

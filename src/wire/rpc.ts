@@ -14,6 +14,7 @@ import type {
 	HistoryEvent,
 	LogEntry,
 	PresenceEvent,
+	ReactorsEvent,
 	RemovedEvent,
 	Role,
 	SettingsEvent,
@@ -60,6 +61,7 @@ export interface Actor {
  *   `target` (the room checks the moderator is not banned meanwhile);
  * - `history`: a page of the log, `before` or `after` an id (the other is `null`), for `from`;
  * - `react`: a member adds (`on`) or takes back its reaction `emoji` to message `id`;
+ * - `reactors`: who reacted to message `id` with `emoji`, a page from `offset`, for `from`;
  * - `read`: signed mode, the user has read up to log id `id`;
  * - `settings`: signed mode, a moderator (the hub checked the role), or the HTTP API, changes the
  *   room's settings;
@@ -89,6 +91,7 @@ export type Submission =
 			readonly limit: number;
 	  } & Actor)
 	| ({ readonly kind: "react"; readonly id: number; readonly emoji: string; readonly on: boolean } & Actor)
+	| ({ readonly kind: "reactors"; readonly id: number; readonly emoji: string; readonly offset: number } & Actor)
 	| ({ readonly kind: "read"; readonly id: number } & Actor)
 	| ({ readonly kind: "settings"; readonly patch: SettingsPatch } & Actor)
 	| ({ readonly kind: "depart" } & Actor);
@@ -110,6 +113,7 @@ export function memberKeyOf(actor: Pick<Actor, "name" | "userId">): string {
  * - `presence`: joins and leaves of a room past `PRESENCE_LIMIT`, coalesced (src/room/presence-news.ts);
  * - `welcome`: the answer to one connection's `hello`, whole (src/room/welcome.ts builds it);
  * - `history`: the answer to one connection's `history` request;
+ * - `reactors`: the answer to one connection's `reactors` request;
  * - `settings`: the room's settings changed, for every joined rich connection.
  */
 export type Delivery =
@@ -131,6 +135,7 @@ export type Delivery =
 	| { readonly kind: "typing"; readonly name: string; readonly from: ConnectionId }
 	| { readonly kind: "welcome"; readonly to: ConnectionId; readonly event: WelcomeEvent }
 	| { readonly kind: "history"; readonly to: ConnectionId; readonly event: HistoryEvent }
+	| { readonly kind: "reactors"; readonly to: ConnectionId; readonly event: ReactorsEvent }
 	| { readonly kind: "settings"; readonly event: SettingsEvent };
 
 /** Whom a delivery is for: one connection (`to`), or everyone. */

@@ -59,6 +59,7 @@ describe("the path of a client event", () => {
 			"ban",
 			"history",
 			"react",
+			"reactors",
 			"read",
 			"settings",
 		]);

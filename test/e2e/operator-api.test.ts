@@ -96,6 +96,30 @@ describe("posting and reading messages", () => {
 		rich.client.socket.close();
 	});
 
+	it("a clientId an anonymous client sent first is not the API's: the post is stored as the API's own", async () => {
+		const room = freshRoom("api-preempt");
+		const mallory = await joinRich(open.socketUrl(room), "mallory");
+		mallory.send("the room is closed, go home", "close-2026-12-05");
+		await mallory.until(() => mallory.messages.some((message) => message.clientId === "close-2026-12-05"));
+		const posted = await post(openApi, room, {
+			name: "Announcements",
+			text: "The room closes at 18:00.",
+			clientId: "close-2026-12-05",
+		});
+		expect(posted.status).toBe(201);
+		const { id } = posted.body as { id: number };
+		await mallory.until(() => mallory.messages.some((message) => message.id === id));
+		expect(mallory.messages.find((message) => message.id === id)).toMatchObject({
+			name: "Announcements",
+			text: "The room closes at 18:00.",
+			api: true,
+		});
+		// And the API's retry is its own message again.
+		const again = await post(openApi, room, { name: "Announcements", text: "x", clientId: "close-2026-12-05" });
+		expect({ status: again.status, body: again.body }).toEqual({ status: 200, body: posted.body });
+		mallory.client.socket.close();
+	});
+
 	it("a reply names the message it answers; a reply to a message that is not there is 422", async () => {
 		const room = freshRoom("api-reply");
 		const question = await post(signedApi, room, { name: "asker", text: "anyone here?" });

@@ -187,7 +187,11 @@ function readSettings(event: Record<string, unknown>): Reading {
 
 /** A plain text frame as relayed: cut to the cap in code points, lone surrogates as sent over UTF-8. */
 export function plainRelay(text: string): string {
-	return [...text.toWellFormed()].slice(0, MESSAGE_CAP).join("");
+	// Cut to the cap; a bidi embedding, override or isolate shows as U+FFFD (PROTOCOL.md, "Plain mode").
+	return [...text.toWellFormed()]
+		.slice(0, MESSAGE_CAP)
+		.join("")
+		.replace(/[\u202A-\u202E\u2066-\u2069]/gu, "\uFFFD");
 }
 
 /** Whether a frame is over `MAX_FRAME_BYTES` on the wire. */

@@ -111,7 +111,7 @@ describe("Hub", () => {
 		expect(events(alice)[2]).toMatchObject({ code: "bad_json" });
 	});
 
-	it("hands back a plain client's text cut to the cap, and its binary frames as frames", () => {
+	it("hands back a plain client's text cut to the cap (bidi overrides disarmed), and its binary frames as frames", () => {
 		const hub = makeHub({ messageCap: 5 });
 		const plain = join(hub, "plain");
 		expect(hub.receive(plain.server, "hello world")).toMatchObject({
@@ -120,6 +120,8 @@ describe("Hub", () => {
 			text: "hello",
 			clientId: null,
 		});
+		// A right-to-left override cannot turn the text around: it shows as U+FFFD.
+		expect(hub.receive(plain.server, "a\u202Egnp")).toMatchObject({ kind: "send", text: "a\uFFFDgnp" });
 		const bytes = new Uint8Array([1, 2]).buffer;
 		// As the guest it is, so the room can hold a banned user's binary frames back too (signed mode).
 		expect(hub.receive(plain.server, bytes)).toEqual({

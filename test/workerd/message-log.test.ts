@@ -241,4 +241,56 @@ describe("MessageLog", () => {
 			{ id: 2, text: "a reply", replyTo: { id: 1, name: "ann", userId: "u-ann", excerpt: "" }, mentions: ["ann"] },
 		]);
 	});
+
+	it("counts messages for retention: 1,500 reactions and edits push no message out, and each supersedes the one before", async () => {
+		const outcome = await withLog(3, (log, storage, reader) => {
+			for (let i = 1; i <= 3; i++) log.stage("ann", `m${i}`, null, i, { ...plain, userId: "u-ann" });
+			log.commit();
+			for (let i = 0; i < 1_500; i++) {
+				const target = 1 + (i % 3);
+				if (i % 2 === 0) log.stageReactions(target, 10 + i);
+				else
+					log.stageChange({ kind: "edit", text: `m${target} edit ${i}` }, target, "ann", { userId: "u-ann" }, 10 + i);
+				log.commit();
+			}
+			const kinds = storage.sql
+				.exec<{ kind: string; n: number }>("SELECT kind, count(*) AS n FROM messages GROUP BY kind ORDER BY kind")
+				.toArray();
+			const [fresh] = reader.replayAll([{ since: undefined, upTo: log.latestId }]);
+			return { kinds, fresh: fresh?.messages.map((m) => ("text" in m ? m.text : null)), floor: log.floor };
+		});
+		// Three messages, and for each at most its latest edit and its latest reactions entry.
+		expect(outcome.kinds).toEqual([
+			{ kind: "edit", n: 3 },
+			{ kind: "message", n: 3 },
+			{ kind: "reactions", n: 3 },
+		]);
+		expect(outcome.fresh).toEqual(["m1 edit 1497", "m2 edit 1495", "m3 edit 1499"]);
+		expect(outcome.floor).toBe(0);
+	});
+
+	it("reads each resume's own window: two resumes far apart read their windows, not what lies between", async () => {
+		const outcome = await withLog(10_000, (log, storage, reader) => {
+			for (let i = 1; i <= 2_000; i++) log.stage("ann", `m${i}`, null, i, plain);
+			log.commit();
+			let rowsRead = 0;
+			const exec = storage.sql.exec.bind(storage.sql);
+			storage.sql.exec = ((query: string, ...bindings: unknown[]) => {
+				const cursor = exec(query, ...bindings);
+				const rows = cursor.toArray();
+				rowsRead += rows.length;
+				return { toArray: () => rows, one: () => rows[0] } as unknown as ReturnType<typeof exec>;
+			}) as typeof storage.sql.exec;
+			const replays = reader.replayAll([
+				{ since: 10, upTo: 2_000 },
+				{ since: 1_990, upTo: 2_000 },
+			]);
+			storage.sql.exec = exec;
+			return { rowsRead, ids: replays.map((replay) => replay.messages.map((m) => m.id)) };
+		});
+		expect(outcome.ids[0]).toEqual(Array.from({ length: 100 }, (_, i) => 11 + i));
+		expect(outcome.ids[1]).toEqual(Array.from({ length: 10 }, (_, i) => 1_991 + i));
+		// 100 and 10 rows, not the 1,990 between the two.
+		expect(outcome.rowsRead).toBe(110);
+	});
 });

@@ -10,7 +10,8 @@ import { describe, expect, it } from "vitest";
 import api from "../../../src/api/app.ts";
 import { MAX_BANS } from "../../../src/room/bans.ts";
 import { freshRoom, inRoom, stubFor } from "../rooms.ts";
-import { signedIn } from "./tokens.ts";
+import { connect } from "../sockets.ts";
+import { signedIn, tokenFor } from "./tokens.ts";
 
 /** The rows of a room's bans table: user and end. */
 function banRows(room: string): Promise<{ user_id: string; until: number }[]> {
@@ -155,5 +156,29 @@ describe("bans kept by a room", () => {
 		);
 		expect(stored).toBe(1_001);
 		expect(await inRoom(room, (r) => r.storedMessageCount())).toBe(1);
+	});
+
+	it("holds a banned user's plain binary frames back like its messages, wherever they come through", async () => {
+		const room = freshRoom();
+		const mod = await signedIn(room, "u-mod", "moderator");
+		const watcher = await connect(room, undefined, await tokenFor(room, { sub: "u-watch" }));
+		mod.send({ type: "ban", userId: "u-bad", seconds: 3_600 });
+		await mod.nextOf("removed");
+		// As if a shard that missed the ban passed on a binary frame of the banned user, then another's.
+		const frame = (userId: string, bytes: number[]) =>
+			({
+				kind: "frame",
+				from: `1/${userId}`,
+				name: userId,
+				userId,
+				role: "member",
+				frame: new Uint8Array(bytes).buffer,
+			}) as const;
+		await inRoom(room, (r) =>
+			r.submit({ shard: 1, connections: 2, submissions: [frame("u-bad", [1, 2, 3]), frame("u-free", [4, 5, 6])] }),
+		);
+		const got = await watcher.next();
+		expect(got).toBeInstanceOf(ArrayBuffer);
+		expect([...new Uint8Array(got as ArrayBuffer)]).toEqual([4, 5, 6]);
 	});
 });

@@ -138,6 +138,42 @@ describe("announcement rooms", () => {
 	});
 });
 
+describe("edits and reactions meet the rules", () => {
+	it("refuses an edit in an announcement room and within slow mode, like a new message; a moderator's passes", async () => {
+		const room = freshRoom();
+		const mod = await signedIn(room, "u-mod", "moderator");
+		const ann = await signedIn(room, "u-ann");
+		const said = await ann.say("before the rules", "a-1");
+		mod.send({ type: "settings", slowModeSeconds: 60 });
+		await ann.nextOf("settings");
+		// Slow mode: the edit is new words, in the same interval as a new message.
+		const next = await ann.say("within the interval's start", "a-2");
+		ann.send({ type: "edit", id: said.id, text: "rewritten at once" });
+		expect(await ann.nextOf("error")).toMatchObject({ code: "slow_mode" });
+		mod.send({ type: "settings", slowModeSeconds: 0, postingRole: "moderators" });
+		await ann.nextOf("settings");
+		ann.send({ type: "edit", id: next.id, text: "rewritten in an announcement room" });
+		expect(await ann.nextOf("error")).toMatchObject({
+			code: "posting_restricted",
+			message: "only moderators may edit messages in this room",
+		});
+		const own = await mod.say("the news", "m-1");
+		mod.send({ type: "edit", id: own.id, text: "the news, corrected" });
+		expect(await ann.nextOf("edit")).toMatchObject({ target: own.id, text: "the news, corrected" });
+	});
+
+	it("draws a user's reactions from its one allowance (past it, rate_limited), and nothing else", async () => {
+		const refusals = await runInDurableObject(stubFor(freshRoom()), (_room, state) => {
+			const policies = new RoomPolicies(new RoomStore(state.storage), state.storage, DEFAULTS);
+			policies.change({ slowModeSeconds: 60, postingRole: "moderators" }, "mod");
+			const react = (tab: number) => ({ from: `tab-${tab}`, name: "sam", userId: "u-sam", role: "member" as const });
+			// Reacting stays open in an announcement room and under slow mode: only the allowance counts.
+			return Array.from({ length: 6 }, (_, i) => policies.refusalOf("react", react(i % 3), 1_000_000)?.code ?? null);
+		});
+		expect(refusals).toEqual([null, null, null, null, null, "rate_limited"]);
+	});
+});
+
 describe("retention by age", () => {
 	it("drops what is older than retentionDays at the alarm, and a client resuming from before the cut hears of the gap", async () => {
 		const room = freshRoom();

@@ -6,8 +6,9 @@ import { env, exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { ConfigError, DEFAULTS, readConfig } from "../../../src/config.ts";
+import { identityHeader } from "../../../src/wire/identity.ts";
 import { freshRoom } from "../rooms.ts";
-import { SECRET, tokenFor, unsignedToken } from "./tokens.ts";
+import { SECRET, signedIn, tokenFor, unsignedToken } from "./tokens.ts";
 
 /** An upgrade to `room` with `token` in the query (or none), and whatever `headers` add. */
 function upgrade(room: string, token?: string, headers: Record<string, string> = {}) {
@@ -39,6 +40,17 @@ describe("the token", () => {
 		const byHeader = await upgrade(room, undefined, { Authorization: `Bearer ${await tokenFor(room)}` });
 		expect(byHeader.status).toBe(101);
 		byHeader.webSocket?.accept();
+	});
+
+	it("carries a name in any script from the Worker to the room exactly (the identity is percent-encoded on its way)", async () => {
+		const room = freshRoom();
+		for (const name of ["Zoë Ørsted", "山田 太郎", "شيماء", "👩🏽‍💻 dev"]) {
+			// A header value is bytes: only printable ASCII travels (the runtime warns of anything else).
+			expect(identityHeader({ userId: "u-1", name, role: "member" })).toMatch(/^[\x20-\x7e]+$/);
+			const client = await signedIn(room, `u-${name.length}-${name.codePointAt(0)}`, "member", { name });
+			expect(client.welcome.name).toBe(name);
+			await client.close();
+		}
 	});
 
 	it("refuses a token signed with another secret", async () => {
