@@ -235,7 +235,10 @@ class ChatPage {
 		});
 		this.#listen();
 		// Open mode with no name remembered: the library opens its socket once one is chosen.
-		if (!token && !this.#chat.name) this.#askName("");
+		if (!token && !this.#chat.name) {
+			showState("connecting", "Choose a name to join");
+			this.#askName("");
+		}
 		ui.composer.addEventListener("submit", (event) => {
 			event.preventDefault();
 			this.#submit();

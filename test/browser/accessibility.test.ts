@@ -44,7 +44,12 @@ async function openChat(
 		throw error;
 	});
 	await page.goto(`${origin}/?room=${room}${fragment}`);
-	await page.getByRole("status").getByText("Connected").waitFor();
+	// Connected (signed mode), or asking for a name before it connects (open mode).
+	await page
+		.getByRole("status")
+		.getByText("Connected")
+		.or(page.getByRole("dialog", { name: "Join the chat" }))
+		.waitFor();
 	return page;
 }
 

@@ -29,12 +29,13 @@ async function openChat(
 		throw error;
 	});
 	await page.goto(`${origin}/?room=${room}`);
-	await page.getByRole("status").getByText("Connected").waitFor();
+	// A name is asked for before the socket opens (the room lets go of one that says no hello).
 	if (name !== undefined) {
 		const dialog = page.getByRole("dialog", { name: "Join the chat" });
 		await dialog.getByRole("textbox", { name: "Your name" }).fill(name);
 		await dialog.getByRole("button", { name: "Join" }).click();
 	}
+	await page.getByRole("status").getByText("Connected").waitFor();
 	return page;
 }
 

@@ -62,6 +62,9 @@ describe("security headers", () => {
 		const page = await (await person(fixture.browser)).newPage();
 		const response = await page.goto(`${fixture.server.origin}/?room=headers`);
 		expect(response?.headers()["content-security-policy"]).toBe(expected.get("content-security-policy"));
+		const dialog = page.getByRole("dialog", { name: "Join the chat" });
+		await dialog.getByRole("textbox", { name: "Your name" }).fill("Ada");
+		await dialog.getByRole("button", { name: "Join" }).click();
 		await page.getByRole("status").getByText("Connected").waitFor();
 	});
 
