@@ -247,6 +247,14 @@ export function readConfig(env: object): Config {
 	const cached = parsed.get(env);
 	if (cached) return cached;
 	const vars = env as Vars;
+	// Renamed when the limit grew from upgrades to every request that can wake a room; a deploy
+	// that still sets the old name would otherwise find its choice silently ignored.
+	if (vars.RATE_LIMIT_UPGRADES !== undefined) {
+		throw new ConfigError(
+			"RATE_LIMIT_UPGRADES",
+			"RATE_LIMIT_UPGRADES is now RATE_LIMIT_ROOM_REQUESTS (it also counts the requests that ask why an upgrade was refused); rename it",
+		);
+	}
 	// The runtime holds at most 32,768 hibernatable WebSockets per object (docs/platform.md).
 	const shardSize = integer(vars, "SHARD_SIZE", DEFAULTS.shardSize, 1, 32_768);
 	const config: Config = {

@@ -116,6 +116,7 @@ describe("settings", () => {
 		[{ ALLOW_MISSING_ORIGIN: "yes" }, /ALLOW_MISSING_ORIGIN must be "true" or "false"/],
 		[{ ALLOWED_ORIGINS: "https://ok.example, example.com" }, /ALLOWED_ORIGINS: "example.com" is not an origin/],
 		[{ ALLOWED_ORIGINS: "https://ok.example/path" }, /not an origin \(write https:\/\/ok.example\)/],
+		[{ RATE_LIMIT_UPGRADES: "false" }, /RATE_LIMIT_UPGRADES is now RATE_LIMIT_ROOM_REQUESTS/],
 	])("refuses %j loudly, naming the setting", (vars, message) => {
 		expect(() => readConfig(vars)).toThrow(ConfigError);
 		expect(() => readConfig(vars)).toThrow(message);
