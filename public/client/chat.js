@@ -501,7 +501,15 @@ export class Chat {
 	/** @param {SingleServerEvent} event */
 	#onEvent(event) {
 		// Catching up after a welcome that said `more`: what happens live now waits its turn.
-		if (this.#history.hold(event)) return;
+		if (!this.#history.hold(event)) this.#take(event);
+	}
+
+	/**
+	 * One event, in its turn: a catch-up page's entries come here straight (they are that turn;
+	 * held, they would wait behind the live events they precede).
+	 * @param {SingleServerEvent} event
+	 */
+	#take(event) {
 		switch (event.type) {
 			case "welcome":
 				return this.#welcome(event);
@@ -522,8 +530,8 @@ export class Chat {
 				return event.type === "delete" ? this.#emit("delete", event) : this.#emit("reactions", event);
 			case "history": {
 				const { apply, release } = this.#history.answered(event);
-				for (const entry of apply) this.#onEvent(eventOf(entry));
-				for (const held of release) this.#onEvent(held);
+				for (const entry of apply) this.#take(eventOf(entry));
+				for (const held of release) this.#take(held);
 				return;
 			}
 			case "reactors":

@@ -1,6 +1,7 @@
 /**
  * The client library (`edgechat/client`, public/client/) driven from Node against `wrangler dev`,
- * the server `npm start` runs: resume and resend through a restart of the whole server, refusals
+ * the server `npm start` runs: resume and resend through a restart of the whole server (and, on
+ * miniflare, a resume from far back that catches up over many pages), refusals
  * as rejected sends, a kicked client that stays closed, and the terminal client built on it
  * (`npm run chat`) end to end.
  */
@@ -12,8 +13,9 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { type Chat, type ChatError, connect } from "edgechat/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, type LocalServer, ROOT, startWranglerDev } from "../../scripts/local-server.ts";
+import { freePort, type LocalServer, ROOT, startMiniflare, startWranglerDev } from "../../scripts/local-server.ts";
 import type { ChatMessage } from "../../src/wire/protocol.ts";
+import { joinRich } from "../support/rich-client.ts";
 import { freshRoom } from "../support/room-names.ts";
 import { signToken, TEST_SECRET } from "../support/tokens.ts";
 
@@ -137,6 +139,87 @@ describe("the client library against wrangler.toml as shipped", () => {
 			expect(chat.pendingCount).toBe(0);
 		} finally {
 			chat.close();
+		}
+	});
+});
+
+/**
+ * A WebSocket for the library that a test can unplug, as a network does: the socket closes (the
+ * room sees the client leave), but the library hears nothing of it, neither frames nor the close,
+ * until `plugBack`; then it hears the close and reconnects, resuming after what it last saw.
+ */
+function unpluggableWebSocket() {
+	let current: Unpluggable | null = null;
+	class Unpluggable extends WebSocket {
+		unplugged = false;
+		readonly closeListeners: ((event: CloseEvent) => void)[] = [];
+		constructor(url: string | URL, protocols?: string | string[]) {
+			super(url, protocols);
+			current = this;
+		}
+		override addEventListener(...[type, listener, options]: Parameters<WebSocket["addEventListener"]>): void {
+			const heard = listener as (event: Event) => void;
+			if (type === "close") this.closeListeners.push(heard);
+			super.addEventListener(
+				type,
+				(event: Event) => {
+					if (!this.unplugged) heard(event);
+				},
+				options,
+			);
+		}
+	}
+	return {
+		WebSocket: Unpluggable as unknown as typeof WebSocket,
+		unplug() {
+			const socket = current as Unpluggable;
+			socket.unplugged = true;
+			socket.close();
+			return () => {
+				for (const listener of socket.closeListeners) listener(new CloseEvent("close", { code: 1006 }));
+			};
+		},
+	};
+}
+
+describe("the client library resuming from far back", () => {
+	let server: Awaited<ReturnType<typeof startMiniflare>>;
+	beforeAll(async () => {
+		server = await startMiniflare({ vars: { RATE_LIMIT_MESSAGES: "0" } });
+	});
+	afterAll(() => server?.stop());
+
+	it("catches up over many pages, then lets go what came live meanwhile: every id once, in order", async () => {
+		const room = freshRoom("library-far-back");
+		const network = unpluggableWebSocket();
+		const chat = connect({ url: server.origin, room, name: "ada", WebSocket: network.WebSocket });
+		const ids = seenIds(chat);
+		const welcomes: { resumed: boolean; more: boolean }[] = [];
+		chat.on("welcome", ({ welcome, resumed }) => welcomes.push({ resumed, more: welcome.more === true }));
+		const talker = await joinRich(server.socketUrl(room), "talker");
+		try {
+			await welcomed(chat);
+			talker.send("seen live", "s0");
+			await until(chat, () => ids.length === 1);
+			const plugBack = network.unplug();
+			// Away for 450 messages: a resuming welcome carries 100, the rest come in pages of 100.
+			const AWAY = 450;
+			for (let i = 1; i <= AWAY; i++) talker.send(`missed ${i}`, `m${i}`);
+			await talker.until(() => talker.messages.length === 1 + AWAY);
+			plugBack();
+			await until(chat, () => welcomes.length === 2);
+			// Live messages while it catches up wait their turn behind the pages.
+			for (let i = 1; i <= 5; i++) talker.send(`live ${i}`, `l${i}`);
+			const total = 1 + AWAY + 5;
+			await until(chat, () => ids.includes(total));
+			expect(welcomes).toEqual([
+				{ resumed: false, more: false },
+				{ resumed: true, more: true },
+			]);
+			expect(ids).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+		} finally {
+			chat.close();
+			talker.client.socket.close();
 		}
 	});
 });
