@@ -9,7 +9,7 @@
  * which sets everything a user wrote as text, never as markup.
  */
 
-import { messageItem } from "./message-view.js";
+import { messageItem, textNodes } from "./message-view.js";
 
 /** @import { ChatMessage, LogEntry, Reaction, ReplyQuote } from "../src/wire/protocol.ts" */
 
@@ -219,7 +219,8 @@ export class Timeline {
 		if (!shown || shown.item.classList.contains("deleted")) return;
 		const { item } = shown;
 		const body = item.querySelector(".text");
-		if (body) body.textContent = text;
+		// Rendered as a new message's text is: its links clickable, its mentions (the message's own) marked.
+		if (body) body.replaceChildren(...textNodes(text, shown.message.mentions ?? []));
 		if (!item.querySelector(".edited")) {
 			const mark = document.createElement("span");
 			mark.className = "edited";

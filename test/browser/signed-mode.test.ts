@@ -218,19 +218,24 @@ describe("the page in signed mode", () => {
 		const field = byId(alice, id).getByRole("textbox", { name: "Edit message" });
 		expect(await field.inputValue()).toBe("helo wrld");
 		expect(await focused(alice)).toBe("Edit message");
-		await field.fill("hello world");
+		const edited = "hello world, see https://example.com/docs";
+		await field.fill(edited);
 		await alice.keyboard.press("Enter");
 
+		// The new text is rendered as any message's: its link clickable.
+		const link = (page: Page) => byId(page, id).getByRole("link", { name: "https://example.com/docs" });
 		for (const page of [alice, bob]) {
 			await byId(page, id).locator(".text", { hasText: "hello world" }).waitFor();
 			expect(await byId(page, id).locator(".edited").textContent()).toBe("(edited)");
-			expect(await texts(page)).toEqual(["hello world"]);
+			expect(await texts(page)).toEqual([edited]);
+			expect(await link(page).getAttribute("href")).toBe("https://example.com/docs");
 		}
 		expect(await focused(alice)).toBe("Actions for Alice's message");
 		// Replayed from the log for someone arriving later.
 		const late = await openSigned(room, { sub: "u-late", name: "Late" });
 		await stored(late, "hello world").locator(".edited").waitFor();
-		expect(await texts(late)).toEqual(["hello world"]);
+		expect(await texts(late)).toEqual([edited]);
+		expect(await link(late).getAttribute("href")).toBe("https://example.com/docs");
 	});
 
 	it("says so when the message a user acts on was deleted meanwhile (not_found)", async () => {
