@@ -125,6 +125,7 @@ export class Room extends HubHost {
 		this.#links.calls.submitted++;
 		this.#name.learn(batch.room);
 		this.#directory.report(batch.shard, batch.connections);
+		if (batch.number !== undefined) this.#links.took(batch.shard, batch.number);
 		if (batch.members) {
 			this.#links.calls.memberLists++;
 			this.#burst.push(...this.#members.replace(batch.shard, batch.members));

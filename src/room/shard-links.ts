@@ -71,6 +71,11 @@ export class ShardLinks {
 	readonly #sender = crypto.randomUUID();
 	/** The last pushes to each shard, oldest first (their `seq` are consecutive). */
 	readonly #recent = new Map<number, Push[]>();
+	/**
+	 * The number of each shard's last batch taken since the last burst's pushes: the next burst
+	 * carries its outcome, and says so on that shard's last push (`Push.answers`).
+	 */
+	#answering = new Map<number, number>();
 	/** Shards a push to failed, waiting for the retry timer. */
 	readonly #unreached = new Set<number>();
 	/** The newest id stored, for the empty push that tells an unreached shard it missed one. */
@@ -106,22 +111,35 @@ export class ShardLinks {
 		return shards < 2 ? 0 : Math.min(MAX_SUBMIT_PACE_MS, Math.ceil((shards * 1_000) / SUBMITS_PER_SECOND));
 	}
 
+	/** Shard `shard`'s batch number `number` is in the burst being gathered. */
+	took(shard: number, number: number): void {
+		this.#answering.set(shard, number);
+	}
+
 	/**
 	 * Sends each shard holding connections its part of a burst: everything for everyone, and
 	 * what is addressed to its own connections (a burst of broadcasts alone, the usual one, goes
 	 * to every shard as it is: one array shared by all). Not awaited: calls on one stub arrive in
 	 * order. `after`: the newest id stored before this burst.
+	 *
+	 * A shard's last push of the burst names its batch the burst took (`Push.answers`): the
+	 * answer to a submit call can reach the shard before the push of the burst before it (both
+	 * wait on the same storage write, then travel apart), so the call's answer alone does not say
+	 * which push carries the batch's outcome. (The fuzz suite found a closing connection on a
+	 * shard closed one push too early, without its welcome, under load.)
 	 */
 	push(after: number, deliveries: readonly Delivery[]): void {
+		const answering = this.#answering;
+		this.#answering = new Map();
 		const addressed = deliveries.some((delivery) => addresseeOf(delivery) !== null);
 		const shards = [...this.#directory.pushedTo(Date.now())];
 		if (shards.length === 0) return;
-		const pushes: ShardPush[] = [];
+		const parts: { shard: number; deliveries: readonly Delivery[] }[] = [];
 		if (!addressed) {
 			// A burst of broadcasts alone (the usual one) is cut into calls once, and every shard
 			// gets each part in turn: a relay carries a part once for all its shards.
 			for (const part of inCalls(deliveries)) {
-				for (const shard of shards) pushes.push({ shard, push: this.#numbered(shard, after, part) });
+				for (const shard of shards) parts.push({ shard, deliveries: part });
 			}
 		} else {
 			for (const shard of shards) {
@@ -129,11 +147,17 @@ export class ShardLinks {
 					const to = addresseeOf(delivery);
 					return to === null || shardOf(to) === shard;
 				});
-				for (const part of own.length > 0 ? inCalls(own) : []) {
-					pushes.push({ shard, push: this.#numbered(shard, after, part) });
-				}
+				for (const part of own.length > 0 ? inCalls(own) : []) parts.push({ shard, deliveries: part });
 			}
 		}
+		for (const shard of shards) {
+			if (answering.has(shard) && !parts.some((part) => part.shard === shard)) parts.push({ shard, deliveries: [] });
+		}
+		const last = new Map(parts.map((part, index) => [part.shard, index]));
+		const pushes: ShardPush[] = parts.map(({ shard, deliveries: part }, index) => {
+			const answers = last.get(shard) === index ? answering.get(shard) : undefined;
+			return { shard, push: this.#numbered(shard, after, part, answers) };
+		});
 		// Past `relayPast` shards every push goes through a relay, whatever this burst's share:
 		// one path per shard keeps its pushes in order.
 		if (shards.length <= this.#relayPast) for (const { shard, push } of pushes) this.#pushTo(shard, push);
@@ -154,10 +178,10 @@ export class ShardLinks {
 	}
 
 	/** Numbers the next push to `shard` and keeps it in the ring. */
-	#numbered(shard: number, after: number, deliveries: readonly Delivery[]): Push {
+	#numbered(shard: number, after: number, deliveries: readonly Delivery[], answers?: number): Push {
 		const recent = this.#recent.get(shard) ?? [];
 		const seq = (recent.at(-1)?.seq ?? 0) + 1;
-		const push: Push = { after, sender: this.#sender, seq, deliveries };
+		const push: Push = { after, sender: this.#sender, seq, deliveries, ...(answers === undefined ? {} : { answers }) };
 		recent.push(push);
 		if (recent.length > PUSH_RING) recent.shift();
 		this.#recent.set(shard, recent);

@@ -43,6 +43,8 @@ export class Pushes {
 	#stub: RoomStub | null = null;
 	/** What it has delivered (in storage too). */
 	#delivered: Delivered;
+	/** The newest of this instance's batches whose outcome is delivered (`Push.answers`). */
+	#answered = 0;
 	/** Each push waits here for the ones before it (a catch-up awaits the room). */
 	#line: Promise<unknown> = Promise.resolve();
 	/** Reads what was delivered before an eviction; `home` says which room and shard this is. */
@@ -60,6 +62,14 @@ export class Pushes {
 	 */
 	restart(): void {
 		this.#setDelivered({ ...this.#delivered, lastId: null });
+	}
+
+	/**
+	 * The newest of this shard instance's batches (`Batch.number`) whose outcome has been
+	 * delivered in full: its connections that closed waiting for it can close.
+	 */
+	get answered(): number {
+		return this.#answered;
 	}
 
 	/** Delivers a push once every push before it is delivered. */
@@ -117,6 +127,7 @@ export class Pushes {
 				if (delivery.kind === "message") newest = Math.max(newest, delivery.message.id);
 		}
 		this.#setDelivered({ lastId: newest, sender: push.sender, seq: push.seq });
+		if (push.answers !== undefined) this.#answered = Math.max(this.#answered, push.answers);
 	}
 
 	/**

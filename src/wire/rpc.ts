@@ -161,13 +161,16 @@ export interface Replay {
  * shard that has delivered less than that missed messages (a broken stub, the room reset after
  * a commit) and fetches them from the room before it delivers this one. `sender` (one per
  * instance of the room's object) and `seq` (1, 2, 3, ... per shard) tell a shard that a push of
- * the same instance was lost, whatever it carried.
+ * the same instance was lost, whatever it carried. `answers`, on a shard's last push of a burst
+ * that took one of its batches: that batch's number (`Batch.number`), whose outcome is now
+ * delivered in full, so its connections waiting on it to close can close.
  */
 export interface Push {
 	readonly after: number;
 	readonly sender: string;
 	readonly seq: number;
 	readonly deliveries: readonly Delivery[];
+	readonly answers?: number;
 }
 
 /** A push for one shard, as a relay (src/relay/relay.ts) hands it on. */
@@ -195,6 +198,11 @@ export interface Batch {
 	 */
 	readonly room?: string;
 	readonly shard: number;
+	/**
+	 * The batch's number from this shard's instance (1, 2, 3, ...), which the push carrying its
+	 * outcome names (`Push.answers`); a shard of an older version does not say it.
+	 */
+	readonly number?: number;
 	readonly connections: number;
 	readonly members?: MemberCounts;
 	readonly submissions: readonly Submission[];

@@ -9,7 +9,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { shardObjectName } from "../../../src/wire/placement.ts";
-import type { SingleServerEvent } from "../../../src/wire/protocol.ts";
+import type { ServerEvent, SingleServerEvent } from "../../../src/wire/protocol.ts";
 import { freshRoom } from "../rooms.ts";
 import { connectRichRaw, nextMessages, type RichClient, roomOf } from "../sockets.ts";
 import type { Room, RoomShard } from "./faulty-worker.ts";
@@ -123,5 +123,32 @@ describe("a welcome on its way survives an eviction", () => {
 		// Then the next message, and not message 1 again.
 		await ann.say("after");
 		expect(await dan.nextEvent()).toMatchObject({ type: "message", id: 2 });
+	});
+});
+
+describe("a connection that closes on a shard gets its answers first", () => {
+	it("a push of an earlier burst, arriving after the room took the closing client's hello, does not close it before its welcome", async () => {
+		const room = freshRoom("close-answered");
+		const { here, there } = await roomOf(room, "dan");
+		const [ann, dan] = [here[0] as RichClient, there[0] as RichClient];
+		await inRoom(room, (r) => r.holdSubmits());
+		const eve = await connectRichRaw(room);
+		eve.raw.socket.send(JSON.stringify({ type: "hello", name: "eve" }));
+		// The room has answered the shard's call that carried eve's hello; her welcome is not made yet.
+		await expect.poll(() => inRoom(room, (r) => r.heldSubmissions())).toContain("hello");
+		eve.raw.socket.close(4000, "done");
+		// A burst of the room's own reaches the shard: it carries nothing for eve.
+		await ann.say("a burst before eve's");
+		expect(await nextMessages(dan, 1)).toEqual(["1 a burst before eve's"]);
+		await inRoom(room, (r) => r.releaseSubmits());
+		expect(await eve.raw.closed).toMatchObject({ code: 4000 });
+		const events = eve.raw.received.flatMap((frame) => {
+			const event = JSON.parse(String(frame)) as ServerEvent;
+			return event.type === "batch" ? event.events : [event];
+		});
+		expect(events.map((event) => event.type)).toEqual(["welcome"]);
+		expect((events[0] as Extract<SingleServerEvent, { type: "welcome" }>).history.map((entry) => entry.id)).toEqual([
+			1,
+		]);
 	});
 });
