@@ -57,6 +57,7 @@ const ui = {
 	replyPreviewText: element("reply-preview-text", HTMLElement),
 	replyCancel: element("reply-cancel", HTMLButtonElement),
 	loadOlder: element("load-older", HTMLButtonElement),
+	newMessages: element("new-messages", HTMLButtonElement),
 	historyStatus: element("history-status", HTMLElement),
 	notify: element("notify", HTMLButtonElement),
 	send: element("send", HTMLButtonElement),
@@ -69,6 +70,7 @@ const ui = {
 	membersPanel: element("members-panel", HTMLDetailsElement),
 	members: element("members", HTMLUListElement),
 	memberCount: element("member-count", HTMLElement),
+	you: element("you", HTMLElement),
 	myName: element("my-name", HTMLElement),
 	rename: element("rename", HTMLButtonElement),
 	typing: element("typing", HTMLElement),
@@ -92,7 +94,7 @@ document.title = `${room} · edgechat`;
 if (matchMedia("(min-width: 48rem)").matches) ui.membersPanel.open = true;
 
 /**
- * @param {import("./client/connection.js").ConnectionState | "failed"} state
+ * @param {import("./client/connection.js").ConnectionState | "failed" | "offline"} state
  * @param {string} text
  */
 function showState(state, text) {
@@ -100,6 +102,12 @@ function showState(state, text) {
 	ui.statusText.textContent = text;
 	ui.reconnect.hidden = state !== "waiting";
 }
+
+/** Up to this many people present, each one who joins gets a line in the conversation. */
+const SMALL_ROOM = 30;
+
+/** What the header says while the browser is offline. */
+const OFFLINE = "Offline: messages go when you are back online";
 
 /** @param {number} ms since the epoch */
 function when(ms) {
@@ -130,6 +138,28 @@ function settingsNotice({ settings, by }) {
 	const kept =
 		retentionDays > 0 ? `messages are kept for ${retentionDays} days` : "messages are kept without a time limit";
 	return [isolated(by), ` changed the room's settings: ${slow}; ${posting}; ${kept}.`];
+}
+
+/**
+ * Why the room did not let this page in (a refused upgrade: 401 or 403), in words for the person
+ * reading it.
+ * @param {string} reason the room's reason (PROTOCOL.md, "Signed mode")
+ */
+function notLetInWords(reason) {
+	const banned = /^banned until (.+)$/.exec(reason);
+	if (banned) {
+		const until = Date.parse(banned[1] ?? "");
+		return Number.isNaN(until)
+			? "A moderator banned you from this room."
+			: `A moderator banned you from this room until ${when(until)}.`;
+	}
+	if (reason.startsWith("missing token")) {
+		return "This room is for its members only: open it with the sign-in link the site gave you.";
+	}
+	if (reason === "token is not for this room") {
+		return "Your sign-in link is for another room: open this room with its own link.";
+	}
+	return "Your sign-in link does not work here: ask the site for a new one.";
 }
 
 /**
@@ -185,11 +215,16 @@ class ChatPage {
 		},
 		ui.input,
 	);
-	#timeline = new Timeline(ui.messages, ui.chat, {
-		decorate: (item, message) => this.#decorate(item, message),
-		reactions: (item, message, reactions) => this.#showReactions(item, message, reactions),
-		quote: (replyTo) => void this.#goTo(replyTo.id),
-	});
+	#timeline = new Timeline(
+		ui.messages,
+		ui.chat,
+		{
+			decorate: (item, message) => this.#decorate(item, message),
+			reactions: (item, message, reactions) => this.#showReactions(item, message, reactions),
+			quote: (replyTo) => void this.#goTo(replyTo.id),
+		},
+		ui.newMessages,
+	);
 	#composer = new Composer(
 		{
 			form: ui.composer,
@@ -274,9 +309,16 @@ class ChatPage {
 			event.preventDefault();
 			this.#chooseName(ui.nameInput.value);
 		});
-		// Back online: no need to sit out the rest of the backoff (unless a moderator removed us).
+		// Offline, the socket can stay open for a while (nothing tells it the network went), so
+		// the header follows the browser's word too. Back online: no need to sit out the rest of
+		// the backoff (unless a moderator removed us).
+		addEventListener("offline", () => {
+			if (!this.#removed && this.#chat.state !== "closed") showState("offline", OFFLINE);
+		});
 		addEventListener("online", () => {
-			if (!this.#removed) this.#chat.open();
+			if (this.#removed) return;
+			this.#chat.open();
+			if (this.#chat.state === "open") showState("open", "Connected");
 		});
 		ui.input.focus();
 	}
@@ -323,7 +365,14 @@ class ChatPage {
 			this.#timeline.addEntries([{ ...entry, kind: "delete" }], this.#isMine),
 		);
 		chat.on("members", ({ names, count }) => this.#renderMembers(names, count));
+		// Faster than the room's allowance, sends wait their turn in the library: say so on each.
+		chat.on("waiting", ({ clientIds, nextInMs }) => this.#timeline.showWaiting(clientIds, nextInMs));
 		chat.on("leave", ({ name }) => this.#setTyping(name, false));
+		// In a small room a newcomer is news, as a line in the conversation; in a big one, noise
+		// (the member list and its count say it).
+		chat.on("join", ({ name }) => {
+			if (name !== chat.name && chat.memberCount <= SMALL_ROOM) this.#timeline.addNotice([isolated(name), " joined"]);
+		});
 		chat.on("presence", ({ leaves }) => {
 			for (const { name } of leaves) this.#setTyping(name, false);
 		});
@@ -354,10 +403,12 @@ class ChatPage {
 
 	/** @param {import("./client/chat.js").StateChange} change */
 	#onState({ state, retryInMs, code, reason }) {
-		if (state === "connecting") showState(state, "Connecting…");
-		else if (state === "open") {
-			showState(state, "Connected");
-		} else if (code === KICKED_CLOSE_CODE || code === BANNED_CLOSE_CODE) this.#onRemoved(code, reason ?? "");
+		// The browser knows it is offline before a socket does (one can stay open for a while).
+		const trying = state === "connecting" || state === "open" || (state === "waiting" && code !== 429);
+		if (trying && !navigator.onLine) showState("offline", OFFLINE);
+		else if (state === "connecting") showState(state, "Connecting…");
+		else if (state === "open") showState(state, "Connected");
+		else if (code === KICKED_CLOSE_CODE || code === BANNED_CLOSE_CODE) this.#onRemoved(code, reason ?? "");
 		else if (code === 401 && reason === "token expired") this.#onExpired();
 		else if (code === 401 || code === 403) this.#onRefused(reason ?? "");
 		else if (state === "closed") showState(state, `Disconnected (${code})`);
@@ -414,9 +465,11 @@ class ChatPage {
 	#onRefused(reason) {
 		this.#removed = true;
 		showState("failed", "Not let in");
-		const text = `The room did not let you in: ${reason}.`;
-		this.#timeline.addNotice(text, true);
-		setComposer(text);
+		// The room's reason names headers and claims: for whoever runs the site, not the reader.
+		console.warn(`edgechat: the room refused this page: ${reason}`);
+		ui.you.hidden = true;
+		this.#timeline.addNotice(notLetInWords(reason), true);
+		setComposer("You are not in this room.");
 	}
 
 	/** @param {string} error */

@@ -1,7 +1,9 @@
 // @ts-check
 /**
  * The composer: a text box that grows with its text, where Enter sends and Shift+Enter starts a
- * new line (line breaks are kept: the room takes up to `messageCap` code points), a counter that
+ * new line (line breaks are kept: the room takes up to `messageCap` code points); on a touch
+ * screen, whose keyboard has no Shift+Enter, Enter starts a new line and the Send button sends;
+ * a counter that
  * appears near the cap and says how many characters are left (or how many too many), and the
  * quote of the message being answered, above the box, until it is sent or cancelled (Escape, or
  * the Cancel button). In a room with slow mode, the Send button waits out the interval with a
@@ -17,6 +19,14 @@ import { isolated } from "./message-view.js";
 const COUNT_FROM = 200;
 /** The box grows up to this many lines, then scrolls. */
 const MAX_ROWS = 8;
+
+/**
+ * A touch screen with no mouse: its keyboard's Enter key is the only way to a new line (there is
+ * no Shift), so there Enter does that, and the Send button sends (as in phone chat apps).
+ */
+const TOUCH_ONLY = "(pointer: coarse) and (hover: none)";
+/** Wide enough, with a keyboard, for the placeholder to say how to start a new line on one line. */
+const ROOM_FOR_HINT = "(pointer: fine) and (min-width: 40rem)";
 
 /**
  * @typedef {object} ComposerParts
@@ -50,8 +60,13 @@ export class Composer {
 	 */
 	constructor(parts, submit) {
 		this.#parts = parts;
+		const touchOnly = matchMedia(TOUCH_ONLY).matches;
+		parts.input.enterKeyHint = touchOnly ? "enter" : "send";
+		parts.input.placeholder = matchMedia(ROOM_FOR_HINT).matches
+			? "Write a message… (Shift+Enter for a new line)"
+			: "Write a message…";
 		parts.input.addEventListener("keydown", (event) => {
-			if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+			if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !touchOnly) {
 				event.preventDefault();
 				submit();
 			} else if (event.key === "Escape" && this.#replyTo) {

@@ -98,7 +98,42 @@ export function messageItem(message, onQuote) {
 	const reactions = document.createElement("div");
 	reactions.className = "reactions";
 	item.append(body, reactions);
+	fold(body, text);
 	return item;
+}
+
+/** A text of more lines than this (or as many characters as `FOLD_CHARACTERS`) shows its start and "Show more". */
+const FOLD_LINES = 12;
+const FOLD_CHARACTERS = 1_200;
+
+/**
+ * Folds a long text to its first lines, with a "Show more" button after it that unfolds it (and
+ * folds it again), or unfolds a text that is no longer long (an edit). Decided from the text, not
+ * its laid-out height: a welcome's fifty messages add no layout pass.
+ * @param {HTMLElement} body the message's `.text`
+ * @param {string} text
+ */
+export function fold(body, text) {
+	const long = text.split("\n").length > FOLD_LINES || [...text].length > FOLD_CHARACTERS;
+	const button = body.nextElementSibling?.classList.contains("show-more") ? body.nextElementSibling : null;
+	if (!long) {
+		body.classList.remove("collapsed");
+		button?.remove();
+		return;
+	}
+	if (button) return;
+	body.classList.add("collapsed");
+	const more = document.createElement("button");
+	more.type = "button";
+	more.className = "link show-more";
+	more.textContent = "Show more";
+	more.setAttribute("aria-expanded", "false");
+	more.addEventListener("click", () => {
+		const folded = body.classList.toggle("collapsed");
+		more.textContent = folded ? "Show more" : "Show less";
+		more.setAttribute("aria-expanded", String(!folded));
+	});
+	body.after(more);
 }
 
 /**

@@ -155,11 +155,27 @@ function picker(author, reactions, viewer, toggle) {
 		open.setAttribute("aria-expanded", String(opening));
 		if (opening) (menu.firstElementChild instanceof HTMLElement ? menu.firstElementChild : open).focus();
 	});
+	// The arrow keys move between the emoji (Home and End to the ends), as in any toolbar; Tab
+	// still walks through them too.
 	menu.addEventListener("keydown", (event) => {
 		if (event.key === "Escape") {
 			event.preventDefault();
 			close(true);
+			return;
 		}
+		const choices = [...menu.querySelectorAll("button")];
+		const at = choices.indexOf(/** @type {HTMLButtonElement} */ (document.activeElement));
+		const to = {
+			ArrowRight: at + 1,
+			ArrowDown: at + 1,
+			ArrowLeft: at - 1,
+			ArrowUp: at - 1,
+			Home: 0,
+			End: choices.length - 1,
+		}[event.key];
+		if (to === undefined || at === -1) return;
+		event.preventDefault();
+		choices[(to + choices.length) % choices.length]?.focus();
 	});
 	wrap.append(open, menu);
 	return wrap;

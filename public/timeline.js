@@ -9,7 +9,7 @@
  * which sets everything a user wrote as text, never as markup.
  */
 
-import { messageItem, textNodes } from "./message-view.js";
+import { fold, messageItem, textNodes } from "./message-view.js";
 
 /** @import { ChatMessage, LogEntry, Reaction, ReplyQuote } from "../src/wire/protocol.ts" */
 
@@ -27,6 +27,13 @@ export const DELETED_TEXT = "message deleted";
 
 /** Past this many messages the oldest are dropped while the reader follows the live end. */
 const MAX_RENDERED = 2_000;
+
+/**
+ * A message within this long of its author's previous one, on the same day, with nothing between
+ * them, joins it as its continuation: shown under it without a name and time of its own, as the
+ * chats people use group a run of messages (Slack, Discord and Element use a few minutes too).
+ */
+const GROUP_MS = 5 * 60_000;
 
 const dayFormat = new Intl.DateTimeFormat(undefined, {
 	weekday: "long",
@@ -61,15 +68,28 @@ export class Timeline {
 	/** Pending items by clientId. @type {Map<string, HTMLLIElement>} */
 	#pending = new Map();
 
+	/** Shown while messages arrived below what the reader, scrolled up, is looking at. @type {HTMLButtonElement | null} */
+	#newMessages;
+
 	/**
 	 * @param {HTMLOListElement} list
 	 * @param {HTMLElement} scroller the element that scrolls
 	 * @param {Hooks} [hooks]
+	 * @param {HTMLButtonElement} [newMessages] the "New messages" button: shown when a message
+	 *   arrives while the reader is scrolled up, it takes them down to the end
 	 */
-	constructor(list, scroller, hooks) {
+	constructor(list, scroller, hooks, newMessages) {
 		this.#list = list;
 		this.#scroller = scroller;
 		this.#hooks = hooks ?? null;
+		this.#newMessages = newMessages ?? null;
+		newMessages?.addEventListener("click", () => {
+			this.#scrollToEnd();
+			newMessages.hidden = true;
+		});
+		scroller.addEventListener("scroll", () => {
+			if (newMessages && !newMessages.hidden && this.#nearBottom()) newMessages.hidden = true;
+		});
 	}
 
 	/** The oldest stored message shown (what to page back from), or `null`. */
@@ -95,8 +115,10 @@ export class Timeline {
 		for (const entry of [...entries].sort((a, b) => a.id - b.id)) {
 			if (this.#seen.has(entry.id)) continue;
 			this.#seen.add(entry.id);
-			if (!("kind" in entry)) this.#insert(entry, isMine(entry), "end");
-			else if (entry.kind === "edit") this.#edit(entry.target, entry.text);
+			if (!("kind" in entry)) {
+				this.#insert(entry, isMine(entry), "end");
+				if (!stick && this.#newMessages) this.#newMessages.hidden = false;
+			} else if (entry.kind === "edit") this.#edit(entry.target, entry.text);
 			else if (entry.kind === "delete") this.#delete(entry.target);
 			else this.setReactions(entry.target, entry.reactions);
 		}
@@ -113,6 +135,13 @@ export class Timeline {
 	 * @param {(message: ChatMessage) => boolean} isMine
 	 */
 	prepend(messages, isMine) {
+		// What the reader looks at: the first message in view. The page above can change its height
+		// too (it may now continue the page's last message), so it, not the list's height, is kept.
+		const view = this.#scroller.getBoundingClientRect().top;
+		const anchor = [...this.#list.querySelectorAll("li.message")].find(
+			(item) => item.getBoundingClientRect().bottom > view,
+		);
+		const anchorTop = anchor?.getBoundingClientRect().top ?? 0;
 		const before = this.#scroller.scrollHeight;
 		const top = this.#scroller.scrollTop;
 		const oldest = this.#list.querySelector("li.message[data-id], li.pending");
@@ -124,7 +153,8 @@ export class Timeline {
 			const heading = oldest?.previousElementSibling;
 			this.#insert(message, isMine(message), heading?.classList.contains("day") ? heading : oldest);
 		}
-		this.#scroller.scrollTop = top + (this.#scroller.scrollHeight - before);
+		if (anchor) this.#scroller.scrollTop = top + (anchor.getBoundingClientRect().top - anchorTop);
+		else this.#scroller.scrollTop = top + (this.#scroller.scrollHeight - before);
 	}
 
 	/**
@@ -193,6 +223,8 @@ export class Timeline {
 		const item = messageItem({ ...message, mine }, (replyTo) => this.#hooks?.quote(replyTo));
 		item.dataset.id = String(message.id);
 		item.dataset.day = day;
+		item.dataset.author = message.api ? `api:${message.name}` : (message.userId ?? `name:${message.name}`);
+		item.dataset.ts = String(message.ts);
 		const previous = previousMessage(next, this.#list);
 		if (previous?.dataset.day !== day) this.#list.insertBefore(dayHeading(message.ts, day), next);
 		this.#list.insertBefore(item, next);
@@ -201,6 +233,8 @@ export class Timeline {
 		if (following?.dataset.day === day && following.previousElementSibling?.classList.contains("day")) {
 			following.previousElementSibling.remove();
 		}
+		groupWithPrevious(item);
+		if (following) groupWithPrevious(following);
 		this.#items.set(message.id, { item, message });
 		this.#hooks?.decorate(item, message);
 		if (message.reactions) this.#hooks?.reactions(item, message, message.reactions);
@@ -220,7 +254,10 @@ export class Timeline {
 		const { item } = shown;
 		const body = item.querySelector(".text");
 		// Rendered as a new message's text is: its links clickable, its mentions (the message's own) marked.
-		if (body) body.replaceChildren(...textNodes(text, shown.message.mentions ?? []));
+		if (body instanceof HTMLElement) {
+			body.replaceChildren(...textNodes(text, shown.message.mentions ?? []));
+			fold(body, text);
+		}
 		if (!item.querySelector(".edited")) {
 			const mark = document.createElement("span");
 			mark.className = "edited";
@@ -276,6 +313,24 @@ export class Timeline {
 		this.#list.append(item);
 		this.#pending.set(clientId, item);
 		this.#scrollToEnd();
+	}
+
+	/**
+	 * Says which pending messages wait for the room's allowance (the library paces the page's
+	 * sends): the first goes in `nextInMs`, the others after it; the rest are on their way.
+	 * @param {readonly string[]} clientIds the waiting sends, oldest first
+	 * @param {number} nextInMs
+	 */
+	showWaiting(clientIds, nextInMs) {
+		const order = new Map(clientIds.map((clientId, index) => [clientId, index]));
+		for (const [clientId, item] of this.#pending) {
+			const state = item.querySelector(".state");
+			if (!state) continue;
+			const index = order.get(clientId);
+			if (index === undefined) state.textContent = "sending…";
+			else if (index === 0) state.textContent = `sending in ${Math.max(1, Math.ceil(nextInMs / 1000))} s`;
+			else state.textContent = "waiting its turn";
+		}
 	}
 
 	/**
@@ -357,6 +412,24 @@ function previousMessage(next, list) {
 		at = at.previousElementSibling;
 	}
 	return at;
+}
+
+/**
+ * Marks `item` a continuation of the message right before it (`continued`) when both are one
+ * author's, within `GROUP_MS`, and `item` is not a reply (its quote starts a new thought).
+ * @param {HTMLLIElement} item
+ */
+function groupWithPrevious(item) {
+	const previous = item.previousElementSibling;
+	const continues =
+		previous instanceof HTMLLIElement &&
+		previous.classList.contains("message") &&
+		previous.dataset.id !== undefined &&
+		previous.dataset.author === item.dataset.author &&
+		previous.dataset.day === item.dataset.day &&
+		Number(item.dataset.ts) - Number(previous.dataset.ts) < GROUP_MS &&
+		item.querySelector(":scope > .quote") === null;
+	item.classList.toggle("continued", continues);
 }
 
 /**

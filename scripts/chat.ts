@@ -10,10 +10,12 @@
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { type ChatError, connect } from "edgechat/client";
+import type { ChatMessage } from "../src/wire/log-entries.ts";
 
 const HELP = `Usage: npm run chat -- --room ROOM (--name NAME | --token TOKEN) [options]
 
-Joins a room: stdin lines are sent, the room's messages are printed.
+Joins a room: stdin lines are sent (faster than the room allows, they wait their turn), the
+room's messages are printed as "name: text" (a message's further lines indented under it).
 
   --room ROOM     the room                                              default: lobby
   --name NAME     the name to join under (open mode)
@@ -40,10 +42,14 @@ if (values.help || (!values.name && !values.token)) {
 	process.exit(values.help ? 0 : 2);
 }
 
+// Lines piped in faster than the room's allowance wait their turn (the library paces itself by
+// it), and one refused all the same (signed mode's allowance across a user's connections) goes
+// again after the room's `retryAfterMs`: `seq 20 | npm run chat` posts all twenty.
 const chat = connect({
 	url: values.url,
 	room: values.room,
 	...(values.token ? { token: values.token } : { name: values.name as string }),
+	retryRateLimited: true,
 });
 /** Whether a message was refused or the room closed the connection for good (exit status 1). */
 let failed = false;
@@ -54,6 +60,18 @@ const sending = new Set<Promise<unknown>>();
 
 /** One line of the conversation (stdout) or about it (stderr). */
 const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/**
+ * A message as lines of stdout: `name: text`, each further line of a multi-line text indented
+ * under the first (so a reader and `grep '^name: '` both see one message); a deleted one as
+ * `name: (deleted)`, an edited one with `(edited)`.
+ */
+function messageLines({ name, text, deleted, edited }: Pick<ChatMessage, "name" | "text" | "deleted" | "edited">) {
+	if (deleted) return `${name}: (deleted)`;
+	const [first = "", ...rest] = text.split(/\r\n|\r|\n/);
+	const indent = " ".repeat([...name].length + 2);
+	return [`${name}: ${first}${edited ? " (edited)" : ""}`, ...rest.map((line) => indent + line)].join("\n");
+}
 const note = (line: string) => process.stderr.write(`${line}\n`);
 
 if (values.json) {
@@ -75,9 +93,9 @@ if (values.json) {
 	chat.on("welcome", ({ welcome, resumed }) => {
 		note(`* ${resumed ? "back in" : "joined"} ${values.room} as ${welcome.name} (${welcome.memberCount} here)`);
 		if (welcome.gap && resumed) note("* some messages from while away are no longer kept");
-		for (const entry of welcome.history) if (!("kind" in entry)) out(`${entry.name}: ${entry.text}`);
+		for (const entry of welcome.history) if (!("kind" in entry)) out(messageLines(entry));
 	});
-	chat.on("message", (message) => out(`${message.name}: ${message.text}`));
+	chat.on("message", (message) => out(messageLines(message)));
 	chat.on("edit", (edit) => note(`* ${edit.name} edited message ${edit.target}: ${edit.text}`));
 	chat.on("delete", (deleted) => note(`* ${deleted.name} deleted message ${deleted.target}`));
 	chat.on("join", ({ name }) => note(`* ${name} joined`));

@@ -12,6 +12,7 @@
  */
 
 import { TYPING_INTERVAL_MS } from "../contract.js";
+import { Allowance } from "./allowance.js";
 import { isExpired, readClaims } from "./claims.js";
 import { Connection } from "./connection.js";
 import { History } from "./history.js";
@@ -59,6 +60,10 @@ import { ChatError, Sends } from "./sends.js";
  * - `typing`, `removed` (a moderator kicked or banned someone);
  * - `settings`: the room's settings changed (slow mode, who may post, retention);
  * - `error`: a refusal not tied to a send (those reject the send's promise instead);
+ * - `waiting`: what you asked faster than the room's allowance waits for it (`frames`, the
+ *   `clientIds` of the sends among them, and `nextInMs`), and again as it goes (`frames: 0`
+ *   when nothing waits): the library paces itself by the allowance the welcome says, so the
+ *   room never refuses or closes it for flooding;
  * - `state`: the connection's state changed.
  * @typedef {object} ChatEvents
  * @property {{ welcome: WelcomeEvent, resumed: boolean, reset: boolean }} welcome
@@ -74,6 +79,7 @@ import { ChatError, Sends } from "./sends.js";
  * @property {RemovedEvent} removed
  * @property {SettingsEvent} settings
  * @property {ErrorEvent} error
+ * @property {{ frames: number, clientIds: string[], nextInMs: number }} waiting
  * @property {StateChange} state
  */
 
@@ -154,6 +160,11 @@ export class Chat {
 	/** @type {Set<string>} */ #members = new Set();
 	#memberCount = 0;
 	/** @type {Sends} */ #sends;
+	/** Frames that cost the room's allowance wait here for it, instead of being refused. */
+	#allowance = new Allowance(
+		(frame) => this.#connection.send(frame),
+		() => this.#emit("waiting", this.#allowance.waitingFor),
+	);
 	/** @type {History} */ #history = new History((event) => this.#joined && this.#send(event));
 	/** @type {Reactors} */ #reactors = new Reactors((event) => this.#joined && this.#send(event));
 	/** @type {ReturnType<typeof setTimeout> | undefined} */ #resendTimer;
@@ -245,6 +256,14 @@ export class Chat {
 		return this.#messageCap;
 	}
 
+	/**
+	 * The room's message allowance, as its welcome said (`null` before it, or when the room has
+	 * no flood control): sends and commands past it wait their turn here (`waiting` events).
+	 */
+	get allowance() {
+		return this.#allowance.limit;
+	}
+
 	/** The room's settings as last heard (`null` before the first welcome). */
 	get settings() {
 		return this.#settings;
@@ -293,7 +312,7 @@ export class Chat {
 	send(text, { clientId = newClientId(), replyTo } = {}) {
 		if (this.#final) return Promise.reject(new ChatError("closed", "this chat is closed", { clientId }));
 		const { promise, fresh } = this.#sends.add(clientId, text, replyTo);
-		if (fresh && this.#joined) this.#send(sendEvent(clientId, text, replyTo));
+		if (fresh && this.#joined) this.#spend(sendEvent(clientId, text, replyTo));
 		return promise;
 	}
 
@@ -434,9 +453,19 @@ export class Chat {
 		return this.#connection.send(JSON.stringify(event));
 	}
 
+	/**
+	 * Sends an event that costs the room's allowance (all but `hello`, `typing`, `read`,
+	 * `history`, `reactors`), now or when the allowance has room for it.
+	 * @param {ClientEvent} event
+	 */
+	#spend(event) {
+		return this.#allowance.send(JSON.stringify(event), event.type === "send" ? event.clientId : undefined);
+	}
+
 	/** @param {ClientEvent} event */
 	#command(event) {
-		return this.#joined && this.#send(event);
+		if (!this.#joined) return false;
+		return event.type === "read" ? this.#send(event) : this.#spend(event);
 	}
 
 	#onOpen() {
@@ -458,6 +487,7 @@ export class Chat {
 			this.#joined = false;
 			this.#history.dropped();
 			this.#reactors.dropped();
+			this.#allowance.dropped();
 		}
 		if (state === "waiting" && this.#tokenExpired()) {
 			this.#connection.close();
@@ -582,6 +612,7 @@ export class Chat {
 			if (!("kind" in entry)) this.#sends.stored(entry);
 			this.#highestId = Math.max(this.#highestId, entry.id);
 		}
+		this.#allowance.welcomed(welcome.allowance, Date.now());
 		this.#emit("welcome", { welcome, resumed, reset });
 		this.#emitMembers();
 		// A resume from far back: what the welcome could not carry comes in pages, before anything live.
@@ -605,7 +636,7 @@ export class Chat {
 
 	#resendPending() {
 		if (!this.#joined) return;
-		for (const [clientId, text, replyTo] of this.#sends.entries()) this.#send(sendEvent(clientId, text, replyTo));
+		for (const [clientId, text, replyTo] of this.#sends.entries()) this.#spend(sendEvent(clientId, text, replyTo));
 	}
 
 	#emitMembers() {

@@ -122,6 +122,14 @@ export class Connection {
 	 *   global one by default); signed mode: the token
 	 */
 	constructor(url, events, { WebSocket: WebSocketClass = globalThis.WebSocket, token } = {}) {
+		// Node has a global WebSocket from version 22 on; before it, say so rather than fail later
+		// with "is not a constructor".
+		if (typeof WebSocketClass !== "function") {
+			throw new TypeError(
+				"edgechat/client needs a WebSocket: this runtime has none built in (Node has one from version 22). " +
+					"Run it on Node 22 or newer, or pass one: connect({ ..., WebSocket }) with the `ws` package's.",
+			);
+		}
 		this.#url = url;
 		this.#events = events;
 		this.#WebSocket = WebSocketClass;

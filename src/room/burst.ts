@@ -6,7 +6,7 @@
  */
 import type { ChatMessage, HistoryEvent, LogEntry } from "../wire/protocol.ts";
 import type { ConnectionId, Delivery, Replay, Submission } from "../wire/rpc.ts";
-import { type WelcomeRequest, welcomeOf } from "./welcome.ts";
+import { type WelcomeLimits, type WelcomeRequest, welcomeOf } from "./welcome.ts";
 
 /** A history request, as the log's reader takes it. */
 export type PageRequest = Pick<Extract<Submission, { kind: "history" }>, "before" | "after" | "limit">;
@@ -58,7 +58,7 @@ export interface Answers {
  * refused; a repeat of a message stored in an earlier burst is still good. The answers hold the
  * history of each welcome and each history request, in the burst's order.
  */
-export function deliveriesOf(burst: readonly Staged[], answers: Answers, messageCap: number): Delivery[] {
+export function deliveriesOf(burst: readonly Staged[], answers: Answers, limits: WelcomeLimits): Delivery[] {
 	const { stored, replays, pages, readUpTo } = answers;
 	let welcomes = 0;
 	let requests = 0;
@@ -78,7 +78,7 @@ export function deliveriesOf(burst: readonly Staged[], answers: Answers, message
 				return stored ? { kind: "message", message: item.entry } : { kind: "refused", clientId: null, to: item.from };
 			case "welcome": {
 				const read = readUpTo[welcomes] ?? null;
-				const event = welcomeOf(item.request, replays[welcomes++] as Replay, messageCap, read);
+				const event = welcomeOf(item.request, replays[welcomes++] as Replay, limits, read);
 				return { kind: "welcome", to: item.to, event };
 			}
 			case "history":

@@ -20,6 +20,7 @@ import { RoomName } from "./room-name.ts";
 import { RoomStore } from "./room-store.ts";
 import { ShardDirectory } from "./shard-directory.ts";
 import { type ShardCalls, ShardLinks } from "./shard-links.ts";
+import { welcomeLimitsOf } from "./welcome.ts";
 
 /** Room instances created in this isolate so far (each wake from eviction creates one). */
 let instancesCreated = 0;
@@ -256,7 +257,7 @@ export class Room extends HubHost {
 		const after = this.#conversation.log.storedId;
 		const record = this.#webhooks.recorder(burst, this.#name.value ?? "", now);
 		const answers = this.#conversation.commit(burst, record);
-		const deliveries = this.#desk.settle(burst, deliveriesOf(burst, answers, this.config.richMessageCap));
+		const deliveries = this.#desk.settle(burst, deliveriesOf(burst, answers, welcomeLimitsOf(this.config)));
 		this.hub.deliver(deliveries);
 		this.#links.push(after, deliveries);
 		this.#webhooks.afterCommit(now, answers.stored);

@@ -3,7 +3,8 @@
  * for it at the client's hello (`welcomeRequest`: who it is and the room as it stood then) and
  * completes it with its history once the burst is committed (`welcomeOf`); hubs send it as it is.
  */
-import type { Role, RoomSettings, WelcomeEvent } from "../wire/protocol.ts";
+import type { Config } from "../config.ts";
+import type { Allowance, Role, RoomSettings, WelcomeEvent } from "../wire/protocol.ts";
 import type { Replay } from "../wire/rpc.ts";
 
 /** What a welcome says besides its history, fixed when its client said hello. */
@@ -25,14 +26,31 @@ export interface WelcomeRequest {
 	readonly settings: RoomSettings;
 }
 
+/** What every welcome of a room says of its limits, from its settings (`Config`). */
+export interface WelcomeLimits {
+	readonly messageCap: number;
+	/** `null` when flood control is off. */
+	readonly allowance: Allowance | null;
+}
+
+/** A room's welcome limits, from its settings. */
+export function welcomeLimitsOf(config: Config): WelcomeLimits {
+	const { richMessageCap: messageCap, rateLimitMessages: messages } = config;
+	if (messages === 0) return { messageCap, allowance: null };
+	return {
+		messageCap,
+		allowance: { messages, windowSeconds: config.rateLimitWindowSeconds, burst: config.rateLimitBurst },
+	};
+}
+
 /**
- * The welcome a client gets: its request, completed with its history, the room's message cap
- * and (signed mode) where its user has read to.
+ * The welcome a client gets: its request, completed with its history, the room's limits and
+ * (signed mode) where its user has read to.
  */
 export function welcomeOf(
 	request: WelcomeRequest,
 	replay: Replay,
-	messageCap: number,
+	{ messageCap, allowance }: WelcomeLimits,
 	readUpTo: number | null,
 ): WelcomeEvent {
 	const welcome: WelcomeEvent = {
@@ -46,6 +64,7 @@ export function welcomeOf(
 		messageCap,
 		settings: request.settings,
 	};
+	if (allowance) welcome.allowance = allowance;
 	if (replay.more) welcome.more = true;
 	if (request.userId !== null && request.role !== null) {
 		welcome.userId = request.userId;

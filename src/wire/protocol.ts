@@ -173,6 +173,12 @@ export interface WelcomeEvent {
 	latestId: number;
 	/** Longest text a `send` may carry, in code points (MESSAGE_CAP), so the client can say so before sending. */
 	messageCap: number;
+	/**
+	 * This connection's message allowance (flood control, `RATE_LIMIT_*`), so a client can pace
+	 * itself instead of being refused: `burst` frames at once, then `messages` per
+	 * `windowSeconds`. Absent when flood control is off.
+	 */
+	allowance?: Allowance;
 	/** Signed mode: who the token says this is, and what it may do. */
 	userId?: string;
 	role?: Role;
@@ -185,6 +191,17 @@ export interface WelcomeEvent {
 	readUpTo?: number;
 	/** The room's settings as they stood when it said hello (later changes come as `settings`). */
 	settings: RoomSettings;
+}
+
+/**
+ * A connection's message allowance: a token bucket of `burst` tokens refilled at `messages` per
+ * `windowSeconds`, one token per frame that is not `hello`, `typing`, `read`, `history` or
+ * `reactors` (PROTOCOL.md, "Flood control").
+ */
+export interface Allowance {
+	messages: number;
+	windowSeconds: number;
+	burst: number;
 }
 
 /** A new chat message, sent to everyone, the sender included. */

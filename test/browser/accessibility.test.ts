@@ -10,7 +10,7 @@ import type { BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts";
 import type { Role } from "../../src/wire/protocol.ts";
-import { person } from "../support/chat-page.ts";
+import { person, send } from "../support/chat-page.ts";
 import { usePageFixture } from "../support/page-fixture.ts";
 import { signToken, TEST_SECRET } from "../support/tokens.ts";
 
@@ -60,12 +60,6 @@ async function join(page: Page, name: string): Promise<void> {
 	await dialog.getByRole("button", { name: "Join" }).click();
 	// On a phone "You are NAME" is folded away with the member list: present, not visible.
 	await page.locator("#my-name").getByText(name, { exact: true }).waitFor({ state: "attached" });
-}
-
-async function send(page: Page, text: string): Promise<void> {
-	const input = page.getByRole("textbox", { name: "Message" });
-	await input.fill(text);
-	await input.press("Enter");
 }
 
 /** A stored message: on the page, and no longer marked pending. */

@@ -281,6 +281,36 @@ describe("chat page", () => {
 		expect(sockets).toEqual([]);
 	});
 
+	it("sends 30 messages typed as fast as Enter can be pressed: never closed, each stored once and in order, the waiting ones saying when they go", async () => {
+		const alice = await openChat(await person(), "browser-enter-30", "Alice");
+		// A socket opened after this one would mean the room closed the page's (1008 for flooding).
+		const reopened: string[] = [];
+		alice.on("websocket", (socket) => reopened.push(socket.url()));
+		const texts = Array.from({ length: 30 }, (_, i) => `quick ${i + 1}`);
+		for (const text of texts) await send(alice, text);
+		// Past the room's allowance (5 at once, then one a second) they wait in the page, and say so.
+		await alice
+			.locator("li.pending .state")
+			.filter({ hasText: /^sending in \d+ s$/ })
+			.waitFor();
+		await stored(alice, "quick 30").waitFor({ timeout: 60_000 });
+		expect(await messages(alice).locator(".text").allTextContents()).toEqual(texts);
+		expect(await alice.locator("li.pending, li.failed").count()).toBe(0);
+		expect(reopened).toEqual([]);
+		await alice.getByRole("status").getByText("Connected").waitFor();
+	}, 90_000);
+
+	it("says it is offline when the browser is, whatever the socket says, and Connected again once back", async () => {
+		const alice = await openChat(await person(), "browser-offline", "Alice");
+		await alice.context().setOffline(true);
+		await alice.getByRole("status").getByText("Offline: messages go when you are back online").waitFor();
+		await send(alice, "typed offline");
+		await alice.context().setOffline(false);
+		await alice.getByRole("status").getByText("Connected").waitFor();
+		await stored(alice, "typed offline").waitFor();
+		expect(await messages(alice).locator(".text").allTextContents()).toEqual(["typed offline"]);
+	});
+
 	it("shows a lost connection, keeps a message sent meanwhile pending, and delivers it after reconnecting by itself", async () => {
 		const persistDir = await mkdtemp(path.join(tmpdir(), "edgechat-browser-"));
 		const local = await startMiniflare({ persistDir });

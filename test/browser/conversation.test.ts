@@ -102,6 +102,30 @@ describe("the conversation on the page", () => {
 		expect(await byId(page, 1).isVisible()).toBe(true);
 	});
 
+	it("moves between the quick reactions with the arrow keys, Home and End, wrapping around", async () => {
+		const page = await openChat(await person(fixture.browser), fixture.server.origin, "page-react-keys", "Ann");
+		await send(page, "arrows");
+		const message = stored(page, "arrows");
+		await message.getByRole("button", { name: "React to Ann's message" }).click();
+		const focused = () => page.evaluate<string>("document.activeElement.getAttribute('aria-label')");
+		expect(await focused()).toBe("React 👍");
+		const steps: [string, string][] = [
+			["ArrowRight", "React ❤️"],
+			["ArrowRight", "React 😂"],
+			["ArrowLeft", "React ❤️"],
+			["End", "React 😢"],
+			["ArrowRight", "React 👍"],
+			["ArrowLeft", "React 😢"],
+			["Home", "React 👍"],
+		];
+		for (const [key, expected] of steps) {
+			await page.keyboard.press(key);
+			expect(await focused(), key).toBe(expected);
+		}
+		await page.keyboard.press("Escape");
+		expect(await focused()).toBe("React to Ann's message");
+	});
+
 	it("reacts and takes a reaction back with the keyboard; another page sees both, and who reacted", async () => {
 		const room = "page-reactions";
 		const alice = await openChat(await person(fixture.browser), fixture.server.origin, room, "Alice");
@@ -130,6 +154,30 @@ describe("the conversation on the page", () => {
 		expect(await hint.isVisible()).toBe(true);
 		await mine.press("Enter");
 		await stored(alice, "react to this").locator(".reaction").waitFor({ state: "detached" });
+	});
+
+	it("on a phone, Enter starts a new line and Send sends, under a placeholder that fits the box", async () => {
+		const phone = { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true };
+		const page = await openChat(await person(fixture.browser, phone), fixture.server.origin, "page-phone", "Pat");
+		expect(await composer(page).getAttribute("placeholder")).toBe("Write a message…");
+		// One line: the placeholder is no wider than the box it sits in.
+		const fits = await page.evaluate<boolean>(`(() => {
+			const box = document.getElementById("message");
+			const style = getComputedStyle(box);
+			const measure = document.createElement("canvas").getContext("2d");
+			measure.font = style.font;
+			const inner = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+			return measure.measureText(box.placeholder).width <= inner;
+		})()`);
+		expect(fits).toBe(true);
+		await composer(page).fill("first");
+		await composer(page).press("Enter");
+		await composer(page).pressSequentially("second");
+		expect(await composer(page).inputValue()).toBe("first\nsecond");
+		await page.getByRole("button", { name: "Send" }).click();
+		const message = stored(page, "first");
+		await message.waitFor();
+		expect(await message.locator(".text").textContent()).toBe("first\nsecond");
 	});
 
 	it("keeps line breaks with Shift+Enter, counts down near the cap, and makes links clickable", async () => {

@@ -358,6 +358,22 @@ describe("the page in signed mode", () => {
 		]);
 	});
 
+	it("tells a visitor who came without a sign-in link, once and in words, that the room is for its members", async () => {
+		const page = await newPage(await person());
+		await page.goto(`${fixture.server.origin}/?room=signed-no-token`);
+		// Nothing tells the page the room is signed until it asks: it asks a name, as in open mode.
+		const dialog = page.getByRole("dialog", { name: "Join the chat" });
+		await dialog.getByRole("textbox", { name: "Your name" }).fill("Vic");
+		await dialog.getByRole("button", { name: "Join" }).click();
+		const words = "This room is for its members only: open it with the sign-in link the site gave you.";
+		await page.getByText(words).waitFor();
+		expect(await page.getByText(words).count()).toBe(1);
+		expect(await page.getByRole("main").textContent()).not.toMatch(/token|Bearer/);
+		// Not "You are Vic (change)": Vic is not in the room.
+		expect(await page.locator("#you").isHidden()).toBe(true);
+		expect(await page.getByRole("status").getAttribute("data-state")).toBe("failed");
+	});
+
 	it("tells a page the room refused why (a ban, another room's token), and does not retry", async () => {
 		const room = "signed-refused";
 		// A moderator (a plain script, as PROTOCOL.md allows) bans eve, who is not connected.
@@ -377,10 +393,11 @@ describe("the page in signed mode", () => {
 		socket.close();
 
 		for (const [who, expected] of [
-			[{ sub: "u-eve", name: "Eve", room }, /^The room did not let you in: banned until .+\.$/],
+			// Words for a person: a date as people write it, not the room's ISO time.
+			[{ sub: "u-eve", name: "Eve", room }, /^A moderator banned you from this room until [^T]+\.$/],
 			[
 				{ sub: "u-sam", name: "Sam", room: "another-room" },
-				/^The room did not let you in: token is not for this room\.$/,
+				/^Your sign-in link is for another room: open this room with its own link\.$/,
 			],
 		] as const) {
 			const page = await newPage(await person());
@@ -389,8 +406,10 @@ describe("the page in signed mode", () => {
 			page.on("websocket", (ws) => sockets.push(ws.url()));
 			const token = await signToken({ ...who, role: "member" });
 			await page.goto(`${fixture.server.origin}/?room=${room}#token=${token}`);
-			// Said in the conversation and under the disabled composer.
+			// Said once, in the conversation; the composer is disabled with a short note.
 			await page.getByText(expected).first().waitFor();
+			expect(await page.getByText(expected).count()).toBe(1);
+			expect(await page.locator("#composer-note-text").textContent()).toBe("You are not in this room.");
 			expect(await page.getByRole("status").getAttribute("data-state")).toBe("failed");
 			// Any retry would be due within the backoff's 30 s ceiling: fire everything due in 2 minutes.
 			await page.clock.runFor("02:00");

@@ -11,7 +11,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { type Chat, type ChatError, connect } from "edgechat/client";
+import { type Chat, connect } from "edgechat/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type LocalServer, ROOT, startMiniflare, startWranglerDev } from "../../scripts/local-server.ts";
 import type { ChatMessage } from "../../src/wire/protocol.ts";
@@ -50,6 +50,42 @@ function until(chat: Chat, check: () => boolean): Promise<void> {
 			resolve();
 		};
 		for (const type of ["welcome", "message", "join", "leave", "state"] as const) stops.push(chat.on(type, test));
+		test();
+	});
+}
+
+/**
+ * The terminal client as `npm run chat` starts it (as ada, or as `who` says), with its stdout as
+ * lines and its exit status.
+ */
+function terminal(
+	origin: string,
+	room: string,
+	who: string[] = ["--name", "ada"],
+): { child: ChildProcessWithoutNullStreams; lines: string[]; exited: Promise<number | null> } {
+	const child = spawn(
+		path.join(ROOT, "node_modules/.bin/node"),
+		["scripts/chat.ts", "--url", origin, "--room", room, ...who],
+		{ cwd: ROOT },
+	);
+	const lines: string[] = [];
+	createInterface({ input: child.stdout }).on("line", (line) => lines.push(line));
+	const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+	return { child, lines, exited };
+}
+
+/**
+ * Resolves once `check` holds, tested after every chunk of `child`'s stdout (its lines are read
+ * from each chunk by a listener added before this one).
+ */
+function untilOutput(child: ChildProcessWithoutNullStreams, check: () => boolean): Promise<void> {
+	return new Promise((resolve) => {
+		const test = () => {
+			if (!check()) return;
+			child.stdout.off("data", test);
+			resolve();
+		};
+		child.stdout.on("data", test);
 		test();
 	});
 }
@@ -115,32 +151,59 @@ describe("the client library against wrangler.toml as shipped", () => {
 	});
 	afterAll(() => server.stop());
 
-	it("rejects a send the room refuses with the refusal's code: too long, rate limited", async () => {
+	it("rejects a send the room refuses with the refusal's code (too long), and paces a burst past the allowance instead of having it refused", async () => {
 		const chat = connect({ url: server.origin, room: freshRoom("library-refusals"), name: "ada" });
+		const waiting: number[] = [];
+		chat.on("waiting", ({ frames }) => waiting.push(frames));
+		const refusals: string[] = [];
+		chat.on("error", (error) => refusals.push(error.code));
 		try {
 			await welcomed(chat);
+			expect(chat.allowance).toEqual({ messages: 10, windowSeconds: 10, burst: 5 });
 			const tooLong = chat.send("x".repeat(chat.messageCap + 1));
 			await expect(tooLong).rejects.toMatchObject({ name: "ChatError", code: "text_too_long" });
-			// RATE_LIMIT_BURST is 5 and every frame counts, the refused one above too: four more go,
-			// the next two are refused.
-			const burst = Array.from({ length: 6 }, (_, i) => chat.send(`burst ${i}`));
-			const settled = await Promise.allSettled(burst);
-			expect(settled.map((outcome) => outcome.status)).toEqual([
-				"fulfilled",
-				"fulfilled",
-				"fulfilled",
-				"fulfilled",
-				"rejected",
-				"rejected",
-			]);
-			const refused = (settled[4] as PromiseRejectedResult).reason as ChatError;
-			expect(refused).toMatchObject({ code: "rate_limited" });
-			expect(refused.retryAfterMs).toBeGreaterThan(0);
+			// RATE_LIMIT_BURST is 5 and every frame counts, the refused one above too: four go at
+			// once, the other eight wait their turn (one a second) instead of being refused.
+			const burst = Array.from({ length: 12 }, (_, i) => chat.send(`burst ${i}`));
+			expect(waiting[0]).toBe(1);
+			const stored = await Promise.all(burst);
+			expect(stored.map((message) => message.text)).toEqual(Array.from({ length: 12 }, (_, i) => `burst ${i}`));
+			expect(new Set(stored.map((message) => message.id)).size).toBe(12);
+			expect(waiting.at(-1)).toBe(0);
+			expect(Math.max(...waiting)).toBe(8);
+			expect(refusals).toEqual([]);
 			expect(chat.pendingCount).toBe(0);
+			expect(chat.state).toBe("open");
 		} finally {
 			chat.close();
 		}
+	}, 30_000);
+});
+
+describe("npm run chat against wrangler.toml as shipped", () => {
+	let server: LocalServer;
+	beforeAll(async () => {
+		server = await startWranglerDev();
 	});
+	afterAll(() => server.stop());
+
+	it("posts 20 piped lines, past the allowance, each once and in order, and exits 0", async () => {
+		const room = freshRoom("terminal-pipe");
+		const { child, exited } = terminal(server.origin, room, ["--name", "ci"]);
+		child.stdin.end(`${Array.from({ length: 20 }, (_, i) => `burst line ${i + 1}`).join("\n")}\n`);
+		expect(await exited).toBe(0);
+		const reader = connect({ url: server.origin, room, name: "reader" });
+		const seen: string[] = [];
+		reader.on("welcome", ({ welcome }) => {
+			for (const entry of welcome.history) if (!("kind" in entry)) seen.push(`${entry.name}: ${entry.text}`);
+		});
+		try {
+			await welcomed(reader);
+			expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => `ci: burst line ${i + 1}`));
+		} finally {
+			reader.close();
+		}
+	}, 60_000);
 });
 
 /**
@@ -231,6 +294,42 @@ describe("the client library in signed mode", () => {
 	});
 	afterAll(() => server.stop());
 
+	it("npm run chat prints a message's further lines indented under its first, and a deleted message as (deleted)", async () => {
+		const room = freshRoom("terminal-lines");
+		const ada = connect({
+			url: server.origin,
+			room,
+			token: await signToken({ sub: "ada", name: "ada", room, role: "member" }),
+		});
+		try {
+			await welcomed(ada);
+			await ada.send("one\ntwo\nthree");
+			const gone = await ada.send("soon gone");
+			const deleted = new Promise<void>((resolve) => {
+				const stop = ada.on("delete", () => {
+					stop();
+					resolve();
+				});
+			});
+			expect(ada.delete(gone.id)).toBe(true);
+			await deleted;
+			const token = await signToken({ sub: "bob", name: "bob", room, role: "member" });
+			const { child, lines } = terminal(server.origin, room, ["--token", token]);
+			try {
+				await untilOutput(child, () => lines.includes("ada: (deleted)"));
+				expect(lines).toEqual(["ada: one", "     two", "     three", "ada: (deleted)"]);
+				// Live, the same.
+				await ada.send("four\nfive");
+				await untilOutput(child, () => lines.length === 6);
+				expect(lines.slice(4)).toEqual(["ada: four", "     five"]);
+			} finally {
+				child.kill();
+			}
+		} finally {
+			ada.close();
+		}
+	});
+
 	it("stays closed after a moderator's kick: no retry, and a later send rejects at once", async () => {
 		const room = freshRoom("library-kick");
 		const token = (sub: string, role: "member" | "moderator") => signToken({ sub, name: sub, room, role });
@@ -260,24 +359,11 @@ describe("npm run chat", () => {
 	});
 	afterAll(() => rm(persistDir, { recursive: true, force: true }));
 
-	/** The terminal client as `npm run chat` starts it, with its stdout as lines. */
-	function terminal(origin: string, room: string): { child: ChildProcessWithoutNullStreams; lines: string[] } {
-		const child = spawn(
-			path.join(ROOT, "node_modules/.bin/node"),
-			["scripts/chat.ts", "--url", origin, "--room", room, "--name", "ada"],
-			{ cwd: ROOT },
-		);
-		const lines: string[] = [];
-		createInterface({ input: child.stdout }).on("line", (line) => lines.push(line));
-		return { child, lines };
-	}
-
 	it("sends stdin lines and prints the room, through a restart of the server", async () => {
 		const port = await freePort();
 		const room = freshRoom("terminal");
 		let server = await startWranglerDev({ port, persistDir });
-		const { child, lines } = terminal(server.origin, room);
-		const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+		const { child, lines, exited } = terminal(server.origin, room);
 		const bob = connect({ url: server.origin, room, name: "bob" });
 		const heard: string[] = [];
 		// What ada typed while the server was away reaches bob live or, if she is back first, in
@@ -323,6 +409,27 @@ describe("the README's bot", () => {
 		server = await startWranglerDev();
 	});
 	afterAll(() => server.stop());
+
+	it("says what it needs on a Node without a global WebSocket (Node 20), instead of failing obscurely", async () => {
+		// Node 22's flag makes it the Node 20 the README's newcomer may have.
+		const bot = spawn(
+			path.join(ROOT, "node_modules/.bin/node"),
+			["--no-experimental-websocket", "examples/time-bot.js"],
+			{
+				cwd: ROOT,
+				env: { ...process.env, EDGECHAT_URL: server.origin, EDGECHAT_ROOM: freshRoom("bot-node20") },
+			},
+		);
+		let stderr = "";
+		bot.stderr.on("data", (chunk) => {
+			stderr += String(chunk);
+		});
+		const code = await new Promise<number | null>((resolve) => bot.once("exit", resolve));
+		expect(code).toBe(1);
+		expect(stderr).toContain("edgechat/client needs a WebSocket");
+		expect(stderr).toContain("Node 22 or newer");
+		expect(stderr).not.toContain("is not a constructor");
+	});
 
 	it("is examples/time-bot.js word for word, and answers !time in its room", async () => {
 		const source = readFileSync(path.join(ROOT, "examples/time-bot.js"), "utf8");

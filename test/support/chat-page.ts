@@ -92,10 +92,14 @@ export async function waitUntil(page: Page, expression: string): Promise<void> {
 /** The message box. */
 export const composer = (page: Page): Locator => page.getByRole("textbox", { name: "Message" });
 
-/** Types `text` and sends it with Enter. */
+/** Types `text` and sends it with Enter, or on a touch screen (where Enter starts a new line) with Send. */
 export async function send(page: Page, text: string): Promise<void> {
 	await composer(page).fill(text);
-	await composer(page).press("Enter");
+	if (await page.evaluate<boolean>(`matchMedia("(pointer: coarse) and (hover: none)").matches`)) {
+		await page.getByRole("button", { name: "Send" }).click();
+	} else {
+		await composer(page).press("Enter");
+	}
 }
 
 /** Every message item, stored or pending. */
