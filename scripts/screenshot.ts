@@ -1,7 +1,7 @@
 /**
  * `npm run screenshot`: renders the chat page with a short conversation in headless Chromium
- * (phone-sized and desktop-sized): a multi-line message with a link, a mention, a reply with its
- * quote, reactions, someone typing. Writes docs/screenshot.png and docs/screenshot-phone.png for
+ * (phone-sized and desktop-sized): a run of one person's messages, a multi-line message with a
+ * link, a mention, a reply with its quote, reactions, someone typing. Writes docs/screenshot.png and docs/screenshot-phone.png for
  * the README.
  */
 import path from "node:path";
@@ -30,6 +30,8 @@ try {
 		await stored(line.split("\n")[0] as string).waitFor();
 	};
 	await say(desktop, "Hi! Is anyone here?");
+	// A run of one person's messages shows the name and time once.
+	await say(desktop, "I just deployed this room.");
 	await say(phone, "Yes, hello from the edge!\nThe notes are at https://example.com/notes");
 	await say(desktop, "@Grace thanks, <b>HTML</b> shows up as text");
 	// Grace answers Ada's first message, and both react.
