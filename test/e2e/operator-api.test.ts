@@ -5,9 +5,11 @@
  * and, at the end, held against the OpenAPI document the server serves at /api/openapi.json.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWranglerDev, type WranglerDev } from "../../scripts/local-server.ts";
+import { ROOT, startWranglerDev, type WranglerDev } from "../../scripts/local-server.ts";
 import type { ChatMessage, DeleteNotice } from "../../src/wire/protocol.ts";
 import { openClient } from "../support/clients.ts";
 import { ApiClient, checkAll } from "../support/openapi.ts";
@@ -314,6 +316,19 @@ describe("problem details for every bad request", () => {
 		await refused(openApi.request("PUT", `/api/rooms/${openRoom}/bans/u1`, { body: { seconds: 60 } }), 409);
 		await refused(openApi.request("DELETE", `/api/rooms/${openRoom}/bans/u1`), 409);
 		await refused(openApi.request("POST", `/api/rooms/${openRoom}/kicks/u1`), 409);
+	});
+
+	it("answers the room's size and the document without the key in open mode, 401 elsewhere, as README's API section says", async () => {
+		const section = readFileSync(path.join(ROOT, "README.md"), "utf8")
+			.split("\n## The HTTP API")[1]
+			?.split("\n## ")[0]
+			?.replace(/\s+/g, " ");
+		expect(section).toContain("missing or wrong: `401`");
+		expect(section).toContain("Two exceptions need no key: `/api/openapi.json`, and `GET /api/rooms/NAME`");
+		const keyless = freshRoom("api-keyless");
+		expect((await openApi.request("GET", `/api/rooms/${keyless}`, { key: null })).status).toBe(200);
+		expect((await openApi.request("GET", "/api/openapi.json", { key: null })).status).toBe(200);
+		await refused(openApi.request("GET", `/api/rooms/${keyless}/messages`, { key: null }), 401);
 	});
 
 	it("404 for every route when the server has no API_KEY, but the room's size still answers in open mode", async () => {
