@@ -223,6 +223,8 @@ async function startWranglerOnce(options: WranglerOptions): Promise<WranglerDev>
 			PATH: `${path.join(ROOT, "node_modules/.bin")}${path.delimiter}${process.env.PATH}`,
 			CI: "true",
 			WRANGLER_SEND_METRICS: "false",
+			// As scripts/start.ts (npm start) sets it: no sample `request.cf` fetched from the network.
+			CLOUDFLARE_CF_FETCH_ENABLED: "false",
 		},
 		stdio: ["ignore", "pipe", "pipe"],
 		detached: true,

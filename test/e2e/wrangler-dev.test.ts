@@ -2,9 +2,13 @@
  * The path users take: `wrangler dev` (what `npm start` runs), with a `[vars]` override given on
  * the command line the way a user would.
  */
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { type LocalServer, startWranglerDev } from "../../scripts/local-server.ts";
+import { freePort, type LocalServer, ROOT, startWranglerDev } from "../../scripts/local-server.ts";
 import { openClient } from "../support/clients.ts";
 import { freshRoom } from "../support/room-names.ts";
 
@@ -74,4 +78,42 @@ describe("under wrangler dev", () => {
 		expect((await fetch(`${server.origin}/api/rooms/bad%20name/websocket`)).status).toBe(400);
 		expect((await fetch(`${server.origin}/nowhere`)).status).toBe(404);
 	});
+});
+
+describe("npm start", () => {
+	it("starts the chat without a network error to read past (no sample request.cf fetched)", async () => {
+		const scripts = JSON.parse(await readFile(path.join(ROOT, "package.json"), "utf8")).scripts as Record<
+			string,
+			string
+		>;
+		expect(scripts.start).toBe("node scripts/start.ts");
+		const port = await freePort();
+		const persist = await mkdtemp(path.join(tmpdir(), "edgechat-start-"));
+		const child = spawn(
+			path.join(ROOT, "node_modules/.bin/node"),
+			["scripts/start.ts", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist],
+			{ cwd: ROOT, env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" }, detached: true },
+		);
+		let output = "";
+		try {
+			await new Promise<void>((resolve, reject) => {
+				const read = (chunk: Buffer) => {
+					output += String(chunk);
+					if (output.includes("Ready on http")) resolve();
+				};
+				child.stdout.on("data", read);
+				child.stderr.on("data", read);
+				child.once("exit", (code) => reject(new Error(`npm start exited (${code}) before it was ready:\n${output}`)));
+			});
+			expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
+			expect(output).not.toMatch(/getaddrinfo|Unable to fetch the `Request\.cf` object/);
+		} finally {
+			if (child.exitCode === null) {
+				const exited = new Promise((resolve) => child.once("exit", resolve));
+				process.kill(-(child.pid as number), "SIGTERM");
+				await exited;
+			}
+			await rm(persist, { recursive: true, force: true });
+		}
+	}, 90_000);
 });
