@@ -159,7 +159,7 @@ export abstract class HubHost extends DurableObject<Env> {
 
 	/**
 	 * Sets the timer that releases plain frames held by flood control (src/hub/hub.ts
-	 * `#pacePlain`), unless one is due sooner. A pending timer also keeps the object from
+	 * `releaseHeld`), unless one is due sooner. A pending timer also keeps the object from
 	 * hibernating, so held frames are never lost to an eviction.
 	 */
 	#setRelease(inMs: number): void {

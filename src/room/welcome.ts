@@ -1,6 +1,7 @@
 /**
  * The welcome: the one place that builds a rich client's answer to its `hello`. The room asks
- * for it at the client's hello (`welcomeRequest`: who it is and the room as it stood then) and
+ * for it at the client's hello (a `WelcomeRequest`, made by `Intake.#hello` in src/room/intake.ts:
+ * who it is and the room as it stood then) and
  * completes it with its history once the burst is committed (`welcomeOf`); hubs send it as it is.
  */
 import type { Config } from "../config.ts";
