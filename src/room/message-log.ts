@@ -9,8 +9,9 @@
  * one it supersedes, so entries are bounded too. This file writes the log; src/room/log-reader.ts
  * reads it for welcomes, history pages and shards. It knows nothing of sockets.
  *
- * Entries are written in two steps. `stage` gives an entry its id at once (so the room can
- * answer and order it), and `commit` writes everything staged in one transaction. The room
+ * Entries are written in two steps. `stageNew`, `stageChange` and `stageReactions` give an
+ * entry its id at once (so the room can answer and order it), and `commit` writes everything
+ * staged in one transaction. The room
  * commits once per burst of work, just before it sends anything (`Room#commitBurst`): every
  * commit costs the runtime a SQLite transaction (and, under `wrangler dev`, an fsync on the
  * isolate's only thread), so one per burst instead of one per message is what lets a busy room
@@ -161,15 +162,6 @@ export class MessageLog {
 	count(): number {
 		if (!this.#store.kept) return 0;
 		return this.#store.sql.exec<{ n: number }>("SELECT count(*) AS n FROM messages").one().n;
-	}
-
-	/**
-	 * Gives a message the next id and stages it for the next `commit`, or, when its sender sent
-	 * `clientId` before (stored or staged), returns that message untouched: a resend after a
-	 * reconnect is stored once. Throws if storage cannot be read.
-	 */
-	stage(name: string, text: string, clientId: string | null, ts: number, extras: MessageExtras): Staged {
-		return this.known(senderKey({ name, ...extras }), clientId) ?? this.stageNew(name, text, clientId, ts, extras);
 	}
 
 	/**

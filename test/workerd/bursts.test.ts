@@ -1,5 +1,5 @@
 /**
- * Bursts (src/room/room.ts `#commitBurst`, src/room/message-log.ts `stage`/`commit`): the messages a room
+ * Bursts (src/room/room.ts `#commitBurst`, src/room/message-log.ts `stageNew`/`commit`): the messages a room
  * receives in one burst of work get their ids at once, are written in one transaction when
  * the burst ends, and only then go out. To put several frames in one burst deterministically,
  * these tests hand them to the room's `webSocketMessage` directly, back to back, inside the

@@ -6,12 +6,25 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { LogReader } from "../../src/room/log-reader.ts";
+import { senderKey } from "../../src/room/log-table.ts";
 import { type MessageExtras, MessageLog } from "../../src/room/message-log.ts";
 import { RoomStore } from "../../src/room/room-store.ts";
 import { freshRoom, stubFor } from "./rooms.ts";
 
 /** A message with nothing extra (open mode, no reply, no mentions). */
 const plain: MessageExtras = { userId: null, replyTo: null, mentions: [] };
+
+/** What the room does with a send (src/room/conversation.ts): the message its sender gave `clientId` before, or a new one. */
+function stage(
+	log: MessageLog,
+	name: string,
+	text: string,
+	clientId: string | null,
+	ts: number,
+	extras: MessageExtras,
+) {
+	return log.known(senderKey({ name, ...extras }), clientId) ?? log.stageNew(name, text, clientId, ts, extras);
+}
 
 /**
  * Runs `use` on a fresh log (retention `retention`) in a room of its own, with a reader that
@@ -32,8 +45,8 @@ function withLog<T>(
 describe("MessageLog", () => {
 	it("gives ids in one order at stage time and writes nothing until commit", async () => {
 		const written = await withLog(100, (log) => {
-			const a = log.stage("ann", "one", "c1", 1, plain);
-			const b = log.stage("ben", "two", null, 2, plain);
+			const a = stage(log, "ann", "one", "c1", 1, plain);
+			const b = stage(log, "ben", "two", null, 2, plain);
 			const before = log.count();
 			log.commit();
 			return { ids: [a.message.id, b.message.id], before, after: log.count(), latestId: log.latestId };
@@ -43,10 +56,10 @@ describe("MessageLog", () => {
 
 	it("stores a clientId once: a resend in the same burst or a later one returns the first message", async () => {
 		const statuses = await withLog(100, (log) => {
-			const first = log.stage("ann", "hello", "same", 1, plain);
-			const again = log.stage("ann", "hello (retried)", "same", 2, plain);
+			const first = stage(log, "ann", "hello", "same", 1, plain);
+			const again = stage(log, "ann", "hello (retried)", "same", 2, plain);
 			log.commit();
-			const later = log.stage("ann", "hello (after reconnect)", "same", 3, plain);
+			const later = stage(log, "ann", "hello (after reconnect)", "same", 3, plain);
 			log.commit();
 			return { first, again, later, count: log.count() };
 		});
@@ -58,7 +71,7 @@ describe("MessageLog", () => {
 
 	it("keeps only the newest `retention` messages, and says so to a resume from before them", async () => {
 		const replays = await withLog(3, (log, _storage, reader) => {
-			for (let i = 1; i <= 5; i++) log.stage("ann", `m${i}`, null, i, plain);
+			for (let i = 1; i <= 5; i++) stage(log, "ann", `m${i}`, null, i, plain);
 			log.commit();
 			const [all, fromOne, fromThree] = reader.replayAll([undefined, 1, 3].map((since) => ({ since, upTo: 5 })));
 			return { all, fromOne, fromThree };
@@ -74,7 +87,7 @@ describe("MessageLog", () => {
 		const replays = await withLog(
 			100,
 			(log, _storage, reader) => {
-				for (let i = 1; i <= 4; i++) log.stage("ann", `m${i}`, null, i, plain);
+				for (let i = 1; i <= 4; i++) stage(log, "ann", `m${i}`, null, i, plain);
 				log.commit();
 				const [recent, ahead, upToDate] = reader.replayAll([undefined, 99, 4].map((since) => ({ since, upTo: 4 })));
 				return { recent, ahead, upToDate };
@@ -92,7 +105,7 @@ describe("MessageLog", () => {
 		const outcome = await withLog(
 			100,
 			(log, storage, reader) => {
-				for (let i = 1; i <= 6; i++) log.stage("ann", `m${i}`, null, i, plain);
+				for (let i = 1; i <= 6; i++) stage(log, "ann", `m${i}`, null, i, plain);
 				log.commit();
 				let queries = 0;
 				const exec = storage.sql.exec.bind(storage.sql);
@@ -126,7 +139,7 @@ describe("MessageLog", () => {
 
 	it("gives a shard what it missed between two ids, and says when some are gone", async () => {
 		const between = await withLog(3, (log, _storage, reader) => {
-			for (let i = 1; i <= 5; i++) log.stage("ann", `m${i}`, null, i, plain);
+			for (let i = 1; i <= 5; i++) stage(log, "ann", `m${i}`, null, i, plain);
 			log.commit();
 			return { kept: reader.between(3, 5), lost: reader.between(1, 4) };
 		});
@@ -136,12 +149,12 @@ describe("MessageLog", () => {
 
 	it("keeps what a welcome of the burst is owed when later entries of the burst pass the retention", async () => {
 		const kept = await withLog(3, (log, _storage, reader) => {
-			for (let i = 1; i <= 3; i++) log.stage("ann", `m${i}`, null, i, plain);
+			for (let i = 1; i <= 3; i++) stage(log, "ann", `m${i}`, null, i, plain);
 			log.commit();
 			// A client says hello with since 0 when the newest id is 3; then two more messages come.
 			const upTo = log.latestId;
-			log.stage("ann", "m4", null, 4, plain);
-			log.stage("ann", "m5", null, 5, plain);
+			stage(log, "ann", "m4", null, 4, plain);
+			stage(log, "ann", "m5", null, 5, plain);
 			log.commit(upTo);
 			const [replay] = reader.replayAll([{ since: 0, upTo }]);
 			return { replayed: replay?.messages.map((m) => m.id), stored: log.count() };
@@ -151,7 +164,7 @@ describe("MessageLog", () => {
 
 	it("writes nothing of a failed commit and gives its ids again", async () => {
 		const outcome = await withLog(100, (log, storage) => {
-			log.stage("ann", "kept", null, 1, plain);
+			stage(log, "ann", "kept", null, 1, plain);
 			log.commit();
 			storage.sql.exec("DROP TABLE messages");
 			storage.sql.exec(
@@ -160,14 +173,14 @@ describe("MessageLog", () => {
 					reply_name TEXT, reply_user_id TEXT, reply_excerpt TEXT, mentions TEXT, edited INTEGER NOT NULL DEFAULT 0,
 					deleted INTEGER NOT NULL DEFAULT 0, reactions TEXT, api INTEGER NOT NULL DEFAULT 0, required TEXT NOT NULL)`,
 			);
-			log.stage("ann", "lost", "c2", 2, plain);
+			stage(log, "ann", "lost", "c2", 2, plain);
 			let failed = false;
 			try {
 				log.commit();
 			} catch {
 				failed = true;
 			}
-			return { failed, latestId: log.latestId, nextId: log.stage("ann", "again", "c2", 3, plain) };
+			return { failed, latestId: log.latestId, nextId: stage(log, "ann", "again", "c2", 3, plain) };
 		});
 		expect(outcome.failed).toBe(true);
 		expect(outcome.latestId).toBe(1);
@@ -177,7 +190,7 @@ describe("MessageLog", () => {
 
 	it("bounds a resuming welcome to the larger of HISTORY_REPLAY and 100 entries, and says there are more", async () => {
 		const replay = await withLog(1_000, (log, _storage, reader) => {
-			for (let i = 1; i <= 250; i++) log.stage("ann", `m${i}`, null, i, plain);
+			for (let i = 1; i <= 250; i++) stage(log, "ann", `m${i}`, null, i, plain);
 			log.commit();
 			const [far, near] = reader.replayAll([
 				{ since: 10, upTo: 250 },
@@ -194,10 +207,10 @@ describe("MessageLog", () => {
 
 	it("pages back through messages as they stand now, and forward through every entry as written", async () => {
 		const pages = await withLog(100, (log, _storage, reader) => {
-			for (let i = 1; i <= 5; i++) log.stage("ann", `m${i}`, null, i, { ...plain, userId: "u-ann" });
+			for (let i = 1; i <= 5; i++) stage(log, "ann", `m${i}`, null, i, { ...plain, userId: "u-ann" });
 			log.stageChange({ kind: "edit", text: "m2, edited" }, 2, "ann", { userId: "u-ann" }, 6);
 			log.stageChange({ kind: "delete" }, 3, "ann", { userId: "u-ann" }, 7);
-			log.stage("ann", "m8", null, 8, plain);
+			stage(log, "ann", "m8", null, 8, plain);
 			log.commit();
 			return {
 				back: reader.page({ before: 8, after: null, limit: 3 }),
@@ -228,9 +241,9 @@ describe("MessageLog", () => {
 
 	it("empties the excerpt replies quote of a message once it is deleted", async () => {
 		const page = await withLog(100, (log, _storage, reader) => {
-			log.stage("ann", "the original words", null, 1, { ...plain, userId: "u-ann" });
+			stage(log, "ann", "the original words", null, 1, { ...plain, userId: "u-ann" });
 			const replyTo = { id: 1, name: "ann", userId: "u-ann", excerpt: "the original words" };
-			log.stage("bob", "a reply", null, 2, { userId: "u-bob", replyTo, mentions: ["ann"] });
+			stage(log, "bob", "a reply", null, 2, { userId: "u-bob", replyTo, mentions: ["ann"] });
 			log.commit();
 			log.stageChange({ kind: "delete" }, 1, "ann", { userId: "u-ann" }, 3);
 			log.commit();
@@ -244,7 +257,7 @@ describe("MessageLog", () => {
 
 	it("counts messages for retention: 1,500 reactions and edits push no message out, and each supersedes the one before", async () => {
 		const outcome = await withLog(3, (log, storage, reader) => {
-			for (let i = 1; i <= 3; i++) log.stage("ann", `m${i}`, null, i, { ...plain, userId: "u-ann" });
+			for (let i = 1; i <= 3; i++) stage(log, "ann", `m${i}`, null, i, { ...plain, userId: "u-ann" });
 			log.commit();
 			for (let i = 0; i < 1_500; i++) {
 				const target = 1 + (i % 3);
@@ -271,7 +284,7 @@ describe("MessageLog", () => {
 
 	it("reads each resume's own window: two resumes far apart read their windows, not what lies between", async () => {
 		const outcome = await withLog(10_000, (log, storage, reader) => {
-			for (let i = 1; i <= 2_000; i++) log.stage("ann", `m${i}`, null, i, plain);
+			for (let i = 1; i <= 2_000; i++) stage(log, "ann", `m${i}`, null, i, plain);
 			log.commit();
 			let rowsRead = 0;
 			const exec = storage.sql.exec.bind(storage.sql);

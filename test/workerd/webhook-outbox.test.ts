@@ -63,9 +63,9 @@ const plain = { userId: null, replyTo: null, mentions: [] };
 describe("WebhookOutbox", () => {
 	it("writes an event only with its entry: a commit that fails leaves neither", async () => {
 		const outcome = await withOutbox(({ log, outbox, storage }) => {
-			log.stage("ann", "kept", null, 1, plain);
+			log.stageNew("ann", "kept", null, 1, plain);
 			log.commit(undefined, () => outbox.record([created(1, "kept")], 1));
-			log.stage("ann", "lost", null, 2, plain);
+			log.stageNew("ann", "lost", null, 2, plain);
 			let failed = false;
 			try {
 				log.commit(undefined, () => {
@@ -83,12 +83,12 @@ describe("WebhookOutbox", () => {
 
 	it("hands what it holds to the queue after the commit, and deletes it in the next commit's transaction", async () => {
 		const outcome = await withOutbox(async ({ log, outbox, queue, storage }) => {
-			log.stage("ann", "one", null, 1, plain);
+			log.stageNew("ann", "one", null, 1, plain);
 			log.commit(undefined, () => outbox.record([created(1, "one")], 1));
 			outbox.afterCommit(1, true);
 			await outbox.handOff();
 			const afterHandOff = waiting(storage);
-			log.stage("ann", "two", null, 2, plain);
+			log.stageNew("ann", "two", null, 2, plain);
 			log.commit(undefined, () => outbox.record([created(2, "two")], 2));
 			const afterNextCommit = waiting(storage);
 			outbox.afterCommit(2, true);
@@ -106,7 +106,7 @@ describe("WebhookOutbox", () => {
 	it("keeps what the queue refused, with its webhook-id, and hands it over at the alarm", async () => {
 		const outcome = await withOutbox(async ({ log, outbox, queue, storage }) => {
 			queue.refusing = true;
-			log.stage("ann", "held", null, 1, plain);
+			log.stageNew("ann", "held", null, 1, plain);
 			log.commit(undefined, () => outbox.record([created(1, "held")], 1));
 			outbox.afterCommit(1, true);
 			await outbox.handOff();
