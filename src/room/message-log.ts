@@ -9,14 +9,14 @@
  * one it supersedes, so entries are bounded too. This file writes the log; src/room/log-reader.ts
  * reads it for welcomes, history pages and shards. It knows nothing of sockets.
  *
- * Entries are written in two steps. `stageNew`, `stageChange` and `stageReactions` give an
- * entry its id at once (so the room can answer and order it), and `commit` writes everything
- * staged in one transaction. The room commits once per burst of work, just before it sends
- * anything (`Room#commitBurst`): every commit costs the runtime a SQLite transaction (and,
- * under `wrangler dev`, an fsync on the isolate's only thread), so one per burst instead of one
- * per message is what lets a busy room keep up (bench/README.md). Durability is unchanged: the Durable Object's output gate holds
- * every frame sent after a write until that write is committed, so nobody ever sees a message
- * that is not stored.
+ * Entries are written in two steps. `stageNew`, `stageChange` and `stageReactions` give an entry
+ * its id at once (so the room can answer and order it), and `commit` writes everything staged in
+ * one transaction. The room commits once per burst of work, just before it sends anything
+ * (`Room#commitBurst`): every commit costs the runtime a SQLite transaction (and, under
+ * `wrangler dev`, an fsync on the isolate's only thread), so one per burst instead of one per message is
+ * what lets a busy room keep up (bench/README.md). Durability is unchanged: the Durable Object's
+ * output gate holds every frame sent after a write until that write is committed, so nobody ever
+ * sees a message that is not stored.
  */
 
 import type { ChatMessage, LogEntry, ReactionsEntry, ReplyQuote } from "../wire/protocol.ts";
