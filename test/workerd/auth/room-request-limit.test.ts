@@ -10,6 +10,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ROOM_REQUEST_LIMIT_PERIOD_SECONDS } from "../../../src/worker/room-request-limit.ts";
+import { inOneWindow } from "../../support/limit-window.ts";
 import { freshRoom, inRoom } from "../rooms.ts";
 import { connectRich } from "../sockets.ts";
 import { tokenFor } from "./tokens.ts";
@@ -33,35 +34,22 @@ function statsFrom(address: string, room: string) {
 	return exports.default.fetch(`http://chat.test/api/rooms/${room}`, { headers: { "CF-Connecting-IP": address } });
 }
 
-/**
- * Runs `fill` (with a fresh address number each time) within one window of the limit. The runtime
- * counts in windows aligned to the wall clock (every whole minute), so a run that crosses a
- * minute starts counting afresh halfway through; then it is run again, from the start of the new
- * window, which leaves it the whole minute. Returns what the run that fitted returned.
- */
-async function inOneWindow<T>(fill: (attempt: number) => Promise<T>): Promise<T> {
-	const windowOf = () => Math.floor(Date.now() / (ROOM_REQUEST_LIMIT_PERIOD_SECONDS * 1000));
-	for (let attempt = 1; ; attempt++) {
-		const window = windowOf();
-		const result = await fill(attempt);
-		if (windowOf() === window) return result;
-		if (attempt === 3) throw new Error("three runs each crossed a minute: the machine is far too slow for this test");
-	}
-}
-
 describe("requests per address that reach a room", () => {
 	it("answers 429 with Retry-After past 600 a minute from one address, upgrades, asks and stats together, whatever the rooms", async () => {
-		const { address, statuses, refused, stats } = await inOneWindow(async (attempt) => {
-			const address = `203.0.113.${attempt}`;
-			const statuses: number[] = [];
-			for (let i = 0; i < 200; i++) {
-				statuses.push((await upgradeFrom(address, freshRoom())).status);
-				statuses.push((await askFrom(address, freshRoom())).status);
-				statuses.push((await statsFrom(address, freshRoom())).status);
-			}
-			const refused = [await upgradeFrom(address, freshRoom()), await askFrom(address, freshRoom())];
-			return { address, statuses, refused, stats: await statsFrom(address, freshRoom()) };
-		});
+		const { address, statuses, refused, stats } = await inOneWindow(
+			ROOM_REQUEST_LIMIT_PERIOD_SECONDS,
+			async (attempt) => {
+				const address = `203.0.113.${attempt}`;
+				const statuses: number[] = [];
+				for (let i = 0; i < 200; i++) {
+					statuses.push((await upgradeFrom(address, freshRoom())).status);
+					statuses.push((await askFrom(address, freshRoom())).status);
+					statuses.push((await statsFrom(address, freshRoom())).status);
+				}
+				const refused = [await upgradeFrom(address, freshRoom()), await askFrom(address, freshRoom())];
+				return { address, statuses, refused, stats: await statsFrom(address, freshRoom()) };
+			},
+		);
 		expect(new Set(statuses)).toEqual(new Set([401]));
 		for (const response of refused) {
 			expect(response.status).toBe(429);
@@ -77,18 +65,21 @@ describe("requests per address that reach a room", () => {
 	}, 120_000);
 
 	it("counts an IPv6 address by its /64: another address of the same /64 is refused, the next /64 is not", async () => {
-		const { statuses, sameNet, sameNetOtherSpelling, nextNet } = await inOneWindow(async (attempt) => {
-			const net = `2001:db8:5:${attempt}`;
-			const statuses = new Set<number>();
-			for (let i = 0; i < 600; i++)
-				statuses.add((await upgradeFrom(`${net}::${(i + 1).toString(16)}`, freshRoom())).status);
-			return {
-				statuses,
-				sameNet: (await upgradeFrom(`${net}:ffff:ffff:ffff:ffff`, freshRoom())).status,
-				sameNetOtherSpelling: (await upgradeFrom(`${net.toUpperCase()}:0::9`, freshRoom())).status,
-				nextNet: (await upgradeFrom(`2001:db8:5:${attempt + 10}::1`, freshRoom())).status,
-			};
-		});
+		const { statuses, sameNet, sameNetOtherSpelling, nextNet } = await inOneWindow(
+			ROOM_REQUEST_LIMIT_PERIOD_SECONDS,
+			async (attempt) => {
+				const net = `2001:db8:5:${attempt}`;
+				const statuses = new Set<number>();
+				for (let i = 0; i < 600; i++)
+					statuses.add((await upgradeFrom(`${net}::${(i + 1).toString(16)}`, freshRoom())).status);
+				return {
+					statuses,
+					sameNet: (await upgradeFrom(`${net}:ffff:ffff:ffff:ffff`, freshRoom())).status,
+					sameNetOtherSpelling: (await upgradeFrom(`${net.toUpperCase()}:0::9`, freshRoom())).status,
+					nextNet: (await upgradeFrom(`2001:db8:5:${attempt + 10}::1`, freshRoom())).status,
+				};
+			},
+		);
 		expect(statuses).toEqual(new Set([401]));
 		expect(sameNet).toBe(429);
 		expect(sameNetOtherSpelling).toBe(429);
