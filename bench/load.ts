@@ -31,14 +31,14 @@ export type Job =
 	/** One held client sends one message; resolves when every held client got it (or after 10 s). */
 	| { kind: "heldBroadcast" }
 	/**
-	 * A slow consumer: in one plain room of `clients`, one client stops reading while `senders`
-	 * others each send `frameBytes` binary frames `perSecond` times a second for `seconds`.
-	 */
-	/**
 	 * A reconnect storm: `clients` rich clients in one room, mid-conversation, all dropped at once
 	 * and all back at once, resuming, while a talker sends `ratePerSecond` messages.
 	 */
 	| { kind: "storm"; url: string; clients: number; messagesBefore: number; ratePerSecond: number }
+	/**
+	 * A slow consumer: in one plain room of `clients`, one client stops reading while `senders`
+	 * others each send `frameBytes` binary frames `perSecond` times a second for `seconds`.
+	 */
 	| {
 			kind: "stall";
 			url: string;

@@ -8,7 +8,7 @@ import path from "node:path";
 import type { DeployResult } from "./deploy.ts";
 import { type HeapMeasured, signedMiB } from "./heap.ts";
 import { log, type Measured, P99_LIMIT_MS, type ShardComparison, type ShardStep, type Step } from "./scenarios.ts";
-import type { SimulatedScenario } from "./simulate.ts";
+import type { SimulatedScenario } from "./simulate/scenario.ts";
 
 /** What results.json says about the run itself, ahead of the measurements. */
 export interface RunHeader {

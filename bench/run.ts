@@ -29,9 +29,9 @@ import {
 	startWrangler,
 } from "./processes.ts";
 import { deployTable, type RunHeader, shardTable, writeReport } from "./report.ts";
-import { runScenarios, shardComparison, shardOptions } from "./scenarios.ts";
+import { runScenarios, shardComparison, shardOptions, type WebhooksMeasured } from "./scenarios.ts";
 import { SHARD_OBJECTS } from "./settings.ts";
-import { BENCH_WEBHOOK_SECRET, startBenchReceiver, type WebhooksMeasured, webhooksScenario } from "./webhooks.ts";
+import { BENCH_WEBHOOK_SECRET, startBenchReceiver, webhooksScenario } from "./webhooks.ts";
 
 const QUICK = process.argv.includes("--quick");
 const WITH_WRANGLER = !process.argv.includes("--no-wrangler");

@@ -11,7 +11,6 @@ import { cpuSeconds, rssKiB } from "./measure.ts";
 import { type LoadGenerator, type Phase, type Server, type ShardServer, socketUrl, type Workerd } from "./processes.ts";
 import type { ReactionStormResult } from "./reaction-storm.ts";
 import { SHARD_OBJECTS } from "./settings.ts";
-import type { WebhooksMeasured } from "./webhooks.ts";
 
 /** Sustained = zero loss, no duplicates and p99 at most this (ms). */
 export const P99_LIMIT_MS = 100;
@@ -62,6 +61,25 @@ export interface Step extends FanoutResult {
 }
 
 /** Everything a whole run measures, in the order results.json lists it. */
+/** What the webhooks scenario measured (bench/webhooks.ts). */
+export interface WebhooksMeasured {
+	/** The fan-out steps of both servers (labels say which). */
+	fanout: Step[];
+	/** Messages sent to the webhooks-on server during the fan-out, and `message.created` events received for them. */
+	sentWithWebhooks: number;
+	received: number;
+	latency: {
+		rate: number;
+		messages: number;
+		/** Send to the sender's own copy (ms). */
+		echo: { p50: number; p99: number };
+		/** Send to the receiver's `message.created` (ms). */
+		webhook: { p50: number; p99: number };
+		/** Messages whose event never arrived within the drain. */
+		missing: number;
+	};
+}
+
 export interface Measured {
 	memory: { server: string; kibPerConnection: number }[];
 	fanout: Step[];

@@ -23,7 +23,7 @@ import { freePort, startMiniflare } from "../scripts/local-server.ts";
 import { shardObjectName } from "../src/wire/placement.ts";
 import { Inspector } from "./inspector.ts";
 import { simulateTable } from "./report.ts";
-import type { Scenario, StandInReport } from "./simulate/scenario.ts";
+import type { Scenario, SimulatedScenario, StandInReport } from "./simulate/scenario.ts";
 
 /** Members per shard: the shipped `SHARD_SIZE`. */
 const SHARD_SIZE = 10_000;
@@ -34,44 +34,6 @@ const SCENARIO_SECONDS = Number(process.env.EDGECHAT_SIM_SECONDS ?? 30);
 const DEPLOY_GRACE_MS = 90_000;
 /** The profiler's sampling interval (µs). */
 const SAMPLE_US = 1_000;
-
-/** One scenario's figures for one size. */
-export interface SimulatedScenario {
-	members: number;
-	shards: number;
-	scenario: string;
-	wallSeconds: number;
-	/** CPU seconds per second charged to the room's object, and the isolate's GC and runtime samples no frame owns. */
-	roomCpu: number;
-	unchargedCpu: number;
-	standInCpu: number;
-	/** Batches the stand-ins sent the room, and pushes (or relay calls) the room made, per second. */
-	callsIn: number;
-	callsOut: number;
-	/** Times the room's object was started again during the scenario (its count of calls out restarts). */
-	restarts: number;
-	bytesIn: number;
-	bytesOut: number;
-	/**
-	 * The isolate's heap (V8's and the runtime's objects, as the platform's 128 MB counts it), sampled
-	 * four times a second: at its largest (garbage included) and at its lowest (about what is kept:
-	 * workerd's inspector does not answer a request to collect garbage, see bench/heap.ts).
-	 */
-	peakHeapMiB: number;
-	lowestHeapMiB: number;
-	/** Deploy: ms until every member was welcomed again (null: not within the grace). */
-	allBackMs: number | null;
-	hellos: number;
-	welcomes: number;
-	strayWelcomes: number;
-	waiting: number;
-	welcomeCounts: [number, number];
-	presenceCounts: [number, number];
-	roomMembers: number;
-	joinLeaveEvents: number;
-	errors: number;
-	disorderedIds: number;
-}
 
 /** The room object's methods the simulation calls over RPC. */
 interface SimRoom {

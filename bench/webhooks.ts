@@ -22,29 +22,10 @@ import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import WebSocket from "ws";
 import type { LoadGenerator, Server } from "./processes.ts";
-import { log, rising, type Step } from "./scenarios.ts";
+import { log, rising, type WebhooksMeasured } from "./scenarios.ts";
 
 /** A secret in Standard Webhooks' form, made for this run. */
 export const BENCH_WEBHOOK_SECRET = `whsec_${randomBytes(32).toString("base64")}`;
-
-/** What the webhooks scenario measured. */
-export interface WebhooksMeasured {
-	/** The fan-out steps of both servers (labels say which). */
-	fanout: Step[];
-	/** Messages sent to the webhooks-on server during the fan-out, and `message.created` events received for them. */
-	sentWithWebhooks: number;
-	received: number;
-	latency: {
-		rate: number;
-		messages: number;
-		/** Send to the sender's own copy (ms). */
-		echo: { p50: number; p99: number };
-		/** Send to the receiver's `message.created` (ms). */
-		webhook: { p50: number; p99: number };
-		/** Messages whose event never arrived within the drain. */
-		missing: number;
-	};
-}
 
 /** The receiver: counts events, and when each message's event arrived (by `clientId`). */
 export interface BenchReceiver {

@@ -46,3 +46,41 @@ export interface StandInReport {
 	/** When the last waiting member was welcomed (ms since the scenario began), or null. */
 	allWelcomedMs: number | null;
 }
+
+/** One scenario's figures for one size. */
+export interface SimulatedScenario {
+	members: number;
+	shards: number;
+	scenario: string;
+	wallSeconds: number;
+	/** CPU seconds per second charged to the room's object, and the isolate's GC and runtime samples no frame owns. */
+	roomCpu: number;
+	unchargedCpu: number;
+	standInCpu: number;
+	/** Batches the stand-ins sent the room, and pushes (or relay calls) the room made, per second. */
+	callsIn: number;
+	callsOut: number;
+	/** Times the room's object was started again during the scenario (its count of calls out restarts). */
+	restarts: number;
+	bytesIn: number;
+	bytesOut: number;
+	/**
+	 * The isolate's heap (V8's and the runtime's objects, as the platform's 128 MB counts it), sampled
+	 * four times a second: at its largest (garbage included) and at its lowest (about what is kept:
+	 * workerd's inspector does not answer a request to collect garbage, see bench/heap.ts).
+	 */
+	peakHeapMiB: number;
+	lowestHeapMiB: number;
+	/** Deploy: ms until every member was welcomed again (null: not within the grace). */
+	allBackMs: number | null;
+	hellos: number;
+	welcomes: number;
+	strayWelcomes: number;
+	waiting: number;
+	welcomeCounts: [number, number];
+	presenceCounts: [number, number];
+	roomMembers: number;
+	joinLeaveEvents: number;
+	errors: number;
+	disorderedIds: number;
+}

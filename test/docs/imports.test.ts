@@ -1,28 +1,32 @@
 /**
  * The layout shows the architecture only if the files do not lean on each other in circles:
- * every relative import in src/ (type-only ones included) is read, and the graph must have no
- * cycle. (There is no cap on a file's length: a file owns one decision, long where that decision
- * is one; a cap met by squeezing hid that.)
+ * every relative import of the project's own TypeScript (src/, bench/, scripts/; type-only
+ * imports included) is read, and the graph must have no cycle. (There is no cap on a file's
+ * length: a file owns one decision, long where that decision is one; a cap met by squeezing hid
+ * that.)
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/local-server.ts";
 
-const SRC = path.join(ROOT, "src");
+/** The folders whose files are read. */
+const FOLDERS = ["src", "bench", "scripts"];
 
-/** Every .ts file of src/ (the generated .d.ts aside), relative to src/. */
+/** Every .ts file of those folders (generated .d.ts aside), relative to the root. */
 function sources(): string[] {
-	return readdirSync(SRC, { recursive: true, withFileTypes: true })
-		.filter((entry) => entry.isFile() && entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts"))
-		.map((entry) => path.relative(SRC, path.join(entry.parentPath, entry.name)));
+	return FOLDERS.flatMap((folder) =>
+		readdirSync(path.join(ROOT, folder), { recursive: true, withFileTypes: true })
+			.filter((entry) => entry.isFile() && entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts"))
+			.map((entry) => path.relative(ROOT, path.join(entry.parentPath, entry.name))),
+	);
 }
 
-/** The files of src/ a file imports (relative imports that stay inside src/). */
+/** The project's own files a file imports (its relative imports of .ts files, within the repository). */
 function importsOf(file: string): string[] {
-	const text = readFileSync(path.join(SRC, file), "utf8");
+	const text = readFileSync(path.join(ROOT, file), "utf8");
 	const targets = [...text.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)].map((match) =>
-		path.relative(SRC, path.resolve(path.dirname(path.join(SRC, file)), match[1] as string)),
+		path.relative(ROOT, path.resolve(path.dirname(path.join(ROOT, file)), match[1] as string)),
 	);
 	return targets.filter((target) => !target.startsWith("..") && target.endsWith(".ts"));
 }
@@ -51,11 +55,12 @@ function findCycle(graph: Map<string, string[]>): string[] | null {
 	return null;
 }
 
-describe("src/ imports", () => {
+describe("imports in src/, bench/ and scripts/", () => {
 	it("form no circle between files", () => {
 		const graph = new Map(sources().map((file) => [file, importsOf(file)]));
-		expect(graph.size).toBeGreaterThan(20);
-		expect([...graph.values()].flat().length).toBeGreaterThan(40);
+		expect(graph.size).toBeGreaterThan(90);
+		expect([...graph.values()].flat().length).toBeGreaterThan(200);
+		for (const folder of FOLDERS) expect([...graph.keys()].some((file) => file.startsWith(`${folder}/`))).toBe(true);
 		expect(findCycle(graph)).toBeNull();
 	});
 
