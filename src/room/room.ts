@@ -20,7 +20,7 @@ import { RoomName } from "./room-name.ts";
 import { RoomStore } from "./room-store.ts";
 import { ShardDirectory } from "./shard-directory.ts";
 import { type ShardCalls, ShardLinks } from "./shard-links.ts";
-import { welcomeLimitsOf } from "./welcome.ts";
+import { type WelcomeLimits, welcomeLimitsOf } from "./welcome.ts";
 
 /** Room instances created in this isolate so far (each wake from eviction creates one). */
 let instancesCreated = 0;
@@ -58,6 +58,8 @@ export class Room extends HubHost {
 	readonly #intake: Intake;
 	readonly #policies: RoomPolicies;
 	readonly #links: ShardLinks;
+	/** What every welcome says of the room's limits (from its settings, fixed for the object's life). */
+	readonly #welcomeLimits: WelcomeLimits;
 	readonly #name: RoomName;
 	readonly #desk: OperatorDesk;
 	readonly #webhooks: RoomWebhooks;
@@ -80,6 +82,7 @@ export class Room extends HubHost {
 		this.#directory = new ShardDirectory(store, () => this.hub.members());
 		this.#moderation = new Moderation(store, log);
 		this.#links = new ShardLinks(env, this.config.relayPast, this.#name, this.#directory, () => log.storedId);
+		this.#welcomeLimits = welcomeLimitsOf(this.config);
 		this.#webhooks = new RoomWebhooks(store, ctx.storage, this.config.webhooks ? env.WEBHOOKS : null);
 		// Members this object held before a reset leave, for everyone held by shards.
 		const signed = this.config.authSecret !== null;
@@ -257,7 +260,7 @@ export class Room extends HubHost {
 		const after = this.#conversation.log.storedId;
 		const record = this.#webhooks.recorder(burst, this.#name.value ?? "", now);
 		const answers = this.#conversation.commit(burst, record);
-		const deliveries = this.#desk.settle(burst, deliveriesOf(burst, answers, welcomeLimitsOf(this.config)));
+		const deliveries = this.#desk.settle(burst, deliveriesOf(burst, answers, this.#welcomeLimits));
 		this.hub.deliver(deliveries);
 		this.#links.push(after, deliveries);
 		this.#webhooks.afterCommit(now, answers.stored);

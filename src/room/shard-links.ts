@@ -150,10 +150,12 @@ export class ShardLinks {
 				for (const part of own.length > 0 ? inCalls(own) : []) parts.push({ shard, deliveries: part });
 			}
 		}
-		for (const shard of shards) {
-			if (answering.has(shard) && !parts.some((part) => part.shard === shard)) parts.push({ shard, deliveries: [] });
-		}
 		const last = new Map(parts.map((part, index) => [part.shard, index]));
+		for (const shard of shards) {
+			if (!answering.has(shard) || last.has(shard)) continue;
+			last.set(shard, parts.length);
+			parts.push({ shard, deliveries: [] });
+		}
 		const pushes: ShardPush[] = parts.map(({ shard, deliveries: part }, index) => {
 			const answers = last.get(shard) === index ? answering.get(shard) : undefined;
 			return { shard, push: this.#numbered(shard, after, part, answers) };
