@@ -21,7 +21,9 @@ import { forgetToken, takeToken } from "./token.js";
 import { Unread } from "./unread.js";
 
 /**
- * @import { ChatMessage, RemovedEvent, ReplyQuote, SettingsEvent } from "../src/wire/protocol.ts"
+ * @import { ChatMessage, ReplyQuote } from "../src/wire/log-entries.ts"
+ * @import { RemovedEvent } from "../src/wire/protocol.ts"
+ * @import { SettingsEvent } from "../src/wire/settings.ts"
  * @import { Chat, ChatError } from "./client/index.js"
  */
 
@@ -565,7 +567,7 @@ class ChatPage {
 	/**
 	 * @param {HTMLLIElement} item
 	 * @param {ChatMessage} message
-	 * @param {import("../src/wire/protocol.ts").Reaction[]} reactions
+	 * @param {import("../src/wire/log-entries.ts").Reaction[]} reactions
 	 */
 	#showReactions(item, message, reactions) {
 		const box = item.querySelector(".reactions");

@@ -13,7 +13,7 @@
 
 import { isolated } from "./message-view.js";
 
-/** @import { ReplyQuote } from "../src/wire/protocol.ts" */
+/** @import { ReplyQuote } from "../src/wire/log-entries.ts" */
 
 /** The counter shows once fewer than this many code points are left (or a tenth of the cap). */
 const COUNT_FROM = 200;

@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The values the chat page and the server must agree on, in one place. The page loads this file
- * as a static asset; the server imports it (src/wire/protocol.ts, src/worker/room-name.ts, src/hub/) and
+ * as a static asset; the server imports it (src/wire/protocol.ts, src/gate/name-check.ts, src/hub/) and
  * bundles it. Change a value here and both sides change together.
  */
 
@@ -51,3 +51,17 @@ export const KICKED_CLOSE_CODE = 4001;
  * `banned until <ISO time>`. The page does not reconnect: the room refuses it until then.
  */
 export const BANNED_CLOSE_CODE = 4003;
+
+/**
+ * The live event a log entry stands for: an entry of a welcome's or a history page's `history`
+ * is what the room would have sent live (a message as `message`; an edit, a delete or a reaction
+ * summary as the event of that type, its `kind` as the event's `type`). The room's fan-out sends
+ * entries this way and the client library reads pages this way, so the two cannot differ.
+ * @param {import("../src/wire/log-entries.ts").LogEntry} entry
+ * @returns {import("../src/wire/protocol.ts").SingleServerEvent}
+ */
+export function eventOfEntry(entry) {
+	if (!("kind" in entry)) return { type: "message", ...entry };
+	const { kind, ...fields } = entry;
+	return /** @type {import("../src/wire/protocol.ts").SingleServerEvent} */ ({ type: kind, ...fields });
+}

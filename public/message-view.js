@@ -15,7 +15,7 @@
 
 import { find } from "linkifyjs";
 
-/** @import { ChatMessage, ReplyQuote } from "../src/wire/protocol.ts" */
+/** @import { ChatMessage, ReplyQuote } from "../src/wire/log-entries.ts" */
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 

@@ -11,7 +11,8 @@
 
 import { isolated } from "./message-view.js";
 
-/** @import { ChatMessage, Role } from "../src/wire/protocol.ts" */
+/** @import { ChatMessage } from "../src/wire/log-entries.ts"
+ * @import { Role } from "../src/wire/protocol.ts" */
 
 /** @typedef {"edit" | "delete" | "kick" | "ban"} Action */
 

@@ -9,7 +9,8 @@
 
 import { isolatedNames } from "./message-view.js";
 
-/** @import { Reaction, ReactorsEvent } from "../src/wire/protocol.ts" */
+/** @import { Reaction } from "../src/wire/log-entries.ts"
+ * @import { ReactorsEvent } from "../src/wire/protocol.ts" */
 
 /** The quick reactions offered on every message. */
 export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];

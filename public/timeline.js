@@ -11,7 +11,7 @@
 
 import { fold, messageItem, textNodes } from "./message-view.js";
 
-/** @import { ChatMessage, LogEntry, Reaction, ReplyQuote } from "../src/wire/protocol.ts" */
+/** @import { ChatMessage, LogEntry, Reaction, ReplyQuote } from "../src/wire/log-entries.ts" */
 
 /**
  * What the page adds to a stored message as it is first shown: what the viewer may do with it,

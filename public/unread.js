@@ -12,7 +12,7 @@
  * before the first message past it.
  */
 
-/** @import { ChatMessage } from "../src/wire/protocol.ts" */
+/** @import { ChatMessage } from "../src/wire/log-entries.ts" */
 
 /** `localStorage` key prefix for read positions; the room's name follows. */
 const KEY_PREFIX = "edgechat.read.";

@@ -7,7 +7,7 @@
  *
  * It mints nothing the server would refuse for its settings: `TOKEN_MAX_LIFETIME_SECONDS` and
  * `TOKEN_AUDIENCE` are read from the same places as the secret (else the shipped defaults, those
- * of src/config.ts, which test/e2e/token-script.test.ts holds this file to), so a `--ttl` past
+ * of src/deployment/config.ts, which test/e2e/token-script.test.ts holds this file to), so a `--ttl` past
  * the limit is a usage error, and the audience is the server's unless `--aud` says otherwise.
  * (The script runs on Node's own TypeScript support, which reads no more than types stripped
  * away, so it imports no server module: those are free to use what only a compiler handles.)
@@ -20,7 +20,7 @@ import { MAX_ROOM_NAME_LENGTH, ROLES, ROOM_NAME_CHARACTERS } from "../public/con
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400 };
 
-/** `TOKEN_MAX_LIFETIME_SECONDS` as the server reads it (src/config.ts): its default and its largest value. */
+/** `TOKEN_MAX_LIFETIME_SECONDS` as the server reads it (src/deployment/config.ts): its default and its largest value. */
 const LIFETIME = { fallback: 86_400, max: 31_536_000 } as const;
 
 const HELP = `Usage: npm run token -- --sub ID --name NAME [options]

@@ -11,19 +11,19 @@
  * ban, a refused upgrade, an expired token).
  */
 
-import { TYPING_INTERVAL_MS } from "../contract.js";
-import { Allowance } from "./allowance.js";
+import { eventOfEntry, TYPING_INTERVAL_MS } from "../contract.js";
 import { isExpired, readClaims } from "./claims.js";
 import { Connection } from "./connection.js";
 import { History } from "./history.js";
+import { Pacer } from "./pacer.js";
 import { Reactors } from "./reactors.js";
 import { ChatError, Sends } from "./sends.js";
 
 /**
- * @import { ChatMessage, ClientEvent, DeleteNotice, EditNotice, ErrorEvent, HistoryEvent, JoinEvent, LeaveEvent,
- *   LogEntry, MessageEvent, PresenceEvent, ReactionsNotice, ReactorsEvent, RemovedEvent, Role, RoomSettings, ServerEvent, SettingsCommand,
- *   SettingsEvent, SingleServerEvent, WelcomeEvent }
- *   from "../../src/wire/protocol.ts"
+ * @import { ChatMessage, LogEntry } from "../../src/wire/log-entries.ts"
+ * @import { ClientEvent, DeleteNotice, EditNotice, ErrorEvent, HistoryEvent, MessageEvent, ReactionsNotice, ReactorsEvent, RemovedEvent, Role, ServerEvent, SingleServerEvent, WelcomeEvent } from "../../src/wire/protocol.ts"
+ * @import { JoinEvent, LeaveEvent, PresenceEvent } from "../../src/wire/presence.ts"
+ * @import { RoomSettings, SettingsCommand, SettingsEvent } from "../../src/wire/settings.ts"
  * @import { ConnectionState } from "./connection.js"
  */
 
@@ -114,27 +114,6 @@ function sendEvent(clientId, text, replyTo) {
 	return replyTo === undefined ? { type: "send", clientId, text } : { type: "send", clientId, text, replyTo };
 }
 
-/**
- * The live event a log entry of a history page stands for.
- * @param {LogEntry} entry
- * @returns {SingleServerEvent}
- */
-function eventOf(entry) {
-	if (!("kind" in entry)) return { type: "message", ...entry };
-	const { kind, ...fields } = entry;
-	if (kind === "edit")
-		return { type: "edit", .../** @type {Omit<import("../../src/wire/protocol.ts").EditEntry, "kind">} */ (fields) };
-	if (kind === "delete")
-		return {
-			type: "delete",
-			.../** @type {Omit<import("../../src/wire/protocol.ts").DeleteEntry, "kind">} */ (fields),
-		};
-	return {
-		type: "reactions",
-		.../** @type {Omit<import("../../src/wire/protocol.ts").ReactionsEntry, "kind">} */ (fields),
-	};
-}
-
 /** A client of one room. Create it with `connect()`. */
 export class Chat {
 	/** @type {Connection} */ #connection;
@@ -161,9 +140,9 @@ export class Chat {
 	#memberCount = 0;
 	/** @type {Sends} */ #sends;
 	/** Frames that cost the room's allowance wait here for it, instead of being refused. */
-	#allowance = new Allowance(
+	#pacer = new Pacer(
 		(frame) => this.#connection.send(frame),
-		() => this.#emit("waiting", this.#allowance.waitingFor),
+		() => this.#emit("waiting", this.#pacer.waitingFor),
 	);
 	/** @type {History} */ #history = new History((event) => this.#joined && this.#send(event));
 	/** @type {Reactors} */ #reactors = new Reactors((event) => this.#joined && this.#send(event));
@@ -261,7 +240,7 @@ export class Chat {
 	 * no flood control): sends and commands past it wait their turn here (`waiting` events).
 	 */
 	get allowance() {
-		return this.#allowance.limit;
+		return this.#pacer.limit;
 	}
 
 	/** The room's settings as last heard (`null` before the first welcome). */
@@ -459,7 +438,7 @@ export class Chat {
 	 * @param {ClientEvent} event
 	 */
 	#spend(event) {
-		return this.#allowance.send(JSON.stringify(event), event.type === "send" ? event.clientId : undefined);
+		return this.#pacer.send(JSON.stringify(event), event.type === "send" ? event.clientId : undefined);
 	}
 
 	/** @param {ClientEvent} event */
@@ -487,7 +466,7 @@ export class Chat {
 			this.#joined = false;
 			this.#history.dropped();
 			this.#reactors.dropped();
-			this.#allowance.dropped();
+			this.#pacer.dropped();
 		}
 		if (state === "waiting" && this.#tokenExpired()) {
 			this.#connection.close();
@@ -560,7 +539,7 @@ export class Chat {
 				return event.type === "delete" ? this.#emit("delete", event) : this.#emit("reactions", event);
 			case "history": {
 				const { apply, release } = this.#history.answered(event);
-				for (const entry of apply) this.#take(eventOf(entry));
+				for (const entry of apply) this.#take(eventOfEntry(entry));
 				for (const held of release) this.#take(held);
 				return;
 			}
@@ -612,7 +591,7 @@ export class Chat {
 			if (!("kind" in entry)) this.#sends.stored(entry);
 			this.#highestId = Math.max(this.#highestId, entry.id);
 		}
-		this.#allowance.welcomed(welcome.allowance, Date.now());
+		this.#pacer.welcomed(welcome.allowance, Date.now());
 		this.#emit("welcome", { welcome, resumed, reset });
 		this.#emitMembers();
 		// A resume from far back: what the welcome could not carry comes in pages, before anything live.

@@ -167,7 +167,7 @@ export class Connection {
 			// Never opened: perhaps refused (a refusal is final: retrying cannot help). A first
 			// connection asks at once. Once one was open, its failures are most likely the server
 			// going away (a deploy drops every socket), and every client asking why while the server
-			// restarts sends it a burst of requests the moment it is back, about as many as the
+			// restarts sends it a rush of requests the moment it is back, about as many as the
 			// reconnections themselves (bench/README.md, "A room through a deploy"): it asks only
 			// from its `ASK_AFTER_DROP`th retry on, about 6 s after the drop.
 			const ask = !opened && (!this.#wasOpen || this.#attempt >= ASK_AFTER_DROP);

@@ -10,7 +10,8 @@
 import { ChatError } from "./sends.js";
 
 /**
- * @import { ClientEvent, HistoryEvent, LogEntry, SingleServerEvent } from "../../src/wire/protocol.ts"
+ * @import { ClientEvent, HistoryEvent, SingleServerEvent } from "../../src/wire/protocol.ts"
+ * @import { LogEntry } from "../../src/wire/log-entries.ts"
  */
 
 /** The most entries the client asks for per page while catching up (the protocol's largest page). */

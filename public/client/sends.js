@@ -15,7 +15,8 @@
  * room had stored before the connection dropped is in that welcome's history and resolves first.
  */
 
-/** @import { ChatMessage, ErrorEvent } from "../../src/wire/protocol.ts" */
+/** @import { ChatMessage } from "../../src/wire/log-entries.ts"
+ * @import { ErrorEvent } from "../../src/wire/protocol.ts" */
 
 /** A refused send, or a command the room refused: the room's error code and its line for humans. */
 export class ChatError extends Error {

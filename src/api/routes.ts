@@ -5,7 +5,7 @@
  */
 import { createRoute, type z } from "@hono/zod-openapi";
 import { MAX_BANS } from "../room/bans.ts";
-import { FAILED_PAGE, MAX_FAILED } from "../webhooks/failed.ts";
+import { FAILED_PAGE, MAX_FAILED } from "../room/failed-webhooks.ts";
 import {
 	BanBody,
 	BannedSchema,

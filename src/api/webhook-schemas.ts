@@ -1,11 +1,11 @@
 /**
  * The webhook events' shapes, as zod schemas: the bodies the Worker sends (README.md, "Webhooks"),
  * registered in the OpenAPI document as its `webhooks`, and the API's answers about events that
- * failed. Checked at compile time against the events the room builds (src/webhooks/events.ts).
+ * failed. Checked at compile time against the events the room builds (src/room/webhook-events.ts).
  */
 import { z } from "@hono/zod-openapi";
-import type { WebhookBody } from "../webhooks/events.ts";
-import { FAILED_PAGE, type FailedPage, MAX_FAILED, type Requeued } from "../webhooks/failed.ts";
+import { FAILED_PAGE, type FailedPage, MAX_FAILED, type Requeued } from "../room/failed-webhooks.ts";
+import type { WebhookBody } from "../room/webhook-events.ts";
 import { type Describes, MessageSchema } from "./schemas.ts";
 
 /** `data.room` of every webhook event. */

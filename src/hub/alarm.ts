@@ -1,6 +1,6 @@
 /**
  * The object's one alarm. A Durable Object has a single alarm, and several parts need waking:
- * liveness (src/hub/liveness.ts), the webhook outbox (src/webhooks/outbox.ts), retention by age
+ * liveness (src/hub/liveness.ts), the webhook outbox (src/room/webhook-outbox.ts), retention by age
  * (src/room/policies.ts). Each asks for it by a time through `alarmBy`, which only ever moves it
  * sooner, so no part's wake is lost to another's; when it fires, the object's `alarm()` lets each
  * part do what is due and ask again.

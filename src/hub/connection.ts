@@ -8,11 +8,11 @@
 import type { Close } from "../wire/close-codes.ts";
 import type { Identity } from "../wire/identity.ts";
 import {
-	FRAME_BURST,
+	FRAME_BUCKET,
 	FRAME_STRIKES,
 	FRAME_UNIT_BYTES,
 	FRAME_UNITS_PER_SECOND,
-	HISTORY_BURST,
+	HISTORY_BUCKET,
 	HISTORY_PER_SECOND,
 } from "../wire/limits.ts";
 import { type Actor, type MemberCounts, memberKeyOf } from "../wire/rpc.ts";
@@ -52,12 +52,12 @@ export class Connection {
 	/** When its last read position was passed on (ms; memory only: the next one is taken after a wake). */
 	#lastReadAt = 0;
 	/** Its pace of history pages (memory only: a wake refills it). */
-	#pages = newPace(HISTORY_BURST);
+	#pages = newPace(HISTORY_BUCKET);
 	/**
 	 * Its budget of frames, and how many frames in a row it sent over it (memory only: an object
 	 * is evicted only after seconds without an event, by which time the budget has refilled).
 	 */
-	#frames = newPace(FRAME_BURST);
+	#frames = newPace(FRAME_BUCKET);
 	#frameStrikes = 0;
 	/** A plain client's frames over its allowance, oldest first (the release timer keeps the object awake). */
 	#held: (string | ArrayBuffer)[] = [];
@@ -194,8 +194,8 @@ export class Connection {
 	 * than the whole budget, so one as large as `MAX_FRAME_BYTES` allows always gets through in time.
 	 */
 	chargeFrame(size: number, now: number): number | "flooding" {
-		const cost = Math.min(FRAME_BURST, Math.ceil(Math.max(1, size) / FRAME_UNIT_BYTES));
-		const wait = takePace(this.#frames, FRAME_BURST, FRAME_UNITS_PER_SECOND, now, cost);
+		const cost = Math.min(FRAME_BUCKET, Math.ceil(Math.max(1, size) / FRAME_UNIT_BYTES));
+		const wait = takePace(this.#frames, FRAME_BUCKET, FRAME_UNITS_PER_SECOND, now, cost);
 		if (wait === 0) {
 			this.#frameStrikes = 0;
 			return 0;
@@ -203,9 +203,9 @@ export class Connection {
 		return ++this.#frameStrikes >= FRAME_STRIKES ? "flooding" : wait;
 	}
 
-	/** Takes a history page at `now` (`HISTORY_BURST` at once, then `HISTORY_PER_SECOND`): 0, or ms until one is there. */
+	/** Takes a history page at `now` (`HISTORY_BUCKET` at once, then `HISTORY_PER_SECOND`): 0, or ms until one is there. */
 	takePage(now: number): number {
-		return takePace(this.#pages, HISTORY_BURST, HISTORY_PER_SECOND, now);
+		return takePace(this.#pages, HISTORY_BUCKET, HISTORY_PER_SECOND, now);
 	}
 
 	/** How many plain frames are held. */

@@ -1,18 +1,20 @@
 /**
  * Fan-out: everything a hub sends. It turns the deliveries of a burst into frames (plain text
- * at once, rich events through the outbox, src/hub/outbox.ts), answers one connection alone,
+ * at once, rich events through the coalescer, src/hub/coalescer.ts), answers one connection alone,
  * holds answers for a connection still waiting for its welcome, and applies the slow-consumer
  * policy before anything goes to a connection. It closes nothing and forgets nobody itself: the
  * closes a delivery asks for and the sockets found gone are returned to the hub (src/hub/hub.ts),
  * which owns every connection's lifecycle.
  */
-import type { Config } from "../config.ts";
-import { logEvent } from "../log-event.ts";
+import { eventOfEntry } from "../../public/contract.js";
+import type { Config } from "../deployment/config.ts";
+import { logEvent } from "../deployment/log-event.ts";
 import { type Close, closeFor } from "../wire/close-codes.ts";
-import type { ErrorEvent, LogEntry, SingleServerEvent } from "../wire/protocol.ts";
+import type { LogEntry } from "../wire/log-entries.ts";
+import type { ErrorEvent, SingleServerEvent } from "../wire/protocol.ts";
 import type { Delivery } from "../wire/rpc.ts";
+import { Coalescer } from "./coalescer.ts";
 import type { Connection, Connections } from "./connection.ts";
-import { Outbox } from "./outbox.ts";
 import { trySend } from "./sockets.ts";
 
 /**
@@ -36,30 +38,11 @@ function plainTextOf(entry: LogEntry): string | null {
 	return entry.clientId === null && !entry.api ? entry.text : `${entry.name}: ${entry.text}`;
 }
 
-/** The event a log entry reaches rich clients as. */
-function eventOf(entry: LogEntry): SingleServerEvent {
-	if (!("kind" in entry)) return { type: "message", ...entry };
-	switch (entry.kind) {
-		case "edit": {
-			const { kind: _, ...fields } = entry;
-			return { type: "edit", ...fields };
-		}
-		case "delete": {
-			const { kind: _, ...fields } = entry;
-			return { type: "delete", ...fields };
-		}
-		case "reactions": {
-			const { kind: _, ...fields } = entry;
-			return { type: "reactions", ...fields };
-		}
-	}
-}
-
 /** Everything one hub sends. */
 export class Fanout {
 	readonly #config: Config;
 	readonly #connections: Connections;
-	readonly #outbox: Outbox;
+	readonly #coalescer: Coalescer;
 	/** Whether plain sockets were checked for slowness in this burst (before its first plain frame). */
 	#plainChecked = false;
 	/** What this burst's fan-out asks of the hub so far (taken by `takeOutcome`). */
@@ -74,18 +57,18 @@ export class Fanout {
 	constructor(config: Config, connections: Connections) {
 		this.#config = config;
 		this.#connections = connections;
-		this.#outbox = new Outbox(connections.joined);
+		this.#coalescer = new Coalescer(connections.joined);
 	}
 
 	/**
-	 * Fans out the outcome of a burst, in order. Events for rich connections wait in the outbox
+	 * Fans out the outcome of a burst, in order. Events for rich connections wait in the coalescer
 	 * for `flush`; plain frames go out at once (one frame per message is plain mode's contract).
 	 */
 	deliver(deliveries: readonly Delivery[]): void {
 		for (const delivery of deliveries) {
 			switch (delivery.kind) {
 				case "message":
-					this.#broadcast(eventOf(delivery.message), plainTextOf(delivery.message));
+					this.#broadcast(eventOfEntry(delivery.message), plainTextOf(delivery.message));
 					break;
 				case "frame":
 					this.#sendToPlain(delivery.frame);
@@ -145,16 +128,16 @@ export class Fanout {
 	#welcome(connection: Connection, welcome: SingleServerEvent): void {
 		const waiting = connection.welcomed();
 		this.#connections.joined.add(connection);
-		this.#outbox.joined(connection);
-		this.#outbox.unicast(connection, JSON.stringify(welcome));
-		for (const frame of waiting) this.#outbox.unicast(connection, frame);
+		this.#coalescer.joined(connection);
+		this.#coalescer.unicast(connection, JSON.stringify(welcome));
+		for (const frame of waiting) this.#coalescer.unicast(connection, frame);
 	}
 
 	/** Sends one event to one rich connection, after whatever is already queued for it (or after its welcome). */
 	sendTo(connection: Connection, event: SingleServerEvent): void {
 		const frame = JSON.stringify(event);
 		if (connection.awaitingWelcome) connection.holdForWelcome(frame);
-		else this.#outbox.unicast(connection, frame);
+		else this.#coalescer.unicast(connection, frame);
 	}
 
 	/**
@@ -187,11 +170,11 @@ export class Fanout {
 	}
 
 	/**
-	 * Sends one event to every joined rich connection (queued in the outbox, encoded once) and,
+	 * Sends one event to every joined rich connection (queued in the coalescer, encoded once) and,
 	 * when `plainText` is given, that text to every plain socket at once.
 	 */
 	#broadcast(event: SingleServerEvent, plainText: string | null, except?: Connection): void {
-		if (this.#connections.joined.size > 0) this.#outbox.broadcast(JSON.stringify(event), except);
+		if (this.#connections.joined.size > 0) this.#coalescer.broadcast(JSON.stringify(event), except);
 		if (plainText !== null) this.#sendToPlain(plainText, except);
 	}
 
@@ -224,18 +207,18 @@ export class Fanout {
 
 	/** Whether events wait for a `flush`. */
 	get hasQueued(): boolean {
-		return !this.#outbox.isEmpty;
+		return !this.#coalescer.isEmpty;
 	}
 
 	/** Sends what waits for one connection now (it is about to be closed); false if it could not be. */
 	flushOne(connection: Connection): boolean {
-		for (const frame of connection.welcomed()) this.#outbox.unicast(connection, frame);
-		return this.#outbox.flushOne(connection);
+		for (const frame of connection.welcomed()) this.#coalescer.unicast(connection, frame);
+		return this.#coalescer.flushOne(connection);
 	}
 
 	/** Drops whatever waits for a connection that is gone. */
 	forget(connection: Connection): void {
-		this.#outbox.forget(connection);
+		this.#coalescer.forget(connection);
 	}
 
 	/**
@@ -245,7 +228,7 @@ export class Fanout {
 	flush(): void {
 		this.#plainChecked = false;
 		this.#plainWaiting.clear();
-		this.#gone.push(...this.#outbox.flush((connection, frame) => this.#takes(connection, frame.length)));
+		this.#gone.push(...this.#coalescer.flush((connection, frame) => this.#takes(connection, frame.length)));
 		this.#cut.clear();
 	}
 
@@ -305,7 +288,7 @@ export class Fanout {
 	#cutOff(connection: Connection, buffered: number): void {
 		logEvent("slow_consumer", { bufferedBytes: buffered, limit: this.#config.maxBufferedBytes, mode: connection.mode });
 		this.#cut.add(connection);
-		this.#outbox.drop(connection);
+		this.#coalescer.drop(connection);
 		this.#slow.push(connection);
 	}
 }

@@ -1,5 +1,5 @@
 /**
- * Flood control: a token bucket per connection. A connection may send `burst` messages at
+ * Flood control: a token bucket per connection. A connection may send `bucket` messages at
  * once, then `messages` per `windowSeconds` on average. Over the limit, a rich client's message
  * is refused and one that keeps going (three times the limit within one window) is closed with
  * 1008; a plain client's messages are held and released as tokens come back (src/hub/hub.ts).
@@ -7,7 +7,7 @@
  * The state is plain data so that it lives in the socket's attachment and survives
  * hibernation: waiting for the room to be evicted does not refill anything early.
  */
-import type { Config } from "../config.ts";
+import type { Config } from "../deployment/config.ts";
 
 /** One connection's bucket. */
 export interface BucketState {
@@ -29,17 +29,17 @@ export type Verdict =
 
 /** A full bucket, for a new connection. */
 export function newBucket(config: Config, now: number): BucketState {
-	return { tokens: config.rateLimitBurst, updatedAt: now, strikes: 0, strikesSince: now };
+	return { tokens: config.rateLimitBucket, updatedAt: now, strikes: 0, strikesSince: now };
 }
 
 /**
  * Takes one token if there is one (mutating `bucket`). Returns 0 when it was taken, and
  * otherwise how long until one will be there, in ms; a miss counts as no strike.
  */
-export function tryTakeToken(bucket: BucketState, config: Config, now: number): number {
+export function takeOrWait(bucket: BucketState, config: Config, now: number): number {
 	if (config.rateLimitMessages === 0) return 0;
 	const perMs = config.rateLimitMessages / (config.rateLimitWindowSeconds * 1000);
-	bucket.tokens = Math.min(config.rateLimitBurst, bucket.tokens + Math.max(0, now - bucket.updatedAt) * perMs);
+	bucket.tokens = Math.min(config.rateLimitBucket, bucket.tokens + Math.max(0, now - bucket.updatedAt) * perMs);
 	bucket.updatedAt = now;
 	if (bucket.tokens >= 1) {
 		bucket.tokens -= 1;
@@ -53,15 +53,15 @@ export function tryTakeToken(bucket: BucketState, config: Config, now: number): 
  * the rich protocol's rule, where a refused message is answered with `retryAfterMs` and a
  * client refused more than twice the limit within one window is flooding.
  */
-export function takeToken(bucket: BucketState, config: Config, now: number): Verdict {
-	const retryAfterMs = tryTakeToken(bucket, config, now);
+export function verdictOf(bucket: BucketState, config: Config, now: number): Verdict {
+	const retryAfterMs = takeOrWait(bucket, config, now);
 	if (retryAfterMs === 0) return { kind: "allow" };
 	if (now - bucket.strikesSince > config.rateLimitWindowSeconds * 1000) {
 		bucket.strikes = 0;
 		bucket.strikesSince = now;
 	}
 	bucket.strikes += 1;
-	// Sending three times what the limit allows in one window: no longer a burst, a flood.
+	// Sending three times what the limit allows in one window: no longer eager, a flood.
 	if (bucket.strikes > 2 * config.rateLimitMessages) return { kind: "close" };
 	return { kind: "refuse", retryAfterMs };
 }
@@ -72,17 +72,17 @@ export interface Pace {
 	at: number;
 }
 
-/** A full pace of `burst`. */
-export function newPace(burst: number): Pace {
-	return { tokens: burst, at: 0 };
+/** A full bucket of `bucket` tokens. */
+export function newPace(bucket: number): Pace {
+	return { tokens: bucket, at: 0 };
 }
 
 /**
- * Takes `cost` tokens of `pace` at `now` (`burst` at most, refilled at `perSecond`): 0 when taken,
+ * Takes `cost` tokens of `pace` at `now` (`bucket` at most, refilled at `perSecond`): 0 when taken,
  * or how many ms until they will be there.
  */
-export function takePace(pace: Pace, burst: number, perSecond: number, now: number, cost = 1): number {
-	pace.tokens = Math.min(burst, pace.tokens + (Math.max(0, now - pace.at) * perSecond) / 1000);
+export function takePace(pace: Pace, bucket: number, perSecond: number, now: number, cost = 1): number {
+	pace.tokens = Math.min(bucket, pace.tokens + (Math.max(0, now - pace.at) * perSecond) / 1000);
 	pace.at = now;
 	if (pace.tokens >= cost) {
 		pace.tokens -= cost;

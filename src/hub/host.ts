@@ -1,9 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
-import { type Config, readConfig } from "../config.ts";
-import { logEvent } from "../log-event.ts";
+import { PING, PONG, SUBPROTOCOL } from "../../public/contract.js";
+import { type Config, readConfig } from "../deployment/config.ts";
+import { logEvent } from "../deployment/log-event.ts";
 import { type Close, closeFor } from "../wire/close-codes.ts";
 import { addressOf, identityOf } from "../wire/identity.ts";
-import { HELLO_TIMEOUT_MS, PING, PONG, SUBPROTOCOL } from "../wire/protocol.ts";
+import { HELLO_TIMEOUT_MS } from "../wire/limits.ts";
 import type { Submission } from "../wire/rpc.ts";
 import type { Connection } from "./connection.ts";
 import { Hub, type Received } from "./hub.ts";
@@ -88,7 +89,7 @@ export abstract class HubHost extends DurableObject<Env> {
 	 * (alone or among others) selects the rich protocol; offering only unknown subprotocols gets
 	 * no `Sec-WebSocket-Protocol` in the answer, as RFC 6455 section 4.2.2 says, and the
 	 * connection is plain (a browser then fails it). `idPrefix` starts the connection's id. In
-	 * signed mode the connection acts as the identity the Worker verified (src/worker/token.ts, src/wire/identity.ts).
+	 * signed mode the connection acts as the identity the Worker verified (src/gate/token.ts, src/wire/identity.ts).
 	 */
 	protected async upgrade(request: Request, idPrefix: string): Promise<Response> {
 		const protocol = selectSubprotocol(request.headers.get("Sec-WebSocket-Protocol"));

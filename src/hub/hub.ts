@@ -11,11 +11,11 @@
  * as a `Received` to act on, and connections that came and went from `takePresenceChanges`; the
  * owner hands the outcome back with `deliver` and says when to send with `flush`.
  */
-import type { Config } from "../config.ts";
+import type { Config } from "../deployment/config.ts";
 import type { Close } from "../wire/close-codes.ts";
 import { closeFor } from "../wire/close-codes.ts";
-import { holderTag, type Identity } from "../wire/identity.ts";
-import { PLAIN_NAME } from "../wire/protocol.ts";
+import { holderKey, holderOf, type Identity } from "../wire/identity.ts";
+import { PLAIN_NAME } from "../wire/limits.ts";
 import type { ConnectionId, Delivery, MemberCounts, Submission } from "../wire/rpc.ts";
 import type { AlarmStorage } from "./alarm.ts";
 import { Connection, Connections, type Session } from "./connection.ts";
@@ -84,7 +84,8 @@ export class Hub {
 		identity: Identity | null = null,
 		address: string | null = null,
 	): Connection {
-		const tag = holderTag(identity, address);
+		const holder = holderOf(identity, address);
+		const tag = holder && holderKey(holder);
 		this.#state.acceptWebSocket(ws, tag === null ? [] : [tag]);
 		const now = Date.now();
 		const connection = new Connection(

@@ -5,23 +5,18 @@
  * refuses it answers to the sender alone (through fan-out); what needs the room comes back as a
  * `Received` for the hub's owner to act on. Plain frames go to pacing (src/hub/plain-pacing.ts).
  */
-import type { Config } from "../config.ts";
-import { logEvent } from "../log-event.ts";
+
+import { TYPING_INTERVAL_MS } from "../../public/contract.js";
+import type { Config } from "../deployment/config.ts";
+import { logEvent } from "../deployment/log-event.ts";
 import { closeFor } from "../wire/close-codes.ts";
+import { HISTORY_PAGE_DEFAULT, SMALL_FRAME_BYTES } from "../wire/limits.ts";
 import { type ParseLimits, parseClientEvent } from "../wire/parse.ts";
-import {
-	type ClientEvent,
-	type ErrorCode,
-	HISTORY_PAGE_DEFAULT,
-	type HistoryRequest,
-	type ReactorsRequest,
-	SMALL_FRAME_BYTES,
-	TYPING_INTERVAL_MS,
-} from "../wire/protocol.ts";
+import type { ClientEvent, ErrorCode, HistoryRequest, ReactorsRequest } from "../wire/protocol.ts";
 import type { Submission } from "../wire/rpc.ts";
 import type { Connection } from "./connection.ts";
 import type { Fanout } from "./fanout.ts";
-import { takeToken } from "./flood-control.ts";
+import { verdictOf } from "./flood-control.ts";
 import { exceedsUtf8Bytes } from "./text.ts";
 
 /**
@@ -90,7 +85,7 @@ export class Intake {
 	/**
 	 * Rich mode: one JSON event per frame, answered with an error event when it is not valid.
 	 * Every frame is charged to the connection's frame budget first, unread
-	 * (src/wire/limits.ts `FRAME_BURST`). Then every frame counts against the message allowance
+	 * (src/wire/limits.ts `FRAME_BUCKET`). Then every frame counts against the message allowance
 	 * except a connection's one valid `hello` and its `typing`, `read` and `history`, which have
 	 * paces of their own: joining, typing and catching up never eat into a client's messages.
 	 */
@@ -163,7 +158,7 @@ export class Intake {
 	 */
 	#admit(connection: Connection, clientId?: string): "go" | "refused" | "flooding" {
 		if (this.#config.rateLimitMessages === 0) return "go";
-		const verdict = takeToken(connection.bucket, this.#config, Date.now());
+		const verdict = verdictOf(connection.bucket, this.#config, Date.now());
 		if (verdict.kind === "close") return "flooding";
 		connection.changed();
 		if (verdict.kind === "allow") return "go";

@@ -6,11 +6,11 @@
  * dropped, and the Close says why). So every plain frame is delivered or answered. This part
  * owns which plain connections hold frames; the hub's owner owns the timer (`releaseInMs`).
  */
-import type { Config } from "../config.ts";
+import type { Config } from "../deployment/config.ts";
 import { closeFor } from "../wire/close-codes.ts";
 import { disarmBidi } from "../wire/parse.ts";
 import type { Connection } from "./connection.ts";
-import { tryTakeToken } from "./flood-control.ts";
+import { takeOrWait } from "./flood-control.ts";
 import { flooding, type Received } from "./intake.ts";
 import { capText } from "./text.ts";
 
@@ -30,7 +30,7 @@ export class PlainPacing {
 		if (this.#config.rateLimitMessages === 0) return this.#message(connection, frame);
 		let releaseInMs = 0;
 		if (connection.heldCount === 0) {
-			releaseInMs = tryTakeToken(connection.bucket, this.#config, Date.now());
+			releaseInMs = takeOrWait(connection.bucket, this.#config, Date.now());
 			connection.changed();
 			if (releaseInMs === 0) return this.#message(connection, frame);
 		}
@@ -66,7 +66,7 @@ export class PlainPacing {
 		let nextInMs: number | null = null;
 		for (const connection of this.#holding) {
 			while (connection.heldCount > 0) {
-				const waitMs = tryTakeToken(connection.bucket, this.#config, now);
+				const waitMs = takeOrWait(connection.bucket, this.#config, now);
 				if (waitMs > 0) {
 					nextInMs = Math.min(nextInMs ?? waitMs, waitMs);
 					break;
@@ -87,7 +87,7 @@ export class PlainPacing {
 	 * frame is a valid message for plain clients, but it is not stored or shown to rich ones.
 	 */
 	#message(connection: Connection, frame: string | ArrayBuffer): Received {
-		const text = typeof frame === "string" ? disarmBidi(capText(frame, this.#config.messageCap)) : frame;
+		const text = typeof frame === "string" ? disarmBidi(capText(frame, this.#config.plainMessageCap)) : frame;
 		if (typeof text !== "string" || text.length === 0) return { kind: "frame", ...connection.actor, frame: text };
 		return { kind: "send", ...connection.actor, text, clientId: null, replyTo: null };
 	}

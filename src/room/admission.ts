@@ -7,11 +7,11 @@
  * object's own `ROOM_SOCKETS` (`SHARD_SIZE` unless set) the Worker is told which shard to use
  * (src/wire/placement.ts).
  */
-import type { Config } from "../config.ts";
-import { logEvent } from "../log-event.ts";
+import type { Config } from "../deployment/config.ts";
+import { logEvent } from "../deployment/log-event.ts";
 import { bannedReason } from "../wire/close-codes.ts";
 import { isWebSocketUpgrade, refuse, tooManyConnections, upgradeRequired } from "../wire/http.ts";
-import { addressOf, identityOf } from "../wire/identity.ts";
+import { addressOf, holderOf, identityOf } from "../wire/identity.ts";
 import { SHARD_FULL_HEADER, SHARD_HEADER, SHARDS_HEADER, USE_SHARD_STATUS } from "../wire/placement.ts";
 import type { Members } from "./members.ts";
 import type { Moderation } from "./moderation.ts";
@@ -87,8 +87,8 @@ export class Admission {
 		const { maxConnections, shardSize, roomSockets } = this.#config;
 		const connections = held + this.#directory.connections;
 		if (connections >= maxConnections) return roomFull(connections, maxConnections);
-		if (identity) this.#members.expect(identity.userId, now);
-		else if (address !== null) this.#members.expect(`address:${address}`, now);
+		const holder = holderOf(identity, address);
+		if (holder) this.#members.expect(holder, now);
 		if (held < roomSockets) return "here";
 		// A shard that filled before the room heard of it says so; the room takes it as full, and
 		// asks it for its count: the word "full" can arrive after the shard's own report of a

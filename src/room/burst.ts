@@ -4,7 +4,8 @@
  * hub of the room. The room owns the burst (src/room/room.ts decides when one ends); this file
  * only says what a burst holds and how a commit's outcome turns it into deliveries.
  */
-import type { ChatMessage, HistoryEvent, LogEntry } from "../wire/protocol.ts";
+import type { ChatMessage, LogEntry } from "../wire/log-entries.ts";
+import type { HistoryEvent } from "../wire/protocol.ts";
 import type { ConnectionId, Delivery, Replay, Submission } from "../wire/rpc.ts";
 import { type WelcomeLimits, type WelcomeRequest, welcomeOf } from "./welcome.ts";
 
@@ -40,6 +41,9 @@ export type Staged =
 	| Extract<Delivery, { kind: "error" | "remove" | "join" | "leave" | "presence" | "typing" | "settings" | "reactors" }>
 	| { readonly kind: "welcome"; readonly to: ConnectionId; readonly request: WelcomeRequest }
 	| { readonly kind: "history"; readonly to: ConnectionId; readonly request: PageRequest };
+
+/** A `join` or a `leave` of the burst: a member's first connection in the room arrived, or its last left. */
+export type JoinOrLeave = Extract<Staged, { kind: "join" | "leave" }>;
 
 /** What a burst's commit answers: whether it was stored, and what its requests read. */
 export interface Answers {

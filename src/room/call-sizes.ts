@@ -6,7 +6,8 @@
  * burst, are what it takes; a burst of chat is one call.
  */
 import { utf8Length } from "../hub/text.ts";
-import { CALL_BYTES, type LogEntry } from "../wire/protocol.ts";
+import { CALL_BYTES } from "../wire/limits.ts";
+import type { LogEntry } from "../wire/log-entries.ts";
 import type { Delivery } from "../wire/rpc.ts";
 import { entryBytes } from "./log-reader.ts";
 

@@ -10,20 +10,18 @@
  * Who may change or remove what is moderation's (src/room/moderation.ts), which stages its edits
  * and deletes in the same log; who is present (and so who can be mentioned) is the members'.
  */
-import type { Config } from "../config.ts";
-import { logEvent } from "../log-event.ts";
-import type { MessagePage, MessagesQuery } from "../wire/operator.ts";
+import type { Config } from "../deployment/config.ts";
+import { logEvent } from "../deployment/log-event.ts";
 import {
 	BURST_HISTORY_BYTES,
 	CONNECTION_HISTORY_BYTES,
-	type ErrorEvent,
 	HISTORY_BYTES,
 	HISTORY_PER_SECOND,
-	type HistoryEvent,
-	type LogEntry,
 	REPLY_EXCERPT_LENGTH,
-	type ReplyQuote,
-} from "../wire/protocol.ts";
+} from "../wire/limits.ts";
+import type { LogEntry, ReplyQuote } from "../wire/log-entries.ts";
+import type { MessagePage, MessagesQuery } from "../wire/operator.ts";
+import type { ErrorEvent, HistoryEvent } from "../wire/protocol.ts";
 import type { Submission } from "../wire/rpc.ts";
 import type { Answers, PageRequest, Staged } from "./burst.ts";
 import { entryBytes, LogReader } from "./log-reader.ts";

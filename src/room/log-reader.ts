@@ -13,8 +13,10 @@
  * unbounded, and no client is left with a gap it did not have.
  */
 import { utf8Length } from "../hub/text.ts";
+import { CALL_BYTES, HISTORY_BYTES, HISTORY_PAGE_MAX } from "../wire/limits.ts";
+import type { LogEntry } from "../wire/log-entries.ts";
 import type { MessagePage, MessagesQuery } from "../wire/operator.ts";
-import { CALL_BYTES, HISTORY_BYTES, HISTORY_PAGE_MAX, type HistoryEvent, type LogEntry } from "../wire/protocol.ts";
+import type { HistoryEvent } from "../wire/protocol.ts";
 import type { Replay } from "../wire/rpc.ts";
 import type { PageRequest } from "./burst.ts";
 import { COLUMNS, type Row, toEntry, toMessage } from "./log-table.ts";

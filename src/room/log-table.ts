@@ -8,7 +8,7 @@
  * well as appending its own entry, a delete empties it, and its reactions' current aggregate is
  * kept on it. So a page of history is read from the message rows alone, with no entry replayed.
  */
-import type { ChatMessage, DeleteEntry, LogEntry, Reaction } from "../wire/protocol.ts";
+import type { ChatMessage, DeleteEntry, LogEntry, Reaction } from "../wire/log-entries.ts";
 
 /** One row of the `messages` table. */
 export type Row = {

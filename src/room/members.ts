@@ -5,16 +5,27 @@
  * It turns arrivals and departures, wherever they happen, into the `join` and `leave` the burst
  * carries: a member's first connection in the whole room joins, its last one leaves.
  */
+import { type Holder, holderKey } from "../wire/identity.ts";
 import { HELLO_TIMEOUT_MS } from "../wire/limits.ts";
 import type { Actor, MemberCounts } from "../wire/rpc.ts";
 import { memberKeyOf } from "../wire/rpc.ts";
-import type { Staged } from "./burst.ts";
+import type { JoinOrLeave } from "./burst.ts";
 import { mentionsIn } from "./mentions.ts";
 import { Presence } from "./presence.ts";
 import type { ShardDirectory } from "./shard-directory.ts";
 
-/** A `join` or a `leave` for the burst. */
-type News = Extract<Staged, { kind: "join" | "leave" }>;
+/**
+ * Where a submission came from: `part`, the part of the room whose client made it (0: this
+ * object, or a call of the API; N: shard N), and `counted`, whether its arrival or departure is
+ * already in that shard's report of its members (a batch that carries `members`).
+ */
+export interface Source {
+	readonly part: number;
+	readonly counted: boolean;
+}
+
+/** A submission of this object's own clients, or of a call of the API. */
+export const HERE: Source = { part: 0, counted: false };
 
 /**
  * How long an admitted upgrade counts for its user (or address) before it arrives: as long as it
@@ -24,10 +35,7 @@ const EXPECTED_MS = HELLO_TIMEOUT_MS;
 
 /** The room's members, over all its parts. */
 export class Members {
-	/**
-	 * When each holder's admitted upgrades that have not arrived yet were admitted: by user id in
-	 * signed mode, by `address:` and the client's address in open mode.
-	 */
+	/** When each holder's admitted upgrades that have not arrived yet were admitted, by `holderKey`. */
 	readonly #expected = new Map<string, number[]>();
 	/** Open mode: connections per client address, in the whole room (as far as arrivals and departures told). */
 	readonly #addresses = new Map<string, number>();
@@ -42,7 +50,7 @@ export class Members {
 	 * whose sockets are gone (the object was reset). After an eviction every socket is still here
 	 * and the record is right, so it is not read row by row again: one aggregate compares it.
 	 */
-	constructor(directory: ShardDirectory, signed: boolean, here: MemberCounts, lost: (news: News) => void) {
+	constructor(directory: ShardDirectory, signed: boolean, here: MemberCounts, lost: (news: JoinOrLeave) => void) {
 		this.#directory = directory;
 		this.#signed = signed;
 		for (const [key, name, count] of here) this.#presence.add(key, name, count);
@@ -63,17 +71,18 @@ export class Members {
 	 * upgrades cannot all slip past a limit before the first of them says hello).
 	 */
 	connectionsOf(userId: string, now: number): number {
-		return this.#presence.connectionsOf(userId) + this.#stillExpected(userId, now);
+		return this.#presence.connectionsOf(userId) + this.#stillExpected(holderKey({ userId }), now);
 	}
 
 	/** Open mode: the same, for a client address. */
 	connectionsFrom(address: string, now: number): number {
-		return (this.#addresses.get(address) ?? 0) + this.#stillExpected(`address:${address}`, now);
+		return (this.#addresses.get(address) ?? 0) + this.#stillExpected(holderKey({ address }), now);
 	}
 
-	/** An upgrade was admitted for a user (`userId`) or an address (`address:…`): counted until it arrives. */
-	expect(holder: string, now: number): void {
-		this.#expected.set(holder, [...(this.#expected.get(holder) ?? []), now]);
+	/** An upgrade was admitted for a user or an address: counted until it arrives. */
+	expect(holder: Holder, now: number): void {
+		const key = holderKey(holder);
+		this.#expected.set(key, [...(this.#expected.get(key) ?? []), now]);
 	}
 
 	/** How many of `holder`'s admitted upgrades have neither arrived nor expired. */
@@ -105,14 +114,15 @@ export class Members {
 	}
 
 	/**
-	 * A connection of `actor` arrived in part `part`; its member's first in the room is news.
-	 * `counted`: presence has it already, from its shard's member list (only its address is new).
+	 * A connection of `actor` arrived through `source`; its member's first in the room is news.
+	 * A `counted` source's member is in presence already, from its shard's member list (only its
+	 * address is new).
 	 */
-	arrive(part: number, actor: Actor, counted = false): News | null {
+	arrive(actor: Actor, { part, counted }: Source = HERE): JoinOrLeave | null {
 		const key = memberKeyOf(actor);
-		this.#expected.get(key)?.shift();
+		if (actor.userId !== null) this.#expected.get(holderKey({ userId: actor.userId }))?.shift();
 		if (actor.address !== undefined) {
-			this.#expected.get(`address:${actor.address}`)?.shift();
+			this.#expected.get(holderKey({ address: actor.address }))?.shift();
 			this.#addresses.set(actor.address, (this.#addresses.get(actor.address) ?? 0) + 1);
 		}
 		if (counted) return null;
@@ -120,8 +130,8 @@ export class Members {
 		return this.#presence.add(key, actor.name) ? this.#news("join", key, actor.name) : null;
 	}
 
-	/** A connection of `actor` left part `part`; its member's last in the room is news (`counted`: as for `arrive`). */
-	depart(part: number, actor: Actor, counted = false): News | null {
+	/** A connection of `actor` left through `source`; its member's last in the room is news (`counted`: as for `arrive`). */
+	depart(actor: Actor, { part, counted }: Source = HERE): JoinOrLeave | null {
 		const key = memberKeyOf(actor);
 		if (actor.address !== undefined) {
 			const left = (this.#addresses.get(actor.address) ?? 1) - 1;
@@ -137,11 +147,12 @@ export class Members {
 	 * A shard reported every member it holds (it was reset, or a call of it failed): its record
 	 * is replaced, and the difference is news.
 	 */
-	replace(shard: number, members: MemberCounts): News[] {
-		const news: News[] = [];
+	replace(shard: number, members: MemberCounts): JoinOrLeave[] {
+		const news: JoinOrLeave[] = [];
 		const { added, removed } = this.#directory.replace(shard, members);
 		for (const [key, name, count] of added) {
-			this.#expected.get(key)?.splice(0, count);
+			// A member's key is its user id in signed mode (`memberKeyOf`); open mode expects addresses only.
+			if (this.#signed) this.#expected.get(holderKey({ userId: key }))?.splice(0, count);
 			if (this.#presence.add(key, name, count)) news.push(this.#news("join", key, name));
 		}
 		for (const [key, name, count] of removed)
@@ -149,7 +160,7 @@ export class Members {
 		return news;
 	}
 
-	#news(kind: "join" | "leave", key: string, name: string): News {
+	#news(kind: "join" | "leave", key: string, name: string): JoinOrLeave {
 		return { kind, name, userId: this.#signed ? key : null };
 	}
 }

@@ -7,7 +7,7 @@
  * the longest such name wins (`@Ada Lovelace` over `@Ada`). At most `MAX_MENTIONS` names per
  * message, each once, in the order written.
  */
-import { MAX_MENTIONS, MAX_NAME_LENGTH } from "../wire/protocol.ts";
+import { MAX_MENTIONS, MAX_NAME_LENGTH } from "../wire/limits.ts";
 
 /** What may come right before `@` and right after a name: nothing, a space, or punctuation. */
 const BOUNDARY = /[\s\p{P}\p{S}]/u;

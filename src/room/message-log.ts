@@ -19,7 +19,7 @@
  * sees a message that is not stored.
  */
 
-import type { ChatMessage, LogEntry, ReactionsEntry, ReplyQuote } from "../wire/protocol.ts";
+import type { ChatMessage, LogEntry, ReactionsEntry, ReplyQuote } from "../wire/log-entries.ts";
 import { COLUMNS, insertEntry, openLogTable, type Row, senderKey, toMessage } from "./log-table.ts";
 import type { RoomStore } from "./room-store.ts";
 
@@ -28,7 +28,7 @@ import type { RoomStore } from "./room-store.ts";
  * now. `staged` or `stored`: a message with the same `clientId` from the same sender was already
  * staged in this burst or stored before (a retried send), and that one is returned.
  */
-export interface Staged {
+export interface StageOutcome {
 	readonly message: ChatMessage;
 	readonly status: "new" | "staged" | "stored";
 }
@@ -167,7 +167,7 @@ export class MessageLog {
 	 * The message `sender` (`senderKey`) gave `clientId` to, staged or stored, if any. Throws if
 	 * storage cannot be read.
 	 */
-	known(sender: string, clientId: string | null): Staged | null {
+	known(sender: string, clientId: string | null): StageOutcome | null {
 		if (clientId === null) return null;
 		const staged = this.#stagedByClientId.get(`${sender}\n${clientId}`);
 		if (staged) return { message: staged, status: "staged" };
@@ -179,7 +179,7 @@ export class MessageLog {
 	}
 
 	/** Gives a message whose `clientId` is not `known` the next id and stages it. */
-	stageNew(name: string, text: string, clientId: string | null, ts: number, extras: MessageExtras): Staged {
+	stageNew(name: string, text: string, clientId: string | null, ts: number, extras: MessageExtras): StageOutcome {
 		const message: ChatMessage = { id: ++this.#latestId, clientId, name, text, ts };
 		if (extras.userId !== null) message.userId = extras.userId;
 		if (extras.replyTo !== null) message.replyTo = extras.replyTo;

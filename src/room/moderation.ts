@@ -15,7 +15,7 @@ import type { MessageLog } from "./message-log.ts";
 import type { RoomStore } from "./room-store.ts";
 
 /** A change to a message: an edit or a delete. */
-type Change = Extract<Submission, { kind: "edit" | "delete" }>;
+type EditOrDelete = Extract<Submission, { kind: "edit" | "delete" }>;
 /** A removal of a user: a kick or a ban. */
 type Removal = Extract<Submission, { kind: "kick" | "ban" }>;
 
@@ -63,7 +63,7 @@ export class Moderation {
 	 * (`admit`: who may post, slow mode, a user's allowance; src/room/policies.ts). Throws if the
 	 * log cannot be read.
 	 */
-	change(submission: Change, now: number, admit: () => ErrorEvent | null = () => null): Staged {
+	change(submission: EditOrDelete, now: number, admit: () => ErrorEvent | null = () => null): Staged {
 		const { from, id, userId, role, name } = submission;
 		const refuse = (error: ErrorEvent): Staged => ({ kind: "error", to: from, error });
 		const standing = this.#log.standing(id);

@@ -13,13 +13,14 @@
  * reset, each sender starts afresh.
  */
 
-import type { Config } from "../config.ts";
+import type { Config } from "../deployment/config.ts";
+import { logEvent } from "../deployment/log-event.ts";
 import { alarmBy } from "../hub/alarm.ts";
-import { type BucketState, newBucket, tryTakeToken } from "../hub/flood-control.ts";
-import { logEvent } from "../log-event.ts";
-import type { ErrorCode, ErrorEvent, RoomSettings, SettingsPatch } from "../wire/protocol.ts";
-import { DEFAULT_SETTINGS } from "../wire/protocol.ts";
+import { type BucketState, newBucket, takeOrWait } from "../hub/flood-control.ts";
+import type { ErrorCode, ErrorEvent } from "../wire/protocol.ts";
 import type { Actor } from "../wire/rpc.ts";
+import type { RoomSettings, SettingsPatch } from "../wire/settings.ts";
+import { DEFAULT_SETTINGS } from "../wire/settings.ts";
 import type { Staged } from "./burst.ts";
 import type { RoomStore } from "./room-store.ts";
 
@@ -141,7 +142,7 @@ export class RoomPolicies {
 			bucket = newBucket(this.#config, now);
 			this.#allowances.set(userId, bucket);
 		}
-		return tryTakeToken(bucket, this.#config, now);
+		return takeOrWait(bucket, this.#config, now);
 	}
 
 	/** Lets go of allowances that have refilled (a user quiet for a window starts full anyway). */

@@ -8,15 +8,13 @@
  * Why: every join reaches every member, so a deploy of a room of N, every member coming back,
  * is N² deliveries (10^10 at 100,000); coalesced, it is one event per member per interval.
  */
-import type { PresentMember } from "../wire/protocol.ts";
-import { PRESENCE_INTERVAL_MS, PRESENCE_NAMES } from "../wire/protocol.ts";
+import type { PresentMember } from "../wire/presence.ts";
+import { PRESENCE_INTERVAL_MS, PRESENCE_NAMES } from "../wire/presence.ts";
 import { memberKeyOf } from "../wire/rpc.ts";
-import type { Staged } from "./burst.ts";
-
-type News = Extract<Staged, { kind: "join" | "leave" }>;
+import type { JoinOrLeave, Staged } from "./burst.ts";
 
 /** A member's changes since the last `presence` event: the first and the latest. */
-interface Change {
+interface MemberChanges {
 	readonly first: "join" | "leave";
 	last: "join" | "leave";
 	readonly member: PresentMember;
@@ -28,7 +26,7 @@ export class PresenceNews {
 	/** Called when a held `presence` event falls due with no burst to carry it (the room ends one). */
 	readonly #due: () => void;
 	/** Changes held since the last `presence` event, by member (user id, or name in open mode). */
-	readonly #held = new Map<string, Change>();
+	readonly #held = new Map<string, MemberChanges>();
 	#lastSent = Number.NEGATIVE_INFINITY;
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	/** The timer fired: held news goes out with the next burst, even an empty one. */
@@ -72,7 +70,7 @@ export class PresenceNews {
 		return [...kept, this.#release(present)];
 	}
 
-	#hold(news: News): void {
+	#hold(news: JoinOrLeave): void {
 		const key = memberKeyOf(news);
 		const change = this.#held.get(key);
 		if (change) change.last = news.kind;

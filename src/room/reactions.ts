@@ -21,9 +21,8 @@ import {
 	REACTION_NAMES_SHOWN,
 	REACTION_SUMMARY_BYTES,
 	REACTORS_PAGE,
-	type Reaction,
-	type ReactionsEntry,
-} from "../wire/protocol.ts";
+} from "../wire/limits.ts";
+import type { Reaction, ReactionsEntry } from "../wire/log-entries.ts";
 import { type Actor, memberKeyOf, type Submission } from "../wire/rpc.ts";
 import type { Staged } from "./burst.ts";
 import type { CommitOutcome, MessageLog } from "./message-log.ts";
@@ -38,7 +37,7 @@ type Reactor = { readonly name: string; readonly userId: string | null };
 type MessageReactions = Map<string, Map<string, Reactor>>;
 
 /** One change of this burst, to be written at the commit. */
-type Change = {
+type ReactionChange = {
 	readonly target: number;
 	readonly emoji: string;
 	readonly key: string;
@@ -54,7 +53,7 @@ export class Reactions {
 	/** This burst's state of the messages it touched (copies of the committed state, changed). */
 	readonly #burst = new Map<number, { reactions: MessageReactions; entry: ReactionsEntry }>();
 	/** This burst's changes, in order. */
-	#changes: Change[] = [];
+	#changes: ReactionChange[] = [];
 
 	/** Opens the room's reactions table (once the room keeps anything); `log` says which messages exist. */
 	constructor(store: RoomStore, log: MessageLog) {

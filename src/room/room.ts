@@ -1,23 +1,24 @@
+import { logEvent } from "../deployment/log-event.ts";
 import { HubHost } from "../hub/host.ts";
-import { logEvent } from "../log-event.ts";
 import type { WebhookDelivery } from "../webhooks/delivery.ts";
-import type { FailedPage, Requeued } from "../webhooks/failed.ts";
-import { RoomWebhooks } from "../webhooks/room-webhooks.ts";
+import type { LogEntry } from "../wire/log-entries.ts";
 import type * as Operator from "../wire/operator.ts";
 import { ROOM_HEADER } from "../wire/placement.ts";
-import type { LogEntry, RoomSettings, SettingsPatch } from "../wire/protocol.ts";
 import type { Batch, Push, RoomStats, Submission } from "../wire/rpc.ts";
+import type { RoomSettings, SettingsPatch } from "../wire/settings.ts";
 import { Admission } from "./admission.ts";
 import { deliveriesOf, type Staged } from "./burst.ts";
 import { Conversation } from "./conversation.ts";
-import { Intake } from "./intake.ts";
-import { Members } from "./members.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import type { FailedPage, Requeued } from "./failed-webhooks.ts";
+import { HERE, Members, type Source } from "./members.ts";
 import { Moderation } from "./moderation.ts";
 import { OperatorDesk } from "./operator-desk.ts";
 import { RoomPolicies } from "./policies.ts";
 import { PresenceNews } from "./presence-news.ts";
 import { RoomName } from "./room-name.ts";
 import { RoomStore } from "./room-store.ts";
+import { RoomWebhooks } from "./room-webhooks.ts";
 import { ShardDirectory } from "./shard-directory.ts";
 import { type ShardCalls, ShardLinks } from "./shard-links.ts";
 import { type WelcomeLimits, welcomeLimitsOf } from "./welcome.ts";
@@ -30,7 +31,7 @@ let instancesCreated = 0;
  * decision (each file's header says what it owns):
  *
  * - admission (src/room/admission.ts): who gets in, and which part of the room holds the socket;
- * - the intake (src/room/intake.ts): what each client's event, or call of the API, comes to;
+ * - the dispatcher (src/room/dispatcher.ts): what each client's event, or call of the API, comes to;
  * - the conversation (src/room/conversation.ts): what is said, in one order of ids, and kept;
  * - members (src/room/members.ts): who is in the room, and in which part of it; how members hear
  *   of it (src/room/presence-news.ts): each join and leave, or past a size one event a second;
@@ -38,7 +39,7 @@ let instancesCreated = 0;
  * - the links to its shards (src/room/shard-links.ts): how a burst's outcome reaches them;
  * - the policies (src/room/policies.ts): the room's settings, slow mode, who may post, retention;
  * - the operator's desk (src/room/operator-desk.ts): the HTTP API's calls, joining the burst;
- * - its webhooks (src/webhooks/room-webhooks.ts): each burst's events recorded in its commit.
+ * - its webhooks (src/room/room-webhooks.ts): each burst's events recorded in its commit.
  *
  * It holds the first `SHARD_SIZE` connections itself through its hub (src/hub/); past that, new
  * sockets go to shard objects (src/shard/shard.ts), which send what their clients do here in
@@ -55,7 +56,7 @@ export class Room extends HubHost {
 	readonly #members: Members;
 	readonly #moderation: Moderation;
 	readonly #admission: Admission;
-	readonly #intake: Intake;
+	readonly #dispatcher: Dispatcher;
 	readonly #policies: RoomPolicies;
 	readonly #links: ShardLinks;
 	/** What every welcome says of the room's limits (from its settings, fixed for the object's life). */
@@ -97,9 +98,9 @@ export class Room extends HubHost {
 			moderation: this.#moderation,
 			policies: this.#policies,
 		};
-		this.#intake = new Intake(parts);
+		this.#dispatcher = new Dispatcher(parts);
 		const stage = (items: Staged[]) => this.#stage(items);
-		this.#desk = new OperatorDesk({ ...parts, intake: this.#intake, name: this.#name, stage });
+		this.#desk = new OperatorDesk({ ...parts, dispatcher: this.#dispatcher, name: this.#name, stage });
 		this.setEndOfBurst();
 	}
 
@@ -134,20 +135,20 @@ export class Room extends HubHost {
 			this.#links.calls.memberLists++;
 			this.#burst.push(...this.#members.replace(batch.shard, batch.members));
 		}
-		const counted = batch.members !== undefined;
-		for (const submission of batch.submissions) this.#takeFrom(batch.shard, submission, counted);
+		const source = { part: batch.shard, counted: batch.members !== undefined };
+		for (const submission of batch.submissions) this.#takeFrom(submission, source);
 		this.setEndOfBurst();
 		return this.#links.submitPace;
 	}
 
 	/** What one of this object's own clients did. */
 	protected override take(submission: Submission): void {
-		this.#takeFrom(0, submission, false);
+		this.#takeFrom(submission, HERE);
 	}
 
-	/** What a client of part `shard` did joins the burst (src/room/intake.ts decides what it comes to). */
-	#takeFrom(shard: number, submission: Submission, counted: boolean): void {
-		this.#burst.push(...this.#intake.take(shard, submission, counted, Date.now()));
+	/** What a client did joins the burst (src/room/dispatcher.ts decides what it comes to). */
+	#takeFrom(submission: Submission, source: Source): void {
+		this.#burst.push(...this.#dispatcher.take(submission, Date.now(), source));
 	}
 
 	// -- what the operator's backend asks (the HTTP API, src/api/app.ts) -------------------------
@@ -187,7 +188,7 @@ export class Room extends HubHost {
 		return this.#desk.changeSettings(room, patch);
 	}
 
-	/** Events the webhook's dead-letter queue hands back (src/webhooks/failed.ts): kept until retried. */
+	/** Events the webhook's dead-letter queue hands back (src/webhooks/dead-letter.ts, src/room/failed-webhooks.ts): kept until retried. */
 	keepFailedWebhooks(deliveries: WebhookDelivery[]): void {
 		this.#webhooks.keepFailed(deliveries);
 	}

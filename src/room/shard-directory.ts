@@ -6,7 +6,7 @@
  * its own object keeps none of it (src/room/room-store.ts): its members are all in its own
  * sockets. The first shard it places starts the record, with the members its own object holds then.
  */
-import type { Config } from "../config.ts";
+import type { Config } from "../deployment/config.ts";
 import { PLACEMENT_VIEW_MS } from "../wire/placement.ts";
 import type { MemberCounts } from "../wire/rpc.ts";
 import type { RoomStore } from "./room-store.ts";
@@ -29,7 +29,7 @@ function mostShards({ shardSize, roomSockets, maxConnections }: Sizes): number {
 	return Math.max(1, Math.ceil((maxConnections - roomSockets) / shardSize));
 }
 
-/** The room's sizes a directory places by (src/config.ts). */
+/** The room's sizes a directory places by (src/deployment/config.ts). */
 export type Sizes = Pick<Config, "shardSize" | "roomSockets" | "maxConnections">;
 
 /** The shards of one room: numbered 1, 2, 3, ... (0 is the room's own object). */

@@ -7,9 +7,9 @@
  * the other way (`submitPace`). The room decides what a burst comes to; this part decides only
  * who gets which part of it, and how it gets there.
  */
-import { logEvent } from "../log-event.ts";
+import { logEvent } from "../deployment/log-event.ts";
+import { CALL_BYTES } from "../wire/limits.ts";
 import { shardObjectName } from "../wire/placement.ts";
-import { CALL_BYTES } from "../wire/protocol.ts";
 import { addresseeOf, type Delivery, type Push, type ShardPush, shardOf } from "../wire/rpc.ts";
 import { deliveryBytes, inCalls } from "./call-sizes.ts";
 import type { RoomName } from "./room-name.ts";

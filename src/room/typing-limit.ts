@@ -4,7 +4,7 @@
  * also be thinned room-wide: at most `TYPING_NAMES_PER_INTERVAL` names per interval, each once
  * (PROTOCOL.md, "typing").
  */
-import { TYPING_INTERVAL_MS } from "../wire/protocol.ts";
+import { TYPING_INTERVAL_MS } from "../../public/contract.js";
 
 /** The most names whose typing the room passes on per `TYPING_INTERVAL_MS`. */
 export const TYPING_NAMES_PER_INTERVAL = 5;

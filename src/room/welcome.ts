@@ -1,12 +1,13 @@
 /**
  * The welcome: the one place that builds a rich client's answer to its `hello`. The room asks
- * for it at the client's hello (a `WelcomeRequest`, made by `Intake.#hello` in src/room/intake.ts:
+ * for it at the client's hello (a `WelcomeRequest`, made by `Dispatcher.#hello` in src/room/dispatcher.ts:
  * who it is and the room as it stood then) and
  * completes it with its history once the burst is committed (`welcomeOf`); hubs send it as it is.
  */
-import type { Config } from "../config.ts";
-import type { Allowance, Role, RoomSettings, WelcomeEvent } from "../wire/protocol.ts";
+import type { Config } from "../deployment/config.ts";
+import type { Allowance, Role, WelcomeEvent } from "../wire/protocol.ts";
 import type { Replay } from "../wire/rpc.ts";
+import type { RoomSettings } from "../wire/settings.ts";
 
 /** What a welcome says besides its history, fixed when its client said hello. */
 export interface WelcomeRequest {
@@ -40,7 +41,7 @@ export function welcomeLimitsOf(config: Config): WelcomeLimits {
 	if (messages === 0) return { messageCap, allowance: null };
 	return {
 		messageCap,
-		allowance: { messages, windowSeconds: config.rateLimitWindowSeconds, burst: config.rateLimitBurst },
+		allowance: { messages, windowSeconds: config.rateLimitWindowSeconds, bucket: config.rateLimitBucket },
 	};
 }
 

@@ -6,8 +6,9 @@
  * from a new instance that starts past the newest message delivered here fetches those messages
  * (`Room.messagesBetween`). Sockets are never held up meanwhile: only pushes wait.
  */
+
+import { logEvent } from "../deployment/log-event.ts";
 import type { Hub } from "../hub/hub.ts";
-import { logEvent } from "../log-event.ts";
 import { closeFor } from "../wire/close-codes.ts";
 import type { Placement } from "../wire/placement.ts";
 import type { Push } from "../wire/rpc.ts";

@@ -1,9 +1,9 @@
+import { logEvent } from "../deployment/log-event.ts";
 import type { Connection } from "../hub/connection.ts";
 import { HubHost } from "../hub/host.ts";
-import { logEvent } from "../log-event.ts";
 import { type Close, closeFor } from "../wire/close-codes.ts";
 import { isWebSocketUpgrade, refuse, tooManyConnections, upgradeRequired } from "../wire/http.ts";
-import { addressOf, holderTag, identityOf } from "../wire/identity.ts";
+import { addressOf, holderKey, holderOf, identityOf } from "../wire/identity.ts";
 import { PLACED_HEADER, type Placement, readPlacement, SHARD_FULL_HEADER } from "../wire/placement.ts";
 import type { Batch, Delivery, Push, Submission } from "../wire/rpc.ts";
 import { Pushes } from "./pushes.ts";
@@ -21,7 +21,7 @@ const CLOSE_WAIT_MS = 10_000;
 /**
  * A shard: one more object of a room that has outgrown its own object (src/wire/placement.ts
  * says how sockets get here). It is the hub part of the room (src/hub/: sockets, checks, flood
- * control, outbox, fan-out, liveness) without the log or presence, which stay with the room's
+ * control, coalescer, fan-out, liveness) without the log or presence, which stay with the room's
  * object. Read as a story:
  *
  * 1. a client's frames are checked here and what needs the room is kept, in order (`take`);
@@ -119,7 +119,8 @@ export class RoomShard extends HubHost {
 		const identity = identityOf(request);
 		const address = identity ? null : addressOf(request);
 		const limit = identity ? this.config.maxConnectionsPerUser : this.config.maxConnectionsPerAddress;
-		const tag = holderTag(identity, address);
+		const holder = holderOf(identity, address);
+		const tag = holder && holderKey(holder);
 		if (tag === null || limit === 0 || this.ctx.getWebSockets(tag).length < limit) return null;
 		return tooManyConnections(identity ? "user" : "address", limit);
 	}

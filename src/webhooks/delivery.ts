@@ -20,3 +20,8 @@ export const MAX_RETRY_DELAY_SECONDS = 43_200;
 export function retryDelaySeconds(attempts: number, baseSeconds: number): number {
 	return Math.min(baseSeconds * 3 ** (attempts - 1), MAX_RETRY_DELAY_SECONDS);
 }
+
+/** The room an event is of (`data.room` of its body). */
+export function roomOf(delivery: WebhookDelivery): string {
+	return (JSON.parse(delivery.body) as { data: { room: string } }).data.room;
+}

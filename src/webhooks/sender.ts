@@ -1,6 +1,6 @@
 /**
  * The webhook sender: the Worker's consumer of the webhook queue (README.md, "Webhooks"). Each
- * queue message is one event a room committed (src/webhooks/outbox.ts); it is POSTed to
+ * queue message is one event a room committed (src/room/webhook-outbox.ts); it is POSTed to
  * `WEBHOOK_URL` as a Standard Webhooks request, signed with `WEBHOOK_SECRET` by the
  * `standardwebhooks` package (the same one a receiver verifies with): `webhook-id` (the same on
  * every attempt), `webhook-timestamp` (this attempt's time, which the signature covers) and
@@ -10,11 +10,11 @@
  * error, no answer within `WEBHOOK_TIMEOUT_SECONDS`) retries it later, each wait three times the
  * one before from `WEBHOOK_RETRY_BASE_SECONDS`; after the attempts wrangler.toml allows
  * (`max_retries`) the queue moves it to the dead-letter queue, whose consumer keeps it in its
- * room (src/webhooks/failed.ts), to be listed and sent again through the HTTP API.
+ * room (src/room/failed-webhooks.ts), to be listed and sent again through the HTTP API.
  */
 import { Webhook } from "standardwebhooks";
-import type { WebhookSettings } from "../config.ts";
-import { logEvent } from "../log-event.ts";
+import type { WebhookSettings } from "../deployment/config.ts";
+import { logEvent } from "../deployment/log-event.ts";
 import { retryDelaySeconds, type WebhookDelivery } from "./delivery.ts";
 
 /**

@@ -70,12 +70,22 @@ export function addressKey(address: string): string {
 		.join(":")}::/64`;
 }
 
+/** Who holds connections: a user in signed mode, a client address in open mode. */
+export type Holder = { readonly userId: string } | { readonly address: string };
+
+/** The holder of a connection: its identity in signed mode, its address in open mode (`null`: unknown). */
+export function holderOf(identity: Identity | null, address: string | null): Holder | null {
+	if (identity) return identity;
+	return address === null ? null : { address };
+}
+
 /**
- * The tag a socket is accepted under (the Hibernation API's tags): its user in signed mode, its
- * address in open mode, so an object counts one holder's sockets (`getWebSockets(tag)`) without
- * keeping a tally of its own (src/shard/shard.ts, limits per user and per address).
+ * The one key a holder goes by: `user:ID` or `address:ADDRESS`. A socket is accepted under it as
+ * its tag (the Hibernation API's tags), so an object counts one holder's sockets
+ * (`getWebSockets(key)`) without keeping a tally of its own (src/shard/shard.ts, limits per user
+ * and per address); the room counts the upgrades it admitted that have not arrived yet under it
+ * too (src/room/members.ts).
  */
-export function holderTag(identity: Identity | null, address: string | null): string | null {
-	if (identity) return `user:${identity.userId}`;
-	return address === null ? null : `address:${address}`;
+export function holderKey(holder: Holder): string {
+	return "userId" in holder ? `user:${holder.userId}` : `address:${holder.address}`;
 }

@@ -1,6 +1,6 @@
 /**
  * The protocol's fixed limits and names, which PROTOCOL.md states and both sides rely on (the
- * limits that are settings live in src/config.ts). Part of the wire protocol: src/wire/protocol.ts
+ * limits that are settings live in src/deployment/config.ts). Part of the wire protocol: src/wire/protocol.ts
  * re-exports everything here.
  */
 
@@ -45,12 +45,12 @@ export const MAX_MENTIONS = 20;
  * a query, so they have a pace of their own. Over it, a request is answered at once with an empty
  * page that says when to ask again (`retryAfterMs`).
  */
-export const HISTORY_BURST = 10;
+export const HISTORY_BUCKET = 10;
 export const HISTORY_PER_SECOND = 5;
 /**
  * What every rich frame costs its sender before it is even parsed: one unit per started
  * `FRAME_UNIT_BYTES` (a frame of up to 4 KiB costs 1, one of 16 KiB costs 4), from a budget of
- * `FRAME_BURST` units at once, refilled at `FRAME_UNITS_PER_SECOND`. A client doing everything the
+ * `FRAME_BUCKET` units at once, refilled at `FRAME_UNITS_PER_SECOND`. A client doing everything the
  * protocol asks (catching up five pages a second, typing and read positions every 2 s, messages at
  * its allowance, five long ones at once) spends under a third of it; a script sending typing,
  * read or history frames as fast as it can does not get the room's thread for free. A frame over
@@ -58,7 +58,7 @@ export const HISTORY_PER_SECOND = 5;
  * the connection with 1008, as a flood of messages does.
  */
 export const FRAME_UNIT_BYTES = 4_096;
-export const FRAME_BURST = 60;
+export const FRAME_BUCKET = 60;
 export const FRAME_UNITS_PER_SECOND = 20;
 export const FRAME_STRIKES = 10;
 /**

@@ -5,11 +5,7 @@
  */
 
 import { readsAs, showsNothing, tallestMarkStack } from "./appearance.ts";
-import { OPERATOR_NAME } from "./operator.ts";
 import {
-	type ClientEvent,
-	type ErrorCode,
-	type ErrorEvent,
 	HISTORY_PAGE_DEFAULT,
 	HISTORY_PAGE_MAX,
 	MAX_BAN_SECONDS,
@@ -17,7 +13,9 @@ import {
 	MAX_NAME_LENGTH,
 	MAX_REACTORS_OFFSET,
 	MAX_USER_ID_LENGTH,
-} from "./protocol.ts";
+} from "./limits.ts";
+import { OPERATOR_NAME } from "./operator.ts";
+import type { ClientEvent, ErrorCode, ErrorEvent } from "./protocol.ts";
 import { checkSettingsPatch } from "./settings.ts";
 
 /** The outcome of parsing a frame: an event, or the error event to answer with. */

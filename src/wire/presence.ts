@@ -1,6 +1,6 @@
 /**
  * Presence on the wire: who comes and goes, as members hear of it. A room of fewer than
- * `PRESENCE_LIMIT` members (a setting, src/config.ts) sends every join and leave as its own
+ * `PRESENCE_LIMIT` members (a setting, src/deployment/config.ts) sends every join and leave as its own
  * event (`join`, `leave`). Past it, one `presence` event at most every `PRESENCE_INTERVAL_MS`
  * says who came and went since the last one and how many are present, as Phoenix's
  * `presence_diff` and Ably's occupancy do: a deploy of a room of 100,000, every member leaving

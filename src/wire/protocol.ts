@@ -2,28 +2,13 @@
  * The rich protocol, `edgechat.v1`: every event that crosses the socket, as one set of types
  * shared by the Room (server) and the page (`public/*.js` imports these types through JSDoc and
  * `tsc` checks them), plus the parser that turns an untrusted text frame into a typed event.
- * Constant values both sides need (subprotocol, heartbeat, typing interval) come from
- * `public/contract.js`, which the page loads as it is.
+ * Beside it, each in a module of its own: the entries of a room's log (./log-entries.ts), the
+ * presence events (./presence.ts), a room's settings (./settings.ts), the protocol's fixed limits
+ * (./limits.ts), and the values the page loads as they are (subprotocol, heartbeat, typing
+ * interval: `public/contract.js`).
  *
  * PROTOCOL.md documents every event and field with an example exchange; keep the two together.
  */
-
-// The values the page shares with the server live in one module that both load.
-export { PING, PING_INTERVAL_MS, PONG, SUBPROTOCOL, TYPING_INTERVAL_MS } from "../../public/contract.js";
-// The protocol's fixed limits (./limits.ts), presence (./presence.ts), a room's settings
-// (./settings.ts) and the entries of a room's log (./log-entries.ts).
-export * from "./limits.ts";
-export type {
-	ChatMessage,
-	DeleteEntry,
-	EditEntry,
-	LogEntry,
-	Reaction,
-	ReactionsEntry,
-	ReplyQuote,
-} from "./log-entries.ts";
-export * from "./presence.ts";
-export * from "./settings.ts";
 
 import type { ROLES } from "../../public/contract.js";
 import type { ChatMessage, DeleteEntry, EditEntry, LogEntry, ReactionsEntry } from "./log-entries.ts";
@@ -175,7 +160,7 @@ export interface WelcomeEvent {
 	messageCap: number;
 	/**
 	 * This connection's message allowance (flood control, `RATE_LIMIT_*`), so a client can pace
-	 * itself instead of being refused: `burst` frames at once, then `messages` per
+	 * itself instead of being refused: `bucket` frames at once, then `messages` per
 	 * `windowSeconds`. Absent when flood control is off.
 	 */
 	allowance?: Allowance;
@@ -194,14 +179,14 @@ export interface WelcomeEvent {
 }
 
 /**
- * A connection's message allowance: a token bucket of `burst` tokens refilled at `messages` per
+ * A connection's message allowance: a token bucket of `bucket` tokens refilled at `messages` per
  * `windowSeconds`, one token per frame that is not `hello`, `typing`, `read`, `history` or
  * `reactors` (PROTOCOL.md, "Flood control").
  */
 export interface Allowance {
 	messages: number;
 	windowSeconds: number;
-	burst: number;
+	bucket: number;
 }
 
 /** A new chat message, sent to everyone, the sender included. */
@@ -234,7 +219,7 @@ export interface HistoryEvent {
 	/** `after` only: some entries right after `after` are no longer retained. */
 	gap?: boolean;
 	/**
-	 * The request was over the connection's pace for history (`HISTORY_BURST`,
+	 * The request was over the connection's pace for history (`HISTORY_BUCKET`,
 	 * `HISTORY_PER_SECOND`): `entries` is empty; ask again after this many milliseconds.
 	 */
 	retryAfterMs?: number;

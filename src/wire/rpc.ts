@@ -8,19 +8,10 @@
  * Everything here is plain, structured-clonable data that names connections by id, never by
  * socket, so it crosses Durable Object RPC unchanged.
  */
-import type {
-	ChatMessage,
-	ErrorEvent,
-	HistoryEvent,
-	LogEntry,
-	PresenceEvent,
-	ReactorsEvent,
-	RemovedEvent,
-	Role,
-	SettingsEvent,
-	SettingsPatch,
-	WelcomeEvent,
-} from "./protocol.ts";
+import type { ChatMessage, LogEntry } from "./log-entries.ts";
+import type { PresenceEvent } from "./presence.ts";
+import type { ErrorEvent, HistoryEvent, ReactorsEvent, RemovedEvent, Role, WelcomeEvent } from "./protocol.ts";
+import type { SettingsEvent, SettingsPatch } from "./settings.ts";
 
 /**
  * A connection, as the room knows it: the hub's `Connection.id`. The room's own connections have
@@ -75,7 +66,7 @@ export type Submission =
 			readonly text: string;
 			readonly clientId: string | null;
 			readonly replyTo: number | null;
-			/** Posted through the HTTP API (src/room/operator-calls.ts), not by a client. */
+			/** Posted through the HTTP API (src/room/operator-desk.ts), not by a client. */
 			readonly api?: true;
 	  } & Actor)
 	| ({ readonly kind: "typing" } & Actor)

@@ -20,13 +20,17 @@
  * | anything else                                    | 404                          |
  */
 
-import { type Config, ConfigError, readConfig } from "../config.ts";
-import { logEvent } from "../log-event.ts";
+import { type Config, ConfigError, readConfig } from "../deployment/config.ts";
+import { logEvent } from "../deployment/log-event.ts";
+import { checkRoomName } from "../gate/name-check.ts";
+import { checkOrigin } from "../gate/origin.ts";
+import { limitRoomRequest } from "../gate/room-request-limit.ts";
+import { checkToken, withoutToken } from "../gate/token.ts";
+import { returnToRooms } from "../webhooks/dead-letter.ts";
 import { DEAD_LETTER_QUEUE, type WebhookDelivery } from "../webhooks/delivery.ts";
-import { returnToRooms } from "../webhooks/failed.ts";
 import { sendWebhooks } from "../webhooks/sender.ts";
 import { isWebSocketUpgrade, refuse } from "../wire/http.ts";
-import { addressOf, holderTag, IDENTITY_HEADER, type Identity, identityHeader } from "../wire/identity.ts";
+import { addressOf, holderKey, holderOf, IDENTITY_HEADER, type Identity, identityHeader } from "../wire/identity.ts";
 import {
 	PLACED_HEADER,
 	PLACEMENT_ATTEMPTS,
@@ -36,11 +40,7 @@ import {
 	shardObjectName,
 	USE_SHARD_STATUS,
 } from "../wire/placement.ts";
-import { checkOrigin } from "./origin.ts";
 import { learnShards, markFull, shardFor } from "./placements.ts";
-import { checkRoomName } from "./room-name.ts";
-import { limitRoomRequest } from "./room-request-limit.ts";
-import { checkToken, withoutToken } from "./token.ts";
 
 /** `/api/rooms/NAME/websocket`; NAME is captured raw (even with slashes) so it can be judged. */
 const ROOM_SOCKET_PATH = /^\/api\/rooms\/(.*)\/websocket$/;
@@ -60,7 +60,7 @@ function configOf(env: Env): Config | Response {
 }
 
 /**
- * Signed mode: who the request's token says it is, or the refusal (src/worker/token.ts). Open
+ * Signed mode: who the request's token says it is, or the refusal (src/gate/token.ts). Open
  * mode: nobody in particular (`null`).
  */
 async function identify(request: Request, config: Config, room: string): Promise<Identity | null | Response> {
@@ -94,12 +94,13 @@ async function place(
 	// Placed by a hash of who it is, so one user's (or one address's) connections share a shard
 	// that counts them; with nothing to count, on any shard this isolate has not found full.
 	const address = config.maxConnectionsPerAddress > 0 ? addressOf(request) : null;
-	const holder = holderTag(identity, address);
+	const holder = holderOf(identity, address);
+	const key = holder && holderKey(holder);
 	/** Places by this isolate's view: the shard's answer, or the last full shard's (or `null`: no shard to try). */
 	const byView = async (): Promise<Response | null> => {
 		let full: Response | null = null;
 		for (let attempt = 1; attempt <= PLACEMENT_ATTEMPTS; attempt++) {
-			const shard = shardFor(room, holder, Date.now());
+			const shard = shardFor(room, key, Date.now());
 			if (shard === null) break;
 			const taken = await toShard(shard, true);
 			if (taken.headers.get(SHARD_FULL_HEADER) === null) return taken;
@@ -186,7 +187,7 @@ export default {
 
 	/**
 	 * The webhook queues (wrangler.toml): events to deliver (src/webhooks/sender.ts), and those
-	 * that failed every attempt, handed back to their rooms (src/webhooks/failed.ts). With webhooks
+	 * that failed every attempt, handed back to their rooms (src/webhooks/dead-letter.ts, src/room/failed-webhooks.ts). With webhooks
 	 * turned off meanwhile, waiting events are kept for later: retried in an hour, and in the end
 	 * kept by their rooms like any failed event.
 	 */

@@ -190,7 +190,7 @@ describe("chat page", () => {
 		const alice = await openChat(await person(), "browser-burst", "Alice");
 		const texts = Array.from({ length: 7 }, (_, i) => `burst ${i}`);
 		for (const text of texts) await send(alice, text);
-		// Five go through at once (RATE_LIMIT_BURST); two wait for their retry-after, still pending.
+		// Five go through at once (RATE_LIMIT_BUCKET); two wait for their retry-after, still pending.
 		await stored(alice, "burst 6").waitFor();
 		expect(await messages(alice).locator(".text").allTextContents()).toEqual(texts);
 		expect(await alice.locator("li.failed").count()).toBe(0);

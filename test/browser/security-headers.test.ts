@@ -1,5 +1,5 @@
 /**
- * The page's security headers (public/_headers; README.md, "Security headers") as a browser gets
+ * The page's security headers (public/_headers; docs/operating.md, "Security headers") as a browser gets
  * them from the server: on the page, its scripts and the client library; what they are there
  * for (the page cannot be framed, and inline script or style injected into it does not run), and
  * what they must not break (a page of another origin still imports the client library; the page

@@ -1,6 +1,6 @@
 /**
- * The chat page in signed mode (PROTOCOL.md, "Signed identity and moderation"; README, "Signed
- * mode"): headless Chromium against the Worker on workerd with `AUTH_SECRET` set. Tokens are
+ * The chat page in signed mode (PROTOCOL.md, "Signed identity and moderation"; docs/operating.md,
+ * "Signed mode"): headless Chromium against the Worker on workerd with `AUTH_SECRET` set. Tokens are
  * minted as a site's backend would; each person is a browser profile of its own opening a link
  * with `#token=…`. Every wait is on the page's DOM or its socket, never on a timer.
  */

@@ -1,5 +1,5 @@
 /**
- * A client event has one path through the code (README.md, "Adding a client event"): its type
+ * A client event has one path through the code (ARCHITECTURE.md, "Adding a client event"): its type
  * in the wire module, its checks in the parser, its `Submission` to the room, the room's case
  * that hands it to the part owning its decision, its row in PROTOCOL.md, and the client
  * library that sends it (the page and every other client use the library). Every event the protocol has today is held to that path here, so the next one
@@ -18,7 +18,7 @@ const read = (file: string) =>
 				.map((name) => readFileSync(path.join(ROOT, file, name), "utf8"))
 				.join("\n")
 		: readFileSync(path.join(ROOT, file), "utf8");
-// The wire module, with the module of a room's settings it re-exports (the settings command is there).
+// The wire module, with the module of a room's settings (the settings command is there).
 const protocolModule = read("src/wire/protocol.ts") + read("src/wire/settings.ts");
 
 /** The `type` of every member of `ClientEvent`, read from the interfaces the union names. */
@@ -39,7 +39,7 @@ function missingSteps(type: string): string[] {
 	const steps: [file: string, pattern: RegExp][] = [
 		["src/wire/parse.ts", new RegExp(`case "${type}":`)],
 		["src/wire/rpc.ts", new RegExp(`kind: "${type}"`)],
-		["src/room/intake.ts", new RegExp(`case "${type}":`)],
+		["src/room/dispatcher.ts", new RegExp(`case "${type}":`)],
 		// A row of PROTOCOL.md's client tables ("Client → server", "Commands").
 		["PROTOCOL.md", new RegExp(`^\\| \`${type}\` \\|`, "m")],
 		["public/client/", new RegExp(`type: "${type}"`)],
@@ -74,7 +74,7 @@ describe("the path of a client event", () => {
 		expect(missingSteps("pin")).toEqual([
 			"src/wire/parse.ts",
 			"src/wire/rpc.ts",
-			"src/room/intake.ts",
+			"src/room/dispatcher.ts",
 			"PROTOCOL.md",
 			"public/client/",
 		]);

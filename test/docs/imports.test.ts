@@ -1,9 +1,10 @@
 /**
  * The layout shows the architecture only if the files do not lean on each other in circles:
  * every relative import of the project's own TypeScript (src/, bench/, scripts/; type-only
- * imports included) is read, and the graph must have no cycle. (There is no cap on a file's
- * length: a file owns one decision, long where that decision is one; a cap met by squeezing hid
- * that.)
+ * imports included) is read, and the graph must have no cycle, between files nor between the
+ * folders of src/ (each folder is a layer: wire/ at the bottom, index.ts at the top). There is
+ * no cap on a file's length: a file owns one decision, long where that decision is one; a cap
+ * met by squeezing hid that.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -61,6 +62,21 @@ describe("imports in src/, bench/ and scripts/", () => {
 		expect(graph.size).toBeGreaterThan(90);
 		expect([...graph.values()].flat().length).toBeGreaterThan(200);
 		for (const folder of FOLDERS) expect([...graph.keys()].some((file) => file.startsWith(`${folder}/`))).toBe(true);
+		expect(findCycle(graph)).toBeNull();
+	});
+
+	it("form no circle between the folders of src/ (a file at the root of src/ is a folder of its own)", () => {
+		const folderOf = (file: string) => (file.split("/").length > 2 ? path.dirname(file) : file);
+		const graph = new Map<string, string[]>();
+		for (const file of sources().filter((file) => file.startsWith("src/"))) {
+			const from = folderOf(file);
+			const to = importsOf(file)
+				.filter((target) => target.startsWith("src/"))
+				.map(folderOf)
+				.filter((folder) => folder !== from);
+			graph.set(from, [...(graph.get(from) ?? []), ...to]);
+		}
+		expect(graph.size).toBeGreaterThan(8);
 		expect(findCycle(graph)).toBeNull();
 	});
 

@@ -14,7 +14,7 @@ import { createInterface } from "node:readline";
 import { type Chat, connect } from "edgechat/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type LocalServer, ROOT, startMiniflare, startWranglerDev } from "../../scripts/local-server.ts";
-import type { ChatMessage } from "../../src/wire/protocol.ts";
+import type { ChatMessage } from "../../src/wire/log-entries.ts";
 import { joinRich } from "../support/rich-client.ts";
 import { freshRoom } from "../support/room-names.ts";
 import { signToken, TEST_SECRET } from "../support/tokens.ts";
@@ -159,10 +159,10 @@ describe("the client library against wrangler.toml as shipped", () => {
 		chat.on("error", (error) => refusals.push(error.code));
 		try {
 			await welcomed(chat);
-			expect(chat.allowance).toEqual({ messages: 10, windowSeconds: 10, burst: 5 });
+			expect(chat.allowance).toEqual({ messages: 10, windowSeconds: 10, bucket: 5 });
 			const tooLong = chat.send("x".repeat(chat.messageCap + 1));
 			await expect(tooLong).rejects.toMatchObject({ name: "ChatError", code: "text_too_long" });
-			// RATE_LIMIT_BURST is 5 and every frame counts, the refused one above too: four go at
+			// RATE_LIMIT_BUCKET is 5 and every frame counts, the refused one above too: four go at
 			// once, the other eight wait their turn (one a second) instead of being refused.
 			const burst = Array.from({ length: 12 }, (_, i) => chat.send(`burst ${i}`));
 			expect(waiting[0]).toBe(1);

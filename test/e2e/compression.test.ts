@@ -1,12 +1,12 @@
 /**
  * Compression as a browser meets it: every browser offers permessage-deflate. The room declines
- * it by default (WEBSOCKET_COMPRESSION, README "Compression") and accepts it when turned on; the
+ * it by default (WEBSOCKET_COMPRESSION, docs/operating.md "Compression") and accepts it when turned on; the
  * chat works either way, in both modes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { SUBPROTOCOL } from "../../public/contract.js";
 import { startMiniflare } from "../../scripts/local-server.ts";
-import { SUBPROTOCOL } from "../../src/wire/protocol.ts";
 import { freshRoom } from "../support/room-names.ts";
 
 type Server = Awaited<ReturnType<typeof startMiniflare>>;

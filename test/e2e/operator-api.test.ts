@@ -1,5 +1,5 @@
 /**
- * The operator's HTTP API (README, "The HTTP API"; docs/api.md) against `wrangler dev`, as an
+ * The operator's HTTP API (docs/operating.md, "The HTTP API"; docs/api.md) against `wrangler dev`, as an
  * operator's backend would use it: with `curl`-like requests from Node, and real chat clients
  * over loopback watching what the API does to the room. Every response the tests see is kept
  * and, at the end, held against the OpenAPI document the server serves at /api/openapi.json.
@@ -10,7 +10,8 @@ import { request as httpRequest } from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, startWranglerDev, type WranglerDev } from "../../scripts/local-server.ts";
-import type { ChatMessage, DeleteNotice } from "../../src/wire/protocol.ts";
+import type { ChatMessage } from "../../src/wire/log-entries.ts";
+import type { DeleteNotice } from "../../src/wire/protocol.ts";
 import { openClient } from "../support/clients.ts";
 import { inOneWindow } from "../support/limit-window.ts";
 import { ApiClient, checkAll } from "../support/openapi.ts";
@@ -319,8 +320,8 @@ describe("problem details for every bad request", () => {
 		await refused(openApi.request("POST", `/api/rooms/${openRoom}/kicks/u1`), 409);
 	});
 
-	it("answers the room's size and the document without the key in open mode, 401 elsewhere, as README's API section says", async () => {
-		const section = readFileSync(path.join(ROOT, "README.md"), "utf8")
+	it("answers the room's size and the document without the key in open mode, 401 elsewhere, as docs/operating.md's API section says", async () => {
+		const section = readFileSync(path.join(ROOT, "docs/operating.md"), "utf8")
 			.split("\n## The HTTP API")[1]
 			?.split("\n## ")[0]
 			?.replace(/\s+/g, " ");
@@ -402,7 +403,7 @@ describe("limits across connections (signed mode, wrangler.toml's flood control)
 			await joinRich(await signedSocket(room, "tabby"), "tabby"),
 			await joinRich(await signedSocket(room, "tabby"), "tabby"),
 		];
-		// RATE_LIMIT_BURST is 5: each tab alone may send 5 at once, the user together 5 as well.
+		// RATE_LIMIT_BUCKET is 5: each tab alone may send 5 at once, the user together 5 as well.
 		for (let i = 1; i <= 3; i++) tabA.send(`a${i}`, `a-${i}`);
 		for (let i = 1; i <= 3; i++) tabB.send(`b${i}`, `b-${i}`);
 		await tabB.until(() => tabB.events.some((event) => event.type === "error"));

@@ -8,14 +8,14 @@ import { startMiniflare } from "../../scripts/local-server.ts";
 import { openClient } from "../support/clients.ts";
 import { freshRoom } from "../support/room-names.ts";
 
-const BURST = 5;
+const BUCKET = 5;
 const RATE = 10;
 
 let server: Awaited<ReturnType<typeof startMiniflare>>;
 
 beforeAll(async () => {
 	server = await startMiniflare({
-		vars: { RATE_LIMIT_MESSAGES: String(RATE), RATE_LIMIT_WINDOW_SECONDS: "1", RATE_LIMIT_BURST: String(BURST) },
+		vars: { RATE_LIMIT_MESSAGES: String(RATE), RATE_LIMIT_WINDOW_SECONDS: "1", RATE_LIMIT_BUCKET: String(BUCKET) },
 	});
 });
 afterAll(() => server?.stop());
@@ -25,7 +25,7 @@ describe("plain pacing", () => {
 		const url = server.socketUrl(freshRoom("pace"));
 		const sender = await openClient(url);
 		const listener = await openClient(url);
-		const texts = Array.from({ length: BURST + RATE }, (_, i) => `m${i}`);
+		const texts = Array.from({ length: BUCKET + RATE }, (_, i) => `m${i}`);
 		for (const text of texts) sender.socket.send(text);
 		expect((await listener.waitForFrames(texts.length)).map((f) => f.text)).toEqual(texts);
 		expect((await sender.waitForFrames(texts.length)).map((f) => f.text)).toEqual(texts);
@@ -36,7 +36,7 @@ describe("plain pacing", () => {
 		const url = server.socketUrl(freshRoom("pace"));
 		const sender = await openClient(url);
 		const listener = await openClient(url);
-		for (let i = 0; i < BURST + RATE; i++) sender.socket.send(Buffer.from([i]));
+		for (let i = 0; i < BUCKET + RATE; i++) sender.socket.send(Buffer.from([i]));
 		sender.socket.send("one too many");
 		expect(await sender.closed).toEqual({ code: 1008, reason: "too many messages" });
 		listener.socket.send("after");
@@ -46,7 +46,7 @@ describe("plain pacing", () => {
 		expect(frame.text).toBe("after");
 		// The burst, and at most what was released before the flood was seen (a token every 100 ms),
 		// in order; nothing of what was still held.
-		expect(seen.length).toBeGreaterThanOrEqual(BURST);
+		expect(seen.length).toBeGreaterThanOrEqual(BUCKET);
 		expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => i));
 	});
 });

@@ -1,8 +1,8 @@
 /**
  * The cheapest way to bill a public room's operator, played over loopback against the real
  * Worker: a script asks about rooms by made-up names. Each request reaches (and so creates) a
- * room's object; what matters is that none of them keeps anything (README.md, "Running a public
- * room"). The objects' databases are read from the server's storage directory with Node's own
+ * room's object; what matters is that none of them keeps anything (docs/operating.md, "Running a
+ * public room"). The objects' databases are read from the server's storage directory with Node's own
  * SQLite (a fresh local object has an empty database file, which is what "nothing kept" is here).
  */
 import { mkdtemp, readdir, rm } from "node:fs/promises";

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMiniflare } from "../../scripts/local-server.ts";
-import { DEFAULTS } from "../../src/config.ts";
+import { DEFAULTS } from "../../src/deployment/config.ts";
 import { openClient } from "../support/clients.ts";
 import { joinRich } from "../support/rich-client.ts";
 import { freshRoom } from "../support/room-names.ts";

@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import { decodeProtectedHeader, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, startMiniflare } from "../../scripts/local-server.ts";
-import { DEFAULTS, readConfig } from "../../src/config.ts";
+import { DEFAULTS, readConfig } from "../../src/deployment/config.ts";
 import { joinRich } from "../support/rich-client.ts";
 
 const SECRET = "a-test-secret-that-is-long-enough-for-hs256";
@@ -109,7 +109,7 @@ describe("npm run token", () => {
 	});
 
 	it("mints nothing the server refuses for living too long: --ttl past TOKEN_MAX_LIFETIME_SECONDS is a usage error", async () => {
-		// The server's default (src/config.ts), which the script keeps a copy of: a day.
+		// The server's default (src/deployment/config.ts), which the script keeps a copy of: a day.
 		const limit = DEFAULTS.tokenMaxLifetimeSeconds;
 		const longest = printed(await run(["--sub", "a", "--name", "A", "--ttl", String(limit)], envWith(SECRET)));
 		const { payload } = await jwtVerify(longest.token, key(SECRET));

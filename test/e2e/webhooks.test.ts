@@ -1,5 +1,5 @@
 /**
- * Webhooks (README, "Webhooks") against `wrangler dev`, which runs the webhook queue, its
+ * Webhooks (docs/operating.md, "Webhooks") against `wrangler dev`, which runs the webhook queue, its
  * consumer and its dead-letter queue locally, with a receiver on loopback that verifies every
  * request with the `standardwebhooks` package, as an operator's backend would.
  *
@@ -11,7 +11,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { startWranglerDev, type WranglerDev } from "../../scripts/local-server.ts";
-import type { WebhookBody } from "../../src/webhooks/events.ts";
+import type { WebhookBody } from "../../src/room/webhook-events.ts";
 import { ApiClient, checkAll, documentValidator } from "../support/openapi.ts";
 import { joinRich, type RichClient } from "../support/rich-client.ts";
 import { freshRoom } from "../support/room-names.ts";
@@ -200,8 +200,8 @@ describe("nothing committed is lost", () => {
 			body: { name: "bot", text: "into the void" },
 		});
 		const id = (posted.body as { id: number }).id;
-		// max_retries = 10 in wrangler.toml: 11 attempts, then the dead-letter queue.
-		await resettingReceiver.until((attempts) => attempts.filter((a) => a.event?.data.room === room).length >= 11);
+		// max_retries = 9 in wrangler.toml: 10 attempts, then the dead-letter queue.
+		await resettingReceiver.until((attempts) => attempts.filter((a) => a.event?.data.room === room).length >= 10);
 		const failed = async () =>
 			(await resettingApi.request("GET", `/api/rooms/${room}/webhooks/failed`)).body as {
 				failed: { webhookId: string; event: WebhookBody }[];

@@ -4,7 +4,8 @@
  * frame itself, joined or not; "Errors") and its flood control with the shipped settings: a
  * burst of 5, one more per second, and 1008 once refused more than 20 times in a window.
  */
-import type { ChatMessage, SingleServerEvent, WelcomeEvent } from "../../src/wire/protocol.ts";
+import type { ChatMessage } from "../../src/wire/log-entries.ts";
+import type { SingleServerEvent, WelcomeEvent } from "../../src/wire/protocol.ts";
 import { oversize, plainRelay, type Reading, readFrame } from "./spec.ts";
 
 /** Shipped flood control (wrangler.toml). */
@@ -20,7 +21,7 @@ const HOLD = 10;
  * connection (1008).
  */
 const FRAME_UNIT = 4_096;
-const FRAME_BURST = 60;
+const FRAME_BUCKET = 60;
 const FRAME_PER_SECOND = 20;
 const FRAME_STRIKES = 10;
 /** History pages a connection may ask for at once, and how long one takes to come back (PROTOCOL.md, "History"). */
@@ -172,14 +173,14 @@ export function checkRich(
 	for (const frame of read) {
 		// The frame budget first: over it, the frame is not read at all.
 		const cost = Math.min(
-			FRAME_BURST,
+			FRAME_BUCKET,
 			Math.ceil(Math.max(1, typeof frame === "string" ? frame.length : frame.byteLength) / FRAME_UNIT),
 		);
 		const refill = (observed.sendingMs * FRAME_PER_SECOND) / 1000;
 		const peekFrame = answers[next];
 		const overBudget =
-			units + cost > FRAME_BURST + refill ||
-			(units + cost > FRAME_BURST &&
+			units + cost > FRAME_BUCKET + refill ||
+			(units + cost > FRAME_BUCKET &&
 				peekFrame?.type === "error" &&
 				peekFrame.code === "rate_limited" &&
 				peekFrame.clientId === undefined &&

@@ -7,14 +7,10 @@
  * between is that case's, and is checked against what its connections were answered.
  */
 import { isDeepStrictEqual } from "node:util";
+import { PING } from "../../public/contract.js";
 import type { LocalServer } from "../../scripts/local-server.ts";
-import {
-	type ChatMessage,
-	PING,
-	type ServerEvent,
-	type SingleServerEvent,
-	type WelcomeEvent,
-} from "../../src/wire/protocol.ts";
+import type { ChatMessage } from "../../src/wire/log-entries.ts";
+import type { ServerEvent, SingleServerEvent, WelcomeEvent } from "../../src/wire/protocol.ts";
 import { type Client, openClient } from "../support/clients.ts";
 import { closePayload, Opcode, RawWebSocket } from "../support/raw-websocket.ts";
 import { joinRich, type RichClient } from "../support/rich-client.ts";

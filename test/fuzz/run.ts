@@ -17,7 +17,7 @@ export interface FuzzOptions {
 	readonly path?: string;
 	/**
 	 * `SHARD_SIZE` for the room: small, and the observers and the cases' connections are spread
-	 * over the room's object and its shards (README.md, "One room, many objects").
+	 * over the room's object and its shards (ARCHITECTURE.md, "One room, many objects").
 	 */
 	readonly shardSize?: number;
 }
@@ -82,7 +82,7 @@ export async function fuzzRoom(options: FuzzOptions): Promise<FuzzReport> {
 	}
 }
 
-/** The `event` of a line the room logged (src/log-event.ts), or the line's start for anything else. */
+/** The `event` of a line the room logged (src/deployment/log-event.ts), or the line's start for anything else. */
 function eventOf(message: string): string {
 	try {
 		const parsed = JSON.parse(message) as { event?: unknown };

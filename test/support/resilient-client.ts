@@ -3,7 +3,7 @@
  * highest message id it has seen and every message it sent but has not seen stored, and on
  * `reconnect()` says hello with `since` and resends those with their original clientId.
  */
-import type { ChatMessage } from "../../src/wire/protocol.ts";
+import type { ChatMessage } from "../../src/wire/log-entries.ts";
 import { joinRich, type RichClient } from "./rich-client.ts";
 
 export class ResilientClient {

@@ -4,8 +4,10 @@
  * that says `more` it catches up as PROTOCOL.md ("History") says: `history` pages after the last
  * entry it has, up to the welcome's `latestId`, with live log events held until then.
  */
-import type { ChatMessage, ServerEvent, SingleServerEvent, WelcomeEvent } from "../../src/wire/protocol.ts";
-import { SUBPROTOCOL } from "../../src/wire/protocol.ts";
+
+import { SUBPROTOCOL } from "../../public/contract.js";
+import type { ChatMessage } from "../../src/wire/log-entries.ts";
+import type { ServerEvent, SingleServerEvent, WelcomeEvent } from "../../src/wire/protocol.ts";
 import { type Client, conditionWaits, openClient } from "./clients.ts";
 
 /** A joined rich client. */

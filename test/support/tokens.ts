@@ -1,5 +1,5 @@
 /**
- * Signed-mode tokens for the tests, minted as a site's backend would (README, "Signed mode"):
+ * Signed-mode tokens for the tests, minted as a site's backend would (docs/operating.md, "Signed mode"):
  * HS256 with `jose`, the claims of PROTOCOL.md, "The token".
  */
 import { SignJWT } from "jose";

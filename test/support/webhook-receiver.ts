@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
-import type { WebhookBody } from "../../src/webhooks/events.ts";
+import type { WebhookBody } from "../../src/room/webhook-events.ts";
 import { conditionWaits } from "./clients.ts";
 
 /** One request the receiver got. */

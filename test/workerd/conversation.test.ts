@@ -7,7 +7,8 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Room } from "../../src/room/room.ts";
-import type { HistoryEvent, Reaction } from "../../src/wire/protocol.ts";
+import type { Reaction } from "../../src/wire/log-entries.ts";
+import type { HistoryEvent } from "../../src/wire/protocol.ts";
 import { freshRoom, inRoom, stubFor } from "./rooms.ts";
 import { connect, connectRich, type RichClient, textOf } from "./sockets.ts";
 

@@ -5,10 +5,12 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { DEFAULTS } from "../../src/config.ts";
+import { DEFAULTS } from "../../src/deployment/config.ts";
 import { Hub } from "../../src/hub/hub.ts";
-import { type ChatMessage, DEFAULT_SETTINGS, type WelcomeEvent } from "../../src/wire/protocol.ts";
+import type { ChatMessage } from "../../src/wire/log-entries.ts";
+import type { WelcomeEvent } from "../../src/wire/protocol.ts";
 import type { Delivery, Submission } from "../../src/wire/rpc.ts";
+import { DEFAULT_SETTINGS } from "../../src/wire/settings.ts";
 import { type OpenPair, openPair } from "./pairs.ts";
 import { freshRoom, stubFor } from "./rooms.ts";
 
@@ -112,7 +114,7 @@ describe("Hub", () => {
 	});
 
 	it("hands back a plain client's text cut to the cap (bidi overrides disarmed), and its binary frames as frames", () => {
-		const hub = makeHub({ messageCap: 5 });
+		const hub = makeHub({ plainMessageCap: 5 });
 		const plain = join(hub, "plain");
 		expect(hub.receive(plain.server, "hello world")).toMatchObject({
 			kind: "send",

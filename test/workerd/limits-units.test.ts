@@ -3,11 +3,11 @@
  * rules and the parsing of `[vars]`.
  */
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEFAULTS, readConfig } from "../../src/config.ts";
-import { newBucket, takeToken } from "../../src/hub/flood-control.ts";
-import { checkOrigin } from "../../src/worker/origin.ts";
+import { ConfigError, DEFAULTS, readConfig } from "../../src/deployment/config.ts";
+import { checkOrigin } from "../../src/gate/origin.ts";
+import { newBucket, verdictOf } from "../../src/hub/flood-control.ts";
 
-const limits = { ...DEFAULTS, rateLimitMessages: 10, rateLimitWindowSeconds: 10, rateLimitBurst: 5 };
+const limits = { ...DEFAULTS, rateLimitMessages: 10, rateLimitWindowSeconds: 10, rateLimitBucket: 5 };
 
 /** A usable webhook secret (Standard Webhooks' form: whsec_ and the base64 of 32 bytes). */
 const WHSEC = `whsec_${btoa("x".repeat(32))}`;
@@ -15,35 +15,35 @@ const WHSEC = `whsec_${btoa("x".repeat(32))}`;
 describe("token bucket", () => {
 	it("allows the burst at once, then one message per second (10 per 10 s)", () => {
 		const bucket = newBucket(limits, 0);
-		for (let i = 0; i < 5; i++) expect(takeToken(bucket, limits, 0)).toEqual({ kind: "allow" });
-		expect(takeToken(bucket, limits, 0)).toEqual({ kind: "refuse", retryAfterMs: 1000 });
-		expect(takeToken(bucket, limits, 400)).toEqual({ kind: "refuse", retryAfterMs: 600 });
-		expect(takeToken(bucket, limits, 1000)).toEqual({ kind: "allow" });
+		for (let i = 0; i < 5; i++) expect(verdictOf(bucket, limits, 0)).toEqual({ kind: "allow" });
+		expect(verdictOf(bucket, limits, 0)).toEqual({ kind: "refuse", retryAfterMs: 1000 });
+		expect(verdictOf(bucket, limits, 400)).toEqual({ kind: "refuse", retryAfterMs: 600 });
+		expect(verdictOf(bucket, limits, 1000)).toEqual({ kind: "allow" });
 		// A long pause refills up to the burst, not beyond.
-		for (let i = 0; i < 5; i++) expect(takeToken(bucket, limits, 60_000).kind).toBe("allow");
-		expect(takeToken(bucket, limits, 60_000).kind).toBe("refuse");
+		for (let i = 0; i < 5; i++) expect(verdictOf(bucket, limits, 60_000).kind).toBe("allow");
+		expect(verdictOf(bucket, limits, 60_000).kind).toBe("refuse");
 	});
 
 	it("closes only past three times the limit within one window", () => {
 		const bucket = newBucket(limits, 0);
-		for (let i = 0; i < 5; i++) takeToken(bucket, limits, 0);
-		for (let i = 0; i < 20; i++) expect(takeToken(bucket, limits, 0).kind).toBe("refuse");
-		expect(takeToken(bucket, limits, 0).kind).toBe("close");
+		for (let i = 0; i < 5; i++) verdictOf(bucket, limits, 0);
+		for (let i = 0; i < 20; i++) expect(verdictOf(bucket, limits, 0).kind).toBe("refuse");
+		expect(verdictOf(bucket, limits, 0).kind).toBe("close");
 	});
 
 	it("forgives refusals from an earlier window", () => {
 		const bucket = newBucket(limits, 0);
-		for (let i = 0; i < 5; i++) takeToken(bucket, limits, 0);
-		for (let i = 0; i < 20; i++) takeToken(bucket, limits, 0);
+		for (let i = 0; i < 5; i++) verdictOf(bucket, limits, 0);
+		for (let i = 0; i < 20; i++) verdictOf(bucket, limits, 0);
 		// Eleven seconds later: the strikes window has passed (and a token has refilled).
-		expect(takeToken(bucket, limits, 11_000).kind).toBe("allow");
-		for (let i = 0; i < 20; i++) expect(takeToken(bucket, limits, 11_000).kind).not.toBe("close");
+		expect(verdictOf(bucket, limits, 11_000).kind).toBe("allow");
+		for (let i = 0; i < 20; i++) expect(verdictOf(bucket, limits, 11_000).kind).not.toBe("close");
 	});
 
 	it("allows everything when RATE_LIMIT_MESSAGES is 0", () => {
 		const off = { ...limits, rateLimitMessages: 0 };
 		const bucket = newBucket(off, 0);
-		for (let i = 0; i < 1000; i++) expect(takeToken(bucket, off, 0).kind).toBe("allow");
+		for (let i = 0; i < 1000; i++) expect(verdictOf(bucket, off, 0).kind).toBe("allow");
 	});
 });
 
@@ -102,7 +102,7 @@ describe("settings", () => {
 
 	it("accepts numbers and numeric strings", () => {
 		expect(readConfig({ MESSAGE_CAP: 80, MAX_FRAME_BYTES: " 4096 " })).toMatchObject({
-			messageCap: 80,
+			plainMessageCap: 80,
 			maxFrameBytes: 4096,
 		});
 	});
@@ -117,6 +117,7 @@ describe("settings", () => {
 		[{ ALLOWED_ORIGINS: "https://ok.example, example.com" }, /ALLOWED_ORIGINS: "example.com" is not an origin/],
 		[{ ALLOWED_ORIGINS: "https://ok.example/path" }, /not an origin \(write https:\/\/ok.example\)/],
 		[{ RATE_LIMIT_UPGRADES: "false" }, /RATE_LIMIT_UPGRADES is now RATE_LIMIT_ROOM_REQUESTS/],
+		[{ RATE_LIMIT_BURST: "5" }, /RATE_LIMIT_BURST is now RATE_LIMIT_BUCKET/],
 	])("refuses %j loudly, naming the setting", (vars, message) => {
 		expect(() => readConfig(vars)).toThrow(ConfigError);
 		expect(() => readConfig(vars)).toThrow(message);

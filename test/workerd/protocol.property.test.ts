@@ -5,8 +5,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { MAX_NAME_LENGTH } from "../../src/wire/limits.ts";
 import { codePointLength, type ParseResult, parseClientEvent } from "../../src/wire/parse.ts";
-import { type ErrorCode, MAX_NAME_LENGTH } from "../../src/wire/protocol.ts";
+import type { ErrorCode } from "../../src/wire/protocol.ts";
 
 const LIMITS = { messageCap: 50 };
 /** The bidi controls a text may not carry (PROTOCOL.md, "Texts"). */

@@ -1,5 +1,5 @@
 /**
- * A public room read as an attacker would (README.md, "Running a public room"): each attack is
+ * A public room read as an attacker would (docs/operating.md, "Running a public room"): each attack is
  * played against the real room, and the test shows what the attacker gets (nothing stored, a
  * budget that stops, a clientId that stays its owner's, messages that history keeps) and that
  * everyone else lost nothing. Flood control is off in this project (burst tests send fast); the
@@ -9,13 +9,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { entryBytes } from "../../src/room/log-reader.ts";
-import {
-	CONNECTION_HISTORY_BYTES,
-	HISTORY_BYTES,
-	type HistoryEvent,
-	type LogEntry,
-	REACTION_SUMMARY_BYTES,
-} from "../../src/wire/protocol.ts";
+import { CONNECTION_HISTORY_BYTES, HISTORY_BYTES, REACTION_SUMMARY_BYTES } from "../../src/wire/limits.ts";
+import type { LogEntry } from "../../src/wire/log-entries.ts";
+import type { HistoryEvent } from "../../src/wire/protocol.ts";
 import { freshRoom, inRoom, stubFor } from "./rooms.ts";
 import { connect, connectRich, type RichClient } from "./sockets.ts";
 

@@ -1,6 +1,7 @@
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { PING, PONG, SUBPROTOCOL, WELCOME_MEMBERS } from "../../src/wire/protocol.ts";
+import { PING, PONG, SUBPROTOCOL } from "../../public/contract.js";
+import { WELCOME_MEMBERS } from "../../src/wire/limits.ts";
 import { freshRoom, inRoom, stubFor } from "./rooms.ts";
 import { connect, connectRich, connectRichRaw, textOf } from "./sockets.ts";
 

@@ -3,14 +3,9 @@
  * the real Worker, and wait for frames and closes as events (never sleeps).
  */
 import { exports } from "cloudflare:workers";
-import {
-	type LogEntry,
-	PING,
-	type ServerEvent,
-	type SingleServerEvent,
-	SUBPROTOCOL,
-	type WelcomeEvent,
-} from "../../src/wire/protocol.ts";
+import { PING, SUBPROTOCOL } from "../../public/contract.js";
+import type { LogEntry } from "../../src/wire/log-entries.ts";
+import type { ServerEvent, SingleServerEvent, WelcomeEvent } from "../../src/wire/protocol.ts";
 
 /** The text of a history entry (a message or an edit; a delete has none). */
 export function textOf(entry: LogEntry): string | null {

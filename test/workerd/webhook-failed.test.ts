@@ -1,5 +1,5 @@
 /**
- * The webhook events a room keeps after they failed every attempt (src/webhooks/failed.ts), in a
+ * The webhook events a room keeps after they failed every attempt (src/room/failed-webhooks.ts), in a
  * real room's SQLite storage: at most `MAX_FAILED`, the oldest dropped past it with a log line
  * and a count the listing reports, and a retry that sends one page at a time. The queue is a
  * recorder standing in for the `WEBHOOKS` binding (the dead-letter queue and the retry through
@@ -9,11 +9,11 @@ import { createExecutionContext, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import api from "../../src/api/app.ts";
+import { FAILED_PAGE, MAX_FAILED } from "../../src/room/failed-webhooks.ts";
 import { RoomStore } from "../../src/room/room-store.ts";
+import { RoomWebhooks } from "../../src/room/room-webhooks.ts";
+import type { WebhookQueue } from "../../src/room/webhook-outbox.ts";
 import type { WebhookDelivery } from "../../src/webhooks/delivery.ts";
-import { FAILED_PAGE, MAX_FAILED } from "../../src/webhooks/failed.ts";
-import type { WebhookQueue } from "../../src/webhooks/outbox.ts";
-import { RoomWebhooks } from "../../src/webhooks/room-webhooks.ts";
 import { freshRoom, stubFor } from "./rooms.ts";
 
 /** Failed events `from` to `to` - 1 of `room`, as the dead-letter queue hands them back. */

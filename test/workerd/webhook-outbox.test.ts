@@ -1,5 +1,5 @@
 /**
- * The webhook outbox on its own (src/webhooks/outbox.ts), in a real Durable Object's SQLite
+ * The webhook outbox on its own (src/room/webhook-outbox.ts), in a real Durable Object's SQLite
  * storage beside the real log: an event exists exactly when the commit of its entry does, what
  * the queue took is deleted inside the next commit, and what it did not take stays for the
  * alarm. The queue here is a recorder standing in for the `WEBHOOKS` binding (the real queue,
@@ -9,9 +9,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { MessageLog } from "../../src/room/message-log.ts";
 import { RoomStore } from "../../src/room/room-store.ts";
+import type { WebhookEvent } from "../../src/room/webhook-events.ts";
+import { WebhookOutbox, type WebhookQueue } from "../../src/room/webhook-outbox.ts";
 import type { WebhookDelivery } from "../../src/webhooks/delivery.ts";
-import type { WebhookEvent } from "../../src/webhooks/events.ts";
-import { WebhookOutbox, type WebhookQueue } from "../../src/webhooks/outbox.ts";
 import { freshRoom, stubFor } from "./rooms.ts";
 
 /** A queue that records what it is handed, or refuses while `refusing`. */

@@ -1,5 +1,5 @@
 /**
- * Signed mode as an operator may tighten or loosen it (README, "Signed mode"): `TOKEN_AUDIENCE`
+ * Signed mode as an operator may tighten or loosen it (docs/operating.md, "Signed mode"): `TOKEN_AUDIENCE`
  * set, so a token must name this server in its `aud` (one a backend signed for another service
  * with the same secret is refused), and `TOKEN_MAX_LIFETIME_SECONDS` 0, no limit on `exp`.
  */

@@ -10,11 +10,12 @@
 import { runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DEFAULTS } from "../../../src/config.ts";
+import { DEFAULTS } from "../../../src/deployment/config.ts";
 import { RoomPolicies } from "../../../src/room/policies.ts";
 import { RoomStore } from "../../../src/room/room-store.ts";
-import type { PostingRole, Role } from "../../../src/wire/protocol.ts";
+import type { Role } from "../../../src/wire/protocol.ts";
 import type { Submission } from "../../../src/wire/rpc.ts";
+import type { PostingRole } from "../../../src/wire/settings.ts";
 import { freshRoom, stubFor } from "../rooms.ts";
 
 type Step =
@@ -45,11 +46,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 
 /** The allowance as PROTOCOL.md states it: a bucket of 5, refilled at 10 per 10 s. */
 class Allowance {
-	tokens = DEFAULTS.rateLimitBurst;
+	tokens = DEFAULTS.rateLimitBucket;
 	at = 0;
 	take(now: number): number {
 		const perMs = DEFAULTS.rateLimitMessages / (DEFAULTS.rateLimitWindowSeconds * 1000);
-		this.tokens = Math.min(DEFAULTS.rateLimitBurst, this.tokens + (now - this.at) * perMs);
+		this.tokens = Math.min(DEFAULTS.rateLimitBucket, this.tokens + (now - this.at) * perMs);
 		this.at = now;
 		if (this.tokens >= 1) {
 			this.tokens -= 1;

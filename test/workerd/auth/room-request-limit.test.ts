@@ -1,6 +1,6 @@
 /**
  * Limits across connections. Requests per client address that reach a room's object
- * (src/worker/room-request-limit.ts): the Workers Rate Limiting binding of wrangler.toml, as the
+ * (src/gate/room-request-limit.ts): the Workers Rate Limiting binding of wrangler.toml, as the
  * runtime emulates it, counts every upgrade, every plain GET of a socket URL (a page asking why)
  * and every unkeyed stats request an address makes before anything else is spent on it; an IPv6
  * address counts by its /64. Signed mode here, so the requests are refused cheaply after they are
@@ -9,7 +9,7 @@
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ROOM_REQUEST_LIMIT_PERIOD_SECONDS } from "../../../src/worker/room-request-limit.ts";
+import { ROOM_REQUEST_LIMIT_PERIOD_SECONDS } from "../../../src/gate/room-request-limit.ts";
 import { inOneWindow } from "../../support/limit-window.ts";
 import { freshRoom, inRoom } from "../rooms.ts";
 import { connectRich } from "../sockets.ts";

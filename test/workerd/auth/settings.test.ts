@@ -6,7 +6,7 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { DEFAULTS } from "../../../src/config.ts";
+import { DEFAULTS } from "../../../src/deployment/config.ts";
 import { RoomPolicies } from "../../../src/room/policies.ts";
 import { RoomStore } from "../../../src/room/room-store.ts";
 import type { Submission } from "../../../src/wire/rpc.ts";

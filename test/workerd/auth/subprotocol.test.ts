@@ -7,8 +7,8 @@
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { withoutToken } from "../../../src/gate/token.ts";
 import type { WelcomeEvent } from "../../../src/wire/protocol.ts";
-import { withoutToken } from "../../../src/worker/token.ts";
 import { freshRoom } from "../rooms.ts";
 import { tokenFor, unsignedToken } from "./tokens.ts";
 

@@ -5,7 +5,7 @@
 import { env, exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEFAULTS, readConfig } from "../../../src/config.ts";
+import { ConfigError, DEFAULTS, readConfig } from "../../../src/deployment/config.ts";
 import { identityHeader } from "../../../src/wire/identity.ts";
 import { freshRoom } from "../rooms.ts";
 import { SECRET, signedIn, tokenFor, unsignedToken } from "./tokens.ts";

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { Staged } from "../../../src/room/burst.ts";
 import { PresenceNews } from "../../../src/room/presence-news.ts";
-import { PRESENCE_INTERVAL_MS, PRESENCE_NAMES, type PresenceEvent } from "../../../src/wire/protocol.ts";
+import { PRESENCE_INTERVAL_MS, PRESENCE_NAMES, type PresenceEvent } from "../../../src/wire/presence.ts";
 
 const join = (name: string): Staged => ({ kind: "join", name, userId: null });
 const leave = (name: string): Staged => ({ kind: "leave", name, userId: null });

@@ -4,7 +4,8 @@
  * object and on a shard hear the same story.
  */
 import { describe, expect, it } from "vitest";
-import type { PresenceEvent, SingleServerEvent } from "../../../src/wire/protocol.ts";
+import type { PresenceEvent } from "../../../src/wire/presence.ts";
+import type { SingleServerEvent } from "../../../src/wire/protocol.ts";
 import { freshRoom } from "../rooms.ts";
 import { connectRich, type RichClient } from "../sockets.ts";
 

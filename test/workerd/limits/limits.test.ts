@@ -10,12 +10,12 @@ import { freshRoom, inRoom, stubFor } from "../rooms.ts";
 import { connect, connectRich } from "../sockets.ts";
 
 const MAX_FRAME = Number(env.MAX_FRAME_BYTES);
-const BURST = Number(env.RATE_LIMIT_BURST);
+const BUCKET = Number(env.RATE_LIMIT_BUCKET);
 const RATE = Number(env.RATE_LIMIT_MESSAGES);
 
 describe("shipped defaults", () => {
 	it("are the documented ones", () => {
-		expect([MAX_FRAME, RATE, Number(env.RATE_LIMIT_WINDOW_SECONDS), BURST]).toEqual([16384, 10, 10, 5]);
+		expect([MAX_FRAME, RATE, Number(env.RATE_LIMIT_WINDOW_SECONDS), BUCKET]).toEqual([16384, 10, 10, 5]);
 		expect(Number(env.MAX_CONNECTIONS)).toBe(100_000);
 		expect(Number(env.SHARD_SIZE)).toBe(10_000);
 		expect(Number(env.HEARTBEAT_TIMEOUT_SECONDS)).toBe(90);
@@ -71,35 +71,35 @@ describe("flood control", () => {
 		const alice = await connectRich(room, "alice");
 		const bob = await connectRich(room, "bob");
 		await alice.nextOf("join");
-		for (let i = 0; i < BURST; i++) await alice.say(`ok ${i}`);
+		for (let i = 0; i < BUCKET; i++) await alice.say(`ok ${i}`);
 		alice.send({ type: "send", clientId: "over", text: "one too many" });
 		const refused = await alice.nextOf("error");
 		expect(refused).toMatchObject({ code: "rate_limited", clientId: "over" });
 		expect(refused.retryAfterMs).toBeGreaterThan(0);
 		expect(refused.retryAfterMs).toBeLessThanOrEqual(1000);
 		// bob got exactly the burst; the refused one was never stored.
-		for (let i = 0; i < BURST; i++) expect((await bob.nextOf("message")).text).toBe(`ok ${i}`);
-		expect(await inRoom(room, (r) => r.storedMessageCount())).toBe(BURST);
+		for (let i = 0; i < BUCKET; i++) expect((await bob.nextOf("message")).text).toBe(`ok ${i}`);
+		expect(await inRoom(room, (r) => r.storedMessageCount())).toBe(BUCKET);
 	});
 
 	it("closes a rich client that keeps flooding (3x the limit) with 1008", async () => {
 		const room = freshRoom("flood");
 		const alice = await connectRich(room, "alice");
 		const bob = await connectRich(room, "bob");
-		for (let i = 0; i < 3 * RATE + BURST + 5; i++) alice.send({ type: "send", clientId: `f${i}`, text: "spam" });
+		for (let i = 0; i < 3 * RATE + BUCKET + 5; i++) alice.send({ type: "send", clientId: `f${i}`, text: "spam" });
 		const closed = await alice.raw.closed;
 		expect(closed.code).toBe(1008);
 		expect(closed.reason).toBe("too many messages");
 		expect(await bob.nextOf("leave")).toEqual({ type: "leave", name: "alice" });
-		expect(await inRoom(room, (r) => r.storedMessageCount())).toBe(BURST);
+		expect(await inRoom(room, (r) => r.storedMessageCount())).toBe(BUCKET);
 	});
 
 	it("paces a plain client's short burst instead of dropping it: 6 quick messages all arrive, in order", async () => {
 		const room = freshRoom("pace");
 		const sender = await connect(room);
 		const listener = await connect(room);
-		for (let i = 0; i < BURST + 1; i++) sender.socket.send(`p${i}`);
-		const expected = Array.from({ length: BURST + 1 }, (_, i) => `p${i}`);
+		for (let i = 0; i < BUCKET + 1; i++) sender.socket.send(`p${i}`);
+		const expected = Array.from({ length: BUCKET + 1 }, (_, i) => `p${i}`);
 		// The sixth waits about a second for the allowance to refill, then follows the others.
 		for (const text of expected) expect(await listener.next()).toBe(text);
 		for (const text of expected) expect(await sender.next()).toBe(text);
@@ -109,8 +109,8 @@ describe("flood control", () => {
 		const room = freshRoom("flood");
 		const flooder = await connect(room);
 		const listener = await connect(room);
-		// BURST go at once and RATE are held: the one after those is a flood.
-		for (let i = 0; i < BURST + RATE + 1; i++) flooder.socket.send(`p${i}`);
+		// BUCKET go at once and RATE are held: the one after those is a flood.
+		for (let i = 0; i < BUCKET + RATE + 1; i++) flooder.socket.send(`p${i}`);
 		const closed = await flooder.closed;
 		expect({ code: closed.code, reason: closed.reason }).toEqual({ code: 1008, reason: "too many messages" });
 		listener.socket.send("listener here");
@@ -121,14 +121,14 @@ describe("flood control", () => {
 			frames.push(frame);
 			if (frame === "listener here") break;
 		}
-		expect(frames).toEqual([...Array.from({ length: BURST }, (_, i) => `p${i}`), "listener here"]);
+		expect(frames).toEqual([...Array.from({ length: BUCKET }, (_, i) => `p${i}`), "listener here"]);
 	});
 
 	it("delivers what a plain client still had held when it closes, in order", async () => {
 		const room = freshRoom("pace");
 		const sender = await connect(room);
 		const listener = await connect(room);
-		const texts = Array.from({ length: BURST + 3 }, (_, i) => `q${i}`);
+		const texts = Array.from({ length: BUCKET + 3 }, (_, i) => `q${i}`);
 		for (const text of texts) sender.socket.send(text);
 		sender.socket.close(1000, "done");
 		for (const text of texts) expect(await listener.next()).toBe(text);
@@ -140,20 +140,20 @@ describe("flood control", () => {
 		const alice = await connectRich(room, "alice");
 		for (let i = 0; i < 10; i++) alice.send({ type: "history", before: 100 + i });
 		for (let i = 0; i < 10; i++) expect((await alice.nextOf("history")).retryAfterMs).toBeUndefined();
-		for (let i = 0; i < BURST; i++) expect((await alice.say(`m${i}`)).text).toBe(`m${i}`);
+		for (let i = 0; i < BUCKET; i++) expect((await alice.say(`m${i}`)).text).toBe(`m${i}`);
 	});
 
 	it("does not count typing against the message allowance", async () => {
 		const room = freshRoom("flood");
 		const alice = await connectRich(room, "alice");
 		for (let i = 0; i < 20; i++) alice.send({ type: "typing" });
-		for (let i = 0; i < BURST; i++) expect((await alice.say(`m${i}`)).text).toBe(`m${i}`);
+		for (let i = 0; i < BUCKET; i++) expect((await alice.say(`m${i}`)).text).toBe(`m${i}`);
 	});
 
 	it("keeps the bucket in the socket attachment, so eviction (hibernation) refills nothing", async () => {
 		const room = freshRoom("flood");
 		const alice = await connectRich(room, "alice");
-		for (let i = 0; i < BURST; i++) await alice.say(`m${i}`);
+		for (let i = 0; i < BUCKET; i++) await alice.say(`m${i}`);
 		await evictDurableObject(stubFor(room));
 		const bucket = await runInDurableObject(stubFor(room), (_instance, state) => {
 			const sockets = state.getWebSockets();

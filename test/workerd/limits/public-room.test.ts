@@ -1,18 +1,13 @@
 /**
  * A public room under one anonymous script, with wrangler.toml exactly as shipped (flood control
- * on): every kind of frame costs its sender (src/wire/limits.ts `FRAME_BURST`), padded typing is
+ * on): every kind of frame costs its sender (src/wire/limits.ts `FRAME_BUCKET`), padded typing is
  * refused, a socket that never says hello is let go, and the per-address cap is the documented
  * one. Each attack shows what the attacker gets, and that another member lost nothing.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import {
-	FRAME_BURST,
-	FRAME_STRIKES,
-	HELLO_TIMEOUT_MS,
-	type SingleServerEvent,
-	SMALL_FRAME_BYTES,
-} from "../../../src/wire/protocol.ts";
+import { FRAME_BUCKET, FRAME_STRIKES, HELLO_TIMEOUT_MS, SMALL_FRAME_BYTES } from "../../../src/wire/limits.ts";
+import type { SingleServerEvent } from "../../../src/wire/protocol.ts";
 import { freshRoom } from "../rooms.ts";
 import { connectRich, connectRichRaw, nextMessages } from "../sockets.ts";
 
@@ -22,7 +17,7 @@ describe("every frame costs its sender", () => {
 		const bob = await connectRich(room, "bob");
 		const mallory = await connectRich(room, "mallory");
 		await bob.nextOf("join");
-		for (let i = 0; i < FRAME_BURST + FRAME_STRIKES + 50; i++) mallory.send({ type: "typing" });
+		for (let i = 0; i < FRAME_BUCKET + FRAME_STRIKES + 50; i++) mallory.send({ type: "typing" });
 		const closed = await mallory.raw.closed;
 		expect({ code: closed.code, reason: closed.reason }).toEqual({ code: 1008, reason: "too many messages" });
 		// It was told, frame by frame, before it was closed: rate_limited, with when to try again.

@@ -7,8 +7,8 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { CALL_BYTES } from "../../../src/wire/limits.ts";
 import { shardObjectName } from "../../../src/wire/placement.ts";
-import { CALL_BYTES } from "../../../src/wire/protocol.ts";
 import { freshRoom } from "../rooms.ts";
 import type { Room, RoomRelay } from "../shards/faulty-worker.ts";
 import { connectRich, nextMessages, type RichClient } from "../sockets.ts";

@@ -13,8 +13,8 @@
  */
 import worker from "../../../src/index.ts";
 import { Room as ShippedRoom } from "../../../src/room/room.ts";
+import type { WebhookQueue } from "../../../src/room/webhook-outbox.ts";
 import type { WebhookDelivery } from "../../../src/webhooks/delivery.ts";
-import type { WebhookQueue } from "../../../src/webhooks/outbox.ts";
 import { RESET_MARK, RESET_PATH } from "../../support/webhook-faults.ts";
 
 export { RoomRelay, RoomShard } from "../../../src/index.ts";

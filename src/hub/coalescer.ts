@@ -14,7 +14,7 @@
  * (`except`, a typist's own typing). Every event is encoded once; recipients that get exactly
  * the burst's broadcasts share one frame, built once per flush.
  *
- * The outbox keeps no timer: when a burst ends is the room's decision, not the outbox's.
+ * The coalescer keeps no timer: when a burst ends is the room's decision, not the coalescer's.
  */
 import type { Connection } from "./connection.ts";
 import { trySend } from "./sockets.ts";
@@ -32,7 +32,7 @@ interface Unicast {
 }
 
 /** The frames waiting for the end of a burst. */
-export class Outbox {
+export class Coalescer {
 	/** The connections broadcasts go to (the hub's joined connections; live). */
 	readonly #group: ReadonlySet<Connection>;
 	/** This burst's broadcasts, in order. */
@@ -46,7 +46,7 @@ export class Outbox {
 	/** Connections already sent their part of this burst (`flushOne`, before a close). */
 	readonly #done = new Set<Connection>();
 
-	/** An outbox whose broadcasts go to `group` (read when a broadcast is flushed). */
+	/** An coalescer whose broadcasts go to `group` (read when a broadcast is flushed). */
 	constructor(group: ReadonlySet<Connection>) {
 		this.#group = group;
 	}

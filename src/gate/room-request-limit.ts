@@ -13,7 +13,7 @@
  * operator who knows better changes it in wrangler.toml, or puts Cloudflare's WAF rate-limiting
  * rules in front (README.md, "Running a public room").
  */
-import type { Config } from "../config.ts";
+import type { Config } from "../deployment/config.ts";
 import { refuse } from "../wire/http.ts";
 import { addressOf } from "../wire/identity.ts";
 

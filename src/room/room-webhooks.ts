@@ -4,12 +4,13 @@
  * (src/room/room.ts) asks this one part at each commit, at its alarm, and for the API's
  * `/webhooks/failed` routes.
  */
-import type { Staged } from "../room/burst.ts";
-import type { RoomStore } from "../room/room-store.ts";
-import type { WebhookDelivery } from "./delivery.ts";
-import { eventsOf } from "./events.ts";
-import { type FailedPage, FailedWebhooks, type Requeued } from "./failed.ts";
-import { WebhookOutbox, type WebhookQueue } from "./outbox.ts";
+
+import type { WebhookDelivery } from "../webhooks/delivery.ts";
+import type { Staged } from "./burst.ts";
+import { type FailedPage, FailedWebhooks, type Requeued } from "./failed-webhooks.ts";
+import type { RoomStore } from "./room-store.ts";
+import { eventsOf } from "./webhook-events.ts";
+import { WebhookOutbox, type WebhookQueue } from "./webhook-outbox.ts";
 
 /** The room's webhooks. */
 export class RoomWebhooks {

@@ -7,7 +7,7 @@
  * closed for flooding; a person sees how long the next message waits (`waitingFor`).
  */
 
-/** @import { Allowance as RoomAllowance } from "../../src/wire/protocol.ts" */
+/** @import { Allowance } from "../../src/wire/protocol.ts" */
 
 /**
  * Added to each wait for a token: the room counts a frame when it arrives, and two frames sent
@@ -17,11 +17,11 @@
  */
 const ARRIVAL_MARGIN_MS = 100;
 
-/** One connection's allowance and the frames waiting for it. */
-export class Allowance {
+/** Paces one connection's sends by its allowance: the bucket, and the frames waiting for it. */
+export class Pacer {
 	/** @type {(frame: string) => boolean} */ #send;
 	/** @type {() => void} */ #changed;
-	/** The room's allowance; `null`: unlimited (flood control off, or not said yet). @type {RoomAllowance | null} */
+	/** The room's allowance; `null`: unlimited (flood control off, or not said yet). @type {Allowance | null} */
 	#allowance = null;
 	#tokens = 0;
 	#at = 0;
@@ -43,12 +43,12 @@ export class Allowance {
 	/**
 	 * A welcome: a fresh connection, with its full allowance (the room gives each connection a
 	 * full bucket). Frames still waiting from the connection before were dropped with it.
-	 * @param {RoomAllowance | undefined} allowance
+	 * @param {Allowance | undefined} allowance
 	 * @param {number} now
 	 */
 	welcomed(allowance, now) {
 		this.#allowance = allowance ?? null;
-		this.#tokens = allowance?.burst ?? 0;
+		this.#tokens = allowance?.bucket ?? 0;
 		this.#at = now;
 	}
 
@@ -101,7 +101,7 @@ export class Allowance {
 		const allowance = this.#allowance;
 		if (allowance === null) return true;
 		const perMs = allowance.messages / (allowance.windowSeconds * 1000);
-		this.#tokens = Math.min(allowance.burst, this.#tokens + Math.max(0, now - this.#at) * perMs);
+		this.#tokens = Math.min(allowance.bucket, this.#tokens + Math.max(0, now - this.#at) * perMs);
 		this.#at = now;
 		if (this.#tokens < 1) return false;
 		this.#tokens -= 1;

@@ -1,14 +1,15 @@
 /**
- * Every limit edgechat enforces, read from the Worker's `[vars]` (wrangler.toml). Each has a
- * default here and a row in the README; a value that is present but not usable is an operator
- * error and is reported loudly (the request fails with the setting's name) rather than silently
- * replaced by something else.
+ * Every limit edgechat enforces, read from the Worker's `[vars]` and secrets as
+ * src/deployment/settings.ts declares them (default, range, kind). A value that is present but
+ * not usable is an operator error and is reported loudly (the request fails with the setting's
+ * name) rather than silently replaced by something else.
  */
+import { type NameOf, RENAMED, SETTINGS } from "./settings.ts";
 
 /** The limits, already parsed and range-checked. */
 export interface Config {
 	/** Longest text a plain client sends, in Unicode code points (the tutorial's 50: longer is cut). */
-	readonly messageCap: number;
+	readonly plainMessageCap: number;
 	/** Longest text of a rich `send` or `edit`, in Unicode code points (longer is refused). */
 	readonly richMessageCap: number;
 	/** Largest frame a client may send, in bytes; a larger one closes its connection with 1009. */
@@ -21,8 +22,8 @@ export interface Config {
 	readonly rateLimitMessages: number;
 	/** The window of the rate limit, in seconds. */
 	readonly rateLimitWindowSeconds: number;
-	/** Messages a connection may send at once before the rate applies (the bucket's size). */
-	readonly rateLimitBurst: number;
+	/** Messages a connection may send at once before the rate applies (its token bucket's size). */
+	readonly rateLimitBucket: number;
 	/** Connections a room accepts, in all its objects; the next one gets 503 before the upgrade. */
 	readonly maxConnections: number;
 	/** Open mode: connections one client address may hold in a room, in all its parts; 0 = no limit. */
@@ -75,40 +76,6 @@ export interface WebhookSettings {
 	readonly timeoutSeconds: number;
 }
 
-/** Defaults used when a `[vars]` entry is absent. */
-export const DEFAULTS: Config = {
-	messageCap: 50,
-	richMessageCap: 2_000,
-	maxFrameBytes: 16 * 1024,
-	historyReplay: 50,
-	historyRetention: 10_000,
-	rateLimitMessages: 10,
-	rateLimitWindowSeconds: 10,
-	rateLimitBurst: 5,
-	maxConnections: 100_000,
-	maxConnectionsPerUser: 20,
-	maxConnectionsPerAddress: 100,
-	shardSize: 10_000,
-	roomSockets: 10_000,
-	presenceLimit: 500,
-	relayPast: 32,
-	allowedOrigins: [],
-	allowMissingOrigin: true,
-	heartbeatTimeoutSeconds: 90,
-	plainIdleTimeoutSeconds: 3_600,
-	maxBufferedBytes: 1024 * 1024,
-	compression: false,
-	rateLimitRoomRequests: true,
-	authSecret: null,
-	tokenMaxLifetimeSeconds: 86_400,
-	tokenAudience: null,
-	apiKey: null,
-	webhooks: null,
-};
-
-/** Defaults of the webhook settings that have one. */
-export const WEBHOOK_DEFAULTS = { retryBaseSeconds: 5, timeoutSeconds: 10 } as const;
-
 /**
  * Thrown when a `[vars]` entry is present but unusable. Its `message` says why and may quote the
  * value, which can be a secret (a webhook URL with a token in it), so it goes to the server's log
@@ -137,9 +104,10 @@ type Vars = Record<string, unknown>;
  * Reads one integer setting. Accepts a number or a numeric string, because values come from
  * TOML, the dashboard or `wrangler dev --var` and arrive as either.
  */
-function integer(vars: Vars, name: string, fallback: number, min: number, max: number): number {
+function integer(vars: Vars, name: NameOf<"integer">, fallback?: number): number {
+	const { min, max, default: declared } = SETTINGS[name];
 	const raw = vars[name];
-	if (raw === undefined || raw === "") return fallback;
+	if (raw === undefined || raw === "") return declared ?? (fallback as number);
 	const value = typeof raw === "number" ? raw : Number(String(raw).trim());
 	if (!Number.isInteger(value) || value < min || value > max) {
 		throw new ConfigError(name, `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
@@ -147,9 +115,9 @@ function integer(vars: Vars, name: string, fallback: number, min: number, max: n
 	return value;
 }
 
-function boolean(vars: Vars, name: string, fallback: boolean): boolean {
+function boolean(vars: Vars, name: NameOf<"boolean">): boolean {
 	const raw = vars[name];
-	if (raw === undefined || raw === "") return fallback;
+	if (raw === undefined || raw === "") return SETTINGS[name].default;
 	const text = String(raw).trim().toLowerCase();
 	if (text === "true") return true;
 	if (text === "false") return false;
@@ -160,7 +128,7 @@ function boolean(vars: Vars, name: string, fallback: boolean): boolean {
  * A secret: absent or empty means none. One shorter than 32 bytes is refused: HS256 with a short
  * secret can be brute-forced from one token, and an API key should be as hard to guess.
  */
-function secret(vars: Vars, name: string): string | null {
+function secret(vars: Vars, name: "AUTH_SECRET" | "API_KEY"): string | null {
 	const raw = vars[name];
 	if (raw === undefined || raw === "") return null;
 	if (typeof raw !== "string" || new TextEncoder().encode(raw).length < 32) {
@@ -204,8 +172,8 @@ function webhooks(vars: Vars): WebhookSettings | null {
 	return {
 		url: parsed.href,
 		secret: secret as string,
-		retryBaseSeconds: integer(vars, "WEBHOOK_RETRY_BASE_SECONDS", WEBHOOK_DEFAULTS.retryBaseSeconds, 0, 3_600),
-		timeoutSeconds: integer(vars, "WEBHOOK_TIMEOUT_SECONDS", WEBHOOK_DEFAULTS.timeoutSeconds, 1, 60),
+		retryBaseSeconds: integer(vars, "WEBHOOK_RETRY_BASE_SECONDS"),
+		timeoutSeconds: integer(vars, "WEBHOOK_TIMEOUT_SECONDS"),
 	};
 }
 
@@ -218,7 +186,7 @@ function base64Length(text: string): number | null {
 	}
 }
 
-function origins(vars: Vars, name: string): string[] {
+function origins(vars: Vars, name: "ALLOWED_ORIGINS"): string[] {
 	const raw = vars[name];
 	if (raw === undefined || raw === "") return [];
 	const list = String(raw)
@@ -247,60 +215,44 @@ export function readConfig(env: object): Config {
 	const cached = parsed.get(env);
 	if (cached) return cached;
 	const vars = env as Vars;
-	// Renamed when the limit grew from upgrades to every request that can wake a room; a deploy
-	// that still sets the old name would otherwise find its choice silently ignored.
-	if (vars.RATE_LIMIT_UPGRADES !== undefined) {
-		throw new ConfigError(
-			"RATE_LIMIT_UPGRADES",
-			"RATE_LIMIT_UPGRADES is now RATE_LIMIT_ROOM_REQUESTS (it also counts the requests that ask why an upgrade was refused); rename it",
-		);
+	for (const [old, now] of Object.entries(RENAMED)) {
+		if (vars[old] !== undefined) throw new ConfigError(old, now);
 	}
-	// The runtime holds at most 32,768 hibernatable WebSockets per object (docs/platform.md).
-	const shardSize = integer(vars, "SHARD_SIZE", DEFAULTS.shardSize, 1, 32_768);
+	const shardSize = integer(vars, "SHARD_SIZE");
 	const config: Config = {
-		messageCap: integer(vars, "MESSAGE_CAP", DEFAULTS.messageCap, 1, 1024 * 1024),
-		richMessageCap: integer(vars, "RICH_MESSAGE_CAP", DEFAULTS.richMessageCap, 1, 1024 * 1024),
-		maxFrameBytes: integer(vars, "MAX_FRAME_BYTES", DEFAULTS.maxFrameBytes, 1, 1024 * 1024),
-		historyReplay: integer(vars, "HISTORY_REPLAY", DEFAULTS.historyReplay, 0, 10_000),
-		historyRetention: integer(vars, "HISTORY_RETENTION", DEFAULTS.historyRetention, 1, 1_000_000),
-		rateLimitMessages: integer(vars, "RATE_LIMIT_MESSAGES", DEFAULTS.rateLimitMessages, 0, 1_000_000),
-		rateLimitWindowSeconds: integer(vars, "RATE_LIMIT_WINDOW_SECONDS", DEFAULTS.rateLimitWindowSeconds, 1, 3_600),
-		rateLimitBurst: integer(vars, "RATE_LIMIT_BURST", DEFAULTS.rateLimitBurst, 1, 1_000_000),
-		maxConnections: integer(vars, "MAX_CONNECTIONS", DEFAULTS.maxConnections, 1, 10_000_000),
-		maxConnectionsPerUser: integer(vars, "MAX_CONNECTIONS_PER_USER", DEFAULTS.maxConnectionsPerUser, 0, 10_000),
-		maxConnectionsPerAddress: integer(
-			vars,
-			"MAX_CONNECTIONS_PER_ADDRESS",
-			DEFAULTS.maxConnectionsPerAddress,
-			0,
-			10_000_000,
-		),
+		plainMessageCap: integer(vars, "MESSAGE_CAP"),
+		richMessageCap: integer(vars, "RICH_MESSAGE_CAP"),
+		maxFrameBytes: integer(vars, "MAX_FRAME_BYTES"),
+		historyReplay: integer(vars, "HISTORY_REPLAY"),
+		historyRetention: integer(vars, "HISTORY_RETENTION"),
+		rateLimitMessages: integer(vars, "RATE_LIMIT_MESSAGES"),
+		rateLimitWindowSeconds: integer(vars, "RATE_LIMIT_WINDOW_SECONDS"),
+		rateLimitBucket: integer(vars, "RATE_LIMIT_BUCKET"),
+		maxConnections: integer(vars, "MAX_CONNECTIONS"),
+		maxConnectionsPerUser: integer(vars, "MAX_CONNECTIONS_PER_USER"),
+		maxConnectionsPerAddress: integer(vars, "MAX_CONNECTIONS_PER_ADDRESS"),
 		shardSize,
 		// A big room's own object is its coordinator; fewer sockets of its own leave it more thread
-		// for that (docs/capacity.md). 0: every socket goes to a shard.
-		roomSockets: integer(vars, "ROOM_SOCKETS", shardSize, 0, 32_768),
-		presenceLimit: integer(vars, "PRESENCE_LIMIT", DEFAULTS.presenceLimit, 1, 10_000_000),
-		relayPast: integer(vars, "RELAY_PAST", DEFAULTS.relayPast, 1, 1_024),
+		// for that (docs/capacity.md). Unset, it holds as many as a shard.
+		roomSockets: integer(vars, "ROOM_SOCKETS", shardSize),
+		presenceLimit: integer(vars, "PRESENCE_LIMIT"),
+		relayPast: integer(vars, "RELAY_PAST"),
 		allowedOrigins: origins(vars, "ALLOWED_ORIGINS"),
-		allowMissingOrigin: boolean(vars, "ALLOW_MISSING_ORIGIN", DEFAULTS.allowMissingOrigin),
-		heartbeatTimeoutSeconds: integer(vars, "HEARTBEAT_TIMEOUT_SECONDS", DEFAULTS.heartbeatTimeoutSeconds, 0, 86_400),
-		plainIdleTimeoutSeconds: integer(vars, "PLAIN_IDLE_TIMEOUT_SECONDS", DEFAULTS.plainIdleTimeoutSeconds, 0, 604_800),
-		maxBufferedBytes: integer(vars, "MAX_BUFFERED_BYTES", DEFAULTS.maxBufferedBytes, 0, 64 * 1024 * 1024),
-		compression: boolean(vars, "WEBSOCKET_COMPRESSION", DEFAULTS.compression),
-		rateLimitRoomRequests: boolean(vars, "RATE_LIMIT_ROOM_REQUESTS", DEFAULTS.rateLimitRoomRequests),
+		allowMissingOrigin: boolean(vars, "ALLOW_MISSING_ORIGIN"),
+		heartbeatTimeoutSeconds: integer(vars, "HEARTBEAT_TIMEOUT_SECONDS"),
+		plainIdleTimeoutSeconds: integer(vars, "PLAIN_IDLE_TIMEOUT_SECONDS"),
+		maxBufferedBytes: integer(vars, "MAX_BUFFERED_BYTES"),
+		compression: boolean(vars, "WEBSOCKET_COMPRESSION"),
+		rateLimitRoomRequests: boolean(vars, "RATE_LIMIT_ROOM_REQUESTS"),
 		authSecret: secret(vars, "AUTH_SECRET"),
-		// At most a year (the longest ban): a longer limit would be none, which 0 says plainly.
-		tokenMaxLifetimeSeconds: integer(
-			vars,
-			"TOKEN_MAX_LIFETIME_SECONDS",
-			DEFAULTS.tokenMaxLifetimeSeconds,
-			0,
-			31_536_000,
-		),
-		tokenAudience: String(vars.TOKEN_AUDIENCE ?? "").trim() || DEFAULTS.tokenAudience,
+		tokenMaxLifetimeSeconds: integer(vars, "TOKEN_MAX_LIFETIME_SECONDS"),
+		tokenAudience: String(vars.TOKEN_AUDIENCE ?? "").trim() || null,
 		apiKey: secret(vars, "API_KEY"),
 		webhooks: webhooks(vars),
 	};
 	parsed.set(env, config);
 	return config;
 }
+
+/** Every setting at its default: what a Worker with no `[vars]` and no secrets runs with. */
+export const DEFAULTS: Config = readConfig({});

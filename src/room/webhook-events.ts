@@ -1,7 +1,7 @@
 /**
  * The webhook events a room sends its operator's backend (README.md, "Webhooks"): what each one
  * carries, and which of them a burst of the room's work comes to. One module for the room that
- * writes them (src/webhooks/outbox.ts), the Worker that delivers them (src/webhooks/sender.ts),
+ * writes them (src/room/webhook-outbox.ts), the Worker that delivers them (src/webhooks/sender.ts),
  * the tests that receive them and the README's examples.
  *
  * Every event is the body of one Standard Webhooks request: `{"type", "timestamp", "data"}`, with
@@ -10,8 +10,9 @@
  * Reactions, typing, joins and leaves are not sent: they are the room's live state, not its
  * record, and a busy room makes many of them a second.
  */
-import type { Staged } from "../room/burst.ts";
+
 import type { ChatMessage, DeleteEntry, EditEntry } from "../wire/log-entries.ts";
+import type { Staged } from "./burst.ts";
 
 /** What every event's `data` has: the room's name. */
 interface InRoom {

@@ -17,11 +17,12 @@
  * Events are handed over in the order the room committed them; the queue may deliver them in
  * another (each carries its log id and time).
  */
+
+import { logEvent } from "../deployment/log-event.ts";
 import { alarmBy } from "../hub/alarm.ts";
-import { logEvent } from "../log-event.ts";
-import type { RoomStore } from "../room/room-store.ts";
-import type { WebhookDelivery } from "./delivery.ts";
-import type { WebhookEvent } from "./events.ts";
+import type { WebhookDelivery } from "../webhooks/delivery.ts";
+import type { RoomStore } from "./room-store.ts";
+import type { WebhookEvent } from "./webhook-events.ts";
 
 /** The queue the outbox hands events to (the `WEBHOOKS` binding). */
 export type WebhookQueue = Pick<Queue<WebhookDelivery>, "sendBatch">;
@@ -116,7 +117,7 @@ export class WebhookOutbox {
 
 	/**
 	 * Writes events that failed before back, with their own `webhook-id`s, for a new round of
-	 * attempts (src/webhooks/failed.ts); inside the transaction that takes them from there.
+	 * attempts (src/webhooks/dead-letter.ts, src/room/failed-webhooks.ts); inside the transaction that takes them from there.
 	 */
 	requeue(deliveries: readonly WebhookDelivery[]): void {
 		for (const { id, body } of deliveries) {

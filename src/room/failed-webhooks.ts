@@ -11,9 +11,9 @@
  * count the listing reports), and a retry sends one page at a time, so neither a retry nor a
  * listing ever reads the whole table.
  */
-import { logEvent } from "../log-event.ts";
-import type { RoomStore } from "../room/room-store.ts";
-import type { WebhookDelivery } from "./delivery.ts";
+import { logEvent } from "../deployment/log-event.ts";
+import { roomOf, type WebhookDelivery } from "../webhooks/delivery.ts";
+import type { RoomStore } from "./room-store.ts";
 
 /**
  * The most failed events one room keeps: as many as the history it keeps by default
@@ -37,33 +37,6 @@ export interface FailedWebhook {
 	readonly webhookId: string;
 	readonly failedAt: number;
 	readonly body: string;
-}
-
-/** The room an event is of (`data.room` of its body). */
-function roomOf(delivery: WebhookDelivery): string {
-	return (JSON.parse(delivery.body) as { data: { room: string } }).data.room;
-}
-
-/**
- * The dead-letter queue's consumer: each event goes back to its room,
- * one call per room per batch. What a room does not take (its call failed) is retried.
- */
-export async function returnToRooms(batch: MessageBatch<WebhookDelivery>, rooms: Env["ROOMS"]): Promise<void> {
-	const byRoom = new Map<string, Message<WebhookDelivery>[]>();
-	for (const message of batch.messages) {
-		const room = roomOf(message.body);
-		byRoom.set(room, [...(byRoom.get(room) ?? []), message]);
-	}
-	await Promise.all(
-		[...byRoom].map(async ([room, messages]) => {
-			try {
-				await rooms.get(rooms.idFromName(room)).keepFailedWebhooks(messages.map((message) => message.body));
-				for (const message of messages) message.ack();
-			} catch {
-				for (const message of messages) message.retry();
-			}
-		}),
-	);
 }
 
 /**

@@ -4,7 +4,7 @@
  * upgrades started by pages it does not trust. Browsers always send `Origin` on an upgrade;
  * non-browser clients usually send none.
  */
-import type { Config } from "../config.ts";
+import type { Config } from "../deployment/config.ts";
 
 /** Hosts that are always trusted: a page served from this machine during development. */
 const LOCAL_HOSTNAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);

@@ -14,10 +14,11 @@
  */
 import { errors, jwtVerify } from "jose";
 import { ROLES, TOKEN_CLOCK_TOLERANCE_SECONDS, TOKEN_SUBPROTOCOL_PREFIX } from "../../public/contract.js";
-import type { Config } from "../config.ts";
+import type { Config } from "../deployment/config.ts";
 import type { Identity } from "../wire/identity.ts";
+import { MAX_USER_ID_LENGTH } from "../wire/limits.ts";
 import { checkName } from "../wire/parse.ts";
-import { MAX_USER_ID_LENGTH, type Role } from "../wire/protocol.ts";
+import type { Role } from "../wire/protocol.ts";
 
 /** A verified identity, or why not (401: who are you?; 403: you may not). */
 export type TokenCheck =

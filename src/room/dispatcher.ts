@@ -1,22 +1,22 @@
 /**
- * The room's intake: what each submission comes to in the burst. A client's event (from this
+ * The room's dispatcher: what each submission comes to in the burst. A client's event (from this
  * object's hub or from a shard) and a call of the operator's backend arrive here as the same
  * `Submission`, and this is the one place that asks the room's parts about it: a ban first
  * (src/room/moderation.ts), then presence, the conversation, the typing limit, moderation. It
  * returns what joins the burst; the room (src/room/room.ts) owns the burst and its end.
  */
-import { logEvent } from "../log-event.ts";
-import { WELCOME_MEMBERS } from "../wire/protocol.ts";
+import { logEvent } from "../deployment/log-event.ts";
+import { WELCOME_MEMBERS } from "../wire/limits.ts";
 import type { Submission } from "../wire/rpc.ts";
 import type { Staged } from "./burst.ts";
 import type { Conversation } from "./conversation.ts";
-import type { Members } from "./members.ts";
+import { HERE, type Members, type Source } from "./members.ts";
 import type { Moderation } from "./moderation.ts";
 import type { RoomPolicies } from "./policies.ts";
 import { TypingLimit } from "./typing-limit.ts";
 
-/** The parts of the room the intake asks. */
-export interface IntakeParts {
+/** The parts of the room the dispatcher asks. */
+export interface DispatcherParts {
 	readonly conversation: Conversation;
 	readonly members: Members;
 	readonly moderation: Moderation;
@@ -24,32 +24,29 @@ export interface IntakeParts {
 }
 
 /** Turns submissions into what they stage. */
-export class Intake {
+export class Dispatcher {
 	readonly #conversation: Conversation;
 	readonly #members: Members;
 	readonly #moderation: Moderation;
 	readonly #policies: RoomPolicies;
 	readonly #typing = new TypingLimit();
 
-	constructor({ conversation, members, moderation, policies }: IntakeParts) {
+	constructor({ conversation, members, moderation, policies }: DispatcherParts) {
 		this.#conversation = conversation;
 		this.#members = members;
 		this.#moderation = moderation;
 		this.#policies = policies;
 	}
 
-	/**
-	 * What a client of part `shard` did (0: this object, or a call of the API), as it joins the
-	 * burst. `counted`: its arrival or departure is already in the shard's report of its members.
-	 */
-	take(shard: number, submission: Submission, counted: boolean, now: number): Staged[] {
+	/** What a client did, as it joins the burst; `source` says which part of the room it came through. */
+	take(submission: Submission, now: number, source: Source = HERE): Staged[] {
 		const banned = this.#moderation.enforceBan(submission, now);
 		if (banned) return [banned];
 		switch (submission.kind) {
 			case "arrive":
-				return orNone(this.#members.arrive(shard, submission, counted));
+				return orNone(this.#members.arrive(submission, source));
 			case "hello":
-				return [...orNone(this.#members.arrive(shard, submission, counted)), this.#hello(submission)];
+				return [...orNone(this.#members.arrive(submission, source)), this.#hello(submission)];
 			case "send": {
 				const admit = () => this.#policies.refusalOf("send", submission, now);
 				return this.guard(submission.from, submission.clientId, () => this.#conversation.send(submission, now, admit));
@@ -80,7 +77,7 @@ export class Intake {
 			case "ban":
 				return [this.#moderation.remove(submission, this.#members.nameOf(submission.target), now)];
 			case "depart":
-				return orNone(this.#members.depart(shard, submission, counted));
+				return orNone(this.#members.depart(submission, source));
 			case "settings":
 				return [this.#policies.change(submission.patch, submission.name)];
 		}
