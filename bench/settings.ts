@@ -13,7 +13,7 @@ export const BENCH_VARS = {
 /**
  * How many objects the sharded room of the shards scenario spreads over: its own and 3 shards
  * (a fourth takes some once the Worker places upgrades by itself and the three are 80% full:
- * README, "One room, many objects").
+ * ARCHITECTURE.md, "One room, many objects").
  */
 export const SHARD_OBJECTS = 4;
 

@@ -145,7 +145,7 @@ function settingsNotice({ settings, by }) {
 /**
  * Why the room did not let this page in (a refused upgrade: 401 or 403), in words for the person
  * reading it.
- * @param {string} reason the room's reason (PROTOCOL.md, "Signed mode")
+ * @param {string} reason the room's reason (PROTOCOL.md, "Signed identity and moderation")
  */
 function notLetInWords(reason) {
 	const banned = /^banned until (.+)$/.exec(reason);

@@ -3,7 +3,7 @@
  * signed-mode token (PROTOCOL.md, "Signed identity and moderation") with `AUTH_SECRET`, from the
  * environment or from `.dev.vars` in the current directory (where `wrangler dev` reads it too),
  * and prints it with a ready link to the chat page. For trying signed mode locally; a site mints
- * its users' tokens in its own backend (README, "Signed mode").
+ * its users' tokens in its own backend (docs/operating.md, "Signed mode").
  *
  * It mints nothing the server would refuse for its settings: `TOKEN_MAX_LIFETIME_SECONDS` and
  * `TOKEN_AUDIENCE` are read from the same places as the secret (else the shipped defaults, those

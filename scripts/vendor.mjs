@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Puts the page's one third-party module where the page can load it: `linkifyjs` (finds the
- * links in a message; README.md, "Dependencies") is copied from node_modules into
+ * links in a message; ARCHITECTURE.md, "Dependencies") is copied from node_modules into
  * public/vendor/, which is served with the page and ignored by git. It runs after every
  * `npm install` and `npm ci` (the `postinstall` script), so the page is complete for
  * `npm start`, the tests and `npm run deploy` alike. The page imports it as `linkifyjs` through

@@ -158,7 +158,7 @@ const ReactionSchema = z.object({
 	userIds: z.array(z.string()).optional(),
 });
 
-/** A message, as it stands now (PROTOCOL.md, "The message"). */
+/** A message, as it stands now (PROTOCOL.md, "A message as it stands now"). */
 export const MessageSchema = z
 	.object({
 		id: z.number().int().min(1),

@@ -1,5 +1,5 @@
 /**
- * The webhook events' shapes, as zod schemas: the bodies the Worker sends (README.md, "Webhooks"),
+ * The webhook events' shapes, as zod schemas: the bodies the Worker sends (docs/operating.md, "Webhooks"),
  * registered in the OpenAPI document as its `webhooks`, and the API's answers about events that
  * failed. Checked at compile time against the events the room builds (src/room/webhook-events.ts).
  */
@@ -19,7 +19,7 @@ const ChangeFields = {
 	ts: z.number().int(),
 };
 
-/** The body of each webhook request (README.md, "Webhooks"), by `type`. */
+/** The body of each webhook request (docs/operating.md, "Webhooks"), by `type`. */
 export const WebhookBodySchema = z
 	.discriminatedUnion("type", [
 		z.object({ type: z.literal("message.created"), data: MessageSchema.extend(RoomField).strict() }),

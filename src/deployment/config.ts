@@ -26,9 +26,9 @@ export interface Config {
 	readonly rateLimitBucket: number;
 	/** Connections a room accepts, in all its objects; the next one gets 503 before the upgrade. */
 	readonly maxConnections: number;
-	/** Open mode: connections one client address may hold in a room, in all its parts; 0 = no limit. */
+	/** Open mode: connections one client address may hold in a room, in all its objects; 0 = no limit. */
 	readonly maxConnectionsPerAddress: number;
-	/** Signed mode: connections one user may hold in a room, in all its parts; 0 = no limit. */
+	/** Signed mode: connections one user may hold in a room, in all its objects; 0 = no limit. */
 	readonly maxConnectionsPerUser: number;
 	/** Connections one shard of a room holds. */
 	readonly shardSize: number;
@@ -60,7 +60,7 @@ export interface Config {
 	readonly tokenAudience: string | null;
 	/** The HTTP API's key (`API_KEY`, a Worker secret); `null`: the API is off (docs/api.md). */
 	readonly apiKey: string | null;
-	/** Webhooks (`WEBHOOK_URL` and `WEBHOOK_SECRET`); `null`: none are sent (README.md, "Webhooks"). */
+	/** Webhooks (`WEBHOOK_URL` and `WEBHOOK_SECRET`); `null`: none are sent (docs/operating.md, "Webhooks"). */
 	readonly webhooks: WebhookSettings | null;
 }
 

@@ -5,7 +5,7 @@
  * and filter by `event`. Routine traffic is never logged.
  */
 
-/** The events logged, each documented in README.md ("Watching it"). */
+/** The events logged, each documented in docs/operating.md ("Watching it"). */
 export type LoggedEvent =
 	| "slow_consumer"
 	| "flood_closed"

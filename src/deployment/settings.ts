@@ -87,7 +87,7 @@ export const SETTINGS = {
 		default: 100,
 		min: 0,
 		max: 10_000_000,
-		says: "Open mode: connections one client address (`CF-Connecting-IP`; an IPv6 address by its /64) may hold in one room, every part of it; the next upgrade gets `429` with `Retry-After: 10`. `0` turns it off. At 100, filling a room of the default `MAX_CONNECTIONS` takes a thousand addresses.",
+		says: "Open mode: connections one client address (`CF-Connecting-IP`; an IPv6 address by its /64) may hold in one room, in all its objects; the next upgrade gets `429` with `Retry-After: 10`. `0` turns it off. At 100, filling a room of the default `MAX_CONNECTIONS` takes a thousand addresses.",
 	},
 	RATE_LIMIT_ROOM_REQUESTS: {
 		group: "public",
@@ -202,7 +202,7 @@ export const SETTINGS = {
 		kind: "secret",
 		shape: "at least 32 bytes",
 		empty: "(none: open mode)",
-		says: 'A Worker **secret**. Set, it turns on signed mode: every connection needs an HS256 token signed with it (README.md, "Signed mode"). A shorter value is refused with `500` naming the setting.',
+		says: 'A Worker **secret**. Set, it turns on signed mode: every connection needs an HS256 token signed with it (docs/operating.md, "Signed mode"). A shorter value is refused with `500` naming the setting.',
 	},
 	TOKEN_MAX_LIFETIME_SECONDS: {
 		group: "signed",
@@ -226,7 +226,7 @@ export const SETTINGS = {
 		default: 20,
 		min: 0,
 		max: 10_000,
-		says: "Signed mode: connections one user may hold in one room (tabs and devices together, every part of the room); the next upgrade gets `429` with `Retry-After: 10`. `0` turns it off.",
+		says: "Signed mode: connections one user may hold in one room (tabs and devices together, in all the room's objects); the next upgrade gets `429` with `Retry-After: 10`. `0` turns it off.",
 	},
 	API_KEY: {
 		group: "api",
@@ -240,7 +240,7 @@ export const SETTINGS = {
 		kind: "text",
 		shape: "an `http` or `https` URL",
 		empty: "(empty: no webhooks)",
-		says: 'Where every room\'s events are POSTed (README.md, "Webhooks"). Needs `WEBHOOK_SECRET` and the webhook queues (docs/operating.md, "Turning webhooks on").',
+		says: 'Where every room\'s events are POSTed (docs/operating.md, "Webhooks"). Needs `WEBHOOK_SECRET` and the webhook queues (docs/operating.md, "Turning webhooks on").',
 	},
 	WEBHOOK_SECRET: {
 		group: "api",

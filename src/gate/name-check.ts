@@ -1,6 +1,6 @@
 /**
  * Room names: the one piece of user input that reaches the Worker before any socket exists.
- * A name is 1 to 64 characters of `A-Z a-z 0-9 _ -` (the public contract in README.md), the
+ * A name is 1 to 64 characters of `A-Z a-z 0-9 _ -` (docs/operating.md, "The public contract"), the
  * same rule the page applies before it connects (both read `public/contract.js`); one name is
  * one Durable Object.
  */

@@ -9,9 +9,9 @@
  * sets to the connecting address; an IPv6 address counts by its /64 (src/wire/identity.ts).
  *
  * An address is not a person: a school, an office or a carrier's NAT puts many people behind
- * one. The limit (600 a minute) is sized for that (README.md, "Limits across connections"); an
+ * one. The limit (600 a minute) is sized for that (docs/operating.md, "Limits across connections"); an
  * operator who knows better changes it in wrangler.toml, or puts Cloudflare's WAF rate-limiting
- * rules in front (README.md, "Running a public room").
+ * rules in front (docs/operating.md, "Running a public room").
  */
 import type { Config } from "../deployment/config.ts";
 import { refuse } from "../wire/http.ts";

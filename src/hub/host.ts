@@ -12,7 +12,7 @@ import { Hub, type Received } from "./hub.ts";
 /**
  * What the room puts in `Sec-WebSocket-Extensions` to turn compression down: any value the
  * runtime cannot read as a permessage-deflate offer (it then answers the client with no
- * extension at all; measured locally, see README.md "Compression").
+ * extension at all; measured locally, see docs/operating.md, "Compression").
  */
 const NO_EXTENSIONS = "identity";
 
@@ -110,7 +110,7 @@ export abstract class HubHost extends DurableObject<Env> {
 		// The runtime accepts a client's permessage-deflate offer whenever the 101 carries no
 		// Sec-WebSocket-Extensions of its own; a value that is not a deflate offer makes it accept
 		// none and send no such header (an empty value counts as none at all). Why off by
-		// default: README.md, "Compression".
+		// default: docs/operating.md, "Compression".
 		if (!this.config.compression) headers.set("Sec-WebSocket-Extensions", NO_EXTENSIONS);
 		return new Response(null, { status: 101, webSocket: client, headers });
 	}

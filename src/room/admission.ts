@@ -3,7 +3,7 @@
  * the room holds its socket. The Worker has checked the path, the room name, the origin and (in
  * signed mode) the token; what only the room knows is decided here: a banned user is refused
  * (403), a user past `MAX_CONNECTIONS_PER_USER` in signed mode is refused (429), a full room is
- * refused (503, `MAX_CONNECTIONS` over all its parts), and past the room
+ * refused (503, `MAX_CONNECTIONS` over all its objects), and past the room
  * object's own `ROOM_SOCKETS` (`SHARD_SIZE` unless set) the Worker is told which shard to use
  * (src/wire/placement.ts).
  */
@@ -67,7 +67,7 @@ export class Admission {
 	/**
 	 * Decides on `request` while the room's own object holds `held` connections. The ban is
 	 * checked before the upgrade itself: a page whose socket was refused asks why with a plain
-	 * GET of the same URL (README.md, "Signed mode"), and gets the same 403.
+	 * GET of the same URL (docs/operating.md, "Signed mode"), and gets the same 403.
 	 */
 	decide(request: Request, held: number, now: number): Decision {
 		this.#decided++;
@@ -109,7 +109,7 @@ export class Admission {
 	}
 }
 
-/** The 503 of a full room (`MAX_CONNECTIONS` over all its parts, or every shard it may have full). */
+/** The 503 of a full room (`MAX_CONNECTIONS` over all its objects, or every shard it may have full). */
 function roomFull(connections: number, maxConnections: number): Response {
 	logEvent("room_full", { connections });
 	return refuse(503, `room is full (${maxConnections} connections); try again later`, { "Retry-After": "30" });

@@ -38,7 +38,7 @@ export class Dispatcher {
 		this.#policies = policies;
 	}
 
-	/** What a client did, as it joins the burst; `source` says which part of the room it came through. */
+	/** What a client did, as it joins the burst; `source` says which object of the room it came through. */
 	take(submission: Submission, now: number, source: Source = HERE): Staged[] {
 		const banned = this.#moderation.enforceBan(submission, now);
 		if (banned) return [banned];

@@ -1,6 +1,6 @@
 /**
- * Who is in the room and in which part of it: the room's presence (src/room/presence.ts, each
- * member once however many tabs) kept together with the directory's record of which part holds
+ * Who is in the room and in which of its objects: the room's presence (src/room/presence.ts, each
+ * member once however many tabs) kept together with the directory's record of which object holds
  * which member (src/room/shard-directory.ts, in SQLite, so the room's eviction forgets nobody).
  * It turns arrivals and departures, wherever they happen, into the `join` and `leave` the burst
  * carries: a member's first connection in the whole room joins, its last one leaves.
@@ -15,17 +15,17 @@ import { Presence } from "./presence.ts";
 import type { ShardDirectory } from "./shard-directory.ts";
 
 /**
- * Where a submission came from: `part`, the part of the room whose client made it (0: this
- * object, or a call of the API; N: shard N), and `counted`, whether its arrival or departure is
+ * Where a submission came from: `shard`, the object of the room whose client made it (0: the
+ * room's own object, or a call of the API; N: shard N), and `counted`, whether its arrival or departure is
  * already in that shard's report of its members (a batch that carries `members`).
  */
 export interface Source {
-	readonly part: number;
+	readonly shard: number;
 	readonly counted: boolean;
 }
 
 /** A submission of this object's own clients, or of a call of the API. */
-export const HERE: Source = { part: 0, counted: false };
+export const HERE: Source = { shard: 0, counted: false };
 
 /**
  * How long an admitted upgrade counts for its user (or address) before it arrives: as long as it
@@ -33,7 +33,7 @@ export const HERE: Source = { part: 0, counted: false };
  */
 const EXPECTED_MS = HELLO_TIMEOUT_MS;
 
-/** The room's members, over all its parts. */
+/** The room's members, over all its objects. */
 export class Members {
 	/** When each holder's admitted upgrades that have not arrived yet were admitted, by `holderKey`. */
 	readonly #expected = new Map<string, number[]>();
@@ -118,7 +118,7 @@ export class Members {
 	 * A `counted` source's member is in presence already, from its shard's member list (only its
 	 * address is new).
 	 */
-	arrive(actor: Actor, { part, counted }: Source = HERE): JoinOrLeave | null {
+	arrive(actor: Actor, { shard, counted }: Source = HERE): JoinOrLeave | null {
 		const key = memberKeyOf(actor);
 		if (actor.userId !== null) this.#expected.get(holderKey({ userId: actor.userId }))?.shift();
 		if (actor.address !== undefined) {
@@ -126,12 +126,12 @@ export class Members {
 			this.#addresses.set(actor.address, (this.#addresses.get(actor.address) ?? 0) + 1);
 		}
 		if (counted) return null;
-		this.#directory.arrive(part, key, actor.name);
+		this.#directory.arrive(shard, key, actor.name);
 		return this.#presence.add(key, actor.name) ? this.#news("join", key, actor.name) : null;
 	}
 
 	/** A connection of `actor` left through `source`; its member's last in the room is news (`counted`: as for `arrive`). */
-	depart(actor: Actor, { part, counted }: Source = HERE): JoinOrLeave | null {
+	depart(actor: Actor, { shard, counted }: Source = HERE): JoinOrLeave | null {
 		const key = memberKeyOf(actor);
 		if (actor.address !== undefined) {
 			const left = (this.#addresses.get(actor.address) ?? 1) - 1;
@@ -139,7 +139,7 @@ export class Members {
 			else this.#addresses.delete(actor.address);
 		}
 		if (counted) return null;
-		this.#directory.depart(part, key);
+		this.#directory.depart(shard, key);
 		return this.#presence.remove(key) ? this.#news("leave", key, actor.name) : null;
 	}
 

@@ -113,7 +113,7 @@ export class Moderation {
 
 	/**
 	 * A moderator kicks or bans a user. A ban is stored first, so the user's next upgrade is
-	 * refused even if the room's object is evicted right after; then every part of the room
+	 * refused even if the room's object is evicted right after; then every object of the room
 	 * closes that user's connections and tells everyone (`targetName`: the name it showed, if
 	 * present). A ban past the room's `MAX_BANS` is refused to its sender alone (`too_many_bans`;
 	 * the API answers 409), and nobody is removed.

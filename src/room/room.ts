@@ -30,10 +30,10 @@ let instancesCreated = 0;
  * One chat room. This Durable Object is the room's one authority, over parts that each own one
  * decision (each file's header says what it owns):
  *
- * - admission (src/room/admission.ts): who gets in, and which part of the room holds the socket;
+ * - admission (src/room/admission.ts): who gets in, and which object of the room holds the socket;
  * - the dispatcher (src/room/dispatcher.ts): what each client's event, or call of the API, comes to;
  * - the conversation (src/room/conversation.ts): what is said, in one order of ids, and kept;
- * - members (src/room/members.ts): who is in the room, and in which part of it; how members hear
+ * - members (src/room/members.ts): who is in the room, and in which of its objects; how members hear
  *   of it (src/room/presence-news.ts): each join and leave, or past a size one event a second;
  * - moderation (src/room/moderation.ts): who may change or remove what, and the bans;
  * - the links to its shards (src/room/shard-links.ts): how a burst's outcome reaches them;
@@ -135,7 +135,7 @@ export class Room extends HubHost {
 			this.#links.calls.memberLists++;
 			this.#burst.push(...this.#members.replace(batch.shard, batch.members));
 		}
-		const source = { part: batch.shard, counted: batch.members !== undefined };
+		const source = { shard: batch.shard, counted: batch.members !== undefined };
 		for (const submission of batch.submissions) this.#takeFrom(submission, source);
 		this.setEndOfBurst();
 		return this.#links.submitPace;

@@ -35,7 +35,7 @@ export type Sizes = Pick<Config, "shardSize" | "roomSockets" | "maxConnections">
 /** The shards of one room: numbered 1, 2, 3, ... (0 is the room's own object). */
 export class ShardDirectory {
 	readonly #store: RoomStore;
-	/** The members the room's own object holds (part 0), to start the record with. */
+	/** The members the room's own object holds (shard 0), to start the record with. */
 	readonly #here: () => MemberCounts;
 	/** Connections per shard, by number, as last reported plus places handed out since. */
 	readonly #connections = new Map<number, number>();
@@ -207,8 +207,8 @@ export class ShardDirectory {
 	}
 
 	/**
-	 * A part of the room reports every member it holds (a shard after it woke, was reset, or
-	 * could not reach the room; the room's own object, part 0, when it starts): its record is
+	 * An object of the room reports every member it holds (a shard after it woke, was reset, or
+	 * could not reach the room; the room's own object, shard 0, when it starts): its record is
 	 * replaced, writing only what changed, and the difference returned for presence.
 	 */
 	replace(shard: number, members: MemberCounts): MemberChanges {
@@ -217,7 +217,7 @@ export class ShardDirectory {
 		return this.#write(shard, members);
 	}
 
-	/** Replaces part `shard`'s record with `members`, writing only what changed; returns the difference. */
+	/** Replaces shard `shard`'s record with `members`, writing only what changed; returns the difference. */
 	#write(shard: number, members: MemberCounts): MemberChanges {
 		const sql = this.#store.sql;
 		const before = new Map(this.membersOf(shard).map((member) => [member[0], member]));
@@ -246,7 +246,7 @@ export class ShardDirectory {
 		return { added, removed };
 	}
 
-	/** How many connections of members the record says part `shard` holds (one aggregate, no rows read out). */
+	/** How many connections of members the record says shard `shard` holds (one aggregate, no rows read out). */
 	connectionsOfMembers(shard: number): number {
 		if (!this.#inUse) return 0;
 		return (

@@ -2,7 +2,7 @@
  * The room-wide typing limit. A hub passes on a connection's typing at most once per
  * `TYPING_INTERVAL_MS`, but each notice goes to every member, so in a room of 100,000 typing must
  * also be thinned room-wide: at most `TYPING_NAMES_PER_INTERVAL` names per interval, each once
- * (PROTOCOL.md, "typing").
+ * (PROTOCOL.md, "Server → client", the `typing` event).
  */
 import { TYPING_INTERVAL_MS } from "../../public/contract.js";
 

@@ -1,8 +1,8 @@
 /**
- * The webhook events a room sends its operator's backend (README.md, "Webhooks"): what each one
+ * The webhook events a room sends its operator's backend (docs/operating.md, "Webhooks"): what each one
  * carries, and which of them a burst of the room's work comes to. One module for the room that
  * writes them (src/room/webhook-outbox.ts), the Worker that delivers them (src/webhooks/sender.ts),
- * the tests that receive them and the README's examples.
+ * the tests that receive them and the examples of docs/operating.md.
  *
  * Every event is the body of one Standard Webhooks request: `{"type", "timestamp", "data"}`, with
  * `data.room` the room's name. Messages, edits and deletes are entries of the room's log, so their
@@ -52,7 +52,7 @@ export interface UserBanned {
 /** One webhook event, without its `timestamp` (added when it is written). */
 export type WebhookEvent = MessageCreated | MessageEdited | MessageDeleted | UserKicked | UserBanned;
 
-/** Every event type, in the order README.md lists them. */
+/** Every event type, in the order docs/operating.md lists them. */
 export const WEBHOOK_EVENT_TYPES = [
 	"message.created",
 	"message.edited",

@@ -1,6 +1,6 @@
 /**
  * The room's webhook outbox: how an event the room committed reaches the webhook queue without
- * ever being lost on the way (README.md, "Webhooks").
+ * ever being lost on the way (docs/operating.md, "Webhooks").
  *
  * An event is written to the room's SQLite database (`webhook_outbox`) inside the same
  * transaction as the log entry it reports (src/room/message-log.ts `commit`), so it exists

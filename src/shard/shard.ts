@@ -20,7 +20,7 @@ const RETRY_SUBMIT_MS = 1_000;
 const CLOSE_WAIT_MS = 10_000;
 /**
  * A shard: one more object of a room that has outgrown its own object (src/wire/placement.ts
- * says how sockets get here). It is the hub part of the room (src/hub/: sockets, checks, flood
+ * says how sockets get here). It is the hub half of the room (src/hub/: sockets, checks, flood
  * control, coalescer, fan-out, liveness) without the log or presence, which stay with the room's
  * object. Read as a story:
  *
@@ -96,7 +96,7 @@ export class RoomShard extends HubHost {
 		// comes with its welcome, and the next push sets where delivery goes on from.
 		if (this.hub.size === 0) this.#pushes.restart();
 		if (this.hub.size >= this.config.shardSize) {
-			return refuse(503, "this part of the room is full; try again", {
+			return refuse(503, "this object of the room is full; try again", {
 				"Retry-After": "1",
 				[SHARD_FULL_HEADER]: String(this.#home.shard),
 			});

@@ -1,5 +1,5 @@
 /**
- * The webhook sender: the Worker's consumer of the webhook queue (README.md, "Webhooks"). Each
+ * The webhook sender: the Worker's consumer of the webhook queue (docs/operating.md, "Webhooks"). Each
  * queue message is one event a room committed (src/room/webhook-outbox.ts); it is POSTed to
  * `WEBHOOK_URL` as a Standard Webhooks request, signed with `WEBHOOK_SECRET` by the
  * `standardwebhooks` package (the same one a receiver verifies with): `webhook-id` (the same on

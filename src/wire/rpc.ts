@@ -19,7 +19,7 @@ import type { SettingsEvent, SettingsPatch } from "./settings.ts";
  */
 export type ConnectionId = string;
 
-/** Which part of the room holds a connection: 0 for the room's own object, N for shard N. */
+/** Which object of the room holds a connection: 0 for the room's own object, N for shard N. */
 export function shardOf(id: ConnectionId): number {
 	const slash = id.indexOf("/");
 	return slash === -1 ? 0 : Number(id.slice(0, slash));
@@ -173,7 +173,7 @@ export interface ShardPush {
 /** A relay's answer: each shard's connection count, or `null` for a shard it could not reach. */
 export type Relayed = { shard: number; connections: number | null }[];
 
-/** Connections per member (its key, `memberKeyOf`, and its name): what one part of the room holds. */
+/** Connections per member (its key, `memberKeyOf`, and its name): what one object of the room holds. */
 export type MemberCounts = readonly (readonly [key: string, name: string, connections: number])[];
 
 /**
@@ -199,7 +199,7 @@ export interface Batch {
 	readonly submissions: readonly Submission[];
 }
 
-/** What `GET /api/rooms/NAME` answers: the room's size (README.md, "The contract"). */
+/** What `GET /api/rooms/NAME` answers: the room's size (docs/operating.md, "The public contract"). */
 export interface RoomStats {
 	/** Connections in the whole room. */
 	connections: number;
@@ -207,6 +207,6 @@ export interface RoomStats {
 	members: number;
 	/** The newest message id (0 when there is none). */
 	latestId: number;
-	/** Connections per part of the room: the room's own object first, then shards 1, 2, ... */
+	/** Connections per object of the room: the room's own object first, then shards 1, 2, ... */
 	shards: { connections: number }[];
 }

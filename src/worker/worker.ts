@@ -70,7 +70,7 @@ async function identify(request: Request, config: Config, room: string): Promise
 }
 
 /**
- * Sends an upgrade to the part of the room that will hold it (src/wire/placement.ts): to a shard
+ * Sends an upgrade to the object of the room that will hold it (src/wire/placement.ts): to a shard
  * at once when this isolate holds a view of the room's shards, otherwise to the room's object,
  * which accepts it or names a shard (and hands out a view). A shard that turns the upgrade away
  * as full sends it back to the room's object, at most `PLACEMENT_ATTEMPTS` times.

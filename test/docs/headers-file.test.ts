@@ -1,5 +1,5 @@
 /**
- * public/_headers gives every static asset the page's security headers (README.md, "Security
+ * public/_headers gives every static asset the page's security headers (docs/operating.md, "Security
  * headers"), and its Content-Security-Policy allows the one inline script of index.html, the
  * import map, by the SHA-256 of its exact text: an edit of the import map (a space counts) that
  * does not change the hash too leaves the page without its third-party module, and this test

@@ -1,14 +1,15 @@
 /**
- * README's map ("Where things are") stays true to the code: every source file of the Worker
- * and of the page is named there, and every file it names exists.
+ * ARCHITECTURE.md's map ("Where things are") stays true to the code: every source file of the
+ * Worker and of the page is named there, and every file it names exists.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/local-server.ts";
 
-const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
-const map = readme.slice(readme.indexOf("## Where things are"), readme.indexOf("## Notes for users"));
+const architecture = readFileSync(path.join(ROOT, "ARCHITECTURE.md"), "utf8");
+const start = architecture.indexOf("\n## Where things are\n");
+const map = architecture.slice(start, architecture.indexOf("\n## ", start + 1));
 
 /** Every file under `dir` (relative to the repository root), recursively. */
 function filesUnder(dir: string): string[] {
@@ -17,7 +18,12 @@ function filesUnder(dir: string): string[] {
 		.map((entry) => path.relative(ROOT, path.join(entry.parentPath, entry.name)));
 }
 
-describe("README map", () => {
+describe("ARCHITECTURE.md's map", () => {
+	it("is there", () => {
+		expect(start).toBeGreaterThan(0);
+		expect(map.split("\n").length).toBeGreaterThan(50);
+	});
+
 	it("names every file in src/ and every script and page file in public/", () => {
 		const files = [...filesUnder("src"), ...filesUnder("public").filter((file) => /\.(js|html|css)$/.test(file))];
 		expect(files.length).toBeGreaterThan(10);
@@ -25,7 +31,9 @@ describe("README map", () => {
 	});
 
 	it("names no file that does not exist", () => {
-		const named = [...map.matchAll(/`((?:src|public|test|bench|docs)\/[^`\s]*)`/g)].map((match) => match[1] as string);
+		const named = [...map.matchAll(/`((?:src|public|test|bench|docs|scripts|examples)\/[^`\s]*)`/g)].map(
+			(match) => match[1] as string,
+		);
 		expect(named.length).toBeGreaterThan(10);
 		expect(named.filter((file) => !existsSync(path.join(ROOT, file)))).toEqual([]);
 	});
