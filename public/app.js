@@ -206,7 +206,7 @@ class ChatPage {
 		{
 			edit: (id, text) => {
 				if (codePoints(text) > this.#chat.messageCap) {
-					this.#timeline.addNotice(`Messages can be at most ${this.#chat.messageCap} characters.`, true);
+					this.#timeline.addNotice(`Messages can be at most ${this.#chat.messageCap} characters.`, { important: true });
 					return false;
 				}
 				return this.#command(this.#chat.edit(id, text));
@@ -394,9 +394,9 @@ class ChatPage {
 				localStorage.removeItem(NAME_KEY);
 				this.#askName(error.message);
 			} else if (error.code === "forbidden") {
-				this.#timeline.addNotice(`Not allowed: ${error.message}`, true);
+				this.#timeline.addNotice(`Not allowed: ${error.message}`, { important: true });
 			} else if (error.code === "not_found") {
-				this.#timeline.addNotice(`That message is gone: ${error.message}`, true);
+				this.#timeline.addNotice(`That message is gone: ${error.message}`, { important: true });
 			} else {
 				this.#timeline.addNotice(`The room refused that: ${error.message}`);
 			}
@@ -424,7 +424,7 @@ class ChatPage {
 	 * @param {boolean} sent
 	 */
 	#command(sent) {
-		if (!sent) this.#timeline.addNotice("Not connected: try again once the page is connected.", true);
+		if (!sent) this.#timeline.addNotice("Not connected: try again once the page is connected.", { important: true });
 		return sent;
 	}
 
@@ -432,7 +432,7 @@ class ChatPage {
 	#onExpired() {
 		forgetToken(room);
 		showState("failed", "Link expired");
-		this.#timeline.addNotice("Your sign-in link has expired. Ask for a new one to join again.", true);
+		this.#timeline.addNotice("Your sign-in link has expired. Ask for a new one to join again.", { important: true });
 		setComposer("Your sign-in link has expired.");
 	}
 
@@ -446,7 +446,7 @@ class ChatPage {
 		this.#actions.viewer = null;
 		if (code === KICKED_CLOSE_CODE) {
 			showState("closed", "Removed by a moderator");
-			this.#timeline.addNotice("A moderator removed you from this room.", true);
+			this.#timeline.addNotice("A moderator removed you from this room.", { important: true });
 			setComposer("A moderator removed you from this room. You may come back.", { rejoin: true });
 		} else {
 			const until = Date.parse(reason.replace(/^banned until\s*/, ""));
@@ -454,7 +454,7 @@ class ChatPage {
 				? "A moderator banned you from this room."
 				: `A moderator banned you from this room until ${when(until)}.`;
 			showState("closed", "Banned by a moderator");
-			this.#timeline.addNotice(text, true);
+			this.#timeline.addNotice(text, { important: true });
 			setComposer(text);
 		}
 	}
@@ -470,7 +470,7 @@ class ChatPage {
 		// The room's reason names headers and claims: for whoever runs the site, not the reader.
 		console.warn(`edgechat: the room refused this page: ${reason}`);
 		ui.you.hidden = true;
-		this.#timeline.addNotice(notLetInWords(reason), true);
+		this.#timeline.addNotice(notLetInWords(reason), { important: true });
 		setComposer("You are not in this room.");
 	}
 

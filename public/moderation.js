@@ -90,14 +90,14 @@ export class MessageActions {
 		document.addEventListener("keydown", (event) => {
 			if (event.key === "Escape" && this.#open) {
 				event.preventDefault();
-				this.#closeMenu(true);
+				this.#closeMenu({ refocus: true });
 			}
 		});
 		// A click or tap anywhere else closes the menu (without moving focus).
 		document.addEventListener("pointerdown", (event) => {
 			const open = this.#open;
 			if (open && event.target instanceof Node && !open.toggle.parentElement?.contains(event.target)) {
-				this.#closeMenu(false);
+				this.#closeMenu({ refocus: false });
 			}
 		});
 	}
@@ -126,7 +126,7 @@ export class MessageActions {
 		toggle.setAttribute("aria-label", `Actions for ${message.name}'s message`);
 		toggle.setAttribute("aria-expanded", "false");
 		toggle.addEventListener("click", () => {
-			if (this.#open?.toggle === toggle) this.#closeMenu(true);
+			if (this.#open?.toggle === toggle) this.#closeMenu({ refocus: true });
 			else this.#openMenu(item, box, toggle, message, actions);
 		});
 		box.append(toggle);
@@ -141,7 +141,7 @@ export class MessageActions {
 	 * @param {Action[]} actions
 	 */
 	#openMenu(item, box, toggle, message, actions) {
-		this.#closeMenu(false);
+		this.#closeMenu({ refocus: false });
 		const menu = document.createElement("span");
 		menu.className = "actions-menu";
 		menu.id = `actions-${message.id}`;
@@ -157,7 +157,7 @@ export class MessageActions {
 			button.type = "button";
 			button.append(...labels[action]);
 			button.addEventListener("click", () => {
-				this.#closeMenu(false);
+				this.#closeMenu({ refocus: false });
 				this.#run(action, item, toggle, message);
 			});
 			menu.append(button);
@@ -169,8 +169,8 @@ export class MessageActions {
 		menu.querySelector("button")?.focus();
 	}
 
-	/** @param {boolean} refocus whether focus goes back to the menu's button */
-	#closeMenu(refocus) {
+	/** @param {{ refocus: boolean }} options `refocus`: whether focus goes back to the menu's button */
+	#closeMenu({ refocus }) {
 		const open = this.#open;
 		if (!open) return;
 		this.#open = null;

@@ -138,14 +138,14 @@ function picker(author, reactions, viewer, toggle) {
 		choice.textContent = emoji;
 		choice.setAttribute("aria-label", mine ? `Take back ${emoji}` : `React ${emoji}`);
 		choice.addEventListener("click", () => {
-			close(false);
+			close({ refocus: false });
 			toggle(emoji, !mine);
 			open.focus();
 		});
 		menu.append(choice);
 	}
-	/** @param {boolean} refocus */
-	const close = (refocus) => {
+	/** @param {{ refocus: boolean }} options `refocus`: whether focus goes back to the button that opened it */
+	const close = ({ refocus }) => {
 		menu.hidden = true;
 		open.setAttribute("aria-expanded", "false");
 		if (refocus) open.focus();
@@ -161,7 +161,7 @@ function picker(author, reactions, viewer, toggle) {
 	menu.addEventListener("keydown", (event) => {
 		if (event.key === "Escape") {
 			event.preventDefault();
-			close(true);
+			close({ refocus: true });
 			return;
 		}
 		const choices = [...menu.querySelectorAll("button")];

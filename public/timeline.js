@@ -350,9 +350,9 @@ export class Timeline {
 	/**
 	 * Adds a line from the page itself (not a chat message).
 	 * @param {string | readonly (string | Node)[]} text the line, or its parts (names as `<bdi>`s)
-	 * @param {boolean} [important] something went wrong or the user must act: shown as such
+	 * @param {{ important?: boolean }} [options] `important`: something went wrong or the user must act, shown as such
 	 */
-	addNotice(text, important = false) {
+	addNotice(text, { important = false } = {}) {
 		const item = document.createElement("li");
 		item.className = important ? "notice important" : "notice";
 		item.append(...(typeof text === "string" ? [text] : text));

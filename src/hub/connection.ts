@@ -16,7 +16,7 @@ import {
 	HISTORY_PER_SECOND,
 } from "../wire/limits.ts";
 import { type Actor, type MemberCounts, memberKeyOf } from "../wire/rpc.ts";
-import { type BucketState, newPace, takePace } from "./flood-control.ts";
+import { type BucketState, fullBucket, takeTokens } from "./flood-control.ts";
 
 /** What a connection remembers across hibernation and eviction (the socket's attachment). */
 export interface Session {
@@ -51,13 +51,13 @@ export class Connection {
 	#lastTypingAt = 0;
 	/** When its last read position was passed on (ms; memory only: the next one is taken after a wake). */
 	#lastReadAt = 0;
-	/** Its pace of history pages (memory only: a wake refills it). */
-	#pages = newPace(HISTORY_BUCKET);
+	/** Its bucket of history pages (memory only: a wake refills it). */
+	#pages = fullBucket(HISTORY_BUCKET);
 	/**
 	 * Its budget of frames, and how many frames in a row it sent over it (memory only: an object
 	 * is evicted only after seconds without an event, by which time the budget has refilled).
 	 */
-	#frames = newPace(FRAME_BUCKET);
+	#frames = fullBucket(FRAME_BUCKET);
 	#frameStrikes = 0;
 	/** A plain client's frames over its allowance, oldest first (the release timer keeps the object awake). */
 	#held: (string | ArrayBuffer)[] = [];
@@ -195,7 +195,7 @@ export class Connection {
 	 */
 	chargeFrame(size: number, now: number): number | "flooding" {
 		const cost = Math.min(FRAME_BUCKET, Math.ceil(Math.max(1, size) / FRAME_UNIT_BYTES));
-		const wait = takePace(this.#frames, FRAME_BUCKET, FRAME_UNITS_PER_SECOND, now, cost);
+		const wait = takeTokens(this.#frames, FRAME_BUCKET, FRAME_UNITS_PER_SECOND, now, cost);
 		if (wait === 0) {
 			this.#frameStrikes = 0;
 			return 0;
@@ -205,7 +205,7 @@ export class Connection {
 
 	/** Takes a history page at `now` (`HISTORY_BUCKET` at once, then `HISTORY_PER_SECOND`): 0, or ms until one is there. */
 	takePage(now: number): number {
-		return takePace(this.#pages, HISTORY_BUCKET, HISTORY_PER_SECOND, now);
+		return takeTokens(this.#pages, HISTORY_BUCKET, HISTORY_PER_SECOND, now);
 	}
 
 	/** How many plain frames are held. */

@@ -66,27 +66,27 @@ export function verdictOf(bucket: BucketState, config: Config, now: number): Ver
 	return { kind: "refuse", retryAfterMs };
 }
 
-/** A simple pace in memory: tokens left, and when they were counted (ms). */
-export interface Pace {
+/** A plain token bucket in memory (no strikes): tokens left, and when they were counted (ms). */
+export interface TokenBucket {
 	tokens: number;
 	at: number;
 }
 
-/** A full bucket of `bucket` tokens. */
-export function newPace(bucket: number): Pace {
-	return { tokens: bucket, at: 0 };
+/** A full bucket of `size` tokens. */
+export function fullBucket(size: number): TokenBucket {
+	return { tokens: size, at: 0 };
 }
 
 /**
- * Takes `cost` tokens of `pace` at `now` (`bucket` at most, refilled at `perSecond`): 0 when taken,
- * or how many ms until they will be there.
+ * Takes `cost` tokens of `bucket` at `now` (`size` at most, refilled at `perSecond`): 0 when
+ * taken, or how many ms until they will be there.
  */
-export function takePace(pace: Pace, bucket: number, perSecond: number, now: number, cost = 1): number {
-	pace.tokens = Math.min(bucket, pace.tokens + (Math.max(0, now - pace.at) * perSecond) / 1000);
-	pace.at = now;
-	if (pace.tokens >= cost) {
-		pace.tokens -= cost;
+export function takeTokens(bucket: TokenBucket, size: number, perSecond: number, now: number, cost = 1): number {
+	bucket.tokens = Math.min(size, bucket.tokens + (Math.max(0, now - bucket.at) * perSecond) / 1000);
+	bucket.at = now;
+	if (bucket.tokens >= cost) {
+		bucket.tokens -= cost;
 		return 0;
 	}
-	return Math.ceil(((cost - pace.tokens) * 1000) / perSecond);
+	return Math.ceil(((cost - bucket.tokens) * 1000) / perSecond);
 }

@@ -48,12 +48,12 @@ export function entryBytes(entry: LogEntry): number {
 
 /**
  * How many of `entries`, taken in order, fit in `bytes` (at least one, when there is one), and
- * the bytes they take. `fromEnd`: taken from the last backwards.
+ * the bytes they take; `fromEnd`: taken from the last backwards.
  */
 export function fitting(
 	entries: readonly LogEntry[],
 	bytes: number,
-	fromEnd = false,
+	{ fromEnd = false }: { fromEnd?: boolean } = {},
 ): { count: number; bytes: number } {
 	let used = 0;
 	let count = 0;
@@ -127,7 +127,7 @@ export class LogReader {
 			}
 			const owed = recent.slice(0, firstAfter(recent, latestId));
 			const newest = owed.slice(Math.max(0, owed.length - this.#replay));
-			const { count } = fitting(newest, bytes, true);
+			const { count } = fitting(newest, bytes, { fromEnd: true });
 			return { messages: newest.slice(newest.length - count), gap, latestId, more: false };
 		});
 	}

@@ -45,8 +45,8 @@ export class RoomWebhooks {
 	}
 
 	/** After the commit (`stored`: whether it succeeded): the hand-off to the queue starts. */
-	afterCommit(now: number, stored: boolean): void {
-		this.#outbox?.afterCommit(now, stored);
+	afterCommit(now: number, commit: { stored: boolean }): void {
+		this.#outbox?.afterCommit(now, commit);
 	}
 
 	/** The object's alarm fired: whatever the outbox still holds is handed over. */
@@ -76,7 +76,7 @@ export class RoomWebhooks {
 			outbox.requeue(taken.deliveries);
 			return taken;
 		});
-		outbox.afterCommit(Date.now(), true);
+		outbox.afterCommit(Date.now(), { stored: true });
 		return { requeued: page.deliveries.length, more: page.more };
 	}
 }

@@ -264,7 +264,7 @@ export class Room extends HubHost {
 		const deliveries = this.#desk.settle(burst, deliveriesOf(burst, answers, this.#welcomeLimits));
 		this.hub.deliver(deliveries);
 		this.#links.push(after, deliveries);
-		this.#webhooks.afterCommit(now, answers.stored);
+		this.#webhooks.afterCommit(now, answers);
 	}
 
 	/** The object's one alarm, for whichever part set it: liveness, the webhook outbox, retention by age. */

@@ -127,11 +127,12 @@ export class WebhookOutbox {
 	}
 
 	/**
-	 * After a commit (`stored`: whether it succeeded), in the same event: the alarm that covers a reset before the hand-off is set
-	 * (its write is committed with the entries'), and the hand-off starts. It runs once the
-	 * commit is durable: the output gate holds the queue call until then.
+	 * After a commit (`stored`: whether it succeeded), in the same event: the alarm that covers a
+	 * reset before the hand-off is set (its write is committed with the entries'), and the
+	 * hand-off starts. It runs once the commit is durable: the output gate holds the queue call
+	 * until then.
 	 */
-	afterCommit(now: number, stored: boolean): void {
+	afterCommit(now: number, { stored }: { stored: boolean }): void {
 		// A failed commit rolled back its writes: the delete too, so it is done again next time.
 		if (!stored && this.#recorded) this.#deletedUpTo = this.#deletedBefore;
 		this.#recorded = false;

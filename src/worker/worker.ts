@@ -84,10 +84,11 @@ async function place(
 	identity: Identity | null,
 	stub: DurableObjectStub,
 ): Promise<Response> {
-	const toShard = async (shard: number, placed: boolean) => {
+	/** Sends the upgrade to shard `shard`, which the room's object named, or the Worker chose by its view. */
+	const toShard = async (shard: number, chosenBy: "room" | "worker") => {
 		const shardHeaders = new Headers(headers);
 		shardHeaders.set(SHARD_HEADER, String(shard));
-		if (placed) shardHeaders.set(PLACED_HEADER, "worker");
+		if (chosenBy === "worker") shardHeaders.set(PLACED_HEADER, "worker");
 		const shardStub = env.SHARDS.get(env.SHARDS.idFromName(shardObjectName(room, shard)));
 		return shardStub.fetch(new Request(request, { headers: shardHeaders }));
 	};
@@ -102,7 +103,7 @@ async function place(
 		for (let attempt = 1; attempt <= PLACEMENT_ATTEMPTS; attempt++) {
 			const shard = shardFor(room, key, Date.now());
 			if (shard === null) break;
-			const taken = await toShard(shard, true);
+			const taken = await toShard(shard, "worker");
 			if (taken.headers.get(SHARD_FULL_HEADER) === null) return taken;
 			markFull(room, shard, Date.now());
 			full = taken;
@@ -127,7 +128,7 @@ async function place(
 		if (answer.status !== USE_SHARD_STATUS || shard === null) return answer;
 		// The room is past its own object's size: the upgrade goes to the shard it named, and the
 		// room object is out of this socket's path (and of the next upgrades' for a while).
-		taken = await toShard(Number(shard), false);
+		taken = await toShard(Number(shard), "room");
 		if (taken.headers.get(SHARD_FULL_HEADER) === null) return taken;
 		if (attempt === PLACEMENT_ATTEMPTS) {
 			// The room keeps filling faster than it hears of it: the client is told to come back,

@@ -75,7 +75,7 @@ describe("WebhookOutbox", () => {
 			} catch {
 				failed = true;
 			}
-			outbox.afterCommit(2, false);
+			outbox.afterCommit(2, { stored: false });
 			return { failed, waiting: waiting(storage), stored: log.count() };
 		});
 		expect(outcome).toEqual({ failed: true, waiting: ["kept"], stored: 1 });
@@ -85,13 +85,13 @@ describe("WebhookOutbox", () => {
 		const outcome = await withOutbox(async ({ log, outbox, queue, storage }) => {
 			log.stageNew("ann", "one", null, 1, plain);
 			log.commit(undefined, () => outbox.record([created(1, "one")], 1));
-			outbox.afterCommit(1, true);
+			outbox.afterCommit(1, { stored: true });
 			await outbox.handOff();
 			const afterHandOff = waiting(storage);
 			log.stageNew("ann", "two", null, 2, plain);
 			log.commit(undefined, () => outbox.record([created(2, "two")], 2));
 			const afterNextCommit = waiting(storage);
-			outbox.afterCommit(2, true);
+			outbox.afterCommit(2, { stored: true });
 			await outbox.handOff();
 			return {
 				handed: queue.handed.map((batch) => batch.map((d) => JSON.parse(d.body).data.text)),
@@ -108,7 +108,7 @@ describe("WebhookOutbox", () => {
 			queue.refusing = true;
 			log.stageNew("ann", "held", null, 1, plain);
 			log.commit(undefined, () => outbox.record([created(1, "held")], 1));
-			outbox.afterCommit(1, true);
+			outbox.afterCommit(1, { stored: true });
 			await outbox.handOff();
 			const alarm = await storage.getAlarm();
 			const refused = waiting(storage);
