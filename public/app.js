@@ -10,6 +10,8 @@
  * asks no name, shows edits and deletes, offers each user the actions the room allows it
  * (moderation.js), and stays closed after a moderator's kick or ban.
  */
+
+import { AccountUi, takeLinkCode, whoAmI } from "./account.js";
 import { connect, newClientId } from "./client/index.js";
 import { Composer, codePoints } from "./composer.js";
 import { BANNED_CLOSE_CODE, KICKED_CLOSE_CODE, MAX_ROOM_NAME_LENGTH, ROOM_NAME_CHARACTERS } from "./contract.js";
@@ -198,7 +200,8 @@ function setComposer(note, { rejoin = false } = {}) {
 
 class ChatPage {
 	/** The room's client (the library does the protocol; the page renders). @type {Chat} */ #chat;
-	/** The signed-mode token, or `null` in open mode. @type {string | null} */ #token;
+	/** Open mode: the name is the reader's to choose (and remember); otherwise it is their account's or token's. */
+	#open = true;
 	/** Closed by a moderator (kick or ban) or refused: nothing reconnects until the user says so. */
 	#removed = false;
 	#actions = new MessageActions(
@@ -251,18 +254,19 @@ class ChatPage {
 
 	/**
 	 * @param {string} room
-	 * @param {string | null} token
+	 * @param {{ token?: string | null, signedIn?: boolean }} who signed mode: the link's token; or
+	 *   signed in by the session cookie (a passkey account), Cloudflare Access, or as a guest
 	 */
-	constructor(room, token) {
-		this.#token = token;
+	constructor(room, { token = null, signedIn = false }) {
+		this.#open = !token && !signedIn;
 		// Over flood control the page keeps a message pending and lets the library send it again.
 		this.#chat = connect({
 			url: location.origin,
 			room,
-			...(token ? { token } : { name: localStorage.getItem(NAME_KEY) ?? "" }),
+			...(token ? { token } : signedIn ? { signedIn } : { name: localStorage.getItem(NAME_KEY) ?? "" }),
 			retryRateLimited: true,
 		});
-		ui.rename.hidden = token !== null;
+		ui.rename.hidden = !this.#open;
 		ui.myName.textContent = this.#chat.name || "…";
 		this.#unread = new Unread(room, {
 			divideBefore: (id) => this.#timeline.divideBefore(id),
@@ -272,7 +276,7 @@ class ChatPage {
 		});
 		this.#listen();
 		// Open mode with no name remembered: the library opens its socket once one is chosen.
-		if (!token && !this.#chat.name) {
+		if (this.#open && !this.#chat.name) {
 			showState("connecting", "Choose a name to join");
 			this.#askName("");
 		}
@@ -330,8 +334,8 @@ class ChatPage {
 		const chat = this.#chat;
 		chat.on("state", (change) => this.#onState(change));
 		chat.on("welcome", ({ welcome, resumed, reset }) => {
-			// A signed name is the token's, not a choice to remember for open rooms.
-			if (!this.#token) localStorage.setItem(NAME_KEY, welcome.name);
+			// A signed name is the account's or the token's, not a choice to remember for open rooms.
+			if (this.#open) localStorage.setItem(NAME_KEY, welcome.name);
 			ui.myName.textContent = welcome.name;
 			this.#actions.viewer = welcome.userId && welcome.role ? { userId: welcome.userId, role: welcome.role } : null;
 			this.#applySettings();
@@ -669,6 +673,39 @@ if (room.length > MAX_ROOM_NAME_LENGTH || !ROOM_NAME_CHARACTERS.test(room)) {
 	const timeline = new Timeline(ui.messages, ui.chat);
 	timeline.addNotice(`Room names are 1 to ${MAX_ROOM_NAME_LENGTH} letters, digits, '_' or '-'. Try ?room=lobby.`);
 	ui.input.disabled = ui.send.disabled = true;
+} else if (token) {
+	new ChatPage(room, { token });
 } else {
-	new ChatPage(room, token);
+	void start();
+}
+
+/**
+ * Asks the server how people get in here: open mode opens the room at once; otherwise the page
+ * joins as the account it is signed in as (or Access vouches for), or asks the reader to sign in
+ * (or to add a passkey, when it was opened from an add-a-passkey link).
+ */
+async function start() {
+	const code = takeLinkCode();
+	const me = await whoAmI().catch(() => null);
+	if (me === null || (me.ways.open && code === null)) {
+		new ChatPage(room, {});
+		return;
+	}
+	const accounts = new AccountUi((id) => element(id, HTMLElement), me, {
+		onSignedIn: (account) => {
+			if (account) accounts.showSignedIn(account);
+			new ChatPage(room, { signedIn: true });
+		},
+	});
+	if (me.account && code === null) {
+		accounts.showSignedIn(me.account);
+		new ChatPage(room, { signedIn: true });
+	} else if (!me.ways.passkeys && code === null) {
+		// Nothing to sign in with on this page (tokens come in a link, Access before the page):
+		// a guest reads, anyone else is told by the room why it is not let in.
+		new ChatPage(room, me.ways.guests === "read" ? { signedIn: true } : {});
+	} else {
+		showState("connecting", "Sign in to join");
+		accounts.askToSignIn(code);
+	}
 }

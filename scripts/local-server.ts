@@ -44,6 +44,11 @@ export interface ServerOptions {
 	inspectorPort?: number;
 	/** Receives every line the Worker logs (miniflare only; the fuzz suite reads the room's log). */
 	onLog?: (line: { level: string; message: string }) => void;
+	/**
+	 * Rate limits other than wrangler.toml's, by binding (miniflare only): a browser test that
+	 * signs in many times from one address is not testing the per-address limit.
+	 */
+	rateLimits?: Record<string, number>;
 	/** Another entry point than wrangler.toml's `main` (miniflare only: the room simulation's Worker), relative to the root. */
 	main?: string;
 }
@@ -101,6 +106,12 @@ export async function startMiniflare(
 	const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
 	// The bundle is one self-contained module, so wrangler's module rules have nothing to do.
 	const { modulesRules: _unused, ...worker } = workerOptions;
+	const ratelimits = Object.fromEntries(
+		Object.entries(worker.ratelimits ?? {}).map(([name, limit]) => {
+			const override = options.rateLimits?.[name];
+			return [name, override === undefined ? limit : { ...limit, simple: { ...limit.simple, limit: override } }];
+		}),
+	);
 	// wrangler hands us its (v4-shaped) worker options; miniflare 5 converts them itself.
 	const miniflare = new Miniflare(
 		convertV4MiniflareOptions({
@@ -115,6 +126,7 @@ export async function startMiniflare(
 				{
 					...worker,
 					name: "edgechat",
+					ratelimits,
 					modules: true,
 					scriptPath,
 					// wrangler types the parsed vars loosely (unknown); they are JSON values.

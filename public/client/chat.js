@@ -35,6 +35,9 @@ import { ChatError, Sends } from "./sends.js";
  *   `join(name)` gives one
  * @property {string} [token] signed mode: the token your backend signed (the name is its); it goes
  *   in no URL: the socket offers it as a subprotocol, asking why as `Authorization: Bearer`
+ * @property {boolean} [signedIn] the server knows who this is without a name or a token: the page's
+ *   session cookie (a passkey account), Cloudflare Access, or a read-only guest; the socket opens
+ *   at once and the welcome says the name
  * @property {boolean} [retryRateLimited] keep a send refused as `rate_limited` pending and send
  *   it again after `retryAfterMs`, in order (the page does); by default such a send rejects
  * @property {typeof WebSocket} [WebSocket] the WebSocket to use (the global one by default)
@@ -119,6 +122,7 @@ export class Chat {
 	/** @type {Connection} */ #connection;
 	/** @type {{ [K in keyof ChatEvents]?: Set<(event: ChatEvents[K]) => void> }} */ #listeners = {};
 	/** @type {string | undefined} */ #token;
+	#signedIn = false;
 	#name = "";
 	/** @type {ConnectionState} */ #state = "connecting";
 	/** Closed for good: nothing reconnects, sends reject. */
@@ -153,6 +157,7 @@ export class Chat {
 	/** @param {ConnectOptions} options */
 	constructor(options) {
 		this.#token = options.token;
+		this.#signedIn = options.signedIn ?? false;
 		this.#name = options.token ? (readClaims(options.token).name ?? "") : (options.name ?? "");
 		this.#sends = new Sends({ retryRateLimited: options.retryRateLimited ?? false });
 		this.#connection = new Connection(
@@ -175,7 +180,7 @@ export class Chat {
 	open() {
 		if (this.#tokenExpired()) return;
 		this.#final = false;
-		this.#openOnJoin = !this.#name && !this.#token;
+		this.#openOnJoin = !this.#name && !this.#token && !this.#signedIn;
 		if (!this.#openOnJoin) this.#connection.connect();
 	}
 
@@ -449,7 +454,7 @@ export class Chat {
 
 	#onOpen() {
 		// Signed mode: the token says who we are and the room ignores a hello's name.
-		if (this.#name || this.#token) this.#hello();
+		if (this.#name || this.#token || this.#signedIn) this.#hello();
 	}
 
 	#hello() {

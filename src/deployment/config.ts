@@ -58,10 +58,29 @@ export interface Config {
 	readonly tokenMaxLifetimeSeconds: number;
 	/** Signed mode: the `aud` every token must carry; `null`: tokens need none and any is accepted. */
 	readonly tokenAudience: string | null;
+	/** How people get in (`SIGN_IN`): open mode, or any of passkey accounts, Cloudflare Access and tokens. */
+	readonly signIn: SignIn;
+	/** Whether everyone in a room is someone (not open mode): rooms count members by user, not by name. */
+	readonly signed: boolean;
+	/** Who may create a passkey account (`ACCOUNT_CREATION`). */
+	readonly accountCreation: "anyone" | "nobody";
+	/** What someone not signed in may do when it is not open mode (`GUESTS`). */
+	readonly guests: "none" | "read";
+	/** The handle of the deployment's owner (`OWNER`); `null`: the first account. */
+	readonly owner: string | null;
 	/** The HTTP API's key (`API_KEY`, a Worker secret); `null`: the API is off (docs/api.md). */
 	readonly apiKey: string | null;
 	/** Webhooks (`WEBHOOK_URL` and `WEBHOOK_SECRET`); `null`: none are sent (docs/operating.md, "Webhooks"). */
 	readonly webhooks: WebhookSettings | null;
+}
+
+/** The ways of getting in that are on. `open` is alone when on. */
+export interface SignIn {
+	readonly open: boolean;
+	readonly passkeys: boolean;
+	/** Cloudflare Access: the team domain its assertions are issued by, and this application's audience. */
+	readonly access: { readonly teamDomain: string; readonly aud: string } | null;
+	readonly tokens: boolean;
 }
 
 /** Where and how webhook events are delivered. */
@@ -186,6 +205,76 @@ function base64Length(text: string): number | null {
 	}
 }
 
+/** One of `choices`, or the first when empty. */
+function choice<T extends string>(vars: Vars, name: "ACCOUNT_CREATION" | "GUESTS", choices: readonly T[]): T {
+	const text = String(vars[name] ?? "").trim();
+	if (text === "") return choices[0] as T;
+	if (!choices.includes(text as T)) {
+		throw new ConfigError(
+			name,
+			`${name} must be ${choices.map((c) => `"${c}"`).join(" or ")}, got ${JSON.stringify(text)}`,
+		);
+	}
+	return text as T;
+}
+
+/** The ways of getting in: `SIGN_IN`, with what each needs. */
+function signIn(vars: Vars, authSecret: string | null): SignIn {
+	const ways = String(vars.SIGN_IN ?? "")
+		.split(",")
+		.map((way) => way.trim())
+		.filter(Boolean);
+	if (ways.length === 0) ways.push(authSecret === null ? "open" : "tokens");
+	for (const way of ways) {
+		if (!["open", "passkeys", "access", "tokens"].includes(way)) {
+			throw new ConfigError("SIGN_IN", `SIGN_IN: ${JSON.stringify(way)} is not one of open, passkeys, access, tokens`);
+		}
+	}
+	if (ways.includes("open") && ways.length > 1) {
+		throw new ConfigError(
+			"SIGN_IN",
+			"SIGN_IN: open cannot be combined with other ways (GUESTS=read lets people read without an account)",
+		);
+	}
+	if (ways.includes("tokens") && authSecret === null) {
+		throw new ConfigError("SIGN_IN", "SIGN_IN includes tokens, which needs the AUTH_SECRET secret");
+	}
+	return {
+		open: ways.includes("open"),
+		passkeys: ways.includes("passkeys"),
+		access: ways.includes("access") ? access(vars) : null,
+		tokens: ways.includes("tokens"),
+	};
+}
+
+/**
+ * Cloudflare Access: the team domain (https, or http on this machine for tests) and the
+ * application's audience tag, both needed to verify an assertion.
+ */
+function access(vars: Vars): { teamDomain: string; aud: string } {
+	const raw = String(vars.ACCESS_TEAM_DOMAIN ?? "").trim();
+	let url: URL;
+	try {
+		url = new URL(raw);
+	} catch {
+		throw new ConfigError(
+			"ACCESS_TEAM_DOMAIN",
+			`ACCESS_TEAM_DOMAIN must be a URL like https://team.cloudflareaccess.com, got ${JSON.stringify(raw)}`,
+		);
+	}
+	const local = url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]";
+	if (url.protocol !== "https:" && !(local && url.protocol === "http:")) {
+		throw new ConfigError("ACCESS_TEAM_DOMAIN", "ACCESS_TEAM_DOMAIN must be an https URL");
+	}
+	const aud = String(vars.ACCESS_AUD ?? "").trim();
+	if (aud === "")
+		throw new ConfigError(
+			"ACCESS_AUD",
+			"SIGN_IN includes access, which needs ACCESS_AUD (the Access application's audience tag)",
+		);
+	return { teamDomain: url.origin, aud };
+}
+
 function origins(vars: Vars, name: "ALLOWED_ORIGINS"): string[] {
 	const raw = vars[name];
 	if (raw === undefined || raw === "") return [];
@@ -206,6 +295,21 @@ function origins(vars: Vars, name: "ALLOWED_ORIGINS"): string[] {
 		}
 	}
 	return list;
+}
+
+/** How people get in, and what follows from it. */
+function accounts(vars: Vars): Pick<Config, "signIn" | "signed" | "accountCreation" | "guests" | "owner"> {
+	const ways = signIn(vars, secret(vars, "AUTH_SECRET"));
+	const owner = String(vars.OWNER ?? "")
+		.trim()
+		.toLowerCase();
+	return {
+		signIn: ways,
+		signed: !ways.open,
+		accountCreation: choice(vars, "ACCOUNT_CREATION", ["anyone", "nobody"] as const),
+		guests: choice(vars, "GUESTS", ["none", "read"] as const),
+		owner: owner === "" ? null : owner,
+	};
 }
 
 const parsed = new WeakMap<object, Config>();
@@ -247,6 +351,7 @@ export function readConfig(env: object): Config {
 		authSecret: secret(vars, "AUTH_SECRET"),
 		tokenMaxLifetimeSeconds: integer(vars, "TOKEN_MAX_LIFETIME_SECONDS"),
 		tokenAudience: String(vars.TOKEN_AUDIENCE ?? "").trim() || null,
+		...accounts(vars),
 		apiKey: secret(vars, "API_KEY"),
 		webhooks: webhooks(vars),
 	};

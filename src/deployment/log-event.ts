@@ -19,7 +19,8 @@ export type LoggedEvent =
 	| "webhook_failed"
 	| "webhook_handoff_failed"
 	| "webhook_dropped"
-	| "retention_dropped";
+	| "retention_dropped"
+	| "sign_in_refused";
 
 /** Writes one line: `{"event":..., ...fields}`; errors and failures go to the error stream. */
 export function logEvent(event: LoggedEvent, fields: Record<string, unknown> = {}): void {

@@ -32,3 +32,19 @@ export function checkOrigin(request: Request, config: Config): OriginCheck {
 	if (parsed.host === new URL(request.url).host || LOCAL_HOSTNAMES.has(parsed.hostname)) return { ok: true };
 	return { ok: false, reason: `origin ${parsed.origin} is not allowed` };
 }
+
+/**
+ * The strict check, for a socket that something the browser sends by itself admits (a session
+ * cookie, an Access cookie): a browser's `Origin` must be exactly the page's own origin (no
+ * `ALLOWED_ORIGINS`, no other port of `localhost`). Without `Origin` it is not a browser, so no
+ * page can be riding on its credentials, and the usual rule for missing origins applies.
+ */
+export function checkOwnOrigin(request: Request, config: Config): OriginCheck {
+	const origin = request.headers.get("Origin");
+	if (origin === null) return checkOrigin(request, config);
+	if (origin === new URL(request.url).origin) return { ok: true };
+	return {
+		ok: false,
+		reason: `origin ${origin.slice(0, 100)} may not open a signed-in socket: only this chat's own page may`,
+	};
+}

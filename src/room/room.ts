@@ -86,7 +86,7 @@ export class Room extends HubHost {
 		this.#welcomeLimits = welcomeLimitsOf(this.config);
 		this.#webhooks = new RoomWebhooks(store, ctx.storage, this.config.webhooks ? env.WEBHOOKS : null);
 		// Members this object held before a reset leave, for everyone held by shards.
-		const signed = this.config.authSecret !== null;
+		const signed = this.config.signed;
 		this.#members = new Members(this.#directory, signed, this.hub.members(), (leave) => this.#burst.push(leave));
 		this.#presenceNews = new PresenceNews(this.config.presenceLimit, () => this.setEndOfBurst());
 		const recount = (shard: number) => this.#links.recount(shard);

@@ -20,12 +20,13 @@
  * | anything else                                    | 404                          |
  */
 
+import { identify } from "../accounts/identify.ts";
 import { type Config, ConfigError, readConfig } from "../deployment/config.ts";
 import { logEvent } from "../deployment/log-event.ts";
 import { checkRoomName } from "../gate/name-check.ts";
-import { checkOrigin } from "../gate/origin.ts";
+import { checkOrigin, checkOwnOrigin } from "../gate/origin.ts";
 import { limitRoomRequest } from "../gate/room-request-limit.ts";
-import { checkToken, withoutToken } from "../gate/token.ts";
+import { withoutToken } from "../gate/token.ts";
 import { returnToRooms } from "../webhooks/dead-letter.ts";
 import { DEAD_LETTER_QUEUE, type WebhookDelivery } from "../webhooks/delivery.ts";
 import { sendWebhooks } from "../webhooks/sender.ts";
@@ -57,16 +58,6 @@ function configOf(env: Env): Config | Response {
 		logEvent("bad_config", { setting: error.setting, error: error.message });
 		return refuse(500, `server misconfigured: ${error.forClients}`);
 	}
-}
-
-/**
- * Signed mode: who the request's token says it is, or the refusal (src/gate/token.ts). Open
- * mode: nobody in particular (`null`).
- */
-async function identify(request: Request, config: Config, room: string): Promise<Identity | null | Response> {
-	if (config.authSecret === null) return null;
-	const check = await checkToken(request, config.authSecret, room, config);
-	return check.ok ? check.identity : refuse(check.status, check.reason);
 }
 
 /**
@@ -143,6 +134,13 @@ export default {
 		const { pathname } = new URL(request.url);
 		const socket = ROOM_SOCKET_PATH.exec(pathname);
 		if (!socket) {
+			if (pathname.startsWith("/auth/")) {
+				const config = configOf(env);
+				if (config instanceof Response) return config;
+				// Loaded on the first account request only: a socket never evaluates the WebAuthn library.
+				const { handleAuth } = await import("../accounts/routes.ts");
+				return handleAuth(request, env, config);
+			}
 			if (!pathname.startsWith("/api/")) return refuse(404, "not found");
 			// Loaded on the first API request only: the chat's own path never evaluates Hono and zod.
 			const { default: api } = await import("../api/app.ts");
@@ -169,9 +167,14 @@ export default {
 		// counted per address before the token costs a verification and the room a call.
 		const limited = await limitRoomRequest(request, env, config);
 		if (limited) return limited;
-		// The token is checked here, once per connection, never per message.
-		const identity = await identify(request, config, room.name);
-		if (identity instanceof Response) return identity;
+		// Who it is (a session, Access, a token) is checked here, once per connection, never per message.
+		const identified = await identify(request, env, config, room.name);
+		if (identified instanceof Response) return identified;
+		const { identity } = identified;
+		if (upgrading && identified.cookie) {
+			const own = checkOwnOrigin(request, config);
+			if (!own.ok) return refuse(403, own.reason);
+		}
 
 		// Only the Worker says which room, shard and user an upgrade is for: a client's own values go.
 		const headers = new Headers(request.headers);

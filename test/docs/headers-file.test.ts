@@ -67,8 +67,11 @@ describe("public/_headers", () => {
 		for (const feature of ["camera", "microphone", "geolocation", "payment", "usb", "serial", "hid"]) {
 			expect(permissions, feature).toContain(`${feature}=()`);
 		}
-		// Every feature listed is turned off, none allowed to anyone.
-		expect(permissions.filter((item) => !/^[a-z-]+=\(\)$/.test(item))).toEqual([]);
+		// Every feature listed is turned off, none allowed to anyone, but passkeys for the page itself (its accounts).
+		expect(permissions.filter((item) => !/^[a-z-]+=\(\)$/.test(item))).toEqual([
+			"publickey-credentials-create=(self)",
+			"publickey-credentials-get=(self)",
+		]);
 	});
 
 	it("has a Content-Security-Policy of this origin only, with nothing inline but the import map's hash", () => {

@@ -30,7 +30,7 @@ describe("settings, declared once", () => {
 	it("are each read by the Worker, and the Worker reads no other", () => {
 		const source = readFileSync(path.join(ROOT, "src/deployment/config.ts"), "utf8");
 		const read = new Set(
-			[...source.matchAll(/(?:vars|integer|boolean|secret|origins)\(vars, "([A-Z_]+)"/g)].map((m) => m[1]),
+			[...source.matchAll(/(?:vars|integer|boolean|secret|origins|choice)\(vars, "([A-Z_]+)"/g)].map((m) => m[1]),
 		);
 		for (const [name] of source.matchAll(/vars\.([A-Z_]+)/g)) read.add(name.slice(5));
 		read.delete("WEBHOOKS"); // the queue binding, checked beside WEBHOOK_URL

@@ -1,0 +1,226 @@
+// @ts-check
+/**
+ * The page's accounts (docs/operating.md, "Accounts"): what the deployment lets people sign in
+ * with, the sign-in dialog (sign in with a passkey, create an account, add a passkey from a
+ * link, read as a guest), and the account dialog (name, passkeys, sessions, sign out). The
+ * passkey ceremonies are `@simplewebauthn/browser`'s, against the Worker's `/auth/` requests
+ * (src/accounts/routes.ts); a session is an `HttpOnly` cookie the page never sees, so no token is
+ * ever in a URL or in the page's reach.
+ */
+import { startAuthentication, startRegistration } from "@simplewebauthn/browser";
+
+/**
+ * @typedef {{ open: boolean, passkeys: boolean, access: boolean, tokens: boolean, guests: "none" | "read", accountCreation: "anyone" | "nobody" }} Ways
+ * @typedef {{ userId: string, handle: string, displayName: string, kind: string, first: boolean }} Account
+ * @typedef {{ id: string, device: string, createdAt: number, usedAt: number }} Passkey
+ * @typedef {{ id: string, device: string, createdAt: number, seenAt: number, current: boolean }} Session
+ * @typedef {{ ways: Ways, account: Account | null, passkeys?: Passkey[], sessions?: Session[] }} Me
+ */
+
+/** Where an add-a-passkey link carries its code: the fragment, which no server is sent. */
+const LINK_PREFIX = "#add-passkey=";
+
+/**
+ * Takes an add-a-passkey code out of the address bar (it is a one-use secret: not to be left in
+ * the history or a bookmark), and returns it.
+ * @returns {string | null}
+ */
+export function takeLinkCode() {
+	if (!location.hash.startsWith(LINK_PREFIX)) return null;
+	const code = location.hash.slice(LINK_PREFIX.length);
+	history.replaceState(null, "", location.pathname + location.search);
+	return /^[A-Za-z0-9_-]{20,64}$/.test(code) ? code : null;
+}
+
+/**
+ * A request to `/auth/...`: its JSON answer, or an `Error` with the server's sentence.
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<any>}
+ */
+async function auth(path, body) {
+	const response = await fetch(`/auth${path}`, {
+		method: body === undefined ? "GET" : "POST",
+		headers: body === undefined ? {} : { "Content-Type": "application/json" },
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	if (response.status === 204) return null;
+	const answer = await response.json().catch(() => ({}));
+	if (!response.ok) throw new Error(answer.error ?? `the server answered ${response.status}`);
+	return answer;
+}
+
+/** @returns {Promise<Me>} */
+export const whoAmI = () => auth("/me");
+
+/** Why a ceremony the browser ran did not finish, in words. @param {unknown} error */
+function inWords(error) {
+	if (error instanceof Error && error.name === "NotAllowedError")
+		return "The passkey request was cancelled or timed out.";
+	return error instanceof Error ? error.message : String(error);
+}
+
+/** Signs in with a passkey on this device. @returns {Promise<Account>} */
+export async function signInWithPasskey() {
+	const { ceremony, options } = await auth("/sign-in/options", {});
+	const response = await startAuthentication({ optionsJSON: options });
+	return (await auth("/sign-in", { ceremony, response })).account;
+}
+
+/**
+ * Creates an account with a new passkey.
+ * @param {string} displayName
+ * @param {string} handle
+ * @returns {Promise<Account>}
+ */
+export async function createAccount(displayName, handle) {
+	const { ceremony, options } = await auth("/register/options", { displayName, handle });
+	const response = await startRegistration({ optionsJSON: options });
+	return (await auth("/register", { ceremony, response })).account;
+}
+
+/** Adds a passkey on this device to the account a link is for. @param {string} code @returns {Promise<Account>} */
+export async function addPasskey(code) {
+	const { ceremony, options } = await auth("/add/options", { code });
+	const response = await startRegistration({ optionsJSON: options });
+	return (await auth("/add", { ceremony, response })).account;
+}
+
+/** The UI elements the dialogs are made of (index.html). */
+export class AccountUi {
+	/**
+	 * @param {(id: string) => HTMLElement} element the page's element by id
+	 * @param {Me} me what the server said at load
+	 * @param {{ onSignedIn: (account: Account | null) => void }} events `null`: read as a guest
+	 */
+	constructor(element, me, { onSignedIn }) {
+		this.me = me;
+		this.signIn = /** @type {HTMLDialogElement} */ (element("sign-in"));
+		this.error = element("sign-in-error");
+		this.accountDialog = /** @type {HTMLDialogElement} */ (element("account-dialog"));
+		this.button = /** @type {HTMLButtonElement} */ (element("account-button"));
+		this.onSignedIn = onSignedIn;
+		const create = /** @type {HTMLFormElement} */ (element("create-account"));
+		create.hidden = !me.ways.passkeys || me.ways.accountCreation === "nobody";
+		element("passkey-sign-in").hidden = !me.ways.passkeys;
+		element("guest").hidden = me.ways.guests !== "read";
+		element("passkey-sign-in").addEventListener("click", () => this.#attempt(() => signInWithPasskey(), "Signing in…"));
+		create.addEventListener("submit", (event) => {
+			event.preventDefault();
+			const data = new FormData(create);
+			this.#attempt(() => createAccount(String(data.get("displayName")), String(data.get("handle"))), "Creating…");
+		});
+		element("guest").addEventListener("click", () => {
+			this.signIn.close();
+			onSignedIn(null);
+		});
+		this.button.addEventListener("click", () => this.showAccount());
+		element("account-close").addEventListener("click", () => this.accountDialog.close());
+		element("sign-out").addEventListener("click", () => this.#leave("/sign-out"));
+		element("sign-out-all").addEventListener("click", () => this.#leave("/sign-out-everywhere"));
+		element("link-button").addEventListener("click", async () => {
+			try {
+				const { url } = await auth("/link", {});
+				element("link-url").textContent = url;
+				element("link-output").hidden = false;
+			} catch (error) {
+				element("account-error").textContent = inWords(error);
+			}
+		});
+		this.element = element;
+	}
+
+	/** Asks the visitor to sign in (or, with a link's code, to add a passkey on this device). @param {string | null} code */
+	askToSignIn(code) {
+		const add = this.element("add-passkey");
+		add.hidden = code === null;
+		if (code !== null) {
+			const button = this.element("add-passkey-button");
+			button.onclick = () => this.#attempt(() => addPasskey(code), "Adding…");
+		}
+		this.error.textContent = "";
+		this.signIn.showModal();
+	}
+
+	/**
+	 * Runs a ceremony; on success the dialog closes and the page signs in.
+	 * @param {() => Promise<Account>} ceremony
+	 * @param {string} doing
+	 */
+	async #attempt(ceremony, doing) {
+		this.error.textContent = doing;
+		try {
+			const account = await ceremony();
+			this.error.textContent = "";
+			this.signIn.close();
+			this.onSignedIn(account);
+		} catch (error) {
+			this.error.textContent = inWords(error);
+		}
+	}
+
+	/** Shows who is signed in in the header. @param {Account} account */
+	showSignedIn(account) {
+		this.button.hidden = false;
+		this.element("avatar").textContent = initialsOf(account.displayName);
+		this.element("account-name").textContent = account.displayName;
+		this.button.setAttribute("aria-label", `Your account: ${account.displayName} (@${account.handle})`);
+	}
+
+	/** Opens the account dialog, with its passkeys and sessions as they are now. */
+	async showAccount() {
+		const me = await whoAmI();
+		if (!me.account) return;
+		this.element("account-display").textContent = me.account.displayName;
+		this.element("account-handle").textContent = me.account.handle;
+		this.element("account-error").textContent = "";
+		this.element("link-output").hidden = true;
+		const list = this.element("passkey-list");
+		list.replaceChildren(
+			...(me.passkeys ?? []).map((passkey) => {
+				const item = document.createElement("li");
+				item.append(`${passkey.device}, added ${new Date(passkey.createdAt).toLocaleDateString()} `);
+				const remove = document.createElement("button");
+				remove.type = "button";
+				remove.className = "link";
+				remove.textContent = "Remove";
+				remove.setAttribute("aria-label", `Remove the passkey of ${passkey.device}`);
+				remove.disabled = (me.passkeys ?? []).length === 1;
+				remove.addEventListener("click", async () => {
+					try {
+						await auth("/passkeys/remove", { id: passkey.id });
+						await this.showAccount();
+					} catch (error) {
+						this.element("account-error").textContent = inWords(error);
+					}
+				});
+				item.append(remove);
+				return item;
+			}),
+		);
+		this.element("session-list").replaceChildren(
+			...(me.sessions ?? []).map((session) => {
+				const item = document.createElement("li");
+				item.textContent = `${session.device}${session.current ? " (this one)" : ""}, since ${new Date(session.createdAt).toLocaleDateString()}`;
+				return item;
+			}),
+		);
+		if (!this.accountDialog.open) this.accountDialog.showModal();
+	}
+
+	/** Signs out (here, or everywhere) and starts again. @param {string} path */
+	async #leave(path) {
+		await auth(path, {});
+		location.reload();
+	}
+}
+
+/** Up to two initials of a name, for its avatar. @param {string} name */
+export function initialsOf(name) {
+	const words = name.trim().split(/\s+/).filter(Boolean);
+	const letters = words.length > 1 ? [words[0], words.at(-1)] : [name.trim()];
+	return letters
+		.map((word) => [...(word ?? "")][0] ?? "")
+		.join("")
+		.toUpperCase();
+}

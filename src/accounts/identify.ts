@@ -1,0 +1,96 @@
+/**
+ * Who an upgrade (or a page asking why its upgrade was refused) is, by every way of getting in
+ * that is on (`SIGN_IN`), in this order: the page's session cookie (a passkey account), the
+ * assertion Cloudflare Access added, the operator's token; then, if guests may read, a read-only
+ * guest. The room gets the `Identity` this finds, exactly as signed mode has always handed it
+ * over (src/wire/identity.ts), so rooms learn no second way in. Open mode is nobody in particular
+ * (`null`).
+ *
+ * `cookie`: the identity came from something the browser sends by itself (the session cookie, or
+ * the Access cookie behind the assertion), so the socket must be this page's own
+ * (src/gate/origin.ts `checkOwnOrigin`): a page of another site must not open a socket as the
+ * person whose browser it runs in.
+ */
+import type { Config } from "../deployment/config.ts";
+import { checkToken, tokensOf } from "../gate/token.ts";
+import { refuse } from "../wire/http.ts";
+import { addressKey, addressOf, type Identity } from "../wire/identity.ts";
+import { ACCESS_HEADER, checkAccess } from "./access.ts";
+import { digest, type Profile } from "./account.ts";
+import { sessionOf } from "./session.ts";
+
+export interface Identified {
+	readonly identity: Identity | null;
+	readonly cookie: boolean;
+}
+
+/** A room's role for an account: the owner moderates everywhere, everyone else is a member. */
+function roleOf(profile: Pick<Profile, "handle" | "first">, config: Config): Identity["role"] {
+	const owner = config.owner === null ? profile.first : profile.handle === config.owner;
+	return owner ? "moderator" : "member";
+}
+
+/** Who `request` is, or the refusal. */
+export async function identify(
+	request: Request,
+	env: Env,
+	config: Config,
+	room: string,
+): Promise<Identified | Response> {
+	const { signIn } = config;
+	if (signIn.open) return { identity: null, cookie: false };
+
+	const session = signIn.passkeys ? sessionOf(request) : null;
+	if (session) {
+		const profile = await env.PEOPLE.get(env.PEOPLE.idFromName(session.userId)).session(session.token, Date.now());
+		if (!profile) return refuse(401, "signed out: sign in again");
+		return {
+			identity: { userId: profile.userId, name: profile.displayName, role: roleOf(profile, config) },
+			cookie: true,
+		};
+	}
+
+	const assertion = signIn.access ? request.headers.get(ACCESS_HEADER) : null;
+	if (signIn.access && assertion) {
+		const profile = await accessProfile(assertion, env, signIn.access);
+		if (profile instanceof Response) return profile;
+		return {
+			identity: { userId: profile.userId, name: profile.displayName, role: roleOf(profile, config) },
+			cookie: true,
+		};
+	}
+
+	if (signIn.tokens && config.authSecret !== null && (tokensOf(request).length > 0 || config.guests === "none")) {
+		const check = await checkToken(request, config.authSecret, room, config);
+		return check.ok ? { identity: check.identity, cookie: false } : refuse(check.status, check.reason);
+	}
+
+	if (config.guests === "read") {
+		// One guest per address (by its digest: other members never learn it), read-only.
+		const tag = (await digest(addressKey(addressOf(request) ?? "unknown"))).slice(0, 8);
+		return { identity: { userId: `guest:${tag}`, name: `Guest ${tag.slice(0, 4)}`, role: "readonly" }, cookie: false };
+	}
+	return refuse(401, "sign in to join this room");
+}
+
+/**
+ * The account of the person a Cloudflare Access assertion vouches for (made the first time:
+ * its handle from the email, its display name the email's local part), or the refusal.
+ */
+export async function accessProfile(
+	assertion: string,
+	env: Env,
+	access: NonNullable<Config["signIn"]["access"]>,
+): Promise<Profile | Response> {
+	const check = await checkAccess(assertion, access);
+	if (!check.ok) return refuse(check.status, check.reason);
+	const registry = env.ACCOUNTS.get(env.ACCOUNTS.idFromName("registry"));
+	const account = await registry.accessAccount(check.subject, check.email, Date.now());
+	if (!account) return refuse(503, "no handle is free for this account");
+	const displayName = check.email.split("@")[0]?.slice(0, 64) || account.handle;
+	const profile: Profile = { ...account, displayName, kind: "access", createdAt: Date.now() };
+	// Made once; later calls change nothing (a renamed display name stays).
+	const person = env.PEOPLE.get(env.PEOPLE.idFromName(account.userId));
+	await person.create(profile);
+	return (await person.profile()) ?? profile;
+}

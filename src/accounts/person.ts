@@ -1,0 +1,203 @@
+/**
+ * One person's own object (`idFromName(userId)`): their account's profile, passkeys and
+ * sessions. A session is checked here once per connection (the Worker asks before an upgrade),
+ * so signing out, or out everywhere, takes effect at the next connection of every device; and a
+ * sign-in that keeps failing is refused here, per account, whoever tries.
+ *
+ * A session token is 32 random bytes the browser keeps in an `HttpOnly` cookie; only its SHA-256
+ * is stored, so what this object holds cannot be replayed as a session.
+ */
+import { DurableObject } from "cloudflare:workers";
+import {
+	digest,
+	FAILED_SIGN_INS_PER_MINUTE,
+	MAX_PASSKEYS,
+	MAX_SESSIONS,
+	type Profile,
+	randomText,
+	SESSION_IDLE_MS,
+} from "./account.ts";
+
+/** A passkey as stored: what verifying a sign-in with it needs, and what its owner sees. */
+export interface StoredPasskey {
+	readonly id: string;
+	readonly publicKey: Uint8Array<ArrayBuffer>;
+	readonly counter: number;
+	readonly transports: string[];
+	readonly createdAt: number;
+	readonly usedAt: number;
+	/** Where it was made, as its browser said (`Chrome on Android`), for its owner to tell them apart. */
+	readonly device: string;
+}
+
+/** A session as its owner sees it (never its token). */
+export interface SessionInfo {
+	readonly id: string;
+	readonly createdAt: number;
+	readonly seenAt: number;
+	readonly device: string;
+	readonly current: boolean;
+}
+
+/** How often a session's last use is written (a page reconnects often; a day is close enough). */
+const SEEN_EVERY_MS = 24 * 3_600_000;
+
+export class Person extends DurableObject<Env> {
+	readonly #sql: SqlStorage;
+	readonly #kv: SyncKvStorage;
+	/** When sign-ins failed in the last minute (memory only: an eviction forgives). */
+	#failures: number[] = [];
+
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		this.#sql = ctx.storage.sql;
+		this.#kv = ctx.storage.kv;
+		this.#sql.exec(`CREATE TABLE IF NOT EXISTS passkeys (id TEXT PRIMARY KEY, public_key BLOB NOT NULL, counter INTEGER NOT NULL, transports TEXT NOT NULL, created_at INTEGER NOT NULL, used_at INTEGER NOT NULL, device TEXT NOT NULL);
+			CREATE TABLE IF NOT EXISTS sessions (hash TEXT PRIMARY KEY, id TEXT NOT NULL, created_at INTEGER NOT NULL, seen_at INTEGER NOT NULL, device TEXT NOT NULL);`);
+	}
+
+	/** Makes the account (once; a second call with the same id changes nothing). */
+	create(profile: Profile): void {
+		if (this.#kv.get("profile") === undefined) this.#kv.put("profile", profile);
+	}
+
+	profile(): Profile | null {
+		return this.#kv.get<Profile>("profile") ?? null;
+	}
+
+	/** Changes the display name (already checked by the Worker). */
+	rename(displayName: string): Profile | null {
+		const profile = this.profile();
+		if (!profile) return null;
+		const renamed = { ...profile, displayName };
+		this.#kv.put("profile", renamed);
+		return renamed;
+	}
+
+	// -- passkeys --------------------------------------------------------------------------------
+
+	/** Adds a passkey; `false` when the account has `MAX_PASSKEYS` already. */
+	addPasskey(passkey: Omit<StoredPasskey, "usedAt">): boolean {
+		if (this.passkeys().length >= MAX_PASSKEYS) return false;
+		this.#sql.exec(
+			"INSERT OR REPLACE INTO passkeys (id, public_key, counter, transports, created_at, used_at, device) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			passkey.id,
+			passkey.publicKey,
+			passkey.counter,
+			JSON.stringify(passkey.transports),
+			passkey.createdAt,
+			passkey.createdAt,
+			passkey.device,
+		);
+		return true;
+	}
+
+	passkeys(): StoredPasskey[] {
+		return this.#sql
+			.exec<{
+				id: string;
+				public_key: ArrayBuffer;
+				counter: number;
+				transports: string;
+				created_at: number;
+				used_at: number;
+				device: string;
+			}>("SELECT * FROM passkeys ORDER BY created_at")
+			.toArray()
+			.map((row) => ({
+				id: row.id,
+				publicKey: new Uint8Array(row.public_key),
+				counter: row.counter,
+				transports: JSON.parse(row.transports) as string[],
+				createdAt: row.created_at,
+				usedAt: row.used_at,
+				device: row.device,
+			}));
+	}
+
+	/** A sign-in with a passkey succeeded: its counter and when it was used. */
+	usedPasskey(id: string, counter: number, now: number): void {
+		this.#sql.exec("UPDATE passkeys SET counter = ?, used_at = ? WHERE id = ?", counter, now, id);
+	}
+
+	/** Removes a passkey, never the last one (an account with none could not be signed in to again). */
+	removePasskey(id: string): "removed" | "last" | "unknown" {
+		const all = this.passkeys();
+		if (!all.some((passkey) => passkey.id === id)) return "unknown";
+		if (all.length === 1) return "last";
+		this.#sql.exec("DELETE FROM passkeys WHERE id = ?", id);
+		return "removed";
+	}
+
+	// -- sign-in failures ----------------------------------------------------------------------
+
+	/** Whether a sign-in may be tried now: not past `FAILED_SIGN_INS_PER_MINUTE` failures in the last minute. */
+	mayTry(now: number): boolean {
+		this.#failures = this.#failures.filter((at) => now - at < 60_000);
+		return this.#failures.length < FAILED_SIGN_INS_PER_MINUTE;
+	}
+
+	failedSignIn(now: number): void {
+		this.#failures.push(now);
+	}
+
+	// -- sessions --------------------------------------------------------------------------------
+
+	/** A new session: the token for its cookie (the oldest session ends past `MAX_SESSIONS`). */
+	async openSession(device: string, now: number): Promise<string> {
+		const token = randomText(32);
+		this.#sql.exec(
+			"INSERT INTO sessions (hash, id, created_at, seen_at, device) VALUES (?, ?, ?, ?, ?)",
+			await digest(token),
+			randomText(9),
+			now,
+			now,
+			device.slice(0, 100),
+		);
+		this.#sql.exec(
+			"DELETE FROM sessions WHERE hash NOT IN (SELECT hash FROM sessions ORDER BY seen_at DESC LIMIT ?)",
+			MAX_SESSIONS,
+		);
+		return token;
+	}
+
+	/** Who a session token is (renewing its last use), or `null`: unknown, ended or idle too long. */
+	async session(token: string, now: number): Promise<Profile | null> {
+		const hash = await digest(token);
+		const row = this.#sql.exec<{ seen_at: number }>("SELECT seen_at FROM sessions WHERE hash = ?", hash).toArray()[0];
+		if (!row) return null;
+		if (now - row.seen_at > SESSION_IDLE_MS) {
+			this.#sql.exec("DELETE FROM sessions WHERE hash = ?", hash);
+			return null;
+		}
+		if (now - row.seen_at > SEEN_EVERY_MS) this.#sql.exec("UPDATE sessions SET seen_at = ? WHERE hash = ?", now, hash);
+		return this.profile();
+	}
+
+	/** The account's sessions, the one of `token` marked. */
+	async sessions(token: string): Promise<SessionInfo[]> {
+		const hash = await digest(token);
+		return this.#sql
+			.exec<{ hash: string; id: string; created_at: number; seen_at: number; device: string }>(
+				"SELECT * FROM sessions ORDER BY seen_at DESC",
+			)
+			.toArray()
+			.map((row) => ({
+				id: row.id,
+				createdAt: row.created_at,
+				seenAt: row.seen_at,
+				device: row.device,
+				current: row.hash === hash,
+			}));
+	}
+
+	/** Ends the session of `token` (signing out). */
+	async endSession(token: string): Promise<void> {
+		this.#sql.exec("DELETE FROM sessions WHERE hash = ?", await digest(token));
+	}
+
+	/** Ends every session (signing out everywhere). */
+	endAllSessions(): void {
+		this.#sql.exec("DELETE FROM sessions");
+	}
+}
