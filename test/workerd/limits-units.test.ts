@@ -100,6 +100,29 @@ describe("settings", () => {
 		expect(readConfig({})).toEqual(DEFAULTS);
 	});
 
+	it("is open mode by default, signed with tokens when only AUTH_SECRET is set, and any mix of accounts when asked", () => {
+		expect(DEFAULTS.signIn).toEqual({ open: true, passkeys: false, access: null, tokens: false });
+		expect(DEFAULTS.signed).toBe(false);
+		const secret = "s".repeat(32);
+		expect(readConfig({ AUTH_SECRET: secret })).toMatchObject({ signed: true, signIn: { open: false, tokens: true } });
+		expect(
+			readConfig({
+				SIGN_IN: " passkeys , access,tokens ",
+				AUTH_SECRET: secret,
+				ACCESS_TEAM_DOMAIN: "https://team.cloudflareaccess.com/",
+				ACCESS_AUD: "aud",
+			}),
+		).toMatchObject({
+			signed: true,
+			signIn: {
+				open: false,
+				passkeys: true,
+				tokens: true,
+				access: { teamDomain: "https://team.cloudflareaccess.com", aud: "aud" },
+			},
+		});
+	});
+
 	it("accepts numbers and numeric strings", () => {
 		expect(readConfig({ MESSAGE_CAP: 80, MAX_FRAME_BYTES: " 4096 " })).toMatchObject({
 			plainMessageCap: 80,
@@ -118,6 +141,15 @@ describe("settings", () => {
 		[{ ALLOWED_ORIGINS: "https://ok.example/path" }, /not an origin \(write https:\/\/ok.example\)/],
 		[{ RATE_LIMIT_UPGRADES: "false" }, /RATE_LIMIT_UPGRADES is now RATE_LIMIT_ROOM_REQUESTS/],
 		[{ RATE_LIMIT_BURST: "5" }, /RATE_LIMIT_BURST is now RATE_LIMIT_BUCKET/],
+		[{ SIGN_IN: "passkeys,magic" }, /SIGN_IN: "magic" is not one of open, passkeys, access, tokens/],
+		[{ SIGN_IN: "open,passkeys" }, /SIGN_IN: open cannot be combined/],
+		[{ SIGN_IN: "tokens" }, /SIGN_IN includes tokens, which needs the AUTH_SECRET secret/],
+		[{ SIGN_IN: "access", ACCESS_TEAM_DOMAIN: "https://team.cloudflareaccess.com" }, /needs ACCESS_AUD/],
+		[
+			{ SIGN_IN: "access", ACCESS_TEAM_DOMAIN: "http://team.example", ACCESS_AUD: "x" },
+			/ACCESS_TEAM_DOMAIN must be an https URL/,
+		],
+		[{ GUESTS: "post" }, /GUESTS must be "none" or "read"/],
 	])("refuses %j loudly, naming the setting", (vars, message) => {
 		expect(() => readConfig(vars)).toThrow(ConfigError);
 		expect(() => readConfig(vars)).toThrow(message);
