@@ -86,6 +86,18 @@ export async function addPasskey(code) {
 	return (await auth("/add", { ceremony, response })).account;
 }
 
+/**
+ * The handle of an account (`null` for a user of the operator's tokens, or on any failure).
+ * @param {string} userId
+ * @returns {Promise<string | null>}
+ */
+export async function handleOf(userId) {
+	if (!userId.startsWith("u_")) return null;
+	return auth("/person", { userId })
+		.then((person) => person.handle)
+		.catch(() => null);
+}
+
 /** The UI elements the dialogs are made of (index.html). */
 export class AccountUi {
 	/**
@@ -118,6 +130,18 @@ export class AccountUi {
 		element("account-close").addEventListener("click", () => this.accountDialog.close());
 		element("sign-out").addEventListener("click", () => this.#leave("/sign-out"));
 		element("sign-out-all").addEventListener("click", () => this.#leave("/sign-out-everywhere"));
+		const rename = /** @type {HTMLFormElement} */ (element("rename-form"));
+		rename.addEventListener("submit", async (event) => {
+			event.preventDefault();
+			try {
+				const { account } = await auth("/rename", { displayName: String(new FormData(rename).get("displayName")) });
+				this.showSignedIn(account);
+				element("account-display").textContent = account.displayName;
+				element("account-error").textContent = "Renamed: rooms show the new name from your next connection.";
+			} catch (error) {
+				element("account-error").textContent = inWords(error);
+			}
+		});
 		element("link-button").addEventListener("click", async () => {
 			try {
 				const { url } = await auth("/link", {});
@@ -164,7 +188,7 @@ export class AccountUi {
 		this.button.hidden = false;
 		this.element("avatar").textContent = initialsOf(account.displayName);
 		this.element("account-name").textContent = account.displayName;
-		this.button.setAttribute("aria-label", `Your account: ${account.displayName} (@${account.handle})`);
+		this.element("account-handle-hidden").textContent = ` (@${account.handle})`;
 	}
 
 	/** Opens the account dialog, with its passkeys and sessions as they are now. */
@@ -172,6 +196,7 @@ export class AccountUi {
 		const me = await whoAmI();
 		if (!me.account) return;
 		this.element("account-display").textContent = me.account.displayName;
+		/** @type {HTMLInputElement} */ (this.element("new-display-name")).value = me.account.displayName;
 		this.element("account-handle").textContent = me.account.handle;
 		this.element("account-error").textContent = "";
 		this.element("link-output").hidden = true;

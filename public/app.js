@@ -11,7 +11,7 @@
  * (moderation.js), and stays closed after a moderator's kick or ban.
  */
 
-import { AccountUi, takeLinkCode, whoAmI } from "./account.js";
+import { AccountUi, handleOf, takeLinkCode, whoAmI } from "./account.js";
 import { connect, newClientId } from "./client/index.js";
 import { Composer, codePoints } from "./composer.js";
 import { BANNED_CLOSE_CODE, KICKED_CLOSE_CODE, MAX_ROOM_NAME_LENGTH, ROOM_NAME_CHARACTERS } from "./contract.js";
@@ -217,6 +217,7 @@ class ChatPage {
 			delete: (id) => this.#command(this.#chat.delete(id)),
 			kick: (userId) => this.#command(this.#chat.kick(userId)),
 			ban: (userId, seconds) => this.#command(this.#chat.ban(userId, seconds)),
+			handleOf,
 		},
 		ui.input,
 	);

@@ -30,6 +30,8 @@ import { isolated } from "./message-view.js";
  * @property {(id: number) => boolean} delete
  * @property {(userId: string) => boolean} kick
  * @property {(userId: string, seconds: number) => boolean} ban
+ * @property {(userId: string) => Promise<string | null>} [handleOf] the account's handle, shown to
+ *   a moderator deciding about a member (passkey and Access accounts)
  */
 
 /**
@@ -161,6 +163,16 @@ export class MessageActions {
 				this.#run(action, item, toggle, message);
 			});
 			menu.append(button);
+		}
+		const handleOf = this.#commands.handleOf;
+		if (handleOf && actions.includes("kick") && message.userId) {
+			// Which account this is, not only the name it shows.
+			const who = document.createElement("span");
+			who.className = "actions-who";
+			menu.prepend(who);
+			void handleOf(message.userId).then((handle) => {
+				if (handle) who.textContent = `@${handle}`;
+			});
 		}
 		box.append(menu);
 		toggle.setAttribute("aria-controls", menu.id);

@@ -87,10 +87,13 @@ export async function accessProfile(
 	const registry = env.ACCOUNTS.get(env.ACCOUNTS.idFromName("registry"));
 	const account = await registry.accessAccount(check.subject, check.email, Date.now());
 	if (!account) return refuse(503, "no handle is free for this account");
-	const displayName = check.email.split("@")[0]?.slice(0, 64) || account.handle;
-	const profile: Profile = { ...account, displayName, kind: "access", createdAt: Date.now() };
-	// Made once; later calls change nothing (a renamed display name stays).
 	const person = env.PEOPLE.get(env.PEOPLE.idFromName(account.userId));
+	const known = await person.profile();
+	if (known) return known;
+	// The first time: the email's local part as display name, or the next free one like it.
+	const local = check.email.split("@")[0]?.slice(0, 60) || account.handle;
+	const displayName = (await registry.claimDisplayNameLike(local, account.userId)) ?? account.handle;
+	const profile: Profile = { ...account, displayName, kind: "access", createdAt: Date.now() };
 	await person.create(profile);
-	return (await person.profile()) ?? profile;
+	return profile;
 }

@@ -10,6 +10,7 @@
  * as new ones come, and past `MAX_OPEN` waiting at once a new one is refused.
  */
 import { DurableObject } from "cloudflare:workers";
+import { mentionKey } from "../room/mentions.ts";
 import { CEREMONY_MS, LINK_MS, newUserId, randomText } from "./account.ts";
 
 /** The most ceremonies and links waiting at once (each a few hundred bytes). */
@@ -30,6 +31,7 @@ export class AccountRegistry extends DurableObject<Env> {
 		this.#sql = ctx.storage.sql;
 		this.#sql.exec(`CREATE TABLE IF NOT EXISTS handles (handle TEXT PRIMARY KEY, user_id TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);
 			CREATE TABLE IF NOT EXISTS credentials (credential_id TEXT PRIMARY KEY, user_id TEXT NOT NULL);
+			CREATE TABLE IF NOT EXISTS display_names (key TEXT PRIMARY KEY, user_id TEXT NOT NULL);
 			CREATE TABLE IF NOT EXISTS access_subjects (subject TEXT PRIMARY KEY, user_id TEXT NOT NULL);
 			CREATE TABLE IF NOT EXISTS ceremonies (id TEXT PRIMARY KEY, purpose TEXT NOT NULL, challenge TEXT NOT NULL, data TEXT NOT NULL, expires_at INTEGER NOT NULL);
 			CREATE TABLE IF NOT EXISTS links (code TEXT PRIMARY KEY, user_id TEXT NOT NULL, expires_at INTEGER NOT NULL);`);
@@ -89,6 +91,44 @@ export class AccountRegistry extends DurableObject<Env> {
 			this.#sql.exec<{ user_id: string }>("SELECT user_id FROM handles WHERE handle = ?", handle).toArray()[0]
 				?.user_id ?? null
 		);
+	}
+
+	/**
+	 * Claims a display name for an account, as a mention reads it (case aside,
+	 * src/room/mentions.ts `mentionKey`): `false` when another account has it. So `@Ada Lovelace`
+	 * in any room is one account, and nobody can show up as someone else.
+	 */
+	claimDisplayName(name: string, userId: string): boolean {
+		this.#sql.exec("INSERT OR IGNORE INTO display_names (key, user_id) VALUES (?, ?)", mentionKey(name), userId);
+		return this.#displayNameOwner(name) === userId;
+	}
+
+	/** Gives a display name back (after a rename, or a sign-up that did not finish). */
+	releaseDisplayName(name: string, userId: string): void {
+		this.#sql.exec("DELETE FROM display_names WHERE key = ? AND user_id = ?", mentionKey(name), userId);
+	}
+
+	/** Whether another account than `userId` has a display name. */
+	displayNameTaken(name: string, userId: string | null): boolean {
+		const owner = this.#displayNameOwner(name);
+		return owner !== null && owner !== userId;
+	}
+
+	#displayNameOwner(name: string): string | null {
+		return (
+			this.#sql
+				.exec<{ user_id: string }>("SELECT user_id FROM display_names WHERE key = ?", mentionKey(name))
+				.toArray()[0]?.user_id ?? null
+		);
+	}
+
+	/** The first of `base`, `base 2`, `base 3`, ... free as a display name, claimed for `userId`. */
+	claimDisplayNameLike(base: string, userId: string): string | null {
+		for (let n = 1; n < 1_000; n++) {
+			const name = n === 1 ? base : `${base.slice(0, 58)} ${n}`;
+			if (this.claimDisplayName(name, userId)) return name;
+		}
+		return null;
 	}
 
 	/** Notes that a passkey is an account's, so a sign-in with it finds the account. */

@@ -23,6 +23,7 @@ import {
 } from "@simplewebauthn/server";
 import type { Config } from "../deployment/config.ts";
 import { logEvent } from "../deployment/log-event.ts";
+import { mentionKey } from "../room/mentions.ts";
 import { addressKey, addressOf } from "../wire/identity.ts";
 import { ACCESS_HEADER } from "./access.ts";
 import { checkDisplayName, checkHandle, MAX_PASSKEYS, newUserId, type Profile } from "./account.ts";
@@ -126,6 +127,7 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 			const name = checkDisplayName(body?.displayName);
 			if (!name.ok) return fail(400, name.reason);
 			if (await registry.handleTaken(handle.handle)) return fail(409, `the handle ${handle.handle} is taken`);
+			if (await registry.displayNameTaken(name.name, null)) return fail(409, `the name ${name.name} is taken`);
 			const userId = newUserId();
 			const options = await creationOptions(rp.rpID, { userId, handle: handle.handle, displayName: name.name }, []);
 			const data = JSON.stringify({ userId, handle: handle.handle, displayName: name.name });
@@ -143,8 +145,12 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 			const verified = await verifyRegistration(body?.response, ceremony.challenge, rp);
 			if (!verified)
 				return fail(400, "the passkey's answer could not be verified (another origin, or changed on the way)");
+			if (!(await registry.claimDisplayName(displayName, userId))) return fail(409, `the name ${displayName} is taken`);
 			const first = await registry.claimHandle(handle, userId, now);
-			if (first === "taken") return fail(409, `the handle ${handle} is taken`);
+			if (first === "taken") {
+				await registry.releaseDisplayName(displayName, userId);
+				return fail(409, `the handle ${handle} is taken`);
+			}
 			const profile: Profile = {
 				userId,
 				handle,
@@ -252,12 +258,26 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 			await registry.unindexCredential(body.id, account.profile.userId);
 			return new Response(null, { status: 204, headers: { "Cache-Control": "no-store" } });
 		}
+		case "/person": {
+			// Who a user id is (its handle): for a moderator deciding about a member, and anyone signed in.
+			if (!(await signedIn(request, env))) return fail(401, "sign in first");
+			const body = await bodyOf(request);
+			const profile =
+				typeof body?.userId === "string" && /^u_[A-Za-z0-9_-]{22}$/.test(body.userId)
+					? await personOf(env, body.userId).profile()
+					: null;
+			if (!profile) return fail(404, "no such account");
+			return ok({ handle: profile.handle, displayName: profile.displayName });
+		}
 		case "/rename": {
 			const account = await signedIn(request, env);
 			if (!account) return fail(401, "sign in first");
 			const name = checkDisplayName((await bodyOf(request))?.displayName);
 			if (!name.ok) return fail(400, name.reason);
-			return ok({ account: await personOf(env, account.profile.userId).rename(name.name) });
+			const { userId, displayName } = account.profile;
+			if (!(await registry.claimDisplayName(name.name, userId))) return fail(409, `the name ${name.name} is taken`);
+			if (mentionKey(displayName) !== mentionKey(name.name)) await registry.releaseDisplayName(displayName, userId);
+			return ok({ account: await personOf(env, userId).rename(name.name) });
 		}
 		default:
 			return fail(404, "no such account request");

@@ -18,7 +18,8 @@ import { freshRoom } from "../support/room-names.ts";
 
 // Every test here signs in from 127.0.0.1: the per-address limit (30 a minute) is not what they
 // test (test/e2e/accounts-access.test.ts does, with wrangler.toml's own).
-const fixture = usePageFixture({ vars: { SIGN_IN: "passkeys" }, rateLimits: { AUTH_LIMIT: 1_000 } });
+// `ada` owns the deployment (a moderator in every room) whichever account is made first.
+const fixture = usePageFixture({ vars: { SIGN_IN: "passkeys", OWNER: "ada" }, rateLimits: { AUTH_LIMIT: 1_000 } });
 
 /** The page's origin as a passkey needs it: `localhost`, the same server. */
 const origin = () => fixture.server.origin.replace("127.0.0.1", "localhost");
@@ -31,16 +32,11 @@ interface Someone {
 	readonly urls: string[];
 }
 
-/** A browser profile with a passkey authenticator of its own, its page watched for errors and URLs. */
-async function someone(): Promise<Someone> {
-	const context = await newPerson(fixture.browser);
-	const page = await context.newPage();
-	page.on("pageerror", (error) => {
-		throw error;
-	});
-	const urls: string[] = [];
-	page.on("request", (request) => urls.push(request.url()));
-	page.on("websocket", (socket) => urls.push(socket.url()));
+/**
+ * Gives a page a passkey authenticator of its own: a platform one that keeps discoverable
+ * credentials and says the user is present and verified, as a phone's or a laptop's does.
+ */
+async function withAuthenticator(context: BrowserContext, page: Page): Promise<CDPSession> {
 	const cdp = await context.newCDPSession(page);
 	await cdp.send("WebAuthn.enable");
 	await cdp.send("WebAuthn.addVirtualAuthenticator", {
@@ -53,6 +49,20 @@ async function someone(): Promise<Someone> {
 			automaticPresenceSimulation: true,
 		},
 	});
+	return cdp;
+}
+
+/** A browser profile with a passkey authenticator of its own, its page watched for errors and URLs. */
+async function someone(): Promise<Someone> {
+	const context = await newPerson(fixture.browser);
+	const page = await context.newPage();
+	page.on("pageerror", (error) => {
+		throw error;
+	});
+	const urls: string[] = [];
+	page.on("request", (request) => urls.push(request.url()));
+	page.on("websocket", (socket) => urls.push(socket.url()));
+	const cdp = await withAuthenticator(context, page);
 	return { context, page, cdp, urls };
 }
 
@@ -89,6 +99,16 @@ describe("passkey accounts", () => {
 		const room = freshRoom("accounts");
 		await createAccount(ada, room, "Ada Lovelace", "ada");
 		await say(ada, "hello from a passkey");
+		// The owner moderates every room, and sees which account a member is.
+		const bob = await someone();
+		await createAccount(bob, room, "Bob", "bob");
+		await say(bob, "hi from bob");
+		const bobs = messages(ada.page).filter({ hasText: "hi from bob" });
+		await bobs.getByRole("button", { name: "Actions for Bob's message" }).click();
+		await bobs.locator(".actions-who").filter({ hasText: "@bob" }).waitFor();
+		expect(await bobs.getByRole("button", { name: "Kick Bob" }).count()).toBe(1);
+		await ada.page.keyboard.press("Escape");
+		await bob.context.close();
 		expect(await messages(ada.page).first().textContent()).toContain("Ada Lovelace");
 		const cookie = await sessionCookie(ada);
 		expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: "Strict", path: "/" });
@@ -116,7 +136,7 @@ describe("passkey accounts", () => {
 		await ada.context.close();
 	});
 
-	it("refuses a handle that is taken, and a malformed one, with the reason", async () => {
+	it("refuses a handle or a display name that is taken, and a malformed handle, with the reason", async () => {
 		const first = await someone();
 		await createAccount(first, freshRoom("accounts"), "Grace", "grace");
 		const second = await someone();
@@ -126,6 +146,11 @@ describe("passkey accounts", () => {
 		await dialog.getByLabel(/^Handle/).fill("grace");
 		await dialog.getByRole("button", { name: "Create an account with a passkey" }).click();
 		await dialog.getByRole("status").filter({ hasText: "the handle grace is taken" }).waitFor();
+		// Nor may a second account show up under the first one's name (case aside): a mention is one account.
+		await dialog.getByLabel("Display name").fill("GRACE");
+		await dialog.getByLabel(/^Handle/).fill("grace-two");
+		await dialog.getByRole("button", { name: "Create an account with a passkey" }).click();
+		await dialog.getByRole("status").filter({ hasText: "the name GRACE is taken" }).waitFor();
 		const malformed = await second.page.evaluate(async () => {
 			const response = await fetch("/auth/register/options", {
 				method: "POST",
@@ -145,6 +170,9 @@ describe("passkey accounts", () => {
 		await createAccount(laptop, room, "Hedy", "hedy");
 		await accountButton(laptop.page).click();
 		const account = laptop.page.getByRole("dialog", { name: "Your account" });
+		await account.getByLabel("Display name").fill("Hedy Lamarr");
+		await account.getByRole("button", { name: "Rename" }).click();
+		await laptop.page.getByRole("button", { name: "Your account: Hedy Lamarr (@hedy)", exact: true }).waitFor();
 		await account.getByRole("button", { name: "Add a passkey on another device" }).click();
 		await laptop.page.locator("#link-url").filter({ hasText: "add-passkey" }).waitFor();
 		const link = (await laptop.page.locator("#link-url").textContent()) ?? "";
@@ -156,7 +184,7 @@ describe("passkey accounts", () => {
 		expect(phone.page.url()).not.toContain("add-passkey");
 		const dialog = signInDialog(phone.page);
 		await dialog.getByRole("button", { name: "Add a passkey on this device" }).click();
-		await phone.page.getByRole("button", { name: "Your account: Hedy (@hedy)", exact: true }).waitFor();
+		await phone.page.getByRole("button", { name: "Your account: Hedy Lamarr (@hedy)", exact: true }).waitFor();
 		await phone.page.locator("#connection[data-state='open']").waitFor();
 
 		// The link was used up: a second device cannot use it again.
@@ -272,5 +300,31 @@ describe("passkey accounts", () => {
 			reason: "sign in to join this room",
 		});
 		await ada.context.close();
+	});
+
+	it("fits a phone: the sign-in dialog and the header's account within the screen, axe-clean in the dark", async () => {
+		const context = await newPerson(fixture.browser, {
+			viewport: { width: 390, height: 844 },
+			isMobile: true,
+			hasTouch: true,
+			colorScheme: "dark",
+		});
+		const page = await context.newPage();
+		await withAuthenticator(context, page);
+		await page.goto(`${origin()}/?room=${freshRoom("accounts")}`);
+		const dialog = signInDialog(page);
+		await dialog.waitFor();
+		const box = await dialog.boundingBox();
+		expect(box && box.x >= 0 && box.x + box.width <= 390).toBe(true);
+		expect(await new AxeBuilder({ page }).include("#sign-in").analyze()).toMatchObject({ violations: [] });
+		await dialog.getByLabel("Display name").fill("Phone Person");
+		await dialog.getByLabel(/^Handle/).fill("phone");
+		await dialog.getByRole("button", { name: "Create an account with a passkey" }).tap();
+		const account = page.getByRole("button", { name: "Your account: Phone Person (@phone)", exact: true });
+		await account.waitFor();
+		const header = await account.boundingBox();
+		expect(header && header.x + header.width <= 390).toBe(true);
+		expect(await new AxeBuilder({ page }).analyze()).toMatchObject({ violations: [] });
+		await context.close();
 	});
 });
