@@ -180,7 +180,7 @@ export class Intake {
 		const { identity } = connection;
 		if (event.type === "hello" || event.type === "typing") {
 			// A second hello was answered above; a read-only connection's typing is refused here.
-			return this.#forbid(connection, "this token is read-only: it cannot send");
+			return this.#forbid(connection, "read-only (a guest, or a read-only token): it cannot send");
 		}
 		// Reading is for everyone who joined: (signed mode) where one has read to.
 		if (event.type === "read") {
@@ -189,7 +189,7 @@ export class Intake {
 		}
 		const clientId = event.type === "send" ? event.clientId : undefined;
 		if (identity?.role === "readonly")
-			return this.#forbid(connection, "this token is read-only: it cannot send", clientId);
+			return this.#forbid(connection, "read-only (a guest, or a read-only token): it cannot send", clientId);
 		if (event.type === "send") {
 			// The typing throttle is not reset here: typing reaches the others at most once per
 			// interval per connection, messages or not (PROTOCOL.md); clients clear it on a message.
