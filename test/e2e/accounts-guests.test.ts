@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts";
 import { SUBPROTOCOL } from "../../public/contract.js";
+import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts";
 import { freshRoom } from "../support/room-names.ts";
 
 let server: LocalServer;
@@ -46,8 +46,12 @@ describe("guests", () => {
 		expect(welcome?.userId).toMatch(/^guest:[A-Za-z0-9_-]{8}$/);
 		expect(events.find((event) => event.type === "error")).toMatchObject({ code: "forbidden", clientId: "c1" });
 		// The same address is the same guest; another address another one.
-		const again = (await guest(room, "192.0.2.10", (event) => event.type === "error")).find((e) => e.type === "welcome");
-		const other = (await guest(room, "192.0.2.11", (event) => event.type === "error")).find((e) => e.type === "welcome");
+		const again = (await guest(room, "192.0.2.10", (event) => event.type === "error")).find(
+			(e) => e.type === "welcome",
+		);
+		const other = (await guest(room, "192.0.2.11", (event) => event.type === "error")).find(
+			(e) => e.type === "welcome",
+		);
 		expect(again?.userId).toBe(welcome?.userId);
 		expect(other?.userId).not.toBe(welcome?.userId);
 	});
