@@ -8,7 +8,7 @@
 import { Room as ShippedRoom } from "../../src/room/room.ts";
 import { StandIn } from "./stand-in.ts";
 
-export { default, RoomRelay } from "../../src/index.ts";
+export { AccountRegistry, default, Person, RoomRelay } from "../../src/index.ts";
 
 /** The room's object as shipped, which a deploy can reset. */
 export class Room extends ShippedRoom {

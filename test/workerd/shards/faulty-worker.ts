@@ -13,7 +13,7 @@ import { Room as ShippedRoom } from "../../../src/room/room.ts";
 import { RoomShard as ShippedShard } from "../../../src/shard/shard.ts";
 import type { Batch, Push, Relayed, ShardPush } from "../../../src/wire/rpc.ts";
 
-export { default } from "../../../src/index.ts";
+export { AccountRegistry, default, Person } from "../../../src/index.ts";
 
 /** The room's object, with a stuck `missedPushes`, held `submit`s and a pace of its choosing on demand. */
 export class Room extends ShippedRoom {

@@ -17,7 +17,7 @@ import type { WebhookQueue } from "../../../src/room/webhook-outbox.ts";
 import type { WebhookDelivery } from "../../../src/webhooks/delivery.ts";
 import { RESET_MARK, RESET_PATH } from "../../support/webhook-faults.ts";
 
-export { RoomRelay, RoomShard } from "../../../src/index.ts";
+export { AccountRegistry, Person, RoomRelay, RoomShard } from "../../../src/index.ts";
 
 /** Storage key: the marked hand-off has been swallowed once already. */
 const SWALLOWED = "test:swallowed";
