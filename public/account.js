@@ -10,26 +10,26 @@
 import { startAuthentication, startRegistration } from "@simplewebauthn/browser";
 
 /**
- * @typedef {{ open: boolean, passkeys: boolean, access: boolean, tokens: boolean, guests: "none" | "read", accountCreation: "anyone" | "nobody" }} Ways
+ * @typedef {{ open: boolean, passkeys: boolean, access: boolean, tokens: boolean, guests: "none" | "read", accountCreation: "anyone" | "invite" | "nobody" }} Ways
  * @typedef {{ userId: string, handle: string, displayName: string, kind: string, first: boolean }} Account
  * @typedef {{ id: string, device: string, createdAt: number, usedAt: number }} Passkey
  * @typedef {{ id: string, device: string, createdAt: number, seenAt: number, current: boolean }} Session
- * @typedef {{ ways: Ways, account: Account | null, passkeys?: Passkey[], sessions?: Session[] }} Me
+ * @typedef {{ ways: Ways, account: Account | null, owner?: boolean, passkeys?: Passkey[], sessions?: Session[] }} Me
+ * @typedef {{ kind: "add-passkey" | "invite", code: string }} Link
  */
-
-/** Where an add-a-passkey link carries its code: the fragment, which no server is sent. */
-const LINK_PREFIX = "#add-passkey=";
 
 /**
- * Takes an add-a-passkey code out of the address bar (it is a one-use secret: not to be left in
- * the history or a bookmark), and returns it.
- * @returns {string | null}
+ * Takes a one-use link's code out of the address bar (an add-a-passkey link's, or an invite's:
+ * secrets not to be left in the history or a bookmark; in the fragment, which no server is
+ * sent), and returns it.
+ * @returns {Link | null}
  */
-export function takeLinkCode() {
-	if (!location.hash.startsWith(LINK_PREFIX)) return null;
-	const code = location.hash.slice(LINK_PREFIX.length);
-	history.replaceState(null, "", location.pathname + location.search);
-	return /^[A-Za-z0-9_-]{20,64}$/.test(code) ? code : null;
+export function takeLink() {
+	const match = /^#(add-passkey|invite)=([A-Za-z0-9_-]{20,64})$/.exec(location.hash);
+	if (location.hash.startsWith("#add-passkey=") || location.hash.startsWith("#invite=")) {
+		history.replaceState(null, "", location.pathname + location.search);
+	}
+	return match ? { kind: /** @type {Link["kind"]} */ (match[1]), code: /** @type {string} */ (match[2]) } : null;
 }
 
 /**
@@ -68,13 +68,14 @@ export async function signInWithPasskey() {
 }
 
 /**
- * Creates an account with a new passkey.
+ * Creates an account with a new passkey (`invite`: an invite link's code, where one is needed).
  * @param {string} displayName
  * @param {string} handle
+ * @param {string | null} invite
  * @returns {Promise<Account>}
  */
-export async function createAccount(displayName, handle) {
-	const { ceremony, options } = await auth("/register/options", { displayName, handle });
+export async function createAccount(displayName, handle, invite) {
+	const { ceremony, options } = await auth("/register/options", { displayName, handle, invite });
 	const response = await startRegistration({ optionsJSON: options });
 	return (await auth("/register", { ceremony, response })).account;
 }
@@ -120,8 +121,11 @@ export class AccountUi {
 		create.addEventListener("submit", (event) => {
 			event.preventDefault();
 			const data = new FormData(create);
-			this.#attempt(() => createAccount(String(data.get("displayName")), String(data.get("handle"))), "Creating…");
+			const [name, handle] = [String(data.get("displayName")), String(data.get("handle"))];
+			this.#attempt(() => createAccount(name, handle, this.invite), "Creating…");
 		});
+		/** An invite link's code, when the page was opened from one. @type {string | null} */
+		this.invite = null;
 		element("guest").addEventListener("click", () => {
 			this.signIn.close();
 			onSignedIn(null);
@@ -142,26 +146,35 @@ export class AccountUi {
 				element("account-error").textContent = inWords(error);
 			}
 		});
-		element("link-button").addEventListener("click", async () => {
+		/** Makes a one-use link (`/link`: add a passkey; `/invite`: make an account) and shows it. @param {string} path */
+		const showLink = async (path) => {
 			try {
-				const { url } = await auth("/link", {});
+				const { url } = await auth(path, {});
 				element("link-url").textContent = url;
 				element("link-output").hidden = false;
 			} catch (error) {
 				element("account-error").textContent = inWords(error);
 			}
-		});
+		};
+		element("link-button").addEventListener("click", () => showLink("/link"));
+		element("invite-button").addEventListener("click", () => showLink("/invite"));
 		this.element = element;
 	}
 
-	/** Asks the visitor to sign in (or, with a link's code, to add a passkey on this device). @param {string | null} code */
-	askToSignIn(code) {
+	/**
+	 * Asks the visitor to sign in; with an add-a-passkey link, to add a passkey on this device;
+	 * with an invite, to create an account.
+	 * @param {Link | null} link
+	 */
+	askToSignIn(link) {
 		const add = this.element("add-passkey");
-		add.hidden = code === null;
-		if (code !== null) {
+		add.hidden = link?.kind !== "add-passkey";
+		if (link?.kind === "add-passkey") {
 			const button = this.element("add-passkey-button");
-			button.onclick = () => this.#attempt(() => addPasskey(code), "Adding…");
+			button.onclick = () => this.#attempt(() => addPasskey(link.code), "Adding…");
 		}
+		this.invite = link?.kind === "invite" ? link.code : null;
+		this.element("invited").hidden = this.invite === null;
 		this.error.textContent = "";
 		this.signIn.showModal();
 	}
@@ -200,6 +213,7 @@ export class AccountUi {
 		this.element("account-handle").textContent = me.account.handle;
 		this.element("account-error").textContent = "";
 		this.element("link-output").hidden = true;
+		this.element("invite-button").hidden = !(me.owner && me.ways.accountCreation === "invite");
 		const list = this.element("passkey-list");
 		list.replaceChildren(
 			...(me.passkeys ?? []).map((passkey) => {

@@ -11,7 +11,7 @@
  * (moderation.js), and stays closed after a moderator's kick or ban.
  */
 
-import { AccountUi, handleOf, takeLinkCode, whoAmI } from "./account.js";
+import { AccountUi, handleOf, takeLink, whoAmI } from "./account.js";
 import { connect, newClientId } from "./client/index.js";
 import { Composer, codePoints } from "./composer.js";
 import { BANNED_CLOSE_CODE, KICKED_CLOSE_CODE, MAX_ROOM_NAME_LENGTH, ROOM_NAME_CHARACTERS } from "./contract.js";
@@ -683,12 +683,12 @@ if (room.length > MAX_ROOM_NAME_LENGTH || !ROOM_NAME_CHARACTERS.test(room)) {
 /**
  * Asks the server how people get in here: open mode opens the room at once; otherwise the page
  * joins as the account it is signed in as (or Access vouches for), or asks the reader to sign in
- * (or to add a passkey, when it was opened from an add-a-passkey link).
+ * (or to add a passkey, or to make an account, when it was opened from such a link).
  */
 async function start() {
-	const code = takeLinkCode();
+	const link = takeLink();
 	const me = await whoAmI().catch(() => null);
-	if (me === null || (me.ways.open && code === null)) {
+	if (me === null || (me.ways.open && link === null)) {
 		new ChatPage(room, {});
 		return;
 	}
@@ -698,15 +698,15 @@ async function start() {
 			new ChatPage(room, { signedIn: true });
 		},
 	});
-	if (me.account && code === null) {
+	if (me.account && link === null) {
 		accounts.showSignedIn(me.account);
 		new ChatPage(room, { signedIn: true });
-	} else if (!me.ways.passkeys && code === null) {
+	} else if (!me.ways.passkeys && link === null) {
 		// Nothing to sign in with on this page (tokens come in a link, Access before the page):
 		// a guest reads, anyone else is told by the room why it is not let in.
 		new ChatPage(room, me.ways.guests === "read" ? { signedIn: true } : {});
 	} else {
 		showState("connecting", "Sign in to join");
-		accounts.askToSignIn(code);
+		accounts.askToSignIn(link);
 	}
 }

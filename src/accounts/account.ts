@@ -68,8 +68,9 @@ export async function digest(secret: string): Promise<string> {
 
 /** How long a ceremony (its challenge) may take, from options to answer. */
 export const CEREMONY_MS = 5 * 60_000;
-/** How long an add-a-passkey link lasts. */
+/** How long an add-a-passkey link lasts, and an invite to make an account. */
 export const LINK_MS = 10 * 60_000;
+export const INVITE_MS = 7 * 24 * 3_600_000;
 /** A session unused this long ends (a page that stays open renews it at every connection). */
 export const SESSION_IDLE_MS = 30 * 24 * 3_600_000;
 /** Passkeys and sessions one account may hold; the oldest session goes past it. */

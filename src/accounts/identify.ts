@@ -25,7 +25,7 @@ export interface Identified {
 }
 
 /** A room's role for an account: the owner moderates everywhere, everyone else is a member. */
-function roleOf(profile: Pick<Profile, "handle" | "first">, config: Config): Identity["role"] {
+export function roleOf(profile: Pick<Profile, "handle" | "first">, config: Config): Identity["role"] {
 	const owner = config.owner === null ? profile.first : profile.handle === config.owner;
 	return owner ? "moderator" : "member";
 }

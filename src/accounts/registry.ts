@@ -11,7 +11,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { mentionKey } from "../room/mentions.ts";
-import { CEREMONY_MS, LINK_MS, newUserId, randomText } from "./account.ts";
+import { CEREMONY_MS, INVITE_MS, LINK_MS, newUserId, randomText } from "./account.ts";
 
 /** The most ceremonies and links waiting at once (each a few hundred bytes). */
 export const MAX_OPEN = 10_000;
@@ -34,7 +34,7 @@ export class AccountRegistry extends DurableObject<Env> {
 			CREATE TABLE IF NOT EXISTS display_names (key TEXT PRIMARY KEY, user_id TEXT NOT NULL);
 			CREATE TABLE IF NOT EXISTS access_subjects (subject TEXT PRIMARY KEY, user_id TEXT NOT NULL);
 			CREATE TABLE IF NOT EXISTS ceremonies (id TEXT PRIMARY KEY, purpose TEXT NOT NULL, challenge TEXT NOT NULL, data TEXT NOT NULL, expires_at INTEGER NOT NULL);
-			CREATE TABLE IF NOT EXISTS links (code TEXT PRIMARY KEY, user_id TEXT NOT NULL, expires_at INTEGER NOT NULL);`);
+			CREATE TABLE IF NOT EXISTS links (code TEXT PRIMARY KEY, kind TEXT NOT NULL, user_id TEXT NOT NULL, expires_at INTEGER NOT NULL);`);
 	}
 
 	/** Starts a ceremony: its id, or `null` when too many wait already. */
@@ -65,6 +65,11 @@ export class AccountRegistry extends DurableObject<Env> {
 		this.#sql.exec("DELETE FROM ceremonies WHERE id = ?", id);
 		if (row.expires_at <= now || row.purpose !== purpose) return null;
 		return { purpose, challenge: row.challenge, data: row.data };
+	}
+
+	/** Whether any account exists yet (the first may be made without an invite, and owns the deployment). */
+	hasAccounts(): boolean {
+		return this.#sql.exec("SELECT 1 FROM handles LIMIT 1").toArray().length > 0;
 	}
 
 	/** Whether a handle is taken. */
@@ -186,19 +191,33 @@ export class AccountRegistry extends DurableObject<Env> {
 		return { userId, handle, first: claimed === "first" };
 	}
 
-	/** A one-use link for adding a passkey to `userId`'s account from another device. */
-	newLink(userId: string, now: number): { code: string; expiresAt: number } | null {
+	/**
+	 * A one-use link: `add`, for adding a passkey to `userId`'s account from another device
+	 * (`LINK_MS`); `invite`, made by `userId` for someone to create an account (`INVITE_MS`).
+	 */
+	newLink(kind: "add" | "invite", userId: string, now: number): { code: string; expiresAt: number } | null {
 		this.#sql.exec("DELETE FROM links WHERE expires_at <= ?", now);
 		if (this.#count("links") >= MAX_OPEN) return null;
 		const code = randomText(24);
-		this.#sql.exec("INSERT INTO links (code, user_id, expires_at) VALUES (?, ?, ?)", code, userId, now + LINK_MS);
-		return { code, expiresAt: now + LINK_MS };
+		const expiresAt = now + (kind === "add" ? LINK_MS : INVITE_MS);
+		this.#sql.exec(
+			"INSERT INTO links (code, kind, user_id, expires_at) VALUES (?, ?, ?, ?)",
+			code,
+			kind,
+			userId,
+			expiresAt,
+		);
+		return { code, expiresAt };
 	}
 
-	/** Whose a link is while it lasts; `take` uses it up. */
-	linkUser(code: string, now: number, { take }: { take: boolean }): string | null {
+	/** Whose a link of `kind` is while it lasts; `take` uses it up. */
+	linkUser(kind: "add" | "invite", code: string, now: number, { take }: { take: boolean }): string | null {
 		const row = this.#sql
-			.exec<{ user_id: string; expires_at: number }>("SELECT user_id, expires_at FROM links WHERE code = ?", code)
+			.exec<{ user_id: string; expires_at: number }>(
+				"SELECT user_id, expires_at FROM links WHERE code = ? AND kind = ?",
+				code,
+				kind,
+			)
 			.toArray()[0];
 		if (!row || row.expires_at <= now) return null;
 		if (take) this.#sql.exec("DELETE FROM links WHERE code = ?", code);

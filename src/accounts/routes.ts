@@ -27,7 +27,7 @@ import { mentionKey } from "../room/mentions.ts";
 import { addressKey, addressOf } from "../wire/identity.ts";
 import { ACCESS_HEADER } from "./access.ts";
 import { checkDisplayName, checkHandle, MAX_PASSKEYS, newUserId, type Profile } from "./account.ts";
-import { accessProfile } from "./identify.ts";
+import { accessProfile, roleOf } from "./identify.ts";
 import type { StoredPasskey } from "./person.ts";
 import type { AccountRegistry, Ceremony } from "./registry.ts";
 import { CLEARED_COOKIE, type SessionCookie, sessionCookie, sessionOf } from "./session.ts";
@@ -122,6 +122,13 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 		case "/register/options": {
 			if (config.accountCreation === "nobody") return fail(403, "new accounts are not being created here");
 			const body = await bodyOf(request);
+			// By invitation: an invite link's code, unless this is the deployment's first account.
+			const invite = typeof body?.invite === "string" ? body.invite : null;
+			if (config.accountCreation === "invite" && (await registry.hasAccounts())) {
+				if (invite === null || !(await registry.linkUser("invite", invite, now, { take: false }))) {
+					return fail(403, "new accounts here need an invite link (ask the owner for one)");
+				}
+			}
 			const handle = checkHandle(body?.handle);
 			if (!handle.ok) return fail(400, handle.reason);
 			const name = checkDisplayName(body?.displayName);
@@ -130,14 +137,15 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 			if (await registry.displayNameTaken(name.name, null)) return fail(409, `the name ${name.name} is taken`);
 			const userId = newUserId();
 			const options = await creationOptions(rp.rpID, { userId, handle: handle.handle, displayName: name.name }, []);
-			const data = JSON.stringify({ userId, handle: handle.handle, displayName: name.name });
+			const data = JSON.stringify({ userId, handle: handle.handle, displayName: name.name, invite });
 			return begin(registry, { purpose: "register", challenge: options.challenge, data }, options, now);
 		}
 		case "/register": {
 			const body = await bodyOf(request);
 			const ceremony = await taken(registry, body, "register", now);
 			if (!ceremony) return fail(400, "this sign-up has expired or was used already; start again");
-			const { userId, handle, displayName } = JSON.parse(ceremony.data) as {
+			const { userId, handle, displayName, invite } = JSON.parse(ceremony.data) as {
+				invite: string | null;
 				userId: string;
 				handle: string;
 				displayName: string;
@@ -145,6 +153,10 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 			const verified = await verifyRegistration(body?.response, ceremony.challenge, rp);
 			if (!verified)
 				return fail(400, "the passkey's answer could not be verified (another origin, or changed on the way)");
+			// The invite is used up now: two sign-ups cannot share one.
+			const invited = invite === null || (await registry.linkUser("invite", invite, now, { take: true })) !== null;
+			if (config.accountCreation === "invite" && !invited)
+				return fail(403, "this invite link has expired or was used already");
 			if (!(await registry.claimDisplayName(displayName, userId))) return fail(409, `the name ${displayName} is taken`);
 			const first = await registry.claimHandle(handle, userId, now);
 			if (first === "taken") {
@@ -206,14 +218,25 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 		case "/link": {
 			const account = await signedIn(request, env);
 			if (!account) return fail(401, "sign in first");
-			const link = await registry.newLink(account.profile.userId, now);
+			const link = await registry.newLink("add", account.profile.userId, now);
 			if (!link) return fail(503, "too many links are open; try again in a minute", { "Retry-After": "60" });
 			// In the fragment: never sent to any server, taken out of the address bar by the page.
 			return ok({ url: `${url.origin}/#add-passkey=${link.code}`, expiresAt: link.expiresAt }, 201);
 		}
+		case "/invite": {
+			const account = await signedIn(request, env);
+			if (!account) return fail(401, "sign in first");
+			if (config.accountCreation !== "invite")
+				return fail(409, "anyone may make an account here, or nobody: invites are off (ACCOUNT_CREATION)");
+			if (roleOf(account.profile, config) !== "moderator") return fail(403, "only the owner invites");
+			const invite = await registry.newLink("invite", account.profile.userId, now);
+			if (!invite) return fail(503, "too many links are open; try again in a minute", { "Retry-After": "60" });
+			return ok({ url: `${url.origin}/#invite=${invite.code}`, expiresAt: invite.expiresAt }, 201);
+		}
 		case "/add/options": {
 			const body = await bodyOf(request);
-			const userId = typeof body?.code === "string" ? await registry.linkUser(body.code, now, { take: false }) : null;
+			const userId =
+				typeof body?.code === "string" ? await registry.linkUser("add", body.code, now, { take: false }) : null;
 			if (!userId) return fail(400, "this link has expired or was used already; make a new one on a signed-in device");
 			const person = personOf(env, userId);
 			const [profile, passkeys] = [await person.profile(), await person.passkeys()];
@@ -233,7 +256,7 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 			if (!verified)
 				return fail(400, "the passkey's answer could not be verified (another origin, or changed on the way)");
 			const { code } = JSON.parse(ceremony.data) as { code: string };
-			const userId = await registry.linkUser(code, now, { take: true });
+			const userId = await registry.linkUser("add", code, now, { take: true });
 			if (!userId) return fail(400, "this link has expired or was used already; make a new one on a signed-in device");
 			const person = personOf(env, userId);
 			const profile = await person.profile();
@@ -304,7 +327,13 @@ async function me(request: Request, env: Env, config: Config): Promise<Response>
 	if (!account) return ok({ ways, account: null });
 	const person = personOf(env, account.profile.userId);
 	const [passkeyList, sessions] = [await person.passkeys(), await person.sessions(account.session.token)];
-	return ok({ ways, account: account.profile, passkeys: passkeyList.map(shown), sessions });
+	return ok({
+		ways,
+		account: account.profile,
+		owner: roleOf(account.profile, config) === "moderator",
+		passkeys: passkeyList.map(shown),
+		sessions,
+	});
 }
 
 /**

@@ -63,7 +63,7 @@ export interface Config {
 	/** Whether everyone in a room is someone (not open mode): rooms count members by user, not by name. */
 	readonly signed: boolean;
 	/** Who may create a passkey account (`ACCOUNT_CREATION`). */
-	readonly accountCreation: "anyone" | "nobody";
+	readonly accountCreation: "anyone" | "invite" | "nobody";
 	/** What someone not signed in may do when it is not open mode (`GUESTS`). */
 	readonly guests: "none" | "read";
 	/** The handle of the deployment's owner (`OWNER`); `null`: the first account. */
@@ -306,7 +306,7 @@ function accounts(vars: Vars): Pick<Config, "signIn" | "signed" | "accountCreati
 	return {
 		signIn: ways,
 		signed: !ways.open,
-		accountCreation: choice(vars, "ACCOUNT_CREATION", ["anyone", "nobody"] as const),
+		accountCreation: choice(vars, "ACCOUNT_CREATION", ["anyone", "invite", "nobody"] as const),
 		guests: choice(vars, "GUESTS", ["none", "read"] as const),
 		owner: owner === "" ? null : owner,
 	};

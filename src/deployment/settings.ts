@@ -239,9 +239,9 @@ export const SETTINGS = {
 	ACCOUNT_CREATION: {
 		group: "accounts",
 		kind: "text",
-		shape: "`anyone` or `nobody`",
+		shape: "`anyone`, `invite` or `nobody`",
 		empty: "`anyone`",
-		says: "Who may create a passkey account: `anyone`, or `nobody` (the accounts that exist keep signing in; add a passkey to one from a signed-in device).",
+		says: "Who may create a passkey account: `anyone`; `invite`, whoever opens a one-use invite link the owner made in the account dialog (valid 7 days; the very first account needs none, and becomes the owner); or `nobody` (the accounts that exist keep signing in, and add passkeys from a signed-in device).",
 	},
 	GUESTS: {
 		group: "accounts",

@@ -14,6 +14,7 @@ import { SUBPROTOCOL } from "../../public/contract.js";
 import { SESSION_COOKIE } from "../../src/accounts/session.ts";
 import { person as newPerson } from "../support/chat-page.ts";
 import { usePageFixture } from "../support/page-fixture.ts";
+import { withAuthenticator } from "../support/passkeys.ts";
 import { freshRoom } from "../support/room-names.ts";
 
 // Every test here signs in from 127.0.0.1: the per-address limit (30 a minute) is not what they
@@ -30,26 +31,6 @@ interface Someone {
 	readonly cdp: CDPSession;
 	/** Every URL the page asked for, sockets included. */
 	readonly urls: string[];
-}
-
-/**
- * Gives a page a passkey authenticator of its own: a platform one that keeps discoverable
- * credentials and says the user is present and verified, as a phone's or a laptop's does.
- */
-async function withAuthenticator(context: BrowserContext, page: Page): Promise<CDPSession> {
-	const cdp = await context.newCDPSession(page);
-	await cdp.send("WebAuthn.enable");
-	await cdp.send("WebAuthn.addVirtualAuthenticator", {
-		options: {
-			protocol: "ctap2",
-			transport: "internal",
-			hasResidentKey: true,
-			hasUserVerification: true,
-			isUserVerified: true,
-			automaticPresenceSimulation: true,
-		},
-	});
-	return cdp;
 }
 
 /** A browser profile with a passkey authenticator of its own, its page watched for errors and URLs. */
