@@ -10,7 +10,7 @@
 import { startAuthentication, startRegistration } from "@simplewebauthn/browser";
 
 /**
- * @typedef {{ open: boolean, passkeys: boolean, access: boolean, tokens: boolean, guests: "none" | "read", accountCreation: "anyone" | "invite" | "nobody" }} Ways
+ * @typedef {{ open: boolean, passkeys: boolean, access: boolean, tokens: boolean, guests: "none" | "read" | "post", accountCreation: "anyone" | "invite" | "nobody" }} Ways
  * @typedef {{ userId: string, handle: string, displayName: string, kind: string, first: boolean }} Account
  * @typedef {{ id: string, device: string, createdAt: number, usedAt: number }} Passkey
  * @typedef {{ id: string, device: string, createdAt: number, seenAt: number, current: boolean }} Session
@@ -99,6 +99,14 @@ export async function handleOf(userId) {
 		.catch(() => null);
 }
 
+/**
+ * The owner gives an account a role in a room (from its next connection there).
+ * @param {string} userId
+ * @param {string} room
+ * @param {"member" | "moderator" | "readonly"} role
+ */
+export const setRole = (userId, room, role) => auth("/role", { userId, room, role });
+
 /** The UI elements the dialogs are made of (index.html). */
 export class AccountUi {
 	/**
@@ -116,7 +124,8 @@ export class AccountUi {
 		const create = /** @type {HTMLFormElement} */ (element("create-account"));
 		create.hidden = !me.ways.passkeys || me.ways.accountCreation === "nobody";
 		element("passkey-sign-in").hidden = !me.ways.passkeys;
-		element("guest").hidden = me.ways.guests !== "read";
+		element("guest").hidden = me.ways.guests === "none";
+		element("guest").textContent = me.ways.guests === "post" ? "Chat as a guest" : "Read as a guest";
 		element("passkey-sign-in").addEventListener("click", () => this.#attempt(() => signInWithPasskey(), "Signing in…"));
 		create.addEventListener("submit", (event) => {
 			event.preventDefault();

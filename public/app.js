@@ -11,7 +11,7 @@
  * (moderation.js), and stays closed after a moderator's kick or ban.
  */
 
-import { AccountUi, handleOf, takeLink, whoAmI } from "./account.js";
+import { AccountUi, handleOf, setRole, takeLink, whoAmI } from "./account.js";
 import { connect, newClientId } from "./client/index.js";
 import { Composer, codePoints } from "./composer.js";
 import { BANNED_CLOSE_CODE, KICKED_CLOSE_CODE, MAX_ROOM_NAME_LENGTH, ROOM_NAME_CHARACTERS } from "./contract.js";
@@ -202,6 +202,9 @@ class ChatPage {
 	/** The room's client (the library does the protocol; the page renders). @type {Chat} */ #chat;
 	/** Open mode: the name is the reader's to choose (and remember); otherwise it is their account's or token's. */
 	#open = true;
+	/** @type {string} */ #room;
+	/** The deployment's owner: gives accounts roles in rooms. */
+	#owner = false;
 	/** Closed by a moderator (kick or ban) or refused: nothing reconnects until the user says so. */
 	#removed = false;
 	#actions = new MessageActions(
@@ -218,6 +221,7 @@ class ChatPage {
 			kick: (userId) => this.#command(this.#chat.kick(userId)),
 			ban: (userId, seconds) => this.#command(this.#chat.ban(userId, seconds)),
 			handleOf,
+			setRole: (userId, name, role) => this.#setRole(userId, name, role),
 		},
 		ui.input,
 	);
@@ -255,11 +259,14 @@ class ChatPage {
 
 	/**
 	 * @param {string} room
-	 * @param {{ token?: string | null, signedIn?: boolean }} who signed mode: the link's token; or
-	 *   signed in by the session cookie (a passkey account), Cloudflare Access, or as a guest
+	 * @param {{ token?: string | null, signedIn?: boolean, owner?: boolean }} who signed mode: the
+	 *   link's token; or signed in by the session cookie (a passkey account), Cloudflare Access, or
+	 *   as a guest; `owner`: the deployment's owner, who gives roles in rooms
 	 */
-	constructor(room, { token = null, signedIn = false }) {
+	constructor(room, { token = null, signedIn = false, owner = false }) {
 		this.#open = !token && !signedIn;
+		this.#room = room;
+		this.#owner = owner;
 		// Over flood control the page keeps a message pending and lets the library send it again.
 		this.#chat = connect({
 			url: location.origin,
@@ -338,7 +345,8 @@ class ChatPage {
 			// A signed name is the account's or the token's, not a choice to remember for open rooms.
 			if (this.#open) localStorage.setItem(NAME_KEY, welcome.name);
 			ui.myName.textContent = welcome.name;
-			this.#actions.viewer = welcome.userId && welcome.role ? { userId: welcome.userId, role: welcome.role } : null;
+			this.#actions.viewer =
+				welcome.userId && welcome.role ? { userId: welcome.userId, role: welcome.role, owner: this.#owner } : null;
 			this.#applySettings();
 			if (reset) {
 				this.#timeline.clearStored();
@@ -422,6 +430,20 @@ class ChatPage {
 		else if (code === 429)
 			showState(state, `Not let in yet: ${reason}; trying again in ${Math.ceil((retryInMs ?? 0) / 1000)} s`);
 		else showState(state, `Connection lost; retrying in ${Math.ceil((retryInMs ?? 0) / 1000)} s`);
+	}
+
+	/**
+	 * The owner gives `name`'s account a role in this room (from their next connection here).
+	 * @param {string} userId
+	 * @param {string} name
+	 * @param {"member" | "moderator" | "readonly"} role
+	 */
+	#setRole(userId, name, role) {
+		const words = { member: "a member", moderator: "a moderator", readonly: "read-only" }[role];
+		setRole(userId, this.#room, role).then(
+			() => this.#timeline.addNotice([isolated(name), ` is ${words} here from their next connection.`]),
+			(error) => this.#timeline.addNotice(`Not changed: ${error.message}`, { important: true }),
+		);
 	}
 
 	/**
@@ -693,18 +715,19 @@ async function start() {
 		return;
 	}
 	const accounts = new AccountUi((id) => element(id, HTMLElement), me, {
-		onSignedIn: (account) => {
+		onSignedIn: async (account) => {
 			if (account) accounts.showSignedIn(account);
-			new ChatPage(room, { signedIn: true });
+			const owner = account ? Boolean((await whoAmI()).owner) : false;
+			new ChatPage(room, { signedIn: true, owner });
 		},
 	});
 	if (me.account && link === null) {
 		accounts.showSignedIn(me.account);
-		new ChatPage(room, { signedIn: true });
+		new ChatPage(room, { signedIn: true, owner: Boolean(me.owner) });
 	} else if (!me.ways.passkeys && link === null) {
 		// Nothing to sign in with on this page (tokens come in a link, Access before the page):
 		// a guest reads, anyone else is told by the room why it is not let in.
-		new ChatPage(room, me.ways.guests === "read" ? { signedIn: true } : {});
+		new ChatPage(room, me.ways.guests === "none" ? {} : { signedIn: true });
 	} else {
 		showState("connecting", "Sign in to join");
 		accounts.askToSignIn(link);

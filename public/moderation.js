@@ -21,6 +21,7 @@ import { isolated } from "./message-view.js";
  * @typedef {object} Viewer
  * @property {string} userId
  * @property {Role} role
+ * @property {boolean} [owner] the deployment's owner (passkey or Access accounts): gives roles in rooms
  */
 
 /**
@@ -32,6 +33,8 @@ import { isolated } from "./message-view.js";
  * @property {(userId: string, seconds: number) => boolean} ban
  * @property {(userId: string) => Promise<string | null>} [handleOf] the account's handle, shown to
  *   a moderator deciding about a member (passkey and Access accounts)
+ * @property {(userId: string, name: string, role: "member" | "moderator" | "readonly") => void} [setRole]
+ *   the owner gives an account a role in this room
  */
 
 /**
@@ -173,6 +176,25 @@ export class MessageActions {
 			void handleOf(message.userId).then((handle) => {
 				if (handle) who.textContent = `@${handle}`;
 			});
+		}
+		const setRole = this.#commands.setRole;
+		if (setRole && this.#viewer?.owner && actions.includes("kick") && message.userId?.startsWith("u_")) {
+			/** @type {["moderator" | "readonly" | "member", string][]} */
+			const roles = [
+				["moderator", "Make moderator here"],
+				["readonly", "Make read-only here"],
+				["member", "Make member here"],
+			];
+			for (const [role, label] of roles) {
+				const button = document.createElement("button");
+				button.type = "button";
+				button.textContent = label;
+				button.addEventListener("click", () => {
+					this.#closeMenu({ refocus: true });
+					if (message.userId) setRole(message.userId, message.name, role);
+				});
+				menu.append(button);
+			}
 		}
 		box.append(menu);
 		toggle.setAttribute("aria-controls", menu.id);

@@ -40,10 +40,15 @@ export function checkHandle(raw: unknown): { ok: true; handle: string } | { ok: 
 	return { ok: true, handle };
 }
 
-/** A display name, by the rules of a name in a room (src/wire/parse.ts `checkName`). */
+/**
+ * A display name, by the rules of a name in a room (src/wire/parse.ts `checkName`); names
+ * starting with `Guest` are the guests' (`GUESTS`), so no account looks like one.
+ */
 export function checkDisplayName(raw: unknown): { ok: true; name: string } | { ok: false; reason: string } {
 	const checked = checkName(raw, { reserveOperatorName: true });
-	return checked.ok ? { ok: true, name: checked.name } : { ok: false, reason: checked.error.message };
+	if (!checked.ok) return { ok: false, reason: checked.error.message };
+	if (/^guest\b/i.test(checked.name)) return { ok: false, reason: "names starting with Guest are for guests" };
+	return { ok: true, name: checked.name };
 }
 
 /** `bytes` random bytes as base64url. */

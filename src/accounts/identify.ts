@@ -24,10 +24,18 @@ export interface Identified {
 	readonly cookie: boolean;
 }
 
-/** A room's role for an account: the owner moderates everywhere, everyone else is a member. */
-export function roleOf(profile: Pick<Profile, "handle" | "first">, config: Config): Identity["role"] {
-	const owner = config.owner === null ? profile.first : profile.handle === config.owner;
-	return owner ? "moderator" : "member";
+/** Whether an account owns the deployment: the one `OWNER` names, or else the first. */
+export function isOwner(profile: Pick<Profile, "handle" | "first">, config: Config): boolean {
+	return config.owner === null ? profile.first : profile.handle === config.owner;
+}
+
+/** A room's role for an account: the owner moderates everywhere; others, what the owner gave them there, or member. */
+export function roleOf(
+	profile: Pick<Profile, "handle" | "first">,
+	config: Config,
+	inRoom: Identity["role"] | null = null,
+): Identity["role"] {
+	return isOwner(profile, config) ? "moderator" : (inRoom ?? "member");
 }
 
 /** Who `request` is, or the refusal. */
@@ -42,10 +50,12 @@ export async function identify(
 
 	const session = signIn.passkeys ? sessionOf(request) : null;
 	if (session) {
-		const profile = await env.PEOPLE.get(env.PEOPLE.idFromName(session.userId)).session(session.token, Date.now());
-		if (!profile) return refuse(401, "signed out: sign in again");
+		const person = env.PEOPLE.get(env.PEOPLE.idFromName(session.userId));
+		const found = await person.sessionIn(session.token, room, Date.now());
+		if (!found) return refuse(401, "signed out: sign in again");
+		const { profile, role } = found;
 		return {
-			identity: { userId: profile.userId, name: profile.displayName, role: roleOf(profile, config) },
+			identity: { userId: profile.userId, name: profile.displayName, role: roleOf(profile, config, role) },
 			cookie: true,
 		};
 	}
@@ -54,8 +64,9 @@ export async function identify(
 	if (signIn.access && assertion) {
 		const profile = await accessProfile(assertion, env, signIn.access);
 		if (profile instanceof Response) return profile;
+		const inRoom = await env.PEOPLE.get(env.PEOPLE.idFromName(profile.userId)).roleIn(room);
 		return {
-			identity: { userId: profile.userId, name: profile.displayName, role: roleOf(profile, config) },
+			identity: { userId: profile.userId, name: profile.displayName, role: roleOf(profile, config, inRoom) },
 			cookie: true,
 		};
 	}
@@ -65,10 +76,11 @@ export async function identify(
 		return check.ok ? { identity: check.identity, cookie: false } : refuse(check.status, check.reason);
 	}
 
-	if (config.guests === "read") {
-		// One guest per address (by its digest: other members never learn it), read-only.
+	if (config.guests !== "none") {
+		// One guest per address (by its digest: other members never learn it); no account is named `Guest …`.
 		const tag = (await digest(addressKey(addressOf(request) ?? "unknown"))).slice(0, 8);
-		return { identity: { userId: `guest:${tag}`, name: `Guest ${tag.slice(0, 4)}`, role: "readonly" }, cookie: false };
+		const role = config.guests === "post" ? "member" : "readonly";
+		return { identity: { userId: `guest:${tag}`, name: `Guest ${tag.slice(0, 4)}`, role }, cookie: false };
 	}
 	return refuse(401, "sign in to join this room");
 }

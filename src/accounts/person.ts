@@ -8,6 +8,7 @@
  * is stored, so what this object holds cannot be replayed as a session.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { Role } from "../wire/protocol.ts";
 import {
 	digest,
 	FAILED_SIGN_INS_PER_MINUTE,
@@ -39,6 +40,9 @@ export interface SessionInfo {
 	readonly current: boolean;
 }
 
+/** The most rooms an account holds a role of its own in. */
+const MAX_ROLES = 1_000;
+
 /** How often a session's last use is written (a page reconnects often; a day is close enough). */
 const SEEN_EVERY_MS = 24 * 3_600_000;
 
@@ -53,7 +57,8 @@ export class Person extends DurableObject<Env> {
 		this.#sql = ctx.storage.sql;
 		this.#kv = ctx.storage.kv;
 		this.#sql.exec(`CREATE TABLE IF NOT EXISTS passkeys (id TEXT PRIMARY KEY, public_key BLOB NOT NULL, counter INTEGER NOT NULL, transports TEXT NOT NULL, created_at INTEGER NOT NULL, used_at INTEGER NOT NULL, device TEXT NOT NULL);
-			CREATE TABLE IF NOT EXISTS sessions (hash TEXT PRIMARY KEY, id TEXT NOT NULL, created_at INTEGER NOT NULL, seen_at INTEGER NOT NULL, device TEXT NOT NULL);`);
+			CREATE TABLE IF NOT EXISTS sessions (hash TEXT PRIMARY KEY, id TEXT NOT NULL, created_at INTEGER NOT NULL, seen_at INTEGER NOT NULL, device TEXT NOT NULL);
+			CREATE TABLE IF NOT EXISTS roles (room TEXT PRIMARY KEY, role TEXT NOT NULL);`);
 	}
 
 	/** Makes the account (once; a second call with the same id changes nothing). */
@@ -72,6 +77,25 @@ export class Person extends DurableObject<Env> {
 		const renamed = { ...profile, displayName };
 		this.#kv.put("profile", renamed);
 		return renamed;
+	}
+
+	// -- roles in rooms ----------------------------------------------------------------------------
+
+	/** The role the owner gave this account in `room`, if any (`member` otherwise, the owner's aside). */
+	roleIn(room: string): Role | null {
+		return this.#sql.exec<{ role: Role }>("SELECT role FROM roles WHERE room = ?", room).toArray()[0]?.role ?? null;
+	}
+
+	/** Gives the account a role in `room` (`member`: none of its own). At most `MAX_ROLES` rooms. */
+	setRole(room: string, role: Role): boolean {
+		if (role === "member") {
+			this.#sql.exec("DELETE FROM roles WHERE room = ?", room);
+			return true;
+		}
+		const held = this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM roles WHERE room != ?", room).one().n;
+		if (held >= MAX_ROLES) return false;
+		this.#sql.exec("INSERT OR REPLACE INTO roles (room, role) VALUES (?, ?)", room, role);
+		return true;
 	}
 
 	// -- passkeys --------------------------------------------------------------------------------
@@ -159,6 +183,12 @@ export class Person extends DurableObject<Env> {
 			MAX_SESSIONS,
 		);
 		return token;
+	}
+
+	/** Who a session token is, and its role in `room`: one call per connection. */
+	async sessionIn(token: string, room: string, now: number): Promise<{ profile: Profile; role: Role | null } | null> {
+		const profile = await this.session(token, now);
+		return profile ? { profile, role: this.roleIn(room) } : null;
 	}
 
 	/** Who a session token is (renewing its last use), or `null`: unknown, ended or idle too long. */

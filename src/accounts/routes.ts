@@ -23,11 +23,12 @@ import {
 } from "@simplewebauthn/server";
 import type { Config } from "../deployment/config.ts";
 import { logEvent } from "../deployment/log-event.ts";
+import { checkRoomName } from "../gate/name-check.ts";
 import { mentionKey } from "../room/mentions.ts";
 import { addressKey, addressOf } from "../wire/identity.ts";
 import { ACCESS_HEADER } from "./access.ts";
 import { checkDisplayName, checkHandle, MAX_PASSKEYS, newUserId, type Profile } from "./account.ts";
-import { accessProfile, roleOf } from "./identify.ts";
+import { accessProfile, isOwner } from "./identify.ts";
 import type { StoredPasskey } from "./person.ts";
 import type { AccountRegistry, Ceremony } from "./registry.ts";
 import { CLEARED_COOKIE, type SessionCookie, sessionCookie, sessionOf } from "./session.ts";
@@ -228,7 +229,7 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 			if (!account) return fail(401, "sign in first");
 			if (config.accountCreation !== "invite")
 				return fail(409, "anyone may make an account here, or nobody: invites are off (ACCOUNT_CREATION)");
-			if (roleOf(account.profile, config) !== "moderator") return fail(403, "only the owner invites");
+			if (!isOwner(account.profile, config)) return fail(403, "only the owner invites");
 			const invite = await registry.newLink("invite", account.profile.userId, now);
 			if (!invite) return fail(503, "too many links are open; try again in a minute", { "Retry-After": "60" });
 			return ok({ url: `${url.origin}/#invite=${invite.code}`, expiresAt: invite.expiresAt }, 201);
@@ -281,6 +282,24 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 			await registry.unindexCredential(body.id, account.profile.userId);
 			return new Response(null, { status: 204, headers: { "Cache-Control": "no-store" } });
 		}
+		case "/role": {
+			// The owner gives an account a role in one room: from its next connection there.
+			const account = await signedIn(request, env);
+			if (!account) return fail(401, "sign in first");
+			if (!isOwner(account.profile, config)) return fail(403, "only the owner gives roles");
+			const body = await bodyOf(request);
+			const room = typeof body?.room === "string" ? checkRoomName(body.room) : null;
+			if (!room?.ok) return fail(400, room?.reason ?? "which room? (room)");
+			const role = body?.role;
+			if (role !== "member" && role !== "moderator" && role !== "readonly")
+				return fail(400, "role is member, moderator or readonly");
+			const userId = typeof body?.userId === "string" && /^u_[A-Za-z0-9_-]{22}$/.test(body.userId) ? body.userId : null;
+			const person = userId ? personOf(env, userId) : null;
+			if (!person || !(await person.profile())) return fail(404, "no such account");
+			if (!(await person.setRole(room.name, role)))
+				return fail(409, "this account has roles in too many rooms already");
+			return ok({ room: room.name, role });
+		}
 		case "/person": {
 			// Who a user id is (its handle): for a moderator deciding about a member, and anyone signed in.
 			if (!(await signedIn(request, env))) return fail(401, "sign in first");
@@ -330,7 +349,7 @@ async function me(request: Request, env: Env, config: Config): Promise<Response>
 	return ok({
 		ways,
 		account: account.profile,
-		owner: roleOf(account.profile, config) === "moderator",
+		owner: isOwner(account.profile, config),
 		passkeys: passkeyList.map(shown),
 		sessions,
 	});

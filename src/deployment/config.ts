@@ -65,7 +65,7 @@ export interface Config {
 	/** Who may create a passkey account (`ACCOUNT_CREATION`). */
 	readonly accountCreation: "anyone" | "invite" | "nobody";
 	/** What someone not signed in may do when it is not open mode (`GUESTS`). */
-	readonly guests: "none" | "read";
+	readonly guests: "none" | "read" | "post";
 	/** The handle of the deployment's owner (`OWNER`); `null`: the first account. */
 	readonly owner: string | null;
 	/** The HTTP API's key (`API_KEY`, a Worker secret); `null`: the API is off (docs/api.md). */
@@ -307,7 +307,7 @@ function accounts(vars: Vars): Pick<Config, "signIn" | "signed" | "accountCreati
 		signIn: ways,
 		signed: !ways.open,
 		accountCreation: choice(vars, "ACCOUNT_CREATION", ["anyone", "invite", "nobody"] as const),
-		guests: choice(vars, "GUESTS", ["none", "read"] as const),
+		guests: choice(vars, "GUESTS", ["none", "read", "post"] as const),
 		owner: owner === "" ? null : owner,
 	};
 }

@@ -246,9 +246,9 @@ export const SETTINGS = {
 	GUESTS: {
 		group: "accounts",
 		kind: "text",
-		shape: "`none` or `read`",
+		shape: "`none`, `read` or `post`",
 		empty: "`none`",
-		says: "With accounts or tokens, what someone who is not signed in may do: `none` (they are asked to sign in), or `read` (they see the rooms as a read-only guest; posting needs an account).",
+		says: "With accounts or tokens, what someone who is not signed in may do: `none` (they are asked to sign in); `read` (they see the rooms as a read-only guest); or `post` (they also write, as `Guest` and four characters, one guest per address; no account may take a name starting with `Guest`).",
 	},
 	ACCESS_TEAM_DOMAIN: {
 		group: "accounts",

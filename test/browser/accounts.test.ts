@@ -88,7 +88,36 @@ describe("passkey accounts", () => {
 		await bobs.getByRole("button", { name: "Actions for Bob's message" }).click();
 		await bobs.locator(".actions-who").filter({ hasText: "@bob" }).waitFor();
 		expect(await bobs.getByRole("button", { name: "Kick Bob" }).count()).toBe(1);
-		await ada.page.keyboard.press("Escape");
+		// The owner makes Bob read-only in this room: from Bob's next connection there.
+		await bobs.getByRole("button", { name: "Make read-only here" }).click();
+		await ada.page.getByText("Bob is read-only here from their next connection.").waitFor();
+		await bob.page.reload();
+		await bob.page.getByText("Read-only: you can follow this room but not write in it.").waitFor();
+		// Only the owner gives roles.
+		const byBob = await bob.page.evaluate(
+			async (userId) => {
+				const response = await fetch("/auth/role", {
+					method: "POST",
+					headers: { "Content-Type": "application/json" },
+					body: JSON.stringify({ userId, room: "anywhere", role: "moderator" }),
+				});
+				return { status: response.status, body: await response.json() };
+			},
+			await bob.page.evaluate(
+				async () => ((await (await fetch("/auth/me")).json()) as { account: { userId: string } }).account.userId,
+			),
+		);
+		expect(byBob).toEqual({ status: 403, body: { error: "only the owner gives roles" } });
+		// A ban is of the account: its session (or any passkey of it) meets it at every connection.
+		await bobs.getByRole("button", { name: "Actions for Bob's message" }).click();
+		await bobs.getByRole("button", { name: "Ban Bob…" }).click();
+		const ban = ada.page.getByRole("dialog", { name: "Ban Bob?" });
+		await ban.getByRole("combobox", { name: "Ban for" }).selectOption({ label: "10 minutes" });
+		await ban.getByRole("button", { name: "Ban" }).click();
+		const banned = /^A moderator banned you from this room until .+\.$/;
+		await bob.page.getByText(banned).first().waitFor();
+		await bob.page.reload();
+		await bob.page.getByText(banned).first().waitFor();
 		await bob.context.close();
 		expect(await messages(ada.page).first().textContent()).toContain("Ada Lovelace");
 		const cookie = await sessionCookie(ada);
@@ -132,6 +161,10 @@ describe("passkey accounts", () => {
 		await dialog.getByLabel(/^Handle/).fill("grace-two");
 		await dialog.getByRole("button", { name: "Create an account with a passkey" }).click();
 		await dialog.getByRole("status").filter({ hasText: "the name GRACE is taken" }).waitFor();
+		// Nor pass for a guest.
+		await dialog.getByLabel("Display name").fill("Guest 1a2b");
+		await dialog.getByRole("button", { name: "Create an account with a passkey" }).click();
+		await dialog.getByRole("status").filter({ hasText: "names starting with Guest are for guests" }).waitFor();
 		const malformed = await second.page.evaluate(async () => {
 			const response = await fetch("/auth/register/options", {
 				method: "POST",
@@ -223,7 +256,7 @@ describe("passkey accounts", () => {
 				await post("/sign-in", { ceremony, response }),
 				await post("/sign-in", { ceremony: "no-such-ceremony", response }),
 			];
-			// Someone else's attempts at this account: a changed signature, each with a ceremony of its own.
+			// Someone else's attempts at this account: the old answer, its signature changed, each into a fresh ceremony.
 			const forged = { ...response, response: { ...response.response, signature: response.response.signature.split("").reverse().join("") } };
 			const failures = [];
 			for (let attempt = 0; attempt < 11; attempt++) {

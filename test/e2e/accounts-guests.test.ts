@@ -1,7 +1,7 @@
 /**
- * Guests (`GUESTS=read`, docs/operating.md "Accounts"): with accounts on, someone who is not
- * signed in reads a room as a read-only guest, one per address, and cannot post; with the
- * default (`none`) they are asked to sign in. Workerd through the miniflare API, real sockets.
+ * Guests (`GUESTS`, docs/operating.md "Accounts"): with accounts on, someone who is not signed
+ * in reads a room as a read-only guest, one per address, and cannot post (`read`), or posts as
+ * that guest (`post`); with the default (`none`) they are asked to sign in. Workerd through the miniflare API, real sockets.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -10,17 +10,21 @@ import { type LocalServer, startMiniflare } from "../../scripts/local-server.ts"
 import { freshRoom } from "../support/room-names.ts";
 
 let server: LocalServer;
+let posting: LocalServer;
 
 beforeAll(async () => {
-	server = await startMiniflare({ vars: { SIGN_IN: "passkeys", GUESTS: "read" } });
+	[server, posting] = await Promise.all([
+		startMiniflare({ vars: { SIGN_IN: "passkeys", GUESTS: "read" } }),
+		startMiniflare({ vars: { SIGN_IN: "passkeys", GUESTS: "post" } }),
+	]);
 });
 
-afterAll(() => server?.stop());
+afterAll(() => Promise.all([server?.stop(), posting?.stop()]));
 
 /** A socket from `address` that says hello, with every event it gets until `until` says stop. */
-function guest(room: string, address: string, until: (event: { type: string }) => boolean) {
+function guest(room: string, address: string, until: (event: { type: string }) => boolean, at = server) {
 	return new Promise<{ type: string; [field: string]: unknown }[]>((resolve, reject) => {
-		const socket = new WebSocket(server.socketUrl(room), [SUBPROTOCOL], { headers: { "CF-Connecting-IP": address } });
+		const socket = new WebSocket(at.socketUrl(room), [SUBPROTOCOL], { headers: { "CF-Connecting-IP": address } });
 		const events: { type: string }[] = [];
 		socket.on("open", () => socket.send(JSON.stringify({ type: "hello", name: "" })));
 		socket.on("message", (data) => {
@@ -54,5 +58,16 @@ describe("guests", () => {
 		);
 		expect(again?.userId).toBe(welcome?.userId);
 		expect(other?.userId).not.toBe(welcome?.userId);
+	});
+
+	it("with GUESTS=post, write too, under their guest name", async () => {
+		const events = await guest(freshRoom("guests"), "192.0.2.20", (event) => event.type === "message", posting);
+		const welcome = events.find((event) => event.type === "welcome");
+		expect(welcome).toMatchObject({ role: "member", name: expect.stringMatching(/^Guest /) });
+		expect(events.find((event) => event.type === "message")).toMatchObject({
+			text: "may I?",
+			name: welcome?.name,
+			clientId: "c1",
+		});
 	});
 });

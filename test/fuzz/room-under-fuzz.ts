@@ -93,6 +93,14 @@ export class RoomUnderFuzz {
 		];
 		const plain = await openClient(url);
 		const talker = await joinRich(url, "talker");
+		// The talker is welcomed in the burst that tells the observers it joined, but that news can
+		// reach them after the welcome reaches the talker: wait for it, or the first case's slice
+		// of their events would start before it (and count a join nobody in the case made).
+		await Promise.all(
+			observers.map((observer) =>
+				observer.until(() => observer.events.some((event) => event.type === "join" && event.name === "talker")),
+			),
+		);
 		return new RoomUnderFuzz(server, room, observers, plain, talker);
 	}
 
