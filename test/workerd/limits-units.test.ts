@@ -149,7 +149,7 @@ describe("settings", () => {
 			{ SIGN_IN: "access", ACCESS_TEAM_DOMAIN: "http://team.example", ACCESS_AUD: "x" },
 			/ACCESS_TEAM_DOMAIN must be an https URL/,
 		],
-		[{ GUESTS: "post" }, /GUESTS must be "none" or "read"/],
+		[{ GUESTS: "write" }, /GUESTS must be "none" or "read" or "post", got "write"/],
 	])("refuses %j loudly, naming the setting", (vars, message) => {
 		expect(() => readConfig(vars)).toThrow(ConfigError);
 		expect(() => readConfig(vars)).toThrow(message);
