@@ -181,6 +181,16 @@ export class AccountUi {
 		if (link?.kind === "add-passkey") {
 			const button = this.element("add-passkey-button");
 			button.onclick = () => this.#attempt(() => addPasskey(link.code), "Adding…");
+			// Whose account it is, said before anything is made: a link is not to be trusted blindly.
+			auth("/add/whose", { code: link.code }).then(
+				({ handle }) => {
+					this.element("add-whose").textContent =
+						`This link adds a passkey on this device to the account @${handle}. Add it only if that account is yours.`;
+				},
+				(error) => {
+					this.error.textContent = inWords(error);
+				},
+			);
 		}
 		this.invite = link?.kind === "invite" ? link.code : null;
 		this.element("invited").hidden = this.invite === null;

@@ -16,7 +16,7 @@ import { checkToken, tokensOf } from "../gate/token.ts";
 import { refuse } from "../wire/http.ts";
 import { addressKey, addressOf, type Identity } from "../wire/identity.ts";
 import { ACCESS_HEADER, checkAccess } from "./access.ts";
-import { digest, type Profile } from "./account.ts";
+import { checkDisplayName, digest, type Profile } from "./account.ts";
 import { sessionOf } from "./session.ts";
 
 export interface Identified {
@@ -77,8 +77,11 @@ export async function identify(
 	}
 
 	if (config.guests !== "none") {
-		// One guest per address (by its digest: other members never learn it); no account is named `Guest …`.
-		const tag = (await digest(addressKey(addressOf(request) ?? "unknown"))).slice(0, 8);
+		// One guest per address, by a keyed digest of it (other members, who see user ids, cannot
+		// work the address back out: the key is the id this deployment's namespace gives a fixed
+		// name, which nobody outside it can compute). No account is named `Guest …`.
+		const key = env.ROOMS.idFromName("edgechat:guests").toString();
+		const tag = (await digest(`${key}:${addressKey(addressOf(request) ?? "unknown")}`)).slice(0, 8);
 		const role = config.guests === "post" ? "member" : "readonly";
 		return { identity: { userId: `guest:${tag}`, name: `Guest ${tag.slice(0, 4)}`, role }, cookie: false };
 	}
@@ -103,7 +106,9 @@ export async function accessProfile(
 	const known = await person.profile();
 	if (known) return known;
 	// The first time: the email's local part as display name, or the next free one like it.
-	const local = check.email.split("@")[0]?.slice(0, 60) || account.handle;
+	// The email's local part when it is a name rooms allow (not `API`, not `Guest …`), else the handle.
+	const fromEmail = checkDisplayName(check.email.split("@")[0]?.slice(0, 32) ?? "");
+	const local = fromEmail.ok ? fromEmail.name : account.handle;
 	const displayName = (await registry.claimDisplayNameLike(local, account.userId)) ?? account.handle;
 	const profile: Profile = { ...account, displayName, kind: "access", createdAt: Date.now() };
 	await person.create(profile);

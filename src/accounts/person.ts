@@ -49,16 +49,28 @@ const SEEN_EVERY_MS = 24 * 3_600_000;
 export class Person extends DurableObject<Env> {
 	readonly #sql: SqlStorage;
 	readonly #kv: SyncKvStorage;
-	/** When sign-ins failed in the last minute (memory only: an eviction forgives). */
-	#failures: number[] = [];
+	/** When sign-ins failed in the last minute, by client address (memory only: an eviction forgives). */
+	#failures = new Map<string, number[]>();
+	/** Whether this instance has made sure its tables exist. */
+	#tables = false;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.#sql = ctx.storage.sql;
 		this.#kv = ctx.storage.kv;
+	}
+
+	/**
+	 * The tables, made on first need only: an object asked about an account that does not exist
+	 * (a made-up session cookie) writes nothing, so made-up ids cost no storage.
+	 */
+	#sqlOf(): SqlStorage {
+		if (this.#tables) return this.#sql;
+		this.#tables = true;
 		this.#sql.exec(`CREATE TABLE IF NOT EXISTS passkeys (id TEXT PRIMARY KEY, public_key BLOB NOT NULL, counter INTEGER NOT NULL, transports TEXT NOT NULL, created_at INTEGER NOT NULL, used_at INTEGER NOT NULL, device TEXT NOT NULL);
 			CREATE TABLE IF NOT EXISTS sessions (hash TEXT PRIMARY KEY, id TEXT NOT NULL, created_at INTEGER NOT NULL, seen_at INTEGER NOT NULL, device TEXT NOT NULL);
 			CREATE TABLE IF NOT EXISTS roles (room TEXT PRIMARY KEY, role TEXT NOT NULL);`);
+		return this.#sql;
 	}
 
 	/** Makes the account (once; a second call with the same id changes nothing). */
@@ -70,31 +82,31 @@ export class Person extends DurableObject<Env> {
 		return this.#kv.get<Profile>("profile") ?? null;
 	}
 
-	/** Changes the display name (already checked by the Worker). */
-	rename(displayName: string): Profile | null {
+	/** Changes the display name (already checked and claimed by the Worker): the name before, and the profile after. */
+	rename(displayName: string): { before: string; after: Profile } | null {
 		const profile = this.profile();
 		if (!profile) return null;
 		const renamed = { ...profile, displayName };
 		this.#kv.put("profile", renamed);
-		return renamed;
+		return { before: profile.displayName, after: renamed };
 	}
 
 	// -- roles in rooms ----------------------------------------------------------------------------
 
 	/** The role the owner gave this account in `room`, if any (`member` otherwise, the owner's aside). */
 	roleIn(room: string): Role | null {
-		return this.#sql.exec<{ role: Role }>("SELECT role FROM roles WHERE room = ?", room).toArray()[0]?.role ?? null;
+		return this.#sqlOf().exec<{ role: Role }>("SELECT role FROM roles WHERE room = ?", room).toArray()[0]?.role ?? null;
 	}
 
 	/** Gives the account a role in `room` (`member`: none of its own). At most `MAX_ROLES` rooms. */
 	setRole(room: string, role: Role): boolean {
 		if (role === "member") {
-			this.#sql.exec("DELETE FROM roles WHERE room = ?", room);
+			this.#sqlOf().exec("DELETE FROM roles WHERE room = ?", room);
 			return true;
 		}
-		const held = this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM roles WHERE room != ?", room).one().n;
+		const held = this.#sqlOf().exec<{ n: number }>("SELECT COUNT(*) AS n FROM roles WHERE room != ?", room).one().n;
 		if (held >= MAX_ROLES) return false;
-		this.#sql.exec("INSERT OR REPLACE INTO roles (room, role) VALUES (?, ?)", room, role);
+		this.#sqlOf().exec("INSERT OR REPLACE INTO roles (room, role) VALUES (?, ?)", room, role);
 		return true;
 	}
 
@@ -103,7 +115,7 @@ export class Person extends DurableObject<Env> {
 	/** Adds a passkey; `false` when the account has `MAX_PASSKEYS` already. */
 	addPasskey(passkey: Omit<StoredPasskey, "usedAt">): boolean {
 		if (this.passkeys().length >= MAX_PASSKEYS) return false;
-		this.#sql.exec(
+		this.#sqlOf().exec(
 			"INSERT OR REPLACE INTO passkeys (id, public_key, counter, transports, created_at, used_at, device) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			passkey.id,
 			passkey.publicKey,
@@ -117,7 +129,7 @@ export class Person extends DurableObject<Env> {
 	}
 
 	passkeys(): StoredPasskey[] {
-		return this.#sql
+		return this.#sqlOf()
 			.exec<{
 				id: string;
 				public_key: ArrayBuffer;
@@ -141,7 +153,7 @@ export class Person extends DurableObject<Env> {
 
 	/** A sign-in with a passkey succeeded: its counter and when it was used. */
 	usedPasskey(id: string, counter: number, now: number): void {
-		this.#sql.exec("UPDATE passkeys SET counter = ?, used_at = ? WHERE id = ?", counter, now, id);
+		this.#sqlOf().exec("UPDATE passkeys SET counter = ?, used_at = ? WHERE id = ?", counter, now, id);
 	}
 
 	/** Removes a passkey, never the last one (an account with none could not be signed in to again). */
@@ -149,20 +161,37 @@ export class Person extends DurableObject<Env> {
 		const all = this.passkeys();
 		if (!all.some((passkey) => passkey.id === id)) return "unknown";
 		if (all.length === 1) return "last";
-		this.#sql.exec("DELETE FROM passkeys WHERE id = ?", id);
+		this.#sqlOf().exec("DELETE FROM passkeys WHERE id = ?", id);
 		return "removed";
 	}
 
 	// -- sign-in failures ----------------------------------------------------------------------
 
-	/** Whether a sign-in may be tried now: not past `FAILED_SIGN_INS_PER_MINUTE` failures in the last minute. */
-	mayTry(now: number): boolean {
-		this.#failures = this.#failures.filter((at) => now - at < 60_000);
-		return this.#failures.length < FAILED_SIGN_INS_PER_MINUTE;
+	/**
+	 * Whether a sign-in from `address` may be tried now: not past `FAILED_SIGN_INS_PER_MINUTE`
+	 * failures from it in the last minute (per address too, so that nobody can keep an account's
+	 * owner out by failing on purpose from elsewhere).
+	 */
+	mayTry(address: string, now: number): boolean {
+		const recent = (this.#failures.get(address) ?? []).filter((at) => now - at < 60_000);
+		if (recent.length === 0) this.#failures.delete(address);
+		else this.#failures.set(address, recent);
+		return recent.length < FAILED_SIGN_INS_PER_MINUTE;
 	}
 
-	failedSignIn(now: number): void {
-		this.#failures.push(now);
+	failedSignIn(address: string, now: number): void {
+		if (this.#failures.size > 10_000) this.#failures.clear();
+		this.#failures.set(address, [...(this.#failures.get(address) ?? []), now]);
+	}
+
+	/** When the session of `token` was made (by a passkey), or `null`. */
+	async sessionStarted(token: string): Promise<number | null> {
+		if (!this.profile()) return null;
+		return (
+			this.#sqlOf()
+				.exec<{ created_at: number }>("SELECT created_at FROM sessions WHERE hash = ?", await digest(token))
+				.toArray()[0]?.created_at ?? null
+		);
 	}
 
 	// -- sessions --------------------------------------------------------------------------------
@@ -170,7 +199,7 @@ export class Person extends DurableObject<Env> {
 	/** A new session: the token for its cookie (the oldest session ends past `MAX_SESSIONS`). */
 	async openSession(device: string, now: number): Promise<string> {
 		const token = randomText(32);
-		this.#sql.exec(
+		this.#sqlOf().exec(
 			"INSERT INTO sessions (hash, id, created_at, seen_at, device) VALUES (?, ?, ?, ?, ?)",
 			await digest(token),
 			randomText(9),
@@ -178,7 +207,7 @@ export class Person extends DurableObject<Env> {
 			now,
 			device.slice(0, 100),
 		);
-		this.#sql.exec(
+		this.#sqlOf().exec(
 			"DELETE FROM sessions WHERE hash NOT IN (SELECT hash FROM sessions ORDER BY seen_at DESC LIMIT ?)",
 			MAX_SESSIONS,
 		);
@@ -193,21 +222,25 @@ export class Person extends DurableObject<Env> {
 
 	/** Who a session token is (renewing its last use), or `null`: unknown, ended or idle too long. */
 	async session(token: string, now: number): Promise<Profile | null> {
+		if (!this.profile()) return null;
 		const hash = await digest(token);
-		const row = this.#sql.exec<{ seen_at: number }>("SELECT seen_at FROM sessions WHERE hash = ?", hash).toArray()[0];
+		const row = this.#sqlOf()
+			.exec<{ seen_at: number }>("SELECT seen_at FROM sessions WHERE hash = ?", hash)
+			.toArray()[0];
 		if (!row) return null;
 		if (now - row.seen_at > SESSION_IDLE_MS) {
-			this.#sql.exec("DELETE FROM sessions WHERE hash = ?", hash);
+			this.#sqlOf().exec("DELETE FROM sessions WHERE hash = ?", hash);
 			return null;
 		}
-		if (now - row.seen_at > SEEN_EVERY_MS) this.#sql.exec("UPDATE sessions SET seen_at = ? WHERE hash = ?", now, hash);
+		if (now - row.seen_at > SEEN_EVERY_MS)
+			this.#sqlOf().exec("UPDATE sessions SET seen_at = ? WHERE hash = ?", now, hash);
 		return this.profile();
 	}
 
 	/** The account's sessions, the one of `token` marked. */
 	async sessions(token: string): Promise<SessionInfo[]> {
 		const hash = await digest(token);
-		return this.#sql
+		return this.#sqlOf()
 			.exec<{ hash: string; id: string; created_at: number; seen_at: number; device: string }>(
 				"SELECT * FROM sessions ORDER BY seen_at DESC",
 			)
@@ -223,11 +256,11 @@ export class Person extends DurableObject<Env> {
 
 	/** Ends the session of `token` (signing out). */
 	async endSession(token: string): Promise<void> {
-		this.#sql.exec("DELETE FROM sessions WHERE hash = ?", await digest(token));
+		this.#sqlOf().exec("DELETE FROM sessions WHERE hash = ?", await digest(token));
 	}
 
 	/** Ends every session (signing out everywhere). */
 	endAllSessions(): void {
-		this.#sql.exec("DELETE FROM sessions");
+		this.#sqlOf().exec("DELETE FROM sessions");
 	}
 }

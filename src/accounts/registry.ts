@@ -7,14 +7,16 @@
  * object: src/accounts/person.ts).
  *
  * Bounded against a script that starts ceremonies and never ends them: expired ones are dropped
- * as new ones come, and past `MAX_OPEN` waiting at once a new one is refused.
+ * as new ones come, one address may have `MAX_OPEN_PER_ADDRESS` waiting at once, and past
+ * `MAX_OPEN` waiting in all a new one is refused (a few hundred bytes each: about 30 MB at most).
  */
 import { DurableObject } from "cloudflare:workers";
-import { mentionKey } from "../room/mentions.ts";
+import { readsAs } from "../wire/appearance.ts";
 import { CEREMONY_MS, INVITE_MS, LINK_MS, newUserId, randomText } from "./account.ts";
 
-/** The most ceremonies and links waiting at once (each a few hundred bytes). */
-export const MAX_OPEN = 10_000;
+/** The most ceremonies and links waiting at once, in all and per address. */
+export const MAX_OPEN = 100_000;
+export const MAX_OPEN_PER_ADDRESS = 10;
 
 /** What a ceremony is for, and what its options were made with (JSON, the Worker's own). */
 export interface Ceremony {
@@ -22,6 +24,9 @@ export interface Ceremony {
 	readonly challenge: string;
 	readonly data: string;
 }
+
+/** What a display name is kept unique by. */
+const nameKey = (name: string) => readsAs(name);
 
 export class AccountRegistry extends DurableObject<Env> {
 	readonly #sql: SqlStorage;
@@ -33,21 +38,26 @@ export class AccountRegistry extends DurableObject<Env> {
 			CREATE TABLE IF NOT EXISTS credentials (credential_id TEXT PRIMARY KEY, user_id TEXT NOT NULL);
 			CREATE TABLE IF NOT EXISTS display_names (key TEXT PRIMARY KEY, user_id TEXT NOT NULL);
 			CREATE TABLE IF NOT EXISTS access_subjects (subject TEXT PRIMARY KEY, user_id TEXT NOT NULL);
-			CREATE TABLE IF NOT EXISTS ceremonies (id TEXT PRIMARY KEY, purpose TEXT NOT NULL, challenge TEXT NOT NULL, data TEXT NOT NULL, expires_at INTEGER NOT NULL);
+			CREATE TABLE IF NOT EXISTS ceremonies (id TEXT PRIMARY KEY, purpose TEXT NOT NULL, challenge TEXT NOT NULL, data TEXT NOT NULL, address TEXT NOT NULL, expires_at INTEGER NOT NULL);
+			CREATE INDEX IF NOT EXISTS ceremonies_by_address ON ceremonies (address);
 			CREATE TABLE IF NOT EXISTS links (code TEXT PRIMARY KEY, kind TEXT NOT NULL, user_id TEXT NOT NULL, expires_at INTEGER NOT NULL);`);
 	}
 
-	/** Starts a ceremony: its id, or `null` when too many wait already. */
-	startCeremony(ceremony: Ceremony, now: number): string | null {
+	/** Starts a ceremony for a client address: its id, or `null` when too many wait already (from it, or in all). */
+	startCeremony(ceremony: Ceremony, address: string, now: number): string | null {
 		this.#sql.exec("DELETE FROM ceremonies WHERE expires_at <= ?", now);
-		if (this.#count("ceremonies") >= MAX_OPEN) return null;
+		const fromAddress = this.#sql
+			.exec<{ n: number }>("SELECT COUNT(*) AS n FROM ceremonies WHERE address = ?", address)
+			.one().n;
+		if (fromAddress >= MAX_OPEN_PER_ADDRESS || this.#count("ceremonies") >= MAX_OPEN) return null;
 		const id = randomText(18);
 		this.#sql.exec(
-			"INSERT INTO ceremonies (id, purpose, challenge, data, expires_at) VALUES (?, ?, ?, ?, ?)",
+			"INSERT INTO ceremonies (id, purpose, challenge, data, address, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
 			id,
 			ceremony.purpose,
 			ceremony.challenge,
 			ceremony.data,
+			address,
 			now + CEREMONY_MS,
 		);
 		return id;
@@ -77,9 +87,14 @@ export class AccountRegistry extends DurableObject<Env> {
 		return this.#sql.exec("SELECT 1 FROM handles WHERE handle = ?", handle).toArray().length > 0;
 	}
 
-	/** Claims a handle for a new account: `first` when it is the deployment's first, `taken` when someone has it. */
-	claimHandle(handle: string, userId: string, now: number): "first" | "claimed" | "taken" {
+	/**
+	 * Claims a handle for a new account: `first` when it is the deployment's first, `taken` when
+	 * someone has it. `onlyFirst`: only as the first (an uninvited sign-up where invites are
+	 * needed: checked here, where nothing can come between the check and the claim).
+	 */
+	claimHandle(handle: string, userId: string, now: number, { onlyFirst = false } = {}): "first" | "claimed" | "taken" {
 		const first = this.#sql.exec("SELECT 1 FROM handles LIMIT 1").toArray().length === 0;
+		if (onlyFirst && !first) return "taken";
 		const claimed = this.#sql.exec(
 			"INSERT OR IGNORE INTO handles (handle, user_id, created_at) VALUES (?, ?, ?)",
 			handle,
@@ -88,6 +103,11 @@ export class AccountRegistry extends DurableObject<Env> {
 		);
 		if (claimed.rowsWritten === 0) return "taken";
 		return first ? "first" : "claimed";
+	}
+
+	/** Gives a handle back (a sign-up that did not finish). */
+	releaseHandle(handle: string, userId: string): void {
+		this.#sql.exec("DELETE FROM handles WHERE handle = ? AND user_id = ?", handle, userId);
 	}
 
 	/** The account a handle is, if any. */
@@ -99,18 +119,19 @@ export class AccountRegistry extends DurableObject<Env> {
 	}
 
 	/**
-	 * Claims a display name for an account, as a mention reads it (case aside,
-	 * src/room/mentions.ts `mentionKey`): `false` when another account has it. So `@Ada Lovelace`
-	 * in any room is one account, and nobody can show up as someone else.
+	 * Claims a display name for an account, as a reader reads it (case, invisible marks and
+	 * look-alike letters aside: src/wire/appearance.ts `readsAs`): `false` when another account
+	 * has it. So `@Ada Lovelace` in any room is one account, and nobody can show up as someone
+	 * else, not even with a Cyrillic А.
 	 */
 	claimDisplayName(name: string, userId: string): boolean {
-		this.#sql.exec("INSERT OR IGNORE INTO display_names (key, user_id) VALUES (?, ?)", mentionKey(name), userId);
+		this.#sql.exec("INSERT OR IGNORE INTO display_names (key, user_id) VALUES (?, ?)", nameKey(name), userId);
 		return this.#displayNameOwner(name) === userId;
 	}
 
 	/** Gives a display name back (after a rename, or a sign-up that did not finish). */
 	releaseDisplayName(name: string, userId: string): void {
-		this.#sql.exec("DELETE FROM display_names WHERE key = ? AND user_id = ?", mentionKey(name), userId);
+		this.#sql.exec("DELETE FROM display_names WHERE key = ? AND user_id = ?", nameKey(name), userId);
 	}
 
 	/** Whether another account than `userId` has a display name. */
@@ -121,9 +142,8 @@ export class AccountRegistry extends DurableObject<Env> {
 
 	#displayNameOwner(name: string): string | null {
 		return (
-			this.#sql
-				.exec<{ user_id: string }>("SELECT user_id FROM display_names WHERE key = ?", mentionKey(name))
-				.toArray()[0]?.user_id ?? null
+			this.#sql.exec<{ user_id: string }>("SELECT user_id FROM display_names WHERE key = ?", nameKey(name)).toArray()[0]
+				?.user_id ?? null
 		);
 	}
 
@@ -136,9 +156,15 @@ export class AccountRegistry extends DurableObject<Env> {
 		return null;
 	}
 
-	/** Notes that a passkey is an account's, so a sign-in with it finds the account. */
-	indexCredential(credentialId: string, userId: string): void {
-		this.#sql.exec("INSERT OR REPLACE INTO credentials (credential_id, user_id) VALUES (?, ?)", credentialId, userId);
+	/**
+	 * Notes that a passkey is an account's, so a sign-in with it finds the account: `false` when
+	 * the id is already another's. An attestation of format `none` signs nothing, so a client can
+	 * present any credential id it likes: a taken one must be refused, never moved (WebAuthn
+	 * says so too), or anyone could point someone else's passkey at their own account.
+	 */
+	indexCredential(credentialId: string, userId: string): boolean {
+		this.#sql.exec("INSERT OR IGNORE INTO credentials (credential_id, user_id) VALUES (?, ?)", credentialId, userId);
+		return this.userOfCredential(credentialId) === userId;
 	}
 
 	unindexCredential(credentialId: string, userId: string): void {

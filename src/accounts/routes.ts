@@ -24,7 +24,7 @@ import {
 import type { Config } from "../deployment/config.ts";
 import { logEvent } from "../deployment/log-event.ts";
 import { checkRoomName } from "../gate/name-check.ts";
-import { mentionKey } from "../room/mentions.ts";
+import { readsAs } from "../wire/appearance.ts";
 import { addressKey, addressOf } from "../wire/identity.ts";
 import { ACCESS_HEADER } from "./access.ts";
 import { checkDisplayName, checkHandle, MAX_PASSKEYS, newUserId, type Profile } from "./account.ts";
@@ -80,9 +80,19 @@ async function signedIn(request: Request, env: Env): Promise<{ session: SessionC
 const personOf = (env: Env, userId: string) => env.PEOPLE.get(env.PEOPLE.idFromName(userId));
 const registryOf = (env: Env) => env.ACCOUNTS.get(env.ACCOUNTS.idFromName("registry"));
 
+/**
+ * What adding or removing a passkey needs: a session made by a passkey in the last
+ * `FRESH_MS`, so that a stolen session cookie alone cannot give its thief an account for good.
+ */
+const FRESH_MS = 10 * 60_000;
+const FRESH_SIGN_IN = "sign in again with a passkey first (this needs a sign-in of the last 10 minutes)";
+const freshlySignedIn = async (env: Env, session: SessionCookie) =>
+	Date.now() - ((await personOf(env, session.userId).sessionStarted(session.token)) ?? 0) < FRESH_MS;
+
 /** A JSON body of at most 64 KiB, or `null`. */
 async function bodyOf(request: Request): Promise<Record<string, unknown> | null> {
 	if (!(request.headers.get("Content-Type") ?? "").startsWith("application/json")) return null;
+	if (Number(request.headers.get("Content-Length") ?? 0) > 65_536) return null;
 	const text = await request.text();
 	if (text.length > 65_536) return null;
 	try {
@@ -117,6 +127,7 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 	if (!limited.success)
 		return fail(429, "too many sign-in requests from this address; try again in a minute", { "Retry-After": "60" });
 	const rp = { rpID: url.hostname, origin: url.origin };
+	const address = addressKey(addressOf(request) ?? "unknown");
 	const registry = registryOf(env);
 
 	switch (path) {
@@ -124,7 +135,12 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 			if (config.accountCreation === "nobody") return fail(403, "new accounts are not being created here");
 			const body = await bodyOf(request);
 			// By invitation: an invite link's code, unless this is the deployment's first account.
-			const invite = typeof body?.invite === "string" ? body.invite : null;
+			const invite =
+				config.accountCreation === "invite" &&
+				typeof body?.invite === "string" &&
+				/^[A-Za-z0-9_-]{32}$/.test(body.invite)
+					? body.invite
+					: null;
 			if (config.accountCreation === "invite" && (await registry.hasAccounts())) {
 				if (invite === null || !(await registry.linkUser("invite", invite, now, { take: false }))) {
 					return fail(403, "new accounts here need an invite link (ask the owner for one)");
@@ -139,7 +155,7 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 			const userId = newUserId();
 			const options = await creationOptions(rp.rpID, { userId, handle: handle.handle, displayName: name.name }, []);
 			const data = JSON.stringify({ userId, handle: handle.handle, displayName: name.name, invite });
-			return begin(registry, { purpose: "register", challenge: options.challenge, data }, options, now);
+			return begin(registry, { purpose: "register", challenge: options.challenge, data }, options, { address, now });
 		}
 		case "/register": {
 			const body = await bodyOf(request);
@@ -154,15 +170,21 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 			const verified = await verifyRegistration(body?.response, ceremony.challenge, rp);
 			if (!verified)
 				return fail(400, "the passkey's answer could not be verified (another origin, or changed on the way)");
-			// The invite is used up now: two sign-ups cannot share one.
-			const invited = invite === null || (await registry.linkUser("invite", invite, now, { take: true })) !== null;
-			if (config.accountCreation === "invite" && !invited)
-				return fail(403, "this invite link has expired or was used already");
 			if (!(await registry.claimDisplayName(displayName, userId))) return fail(409, `the name ${displayName} is taken`);
-			const first = await registry.claimHandle(handle, userId, now);
+			// Uninvited where invites are needed: only as the deployment's first account.
+			const onlyFirst = config.accountCreation === "invite" && invite === null;
+			const first = await registry.claimHandle(handle, userId, now, { onlyFirst });
 			if (first === "taken") {
 				await registry.releaseDisplayName(displayName, userId);
-				return fail(409, `the handle ${handle} is taken`);
+				return onlyFirst
+					? fail(403, "new accounts here need an invite link (ask the owner for one)")
+					: fail(409, `the handle ${handle} is taken`);
+			}
+			// The invite is used up once both names are this account's: two sign-ups cannot share one.
+			if (invite !== null && (await registry.linkUser("invite", invite, now, { take: true })) === null) {
+				await registry.releaseHandle(handle, userId);
+				await registry.releaseDisplayName(displayName, userId);
+				return fail(403, "this invite link has expired or was used already");
 			}
 			const profile: Profile = {
 				userId,
@@ -172,15 +194,19 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 				createdAt: now,
 				first: first === "first",
 			};
+			if (!(await registry.indexCredential(verified.id, userId))) {
+				await registry.releaseHandle(handle, userId);
+				await registry.releaseDisplayName(displayName, userId);
+				return fail(409, "this passkey is already another account's");
+			}
 			const person = personOf(env, userId);
 			await person.create(profile);
 			await person.addPasskey({ ...verified, createdAt: now, device: deviceOf(request.headers.get("User-Agent")) });
-			await registry.indexCredential(verified.id, userId);
 			return signIn(person, profile, request, 201);
 		}
 		case "/sign-in/options": {
 			const options = await generateAuthenticationOptions({ rpID: rp.rpID, userVerification: "preferred" });
-			return begin(registry, { purpose: "sign-in", challenge: options.challenge, data: "" }, options, now);
+			return begin(registry, { purpose: "sign-in", challenge: options.challenge, data: "" }, options, { address, now });
 		}
 		case "/sign-in": {
 			const body = await bodyOf(request);
@@ -190,14 +216,14 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 			const userId = typeof credentialId === "string" ? await registry.userOfCredential(credentialId) : null;
 			if (!userId) return fail(401, "this passkey is not of any account here");
 			const person = personOf(env, userId);
-			if (!(await person.mayTry(now)))
+			if (!(await person.mayTry(address, now)))
 				return fail(429, "too many failed sign-ins to this account; try again in a minute", { "Retry-After": "60" });
 			const passkey = (await person.passkeys()).find((candidate) => candidate.id === credentialId);
 			const profile = await person.profile();
 			const counter =
 				passkey && profile ? await verifyAuthentication(body?.response, ceremony.challenge, rp, passkey) : null;
 			if (counter === null || !profile || !passkey) {
-				await person.failedSignIn(now);
+				await person.failedSignIn(address, now);
 				return fail(401, "the passkey's answer could not be verified");
 			}
 			await person.usedPasskey(passkey.id, counter, now);
@@ -219,6 +245,7 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 		case "/link": {
 			const account = await signedIn(request, env);
 			if (!account) return fail(401, "sign in first");
+			if (!(await freshlySignedIn(env, account.session))) return fail(403, FRESH_SIGN_IN);
 			const link = await registry.newLink("add", account.profile.userId, now);
 			if (!link) return fail(503, "too many links are open; try again in a minute", { "Retry-After": "60" });
 			// In the fragment: never sent to any server, taken out of the address bar by the page.
@@ -234,6 +261,15 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 			if (!invite) return fail(503, "too many links are open; try again in a minute", { "Retry-After": "60" });
 			return ok({ url: `${url.origin}/#invite=${invite.code}`, expiresAt: invite.expiresAt }, 201);
 		}
+		case "/add/whose": {
+			// Which account a link adds a passkey to, for the page to say before anything is made.
+			const body = await bodyOf(request);
+			const userId =
+				typeof body?.code === "string" ? await registry.linkUser("add", body.code, now, { take: false }) : null;
+			const profile = userId ? await personOf(env, userId).profile() : null;
+			if (!profile) return fail(400, "this link has expired or was used already; make a new one on a signed-in device");
+			return ok({ handle: profile.handle });
+		}
 		case "/add/options": {
 			const body = await bodyOf(request);
 			const userId =
@@ -245,9 +281,15 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 			if (passkeys.length >= MAX_PASSKEYS) return fail(409, `an account holds at most ${MAX_PASSKEYS} passkeys`);
 			const options = await creationOptions(rp.rpID, profile, passkeys);
 			const data = JSON.stringify({ code: body?.code });
-			return begin(registry, { purpose: "add", challenge: options.challenge, data }, options, now, {
-				handle: profile.handle,
-			});
+			return begin(
+				registry,
+				{ purpose: "add", challenge: options.challenge, data },
+				options,
+				{ address, now },
+				{
+					handle: profile.handle,
+				},
+			);
 		}
 		case "/add": {
 			const body = await bodyOf(request);
@@ -262,18 +304,24 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 			const person = personOf(env, userId);
 			const profile = await person.profile();
 			if (!profile) return fail(400, "this link's account is gone");
+			if (!(await registry.indexCredential(verified.id, userId))) {
+				return fail(409, "this passkey is already another account's");
+			}
 			const added = await person.addPasskey({
 				...verified,
 				createdAt: now,
 				device: deviceOf(request.headers.get("User-Agent")),
 			});
-			if (!added) return fail(409, `an account holds at most ${MAX_PASSKEYS} passkeys`);
-			await registry.indexCredential(verified.id, userId);
+			if (!added) {
+				await registry.unindexCredential(verified.id, userId);
+				return fail(409, `an account holds at most ${MAX_PASSKEYS} passkeys`);
+			}
 			return signIn(person, profile, request, 201);
 		}
 		case "/passkeys/remove": {
 			const account = await signedIn(request, env);
 			if (!account) return fail(401, "sign in first");
+			if (!(await freshlySignedIn(env, account.session))) return fail(403, FRESH_SIGN_IN);
 			const body = await bodyOf(request);
 			if (typeof body?.id !== "string") return fail(400, "which passkey? (id)");
 			const removed = await personOf(env, account.profile.userId).removePasskey(body.id);
@@ -318,8 +366,12 @@ export async function handleAuth(request: Request, env: Env, config: Config): Pr
 			if (!name.ok) return fail(400, name.reason);
 			const { userId, displayName } = account.profile;
 			if (!(await registry.claimDisplayName(name.name, userId))) return fail(409, `the name ${name.name} is taken`);
-			if (mentionKey(displayName) !== mentionKey(name.name)) await registry.releaseDisplayName(displayName, userId);
-			return ok({ account: await personOf(env, userId).rename(name.name) });
+			const { before, after } = (await personOf(env, userId).rename(name.name)) ?? {};
+			// The name it had (read where it is kept, so two renames at once give back both).
+			if (before && readsAs(before) !== readsAs(name.name)) await registry.releaseDisplayName(before, userId);
+			else if (!before && readsAs(displayName) !== readsAs(name.name))
+				await registry.releaseDisplayName(displayName, userId);
+			return ok({ account: after });
 		}
 		default:
 			return fail(404, "no such account request");
@@ -382,10 +434,10 @@ async function begin(
 	registry: DurableObjectStub<AccountRegistry>,
 	ceremony: Ceremony,
 	options: unknown,
-	now: number,
+	{ address, now }: { address: string; now: number },
 	extra: Record<string, unknown> = {},
 ): Promise<Response> {
-	const id = await registry.startCeremony(ceremony, now);
+	const id = await registry.startCeremony(ceremony, address, now);
 	if (!id) return fail(503, "too many sign-ins are under way; try again in a minute", { "Retry-After": "60" });
 	return ok({ ceremony: id, options, ...extra });
 }

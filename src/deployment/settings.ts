@@ -269,7 +269,7 @@ export const SETTINGS = {
 		kind: "text",
 		shape: "a handle",
 		empty: "(empty: the first account)",
-		says: "The account that owns the deployment (a moderator in every room). Empty: the first passkey or Access account created.",
+		says: "The account that owns the deployment (a moderator in every room, who invites and gives roles), by its handle. Set it only once that account exists (until then its handle is anyone's to take). Empty: the first passkey or Access account created.",
 	},
 	API_KEY: {
 		group: "api",

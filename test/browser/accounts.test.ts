@@ -197,6 +197,8 @@ describe("passkey accounts", () => {
 		// The one-use code leaves the address bar at once.
 		expect(phone.page.url()).not.toContain("add-passkey");
 		const dialog = signInDialog(phone.page);
+		// Whose account the link adds to is said before anything is made.
+		await dialog.getByText("This link adds a passkey on this device to the account @hedy.", { exact: false }).waitFor();
 		await dialog.getByRole("button", { name: "Add a passkey on this device" }).click();
 		await phone.page.getByRole("button", { name: "Your account: Hedy Lamarr (@hedy)", exact: true }).waitFor();
 		await phone.page.locator("#connection[data-state='open']").waitFor();
