@@ -398,13 +398,18 @@ async function me(request: Request, env: Env, config: Config): Promise<Response>
 	if (!account) return ok({ ways, account: null });
 	const person = personOf(env, account.profile.userId);
 	const [passkeyList, sessions] = [await person.passkeys(), await person.sessions(account.session.token)];
-	return ok({
-		ways,
-		account: account.profile,
-		owner: isOwner(account.profile, config),
-		passkeys: passkeyList.map(shown),
-		sessions,
-	});
+	// The page asks this at every load: the cookie's own lifetime is renewed with the session's.
+	return ok(
+		{
+			ways,
+			account: account.profile,
+			owner: isOwner(account.profile, config),
+			passkeys: passkeyList.map(shown),
+			sessions,
+		},
+		200,
+		{ "Set-Cookie": sessionCookie(account.session) },
+	);
 }
 
 /**
