@@ -88,6 +88,9 @@ export async function identify(
 	return refuse(401, "sign in to join this room");
 }
 
+/** Access subjects this isolate has met, and their user ids (never changes once made). */
+const accessUsers = new Map<string, string>();
+
 /**
  * The account of the person a Cloudflare Access assertion vouches for (made the first time:
  * its handle from the email, its display name the email's local part), or the refusal.
@@ -99,14 +102,21 @@ export async function accessProfile(
 ): Promise<Profile | Response> {
 	const check = await checkAccess(assertion, access);
 	if (!check.ok) return refuse(check.status, check.reason);
+	// Known to this isolate: straight to the person's own object, not through the one registry
+	// (a room's members reconnecting together after a deploy must not all queue at one object).
+	const known = accessUsers.get(check.subject);
+	const cached = known ? await env.PEOPLE.get(env.PEOPLE.idFromName(known)).profile() : null;
+	if (cached) return cached;
 	const registry = env.ACCOUNTS.get(env.ACCOUNTS.idFromName("registry"));
 	const account = await registry.accessAccount(check.subject, check.email, Date.now());
 	if (!account) return refuse(503, "no handle is free for this account");
+	if (accessUsers.size >= 10_000) accessUsers.clear();
+	accessUsers.set(check.subject, account.userId);
 	const person = env.PEOPLE.get(env.PEOPLE.idFromName(account.userId));
-	const known = await person.profile();
-	if (known) return known;
-	// The first time: the email's local part as display name, or the next free one like it.
-	// The email's local part when it is a name rooms allow (not `API`, not `Guest …`), else the handle.
+	const kept = await person.profile();
+	if (kept) return kept;
+	// The first time: the email's local part as display name when it is a name rooms allow (not
+	// `API`, not `Guest …`), or the next free one like it; else the handle.
 	const fromEmail = checkDisplayName(check.email.split("@")[0]?.slice(0, 32) ?? "");
 	const local = fromEmail.ok ? fromEmail.name : account.handle;
 	const displayName = (await registry.claimDisplayNameLike(local, account.userId)) ?? account.handle;
