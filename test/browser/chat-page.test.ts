@@ -54,6 +54,9 @@ describe("chat page", () => {
 	it("lets two named users chat: members, typing, and messages both ways", async () => {
 		const alice = await openChat(await person(), "browser-two", "Alice");
 		await members(alice).filter({ hasText: "Alice" }).waitFor();
+		// Open mode has no accounts: no account button in the header, no sign-in dialog.
+		expect(await alice.locator("#account-button").isVisible()).toBe(false);
+		expect(await alice.locator("#sign-in").isVisible()).toBe(false);
 		const bob = await openChat(await person(), "browser-two", "Bob");
 		// Bob sees Alice in the member list; Alice sees Bob join.
 		await members(bob).filter({ hasText: "Alice" }).waitFor();
