@@ -110,14 +110,6 @@ export class AccountRegistry extends DurableObject<Env> {
 		this.#sql.exec("DELETE FROM handles WHERE handle = ? AND user_id = ?", handle, userId);
 	}
 
-	/** The account a handle is, if any. */
-	userOfHandle(handle: string): string | null {
-		return (
-			this.#sql.exec<{ user_id: string }>("SELECT user_id FROM handles WHERE handle = ?", handle).toArray()[0]
-				?.user_id ?? null
-		);
-	}
-
 	/**
 	 * Claims a display name for an account, as a reader reads it (case, invisible marks and
 	 * look-alike letters aside: src/wire/appearance.ts `readsAs`): `false` when another account
